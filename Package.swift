@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The engine is split into one target per layer so that the compiler enforces the direction of
+// data flow: options and config -> module graph -> shell bridge -> installer -> staged tree -> archive.
+// A layer imports only the layers below it; KindlingCore wires them into a build.
+let package = Package(
+    name: "Kindling",
+    products: [
+        .executable(name: "kindling", targets: ["kindling"]),
+        .executable(name: "kindling-lsinitrd", targets: ["kindling-lsinitrd"]),
+        .library(name: "KindlingCore", targets: ["KindlingCore"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CKmod", pkgConfig: "libkmod", providers: [.apt(["libkmod-dev"])]),
+
+        .target(name: "Support"),
+        .target(name: "Archive", dependencies: ["Support", "CZlib"]),
+        .target(name: "StagedTree", dependencies: ["Support", "Archive"]),
+        .target(name: "Installer", dependencies: ["Support", "StagedTree", "CKmod"]),
+        .target(name: "ShellBridge", dependencies: ["Support", "Installer"]),
+        .target(name: "ModuleGraph", dependencies: ["Support"]),
+        .target(name: "Configuration", dependencies: ["Support"]),
+        .target(name: "KindlingCore", dependencies: [
+            "Support", "Configuration", "ModuleGraph", "ShellBridge", "Installer", "StagedTree", "Archive",
+        ]),
+
+        .executableTarget(name: "kindling", dependencies: ["KindlingCore"]),
+        .executableTarget(name: "kindling-lsinitrd", dependencies: ["Archive", "Support"]),
+
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .testTarget(name: "InstallerTests", dependencies: ["Installer"]),
+        .testTarget(name: "ShellBridgeTests", dependencies: ["ShellBridge"]),
+        .testTarget(name: "ModuleGraphTests", dependencies: ["ModuleGraph"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+    ]
+)

@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// dracut's log levels: a message is shown when its level is at most the configured one.
+public enum LogLevel: Int, Comparable, Sendable {
+    case fatal = 1, error = 2, warning = 3, info = 4, debug = 5, trace = 6
+
+    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// Writes `kindling: MESSAGE` lines to standard error, as dracut writes `dracut: MESSAGE`.
+public final class Logger: @unchecked Sendable {
+    public var level: LogLevel
+    private let lock = Lock()
+    private var sinks: [(String) -> Void] = []
+
+    public init(level: LogLevel = .info) { self.level = level }
+
+    /// Adds a destination that receives every line, whatever the level (the --logfile).
+    public func addSink(_ sink: @escaping (String) -> Void) {
+        lock.withLock { sinks.append(sink) }
+    }
+
+    public func log(_ messageLevel: LogLevel, _ message: String) {
+        lock.withLock {
+            for sink in sinks { sink(message) }
+            guard messageLevel <= level else { return }
+            writeStandardError("kindling: \(message)\n")
+        }
+    }
+
+    public func fatal(_ message: String) { log(.fatal, message) }
+    public func error(_ message: String) { log(.error, message) }
+    public func warning(_ message: String) { log(.warning, message) }
+    public func info(_ message: String) { log(.info, message) }
+    public func debug(_ message: String) { log(.debug, message) }
+    public func trace(_ message: String) { log(.trace, message) }
+}
+
+public func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { buffer in
+        _ = writeAll(fd: 2, buffer)
+    }
+}
+
+public func writeStandardOutput(_ text: String) {
+    var text = text
+    text.withUTF8 { buffer in
+        _ = writeAll(fd: 1, buffer)
+    }
+}
+
+/// A pthread mutex; small enough not to need a dependency.
+public final class Lock: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    public init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

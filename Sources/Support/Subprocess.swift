@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct SubprocessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A child process started with posix_spawn, with chosen file descriptors mapped into it.
+/// Foundation's Process cannot hand a child extra descriptors, which the shell bridge needs.
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
+    private var cachedStatus: Int32?
+
+    /// - Parameters:
+    ///   - descriptors: child descriptor -> parent descriptor to duplicate onto it.
+    ///   - environment: nil inherits the parent's environment.
+    public init(
+        executable: String, arguments: [String], environment: [String: String]? = nil,
+        descriptors: [Int32: Int32] = [:], newProcessGroup: Bool = false
+    ) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // Duplicate through high temporary numbers first, so that a mapping never clobbers a source.
+        let ordered = descriptors.sorted { $0.key < $1.key }
+        for (index, mapping) in ordered.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, mapping.value, Int32(900 + index))
+        }
+        for (index, mapping) in ordered.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, Int32(900 + index), mapping.key)
+            posix_spawn_file_actions_addclose(&actions, Int32(900 + index))
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        if newProcessGroup {
+            flags |= Int32(POSIX_SPAWN_SETPGROUP)
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT] { sigaddset(&defaultSignals, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let environmentList: [String]
+        if let environment {
+            environmentList = environment.map { "\($0.key)=\($0.value)" }
+        } else {
+            environmentList = currentEnvironment().map { "\($0.key)=\($0.value)" }
+        }
+        let envp = environmentList.map { strdup($0) } + [nil]
+        defer { envp.forEach { free($0) } }
+
+        var child: pid_t = 0
+        let result = posix_spawnp(&child, executable, &actions, &attributes, argv, envp)
+        guard result == 0 else {
+            throw SubprocessError("cannot run \(executable): \(systemErrorDescription(result))")
+        }
+        pid = child
+    }
+
+    /// Waits for the child and returns its exit status (128+N when killed by signal N).
+    @discardableResult
+    public func wait() -> Int32 {
+        if let cachedStatus { return cachedStatus }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { cachedStatus = 127; return 127 }
+        }
+        let code: Int32
+        if status & 0x7f == 0 {
+            code = (status >> 8) & 0xff
+        } else {
+            code = 128 + (status & 0x7f)
+        }
+        cachedStatus = code
+        return code
+    }
+}
+
+public func currentEnvironment() -> [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let equals = text.firstIndex(of: "=") {
+            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        pointer += 1
+    }
+    return result
+}
+
+/// The result of running a command to completion.
+public struct CommandOutput: Sendable {
+    public var status: Int32
+    public var standardOutput: [UInt8]
+    public var standardError: [UInt8]
+    public var outputText: String { String(decoding: standardOutput, as: UTF8.self) }
+    public var errorText: String { String(decoding: standardError, as: UTF8.self) }
+}
+
+/// Runs a command, feeding it `input`, and collects its output.
+public func runCommand(
+    _ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String]? = nil
+) throws -> CommandOutput {
+    let inPipe = try makePipe(), outPipe = try makePipe(), errPipe = try makePipe()
+    let child: ChildProcess
+    do {
+        child = try ChildProcess(
+            executable: executable, arguments: arguments, environment: environment,
+            descriptors: [0: inPipe[0], 1: outPipe[1], 2: errPipe[1]])
+    } catch {
+        for fd in inPipe + outPipe + errPipe { close(fd) }
+        throw error
+    }
+    close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
+    let writer = Thread {
+        writeAll(fd: inPipe[1], input)
+        close(inPipe[1])
+    }
+    var errorBytes: [UInt8] = []
+    let errorReader = Thread { errorBytes = readAll(fd: errPipe[0]) }
+    let outputBytes = readAll(fd: outPipe[0])
+    writer.join(); errorReader.join()
+    close(outPipe[0]); close(errPipe[0])
+    return CommandOutput(status: child.wait(), standardOutput: outputBytes, standardError: errorBytes)
+}
+
+/// A joinable POSIX thread; enough for the few helper threads the engine needs.
+public final class Thread: @unchecked Sendable {
+    private var handle = pthread_t()
+    private let body: () -> Void
+
+    public init(_ body: @escaping () -> Void) {
+        self.body = body
+        let context = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&handle, nil, { raw in
+            let thread = Unmanaged<Thread>.fromOpaque(raw!).takeRetainedValue()
+            thread.body()
+            return nil
+        }, context)
+    }
+
+    public func join() { pthread_join(handle, nil) }
+}
+
+/// A close-on-exec pipe: [read end, write end]. Children get only the ends mapped into them.
+public func makePipe() throws -> [Int32] {
+    var ends: [Int32] = [0, 0]
+    guard pipe(&ends) == 0 else {
+        throw SubprocessError("cannot create a pipe: \(systemErrorDescription())")
+    }
+    for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return ends
+}
