@@ -1,0 +1,209 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Support
+
+/// Answers helper calls made by module code.
+public protocol HelperHandler: AnyObject {
+    func handle(_ request: HelperRequest) -> HelperReply
+}
+
+/// How a module function is called (see `__kindling_call` in the shim).
+public enum ModuleCallMode: String, Sendable {
+    /// check() with hostonly unset, for modules named with -m or --force-add.
+    case genericCheck = "check-generic"
+    /// check() with the build's hostonly value.
+    case hostCheck = "check-host"
+    /// check 0 with mount_needs=1 and a default of false.
+    case mountCheck = "check-mount"
+    /// The function's standard output is returned (depends, cmdline).
+    case capture
+    /// install and installkernel.
+    case run
+}
+
+public struct ModuleCallResult: Equatable, Sendable {
+    public var status: Int32
+    public var output: String
+}
+
+public enum BashSessionError: Error, CustomStringConvertible {
+    /// The shell ended during a call: module code ran `exit`, or bash died.
+    case shellExited(module: String?, status: Int32)
+    case protocolViolation(String)
+    case cannotStart(String)
+
+    public var description: String {
+        switch self {
+        case .shellExited(let module?, let status):
+            return "module '\(module)' ended the build: its shell exited with status \(status)"
+        case .shellExited(nil, let status):
+            return "the module shell exited unexpectedly with status \(status)"
+        case .protocolViolation(let message):
+            return "shell bridge: \(message)"
+        case .cannotStart(let message):
+            return "cannot start the module shell: \(message)"
+        }
+    }
+
+    public var exitStatus: Int32 {
+        if case .shellExited(_, let status) = self, status != 0 { return status }
+        return 1
+    }
+}
+
+/// The one long-lived bash of a build. Module functions run in it; the helpers they call come back
+/// to the engine as requests over a pipe, so no process is spawned per helper call.
+public final class BashSession {
+    private let process: ChildProcess
+    private let commandFD: Int32
+    private let messageFD: Int32
+    private var decoder = ShellMessageDecoder()
+    private let outputPump: Thread
+    private let logger: Logger
+    private let currentModule = ModuleLabel()
+    private var closed = false
+
+    /// - Parameters:
+    ///   - shimPath: kindling-shim.bash.
+    ///   - environment: the shell's environment (exported variables, as dracut exports them).
+    public init(shimPath: String, environment: [String: String], logger: Logger) throws {
+        self.logger = logger
+        // Descriptor numbers chosen high so module code that uses 3..9 never collides with them.
+        let toShell = try makePipe(), fromShell = try makePipe(), output = try makePipe()
+        var environment = environment
+        environment["KINDLING_TO_ENGINE"] = "61"
+        environment["KINDLING_FROM_ENGINE"] = "62"
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(devNull) }
+        do {
+            process = try ChildProcess(
+                executable: "/bin/bash", arguments: ["--noprofile", "--norc", shimPath],
+                environment: environment,
+                descriptors: [0: devNull, 1: output[1], 2: output[1], 61: fromShell[1], 62: toShell[0]])
+        } catch {
+            for fd in toShell + fromShell + output { close(fd) }
+            throw BashSessionError.cannotStart("\(error)")
+        }
+        close(toShell[0]); close(fromShell[1]); close(output[1])
+        commandFD = toShell[1]
+        messageFD = fromShell[0]
+        let outputFD = output[0]
+        let label = currentModule
+        outputPump = Thread {
+            LinePump(fd: outputFD).forEachLine { line in
+                logger.info("\(label.value.map { "\($0): " } ?? "")\(line)")
+            }
+            close(outputFD)
+        }
+    }
+
+    deinit { terminate() }
+
+    /// Runs bash code at global scope (the engine's variable assignments).
+    @discardableResult
+    public func evaluate(_ code: String, handler: HelperHandler? = nil) throws -> ModuleCallResult {
+        try send(["eval", code])
+        return try awaitCompletion(module: nil, handler: handler)
+    }
+
+    /// Runs one function of one module.
+    public func call(
+        module: String, directory: String, function: String, mode: ModuleCallMode, handler: HelperHandler
+    ) throws -> ModuleCallResult {
+        currentModule.value = module
+        defer { currentModule.value = nil }
+        try send(["call", module, directory, function, mode.rawValue])
+        return try awaitCompletion(module: module, handler: handler)
+    }
+
+    /// Ends the shell and waits for it.
+    public func terminate() {
+        guard !closed else { return }
+        closed = true
+        close(commandFD)
+        close(messageFD)
+        kill(process.pid, SIGTERM)
+        process.wait()
+        outputPump.join()
+    }
+
+    private func send(_ fields: [String]) throws {
+        guard !closed, writeAll(fd: commandFD, ShellCommandEncoder.encode(fields)) else {
+            throw BashSessionError.shellExited(module: currentModule.value, status: process.wait())
+        }
+    }
+
+    private func awaitCompletion(module: String?, handler: HelperHandler?) throws -> ModuleCallResult {
+        while true {
+            let message = try nextMessage(module: module)
+            switch message {
+            case .done(let status, let output):
+                return ModuleCallResult(status: status, output: output)
+            case .log(let level, let line):
+                let prefix = module.map { "\($0): " } ?? ""
+                logger.log(LogLevel(rawValue: min(max(level, 1), 6)) ?? .info, prefix + line)
+            case .request(let request):
+                let reply = handler?.handle(request)
+                    ?? HelperReply(status: 1, output: "")
+                let encoded = ShellCommandEncoder.encode([String(reply.status), reply.output])
+                guard writeAll(fd: commandFD, encoded) else {
+                    throw BashSessionError.shellExited(module: module, status: process.wait())
+                }
+            }
+        }
+    }
+
+    private func nextMessage(module: String?) throws -> ShellMessage {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            do {
+                if let message = try decoder.nextMessage() { return message }
+            } catch let error as ShellProtocolError {
+                throw BashSessionError.protocolViolation(error.description)
+            }
+            let count = chunk.withUnsafeMutableBytes { read(messageFD, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 {
+                closed = true
+                close(commandFD)
+                close(messageFD)
+                let status = process.wait()
+                outputPump.join()
+                throw BashSessionError.shellExited(module: module, status: status)
+            }
+            decoder.append(chunk[0..<count])
+        }
+    }
+}
+
+/// The module whose code is running, read by the output pump thread to prefix lines.
+private final class ModuleLabel: @unchecked Sendable {
+    private let lock = Lock()
+    private var name: String?
+    var value: String? {
+        get { lock.withLock { name } }
+        set { lock.withLock { name = newValue } }
+    }
+}
+
+/// Splits what a descriptor delivers into lines.
+struct LinePump {
+    let fd: Int32
+
+    func forEachLine(_ body: (String) -> Void) {
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            pending.append(contentsOf: chunk[0..<count])
+            while let newline = pending.firstIndex(of: 10) {
+                body(String(decoding: pending[..<newline], as: UTF8.self))
+                pending.removeFirst(newline + 1)
+            }
+        }
+        if !pending.isEmpty { body(String(decoding: pending, as: UTF8.self)) }
+    }
+}

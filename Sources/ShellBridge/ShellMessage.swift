@@ -1,0 +1,110 @@
+import Foundation
+
+/// A call of a dracut helper, made by module code in the shell.
+public struct HelperRequest: Equatable, Sendable {
+    public var helper: String
+    public var arguments: [String]
+    /// `hostonly` as the caller saw it: modules override it per call, as in `hostonly='' instmods x`.
+    public var hostonly: String
+
+    public init(helper: String, arguments: [String], hostonly: String = "") {
+        self.helper = helper
+        self.arguments = arguments
+        self.hostonly = hostonly
+    }
+}
+
+/// The engine's answer to a helper call: the helper's return status and what it prints.
+public struct HelperReply: Equatable, Sendable {
+    public var status: Int32
+    public var output: String
+
+    public init(status: Int32 = 0, output: String = "") {
+        self.status = status
+        self.output = output
+    }
+
+    public static let success = HelperReply()
+    public static let failure = HelperReply(status: 1)
+}
+
+/// One message from the shim to the engine.
+public enum ShellMessage: Equatable, Sendable {
+    case request(HelperRequest)
+    case log(level: Int, line: String)
+    case done(status: Int32, output: String)
+}
+
+public struct ShellProtocolError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension ShellMessage {
+    /// Decodes the fields of one message: KIND, COUNT, then COUNT fields (already split at NUL).
+    init(kind: String, fields: [String]) throws {
+        switch kind {
+        case "REQ":
+            guard fields.count >= 2 else { throw ShellProtocolError(description: "shim request without a helper name") }
+            self = .request(HelperRequest(helper: fields[0], arguments: Array(fields[2...]), hostonly: fields[1]))
+        case "LOG":
+            guard fields.count == 2, let level = Int(fields[0]) else {
+                throw ShellProtocolError(description: "malformed shim log message")
+            }
+            self = .log(level: level, line: fields[1])
+        case "DONE":
+            guard fields.count == 2, let status = Int32(fields[0]) else {
+                throw ShellProtocolError(description: "malformed shim completion message")
+            }
+            self = .done(status: status, output: fields[1])
+        default:
+            throw ShellProtocolError(description: "unknown shim message kind '\(kind)'")
+        }
+    }
+}
+
+/// Splits the shim's byte stream into messages. Fields are NUL-terminated byte strings.
+struct ShellMessageDecoder {
+    private var buffer: [UInt8] = []
+    private var fields: [String] = []
+
+    mutating func append(_ bytes: some Collection<UInt8>) {
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Returns the next complete message, or nil when more bytes are needed.
+    mutating func nextMessage() throws -> ShellMessage? {
+        var start = 0
+        var parsed: [String] = []
+        var expected: Int?
+        while expected.map({ parsed.count < $0 + 2 }) ?? true {
+            guard let end = buffer[start...].firstIndex(of: 0) else { return nil }
+            parsed.append(String(decoding: buffer[start..<end], as: UTF8.self))
+            start = end + 1
+            if parsed.count == 2 {
+                guard let count = Int(parsed[1]), count >= 0, count < 1_000_000 else {
+                    throw ShellProtocolError(description: "malformed shim message header '\(parsed[0])' '\(parsed[1])'")
+                }
+                expected = count
+            }
+        }
+        buffer.removeFirst(start)
+        return try ShellMessage(kind: parsed[0], fields: Array(parsed[2...]))
+    }
+}
+
+/// Encodes engine-to-shim fields; the shim reads each with `read -d ''`.
+enum ShellCommandEncoder {
+    static func encode(_ fields: [String]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for field in fields {
+            bytes.append(contentsOf: field.utf8.filter { $0 != 0 })
+            bytes.append(0)
+        }
+        return bytes
+    }
+}
+
+/// Quotes a value for bash so that `eval` gives back exactly the value.
+public func shellQuoted(_ value: String) -> String {
+    "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

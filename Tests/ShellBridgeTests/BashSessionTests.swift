@@ -1,0 +1,158 @@
+import Foundation
+import XCTest
+@testable import ShellBridge
+import Support
+
+/// Records every helper call and answers from a table.
+final class RecordingHandler: HelperHandler {
+    var requests: [HelperRequest] = []
+    var replies: [String: HelperReply] = [:]
+    func handle(_ request: HelperRequest) -> HelperReply {
+        requests.append(request)
+        return replies[request.helper] ?? .success
+    }
+}
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+let shimPath = repositoryRoot + "/shim/kindling-shim.bash"
+
+final class BashSessionTests: XCTestCase {
+    var directory: String!
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "kindling-bridge-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func makeModule(_ name: String, _ body: String) throws -> String {
+        let moduleDirectory = directory + "/" + name
+        try FileManager.default.createDirectory(atPath: moduleDirectory, withIntermediateDirectories: true)
+        try body.write(toFile: moduleDirectory + "/module-setup.sh", atomically: true, encoding: .utf8)
+        return moduleDirectory
+    }
+
+    func session() throws -> BashSession {
+        try BashSession(shimPath: shimPath, environment: ["PATH": "/usr/bin:/bin"], logger: Logger(level: .fatal))
+    }
+
+    func testArgumentsWithSpacesQuotesNewlinesAndGlobsArriveIntact() throws {
+        let tricky = ["a b", "it's", "say \"hi\"", "line1\nline2", "*", "[a-z]?", "", "$HOME", "back\\slash"]
+        let module = try makeModule("10tricky", """
+            install() {
+                inst_multiple -o 'a b' "it's" 'say "hi"' $'line1\\nline2' '*' '[a-z]?' '' '$HOME' 'back\\slash'
+            }
+            """)
+        let handler = RecordingHandler()
+        let shell = try session()
+        let result = try shell.call(module: "tricky", directory: module, function: "install", mode: .run, handler: handler)
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(handler.requests, [HelperRequest(helper: "inst_multiple", arguments: ["-o"] + tricky)])
+    }
+
+    func testHelperStatusAndOutputReachModuleCode() throws {
+        let module = try makeModule("10query", """
+            depends() {
+                local found
+                found=$(find_binary bash) || return 1
+                echo "got:$found"
+                find_binary missing || echo "status:$?"
+            }
+            """)
+        let handler = RecordingHandler()
+        let shell = try session()
+        handler.replies["find_binary"] = HelperReply(status: 0, output: "/usr/bin/bash\n")
+        let first = try shell.call(module: "query", directory: module, function: "depends", mode: .capture, handler: handler)
+        XCTAssertEqual(first.output, "got:/usr/bin/bash\n/usr/bin/bash")
+        handler.replies["find_binary"] = HelperReply(status: 3, output: "")
+        let second = try shell.call(module: "query", directory: module, function: "depends", mode: .capture, handler: handler)
+        XCTAssertEqual(second.status, 1)
+    }
+
+    func testGlobalsPersistAcrossCallsAndFunctionsAreUnsetBetweenModules() throws {
+        let first = try makeModule("10first", "counter=$(( ${counter:-0} + 1 ))\ninstall() { shared=from-first; }\n")
+        let second = try makeModule("20second", "check() { [[ $shared == from-first && $counter == 2 ]]; }\n")
+        let shell = try session()
+        let handler = RecordingHandler()
+        XCTAssertEqual(try shell.call(module: "first", directory: first, function: "install", mode: .run, handler: handler).status, 0)
+        // The second module defines no install(): the default stub runs, not the first module's.
+        XCTAssertEqual(try shell.call(module: "second", directory: second, function: "check", mode: .hostCheck, handler: handler).status, 1)
+        _ = try shell.call(module: "first", directory: first, function: "install", mode: .run, handler: handler)
+        XCTAssertEqual(try shell.call(module: "second", directory: second, function: "check", mode: .hostCheck, handler: handler).status, 0)
+    }
+
+    func testCheckModesSeeHostonlyAsDracutPassesIt() throws {
+        let module = try makeModule("10probe", """
+            check() { echo "arg=[$1] hostonly=[${hostonly-unset}] mount=[${mount_needs-}]" > "$probe"; return 255; }
+            """)
+        let shell = try session()
+        let handler = RecordingHandler()
+        try shell.evaluate("hostonly=-h; probe=\(shellQuoted(directory + "/probe"))")
+        let expectations: [(ModuleCallMode, String)] = [
+            (.genericCheck, "arg=[] hostonly=[unset] mount=[]"),
+            (.hostCheck, "arg=[-h] hostonly=[-h] mount=[]"),
+            (.mountCheck, "arg=[0] hostonly=[-h] mount=[1]"),
+        ]
+        for (mode, expected) in expectations {
+            let result = try shell.call(module: "probe", directory: module, function: "check", mode: mode, handler: handler)
+            XCTAssertEqual(result.status, 255)
+            XCTAssertEqual(try String(contentsOfFile: directory + "/probe", encoding: .utf8), expected + "\n", "\(mode)")
+        }
+        // hostonly is restored after a generic check.
+        XCTAssertEqual(try shell.evaluate("[[ $hostonly == -h ]]").status, 0)
+    }
+
+    func testExitInModuleCodeIsReportedWithTheModuleName() throws {
+        let module = try makeModule("10quitter", "install() { exit 7; }\n")
+        let shell = try session()
+        XCTAssertThrowsError(try shell.call(module: "quitter", directory: module, function: "install", mode: .run, handler: RecordingHandler())) { error in
+            XCTAssertEqual("\(error)", "module 'quitter' ended the build: its shell exited with status 7")
+        }
+    }
+
+    func testLogHelpersReadStandardInputAndAlwaysSucceed() throws {
+        let module = try makeModule("10logger", "install() { printf 'one\\ntwo' | dinfo; dfatal boom; echo \"after:$?\" >\"$out\"; }\n")
+        let shell = try session()
+        try shell.evaluate("out=\(shellQuoted(directory + "/out"))")
+        let logger = Logger(level: .fatal)
+        var lines: [String] = []
+        logger.addSink { lines.append($0) }
+        let loggingShell = try BashSession(shimPath: shimPath, environment: ["PATH": "/usr/bin:/bin"], logger: logger)
+        try loggingShell.evaluate("out=\(shellQuoted(directory + "/out"))")
+        _ = try loggingShell.call(module: "logger", directory: module, function: "install", mode: .run, handler: RecordingHandler())
+        XCTAssertEqual(lines, ["logger: one", "logger: two", "logger: boom"])
+        XCTAssertEqual(try String(contentsOfFile: directory + "/out", encoding: .utf8), "after:0\n")
+        shell.terminate()
+    }
+
+    func testShimIsCleanUnderNounset() throws {
+        let output = try runCommand("/bin/bash", ["-n", shimPath])
+        XCTAssertEqual(output.status, 0, output.errorText)
+        // Source the shim under set -u with no engine: it must stop at the first missing variable
+        // check, naming it, rather than on some other unset variable.
+        let strict = try runCommand("/bin/bash", ["-u", "-c", "source \(shellQuoted(shimPath))"])
+        XCTAssertNotEqual(strict.status, 0)
+        XCTAssertTrue(strict.errorText.contains("KINDLING_TO_ENGINE"), strict.errorText)
+    }
+
+    func testPureShellHelpers() throws {
+        let shell = try session()
+        let handler = RecordingHandler()
+        let checks = [
+            "[[ $(convert_abs_rel /usr/bin/sh /usr/lib/x/y) == ../lib/x/y ]]",
+            "[[ $(convert_abs_rel /bin/sh /bin/bash) == bash ]]",
+            "[[ $(convert_abs_rel /a/b/c /d) == ../../d ]]",
+            "[[ $(trim '  a b  ') == 'a b' ]]",
+            "strstr 'hello world' 'o w'",
+            "! strstr abc x",
+            "mods_to_load=' a b '; modules_loaded=' c '; dracut_module_included b && dracut_module_included c && ! dracut_module_included d",
+        ]
+        for check in checks {
+            XCTAssertEqual(try shell.evaluate("set -u; \(check); __s=$?; set +u; (exit $__s)", handler: handler).status, 0, check)
+        }
+    }
+}

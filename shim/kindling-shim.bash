@@ -1,0 +1,214 @@
+# Kindling's shell shim: the one long-lived bash that runs every module function of a build.
+#
+# The engine starts `bash --noprofile --norc kindling-shim.bash` with two extra descriptors:
+#   KINDLING_TO_ENGINE   messages from this shell to the engine
+#   KINDLING_FROM_ENGINE commands and replies from the engine
+# Every message is a list of NUL-terminated fields: KIND, a field count, then the fields.
+# NUL cannot occur in a bash word, so arguments with spaces, quotes, newlines or globs pass intact.
+#
+# Messages to the engine:
+#   REQ  helper hostonly arg...   a dracut helper call; the engine answers: status, then output
+#   LOG  level line               a log line (dracut's levels, 1 fatal .. 6 trace)
+#   DONE status output            the end of an engine command
+# Commands from the engine:
+#   eval CODE                     run CODE at global scope (the engine's variables)
+#   call MODULE DIR FUNCTION MODE run one module function as dracut does (see __kindling_call)
+#
+# The shim is written to be clean under `set -u`; module code runs with bash's defaults, as in dracut.
+
+__kindling_out=${KINDLING_TO_ENGINE:?the engine must set KINDLING_TO_ENGINE}
+__kindling_in=${KINDLING_FROM_ENGINE:?the engine must set KINDLING_FROM_ENGINE}
+unset KINDLING_TO_ENGINE KINDLING_FROM_ENGINE
+
+__kindling_send() {
+    printf '%s\0' "$1" "$(($# - 1))" "${@:2}" >&"$__kindling_out"
+}
+
+__kindling_receive() {
+    IFS= read -r -d '' -u "$__kindling_in" "$1"
+}
+
+# Sends one helper call and prints the engine's output; returns the engine's status.
+__kindling_request() {
+    local __status __output
+    __kindling_send REQ "$1" "${hostonly-}" "${@:2}"
+    __kindling_receive __status || exit 70
+    __kindling_receive __output || exit 70
+    [[ -z $__output ]] || printf '%s' "$__output"
+    return "$__status"
+}
+
+# --- the module lifecycle ---------------------------------------------------------------------
+
+__kindling_unset_module_functions() {
+    unset -f check depends cmdline install installkernel
+}
+
+# Runs FUNCTION of the module in DIR the way dracut does: fresh default stubs, the module
+# sourced into this shell, `moddir` set for the call only, the functions unset afterwards.
+# MODE: check-generic (hostonly unset), check-host, check-mount (stub false, mount_needs=1),
+#       capture (stdout returned to the engine: depends, cmdline), or run.
+__kindling_call() {
+    local __module=$1 __dir=$2 __function=$3 __mode=$4 __status=0 __captured=''
+    local __saved_hostonly=${hostonly-}
+    __kindling_current_module=$__module
+    __kindling_unset_module_functions
+    case $__mode in
+        check-mount) check() { false; } ;;
+        *) eval "$__function() { true; }" ;;
+    esac
+    if [[ -f $__dir/module-setup.sh ]]; then
+        # shellcheck disable=SC1091
+        . "$__dir/module-setup.sh"
+    fi
+    case $__mode in
+        check-generic)
+            unset hostonly
+            moddir=$__dir check || __status=$?
+            hostonly=$__saved_hostonly
+            ;;
+        check-host)
+            # shellcheck disable=SC2086 # an empty hostonly must give no argument
+            moddir=$__dir check ${hostonly-} || __status=$?
+            ;;
+        check-mount)
+            export mount_needs=1
+            moddir=$__dir check 0 || __status=$?
+            unset mount_needs
+            ;;
+        capture)
+            __captured=$(moddir=$__dir "$__function") || __status=$?
+            ;;
+        *)
+            moddir=$__dir "$__function" || __status=$?
+            ;;
+    esac
+    __kindling_unset_module_functions
+    __kindling_current_module=''
+    __kindling_send DONE "$__status" "$__captured"
+}
+
+__kindling_serve() {
+    local __command __a __b __c __d
+    while __kindling_receive __command; do
+        case $__command in
+            eval)
+                __kindling_receive __a || break
+                eval "$__a"
+                __kindling_send DONE "$?" ''
+                ;;
+            call)
+                __kindling_receive __a && __kindling_receive __b &&
+                    __kindling_receive __c && __kindling_receive __d || break
+                __kindling_call "$__a" "$__b" "$__c" "$__d"
+                ;;
+            *)
+                __kindling_send DONE 64 "unknown shim command: $__command"
+                ;;
+        esac
+    done
+}
+
+# --- logging: dracut's functions, which always return 0 and never exit -------------------------
+
+__kindling_log() {
+    local __level=$1 __line
+    shift
+    if (($# > 0)); then
+        __kindling_send LOG "$__level" "$*"
+    else
+        while IFS= read -r __line || [[ -n $__line ]]; do
+            __kindling_send LOG "$__level" "$__line"
+        done
+    fi
+    return 0
+}
+dtrace() { __kindling_log 6 "$@"; }
+ddebug() { __kindling_log 5 "$@"; }
+dinfo() { __kindling_log 4 "$@"; }
+dwarn() { __kindling_log 3 "$@"; }
+dwarning() { __kindling_log 3 "$@"; }
+derror() { __kindling_log 2 "$@"; }
+dfatal() { __kindling_log 1 "$@"; }
+
+# --- helpers answered by the engine ----------------------------------------------------------
+
+for __kindling_helper in \
+    inst inst_simple inst_multiple dracut_install inst_binary inst_script inst_library \
+    inst_symlink inst_dir inst_any inst_libdir_file inst_libdir_dir inst_hook inst_rules \
+    inst_rules_wildcard inst_rule_programs inst_decompress inst_opt_decompress \
+    require_binaries require_any_binary find_binary mark_hostonly \
+    instmods dracut_instmods require_kernel_modules check_kernel_module \
+    check_kernel_config dracut_kernel_post; do
+    eval "$__kindling_helper() { __kindling_request $__kindling_helper \"\$@\"; }"
+done
+unset __kindling_helper
+
+# --- helpers that are pure shell: they only look at their arguments and the build's variables --
+
+dracut_module_included() {
+    [[ " ${mods_to_load-} ${modules_loaded-} " == *" $1 "* ]]
+}
+
+dracut_need_initqueue() {
+    : >"$initdir/lib/dracut/need-initqueue"
+}
+
+dracut_no_switch_root() {
+    : >"$initdir/lib/dracut/no-switch-root"
+}
+
+ln_r() {
+    local __source=$1 __link=$2
+    mkdir -p "$initdir/${__link%/*}"
+    if [[ $__source == /* ]]; then
+        ln -sfn -- "$(convert_abs_rel "$__link" "$__source")" "$initdir/$__link"
+    else
+        ln -sfn -- "$__source" "$initdir/$__link"
+    fi
+}
+
+# Prints the path of TARGET relative to the directory that holds FROM (both absolute).
+convert_abs_rel() {
+    local __from=$1 __target=$2 __common __up='' __rest
+    [[ $__from == "$__target" ]] && { printf '%s\n' "${__target##*/}"; return 0; }
+    __from=${__from%/*}/
+    __common=$__from
+    while [[ $__target/ != "$__common"* ]]; do
+        __common=${__common%/*/}/
+        __up+='../'
+    done
+    __rest=${__target#"$__common"}
+    __rest=${__rest#/}
+    printf '%s\n' "$__up$__rest"
+}
+
+strstr() { [[ $1 == *"$2"* ]]; }
+strglob() { [[ $1 == $2 ]]; }
+strglobin() { [[ $1 == *$2* ]]; }
+str_starts() { [[ $1 == "$2"* ]]; }
+str_ends() { [[ $1 == *"$2" ]]; }
+is_func() { [[ "$(type -t "$1")" == "function" ]]; }
+
+trim() {
+    local __value="$*"
+    __value=${__value#"${__value%%[![:space:]]*}"}
+    __value=${__value%"${__value##*[![:space:]]}"}
+    printf '%s' "$__value"
+}
+
+mksubdirs() {
+    local __path
+    for __path in "$@"; do
+        mkdir -m 0755 -p -- "${__path%/*}"
+    done
+}
+
+# `optional_hostonly`: the hostonly flag only in strict mode, as `hostonly=$(optional_hostonly)`.
+optional_hostonly() {
+    if [[ ${hostonly_mode-} == strict ]]; then
+        printf '%s' "${hostonly-}"
+    fi
+}
+
+__kindling_serve
