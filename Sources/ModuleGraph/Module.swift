@@ -1,0 +1,63 @@
+import Foundation
+
+/// A dracut module: a directory `NNname` holding module-setup.sh (or the legacy check/install scripts).
+public struct Module: Equatable, Hashable, Sendable {
+    /// The directory name less its two leading digits.
+    public var name: String
+    /// The directory's own name, `NNname`; modules are visited in the byte order of this.
+    public var directoryName: String
+    public var directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+        directoryName = (directory as NSString).lastPathComponent
+        name = String(directoryName.dropFirst(2))
+    }
+}
+
+/// Finds modules on the module path. The first directory that defines a name wins, so a
+/// module directory named earlier shadows Kindling's own modules of the same name.
+public struct ModuleCatalog: Sendable {
+    /// Every usable module, in the order dracut visits them.
+    public let modules: [Module]
+
+    public init(searchPath: [String]) {
+        var byName: [String: Module] = [:]
+        for directory in searchPath {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for entry in entries.sorted(by: Self.byteOrder) where Self.looksLikeModule(entry) {
+                let module = Module(directory: directory + "/" + entry)
+                guard byName[module.name] == nil, Self.hasModuleScripts(module.directory) else { continue }
+                byName[module.name] = module
+            }
+        }
+        modules = byName.values.sorted {
+            $0.directoryName == $1.directoryName
+                ? $0.directory < $1.directory : Self.byteOrder($0.directoryName, $1.directoryName)
+        }
+    }
+
+    public subscript(name: String) -> Module? {
+        modules.first { $0.name == name }
+    }
+
+    /// dracut globs `[0-9][0-9]*` under LC_ALL=C.
+    static func looksLikeModule(_ entry: String) -> Bool {
+        let bytes = Array(entry.utf8)
+        return bytes.count > 2 && bytes[0] >= 48 && bytes[0] <= 57 && bytes[1] >= 48 && bytes[1] <= 57
+    }
+
+    static func hasModuleScripts(_ directory: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return false
+        }
+        return ["module-setup.sh", "install", "installkernel"].contains {
+            FileManager.default.fileExists(atPath: directory + "/" + $0)
+        }
+    }
+
+    static func byteOrder(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import XCTest
+@testable import ModuleGraph
+import Support
+
+/// A runner whose modules answer check() and depends() from a table, recording each call.
+final class TableRunner: ModuleFunctionRunner {
+    var checkResults: [String: Int32] = [:]
+    var mountResults: [String: Int32] = [:]
+    var dependencies: [String: [String]] = [:]
+    var checks: [(String, CheckKind)] = []
+
+    func check(_ module: Module, kind: CheckKind) throws -> Int32 {
+        checks.append((module.name, kind))
+        if kind == .mount { return mountResults[module.name] ?? 1 }
+        return checkResults[module.name] ?? 0
+    }
+
+    func depends(_ module: Module) throws -> [String] { dependencies[module.name] ?? [] }
+}
+
+final class ModuleSelectorTests: XCTestCase {
+    var root: String!
+
+    override func setUpWithError() throws {
+        root = NSTemporaryDirectory() + "kindling-graph-\(UUID().uuidString)"
+        for name in ["00bash", "10alpha", "20beta", "30gamma", "90delta", "99base", "50notamodule"] {
+            try FileManager.default.createDirectory(atPath: "\(root!)/mods/\(name)", withIntermediateDirectories: true)
+            if name != "50notamodule" {
+                _ = FileManager.default.createFile(atPath: "\(root!)/mods/\(name)/module-setup.sh", contents: Data())
+            }
+        }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
+
+    func select(_ request: ModuleRequest, _ runner: TableRunner) throws -> [String] {
+        let catalog = ModuleCatalog(searchPath: [root + "/mods"])
+        return try ModuleSelector(catalog: catalog, runner: runner, logger: Logger(level: .fatal))
+            .select(request).map(\.name)
+    }
+
+    func testCatalogOrdersByDirectoryNameAndSkipsDirectoriesWithoutScripts() {
+        let catalog = ModuleCatalog(searchPath: [root + "/mods"])
+        XCTAssertEqual(catalog.modules.map(\.name), ["bash", "alpha", "beta", "gamma", "delta", "base"])
+    }
+
+    func testFirstModuleDirectoryOnThePathWins() throws {
+        try FileManager.default.createDirectory(atPath: root + "/own/95base", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: root + "/own/95base/module-setup.sh", contents: Data())
+        let catalog = ModuleCatalog(searchPath: [root + "/mods", root + "/own"])
+        XCTAssertEqual(catalog["base"]?.directory, root + "/mods/99base")
+        let reversed = ModuleCatalog(searchPath: [root + "/own", root + "/mods"])
+        XCTAssertEqual(reversed["base"]?.directory, root + "/own/95base")
+        XCTAssertEqual(reversed.modules.suffix(2).map(\.directoryName), ["90delta", "95base"])
+    }
+
+    func testAllModeIncludesModulesWhoseCheckReturnsZeroOnly() throws {
+        let runner = TableRunner()
+        runner.checkResults = ["alpha": 1, "beta": 255]
+        XCTAssertEqual(try select(ModuleRequest(), runner), ["bash", "gamma", "delta", "base"])
+        XCTAssertTrue(runner.checks.allSatisfy { $0.1 == .host })
+    }
+
+    func testCheck255IsAcceptedForADependencyInAllMode() throws {
+        let runner = TableRunner()
+        runner.checkResults = ["beta": 255]
+        runner.dependencies = ["delta": ["beta"]]
+        XCTAssertEqual(try select(ModuleRequest(), runner), ["bash", "alpha", "beta", "gamma", "delta", "base"])
+    }
+
+    func testExplicitModulesGetAGenericCheckAndAccept255() throws {
+        let runner = TableRunner()
+        runner.checkResults = ["beta": 255]
+        XCTAssertEqual(try select(ModuleRequest(modules: ["beta"]), runner), ["beta"])
+        XCTAssertEqual(runner.checks.map(\.0), ["beta"], "modules not named are skipped without check")
+        XCTAssertEqual(runner.checks.first?.1, .generic)
+    }
+
+    func testAddedModulesGetTheHostCheckAndForceAddedTheGenericOne() throws {
+        let runner = TableRunner()
+        _ = try select(ModuleRequest(modules: ["bash"], add: ["alpha"], forceAdd: ["beta"]), runner)
+        XCTAssertEqual(runner.checks.map { "\($0.0):\($0.1)" }, ["bash:generic", "alpha:host", "beta:generic"])
+    }
+
+    func testDependenciesInheritTheGenericCheckOfTheirParent() throws {
+        let runner = TableRunner()
+        runner.dependencies = ["delta": ["alpha"]]
+        XCTAssertEqual(try select(ModuleRequest(modules: ["delta"]), runner), ["alpha", "delta"])
+        XCTAssertEqual(runner.checks.map { "\($0.0):\($0.1)" }, ["delta:generic", "alpha:generic"])
+    }
+
+    func testModulesAreReturnedInDirectoryOrderNotDependencyOrder() throws {
+        let runner = TableRunner()
+        runner.dependencies = ["alpha": ["base", "delta"]]
+        XCTAssertEqual(try select(ModuleRequest(modules: ["alpha"]), runner), ["alpha", "delta", "base"])
+    }
+
+    func testOmittedModuleIsExcludedAndItsDependentsFail() throws {
+        let runner = TableRunner()
+        runner.dependencies = ["delta": ["alpha"]]
+        XCTAssertEqual(try select(ModuleRequest(omit: ["alpha"]), runner), ["bash", "beta", "gamma", "base"])
+        XCTAssertThrowsError(try select(ModuleRequest(modules: ["delta"], omit: ["alpha"]), TableRunner.with(["delta": ["alpha"]])))
+    }
+
+    func testExplicitModuleThatFailsItsCheckIsAnErrorNamingIt() throws {
+        let runner = TableRunner()
+        runner.checkResults = ["gamma": 1]
+        XCTAssertThrowsError(try select(ModuleRequest(modules: ["bash", "gamma"]), runner)) { error in
+            XCTAssertEqual("\(error)", "module 'gamma' cannot be installed")
+        }
+        XCTAssertThrowsError(try select(ModuleRequest(add: ["nosuch"]), TableRunner())) { error in
+            XCTAssertEqual("\(error)", "module 'nosuch' cannot be found")
+        }
+    }
+
+    func testAddedAndOmittedModuleIsSkippedQuietly() throws {
+        XCTAssertEqual(try select(ModuleRequest(modules: ["bash"], add: ["alpha"], omit: ["alpha"]), TableRunner()), ["bash"])
+        XCTAssertThrowsError(try select(ModuleRequest(modules: ["bash"], forceAdd: ["alpha"], omit: ["alpha"]), TableRunner()))
+    }
+
+    func testCyclicDependenciesFail() throws {
+        let runner = TableRunner.with(["alpha": ["beta"], "beta": ["alpha"]])
+        XCTAssertEqual(try select(ModuleRequest(), runner), ["bash", "gamma", "delta", "base"])
+        XCTAssertThrowsError(try select(ModuleRequest(modules: ["alpha"]), TableRunner.with(["alpha": ["beta"], "beta": ["alpha"]])))
+    }
+
+    func testMountPassAddsModulesWhoseMountCheckSucceeds() throws {
+        let runner = TableRunner()
+        runner.checkResults = ["alpha": 1, "beta": 1]
+        runner.mountResults = ["alpha": 0, "beta": 255]
+        XCTAssertEqual(try select(ModuleRequest(checkMounts: true), runner), ["bash", "alpha", "gamma", "delta", "base"])
+        let withoutMounts = TableRunner()
+        withoutMounts.checkResults = ["alpha": 1]
+        XCTAssertFalse(try select(ModuleRequest(), withoutMounts).contains("alpha"))
+        XCTAssertFalse(withoutMounts.checks.contains { $0.1 == .mount })
+    }
+}
+
+extension TableRunner {
+    static func with(_ dependencies: [String: [String]]) -> TableRunner {
+        let runner = TableRunner()
+        runner.dependencies = dependencies
+        return runner
+    }
+}
