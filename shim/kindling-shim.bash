@@ -35,6 +35,8 @@ __kindling_request() {
     __kindling_receive __status || exit 70
     __kindling_receive __output || exit 70
     [[ -z $__output ]] || printf '%s' "$__output"
+    # 256 cannot be a return status: the engine uses it for "this call ends the build".
+    ((__status == 256)) && exit 1
     return "$__status"
 }
 
@@ -135,9 +137,9 @@ dfatal() { __kindling_log 1 "$@"; }
 
 for __kindling_helper in \
     inst inst_simple inst_multiple dracut_install inst_binary inst_script inst_library \
-    inst_symlink inst_dir inst_any inst_libdir_file inst_libdir_dir inst_hook inst_rules \
-    inst_rules_wildcard inst_rule_programs inst_decompress inst_opt_decompress \
-    require_binaries require_any_binary find_binary mark_hostonly \
+    inst_symlink inst_dir inst_hook inst_rules \
+    inst_rules_wildcard inst_rule_programs inst_rule_group_owner inst_rule_initqueue \
+    prepare_udev_rules inst_decompress inst_opt_decompress find_binary \
     instmods dracut_instmods require_kernel_modules check_kernel_module \
     check_kernel_config dracut_kernel_post; do
     eval "$__kindling_helper() { __kindling_request $__kindling_helper \"\$@\"; }"
@@ -201,6 +203,97 @@ mksubdirs() {
     local __path
     for __path in "$@"; do
         mkdir -m 0755 -p -- "${__path%/*}"
+    done
+}
+
+# --- helpers composed from the engine's: their globs and regexes are bash's own -----------------
+
+require_binaries() {
+    local __module=${moddir-}
+    local __missing=0 __command
+    __module=${__module##*/}
+    if [[ ${1-} == -m ]]; then
+        __module=$2
+        shift 2
+    fi
+    for __command in "$@"; do
+        if ! find_binary "$__command" >/dev/null; then
+            dinfo "module '${__module#[0-9][0-9]}' will not be installed, because command '$__command' could not be found!"
+            ((__missing++))
+        fi
+    done
+    return "$__missing"
+}
+
+require_any_binary() {
+    local __module=${moddir-}
+    local __command
+    __module=${__module##*/}
+    if [[ ${1-} == -m ]]; then
+        __module=$2
+        shift 2
+    fi
+    for __command in "$@"; do
+        find_binary "$__command" >/dev/null && return 0
+    done
+    dinfo "$__module: Could not find any command of '$*'!"
+    return 1
+}
+
+# `inst_any [-d DEST] FILE...`: installs the first FILE that exists.
+inst_any() {
+    local __to='' __file
+    if [[ ${1-} == -d ]]; then
+        __to=$2
+        shift 2
+    fi
+    for __file in "$@"; do
+        [[ -e ${dracutsysrootdir-}$__file ]] || continue
+        if [[ -n $__to ]]; then
+            inst "$__file" "$__to" && return 0
+        else
+            inst "$__file" && return 0
+        fi
+    done
+    return 1
+}
+
+# `inst_libdir_file [-n REGEX] GLOB...`: each GLOB under every $libdirs directory.
+inst_libdir_file() {
+    local __pattern='' __dir __glob __file
+    local -a __files=()
+    if [[ ${1-} == -n ]]; then
+        __pattern=$2
+        shift 2
+    fi
+    for __dir in ${libdirs-}; do
+        for __glob in "$@"; do
+            for __file in "${dracutsysrootdir-}$__dir"/$__glob; do
+                [[ -e $__file ]] || continue
+                __file=${__file#"${dracutsysrootdir-}"}
+                [[ -z $__pattern || $__file =~ $__pattern ]] && __files+=("$__file")
+            done
+        done
+    done
+    ((${#__files[@]} == 0)) || inst_multiple "${__files[@]}"
+}
+
+inst_libdir_dir() {
+    local __dir __glob __found
+    for __dir in ${libdirs-}; do
+        for __glob in "$@"; do
+            for __found in "${dracutsysrootdir-}$__dir"/$__glob; do
+                [[ -d $__found ]] && inst_dir "${__found#"${dracutsysrootdir-}"}"
+            done
+        done
+    done
+    return 0
+}
+
+mark_hostonly() {
+    local __file
+    for __file in "$@"; do
+        printf '%s\n' "$__file" >>"$initdir/lib/dracut/hostonly-files"
     done
 }
 

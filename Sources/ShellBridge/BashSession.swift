@@ -100,6 +100,8 @@ public final class BashSession {
 
     deinit { terminate() }
 
+    public var processIdentifier: pid_t { process.pid }
+
     /// Runs bash code at global scope (the engine's variable assignments).
     @discardableResult
     public func evaluate(_ code: String, handler: HelperHandler? = nil) throws -> ModuleCallResult {

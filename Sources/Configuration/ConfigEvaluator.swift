@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Support
+
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+}
+
+/// Sources dracut config files, which are bash, in one bash run and reads the variables back.
+public struct ConfigEvaluator {
+    /// The script: remember bash's own variables, set the presets, source each file, then print
+    /// every other variable as NUL-separated records (S name value | A name count items | H name count k v...).
+    static let script = #"""
+        declare -A __kindling_builtin=()
+        for __kindling_v in $(compgen -v); do __kindling_builtin[$__kindling_v]=1; done
+        eval "$KINDLING_PRESETS"
+        unset KINDLING_PRESETS
+        for __kindling_f in "$@"; do
+            . "$__kindling_f"
+        done
+        for __kindling_v in $(compgen -v); do
+            [[ -n ${__kindling_builtin[$__kindling_v]+x} || $__kindling_v == __kindling_* ]] && continue
+            case ${!__kindling_v@a} in
+                *A*)
+                    declare -n __kindling_ref=$__kindling_v
+                    printf '%s\0' H "$__kindling_v" "${#__kindling_ref[@]}" >&3
+                    for __kindling_k in "${!__kindling_ref[@]}"; do
+                        printf '%s\0' "$__kindling_k" "${__kindling_ref[$__kindling_k]}" >&3
+                    done
+                    unset -n __kindling_ref ;;
+                *a*)
+                    declare -n __kindling_ref=$__kindling_v
+                    printf '%s\0' A "$__kindling_v" "${#__kindling_ref[@]}" "${__kindling_ref[@]}" >&3
+                    unset -n __kindling_ref ;;
+                *) printf '%s\0' S "$__kindling_v" "${!__kindling_v}" >&3 ;;
+            esac
+        done
+        """#
+
+    public init() {}
+
+    /// - Parameters:
+    ///   - files: sourced in order.
+    ///   - presets: variables set before the first file (dracut sets a few options that early).
+    public func evaluate(files: [String], presets: ShellVariables, logger: Logger) throws -> ShellVariables {
+        let resultPipe = try makePipe()
+        var environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
+                           "KINDLING_PRESETS": presets.declarations]
+        if let home = currentEnvironment()["HOME"] { environment["HOME"] = home }
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(devNull) }
+        let errorPipe = try makePipe()
+        let child = try ChildProcess(
+            executable: "/bin/bash", arguments: ["--noprofile", "--norc", "-c", Self.script, "kindling-config"] + files,
+            environment: environment, descriptors: [0: devNull, 1: errorPipe[1], 2: errorPipe[1], 3: resultPipe[1]])
+        close(resultPipe[1]); close(errorPipe[1])
+        var messages: [UInt8] = []
+        let reader = Thread { messages = readAll(fd: errorPipe[0]) }
+        let output = readAll(fd: resultPipe[0])
+        reader.join()
+        close(resultPipe[0]); close(errorPipe[0])
+        let status = child.wait()
+        for line in String(decoding: messages, as: UTF8.self).split(separator: "\n") {
+            logger.warning("config: \(line)")
+        }
+        guard status == 0 else {
+            throw ConfigError(description: "reading the configuration failed (bash exited with status \(status)) in \(files.joined(separator: ", "))")
+        }
+        return try Self.decode(output)
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> ShellVariables {
+        let fields = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        var variables = ShellVariables()
+        var index = 0
+        func take() throws -> String {
+            guard index < fields.count else { throw ConfigError(description: "configuration reader: truncated output") }
+            defer { index += 1 }
+            return fields[index]
+        }
+        while index < fields.count - 1 {
+            let kind = try take(), name = try take()
+            switch kind {
+            case "S":
+                variables.set(name, .scalar(try take()))
+            case "A":
+                guard let count = Int(try take()) else { throw ConfigError(description: "configuration reader: bad count") }
+                variables.set(name, .array(try (0..<count).map { _ in try take() }))
+            case "H":
+                guard let count = Int(try take()) else { throw ConfigError(description: "configuration reader: bad count") }
+                var values: [String: String] = [:]
+                for _ in 0..<count { values[try take()] = try take() }
+                variables.set(name, .associative(values))
+            default:
+                throw ConfigError(description: "configuration reader: unexpected record '\(kind)'")
+            }
+        }
+        return variables
+    }
+}

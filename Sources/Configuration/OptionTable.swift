@@ -1,0 +1,152 @@
+/// What an option does to dracut's variables.
+public enum OptionEffect: Sendable, Equatable {
+    /// Appended to the config value of the variable (dracut's `_l` arrays applied with `+=`).
+    case appendList(String)
+    /// Replaces the config value of the variable (applied after the config files).
+    case replaceList(String)
+    /// Replaces a scalar after the config files, when given.
+    case scalar(String)
+    /// Sets a variable to a fixed value after the config files.
+    case set(String, String)
+    /// Sets a variable before the config files, so a config file that sets it wins (dracut's quirk
+    /// for force, kernel_only, no_kernel, sshkey, debug, hostonly_default_device, noimageifnotneeded).
+    case early(String, String)
+    /// Sets several variables at once.
+    case several([OptionEffect])
+    /// Handled by the command itself (help, version, verbosity, list-modules, ...).
+    case command(String)
+}
+
+/// One option of dracut 059's command line.
+public struct OptionSpec: Sendable {
+    public var longNames: [String]
+    public var shortName: Character?
+    public var takesValue: Bool
+    public var effect: OptionEffect
+    /// False while Kindling cannot yet do what the option asks: using it is an error, never a no-op.
+    public var isSupported: Bool
+    /// Whether dracut stores it in build-parameter.txt (it leaves out --logfile).
+    public var isStored: Bool = true
+
+    public var displayName: String { longNames.first.map { "--\($0)" } ?? "-\(shortName!)" }
+}
+
+/// Every option dracut 059 recognises, plus Kindling's additions (--modules-dir, --add-confdir).
+public enum OptionTable {
+    public static let all: [OptionSpec] = [
+        value("kver", effect: .scalar("kernel")),
+        value("add", short: "a", effect: .appendList("add_dracutmodules")),
+        value("force-add", effect: .appendList("force_add_dracutmodules")),
+        value("omit", short: "o", effect: .appendList("omit_dracutmodules")),
+        value("modules", short: "m", effect: .replaceList("dracutmodules")),
+        value("add-drivers", effect: .appendList("add_drivers"), supported: false),
+        value("force-drivers", effect: .appendList("force_drivers"), supported: false),
+        value("omit-drivers", effect: .appendList("omit_drivers"), supported: false),
+        value("drivers", short: "d", effect: .replaceList("drivers"), supported: false),
+        value("filesystems", effect: .replaceList("filesystems"), supported: false),
+        value("install", short: "I", effect: .appendList("install_items")),
+        value("install-optional", effect: .appendList("install_optional_items")),
+        value("fwdir", effect: .replaceList("fw_dir"), supported: false),
+        value("libdirs", effect: .replaceList("libdirs")),
+        value("fscks", effect: .appendList("fscks"), supported: false),
+        value("add-fstab", effect: .appendList("add_fstab"), supported: false),
+        value("mount", effect: .appendList("fstab_lines"), supported: false),
+        value("device", "add-device", effect: .appendList("add_device"), supported: false),
+        flag("nofscks", effect: .set("nofscks", "yes")),
+        flag("ro-mnt", effect: .set("ro_mnt", "yes"), supported: false),
+        value("kmoddir", short: "k", effect: .scalar("drivers_dir"), supported: false),
+        value("conf", short: "c", effect: .command("conf")),
+        value("confdir", effect: .command("confdir")),
+        value("add-confdir", effect: .command("add-confdir")),
+        value("modules-dir", effect: .command("modules-dir")),
+        value("tmpdir", effect: .scalar("tmpdir")),
+        value("sysroot", short: "r", effect: .command("sysroot")),
+        value("stdlog", short: "L", effect: .scalar("stdloglvl")),
+        value("compress", effect: .scalar("compress")),
+        value("squash-compressor", effect: .scalar("squash_compress"), supported: false),
+        value("prefix", effect: .scalar("prefix"), supported: false),
+        value("rebuild", effect: .command("rebuild"), supported: false),
+        flag("force", short: "f", effect: .early("force", "yes")),
+        flag("kernel-only", effect: .several([.early("kernel_only", "yes"), .early("no_kernel", "no")]), supported: false),
+        flag("no-kernel", effect: .several([.early("kernel_only", "no"), .early("no_kernel", "yes")])),
+        flag("print-cmdline", effect: .command("print-cmdline")),
+        value("kernel-cmdline", effect: .appendList("kernel_cmdline")),
+        flag("strip", effect: .set("do_strip", "yes"), supported: false),
+        flag("aggressive-strip", effect: .set("aggressive_strip", "yes"), supported: false),
+        flag("nostrip", effect: .set("do_strip", "no")),
+        flag("hardlink", effect: .set("do_hardlink", "yes"), supported: false),
+        flag("nohardlink", effect: .set("do_hardlink", "no")),
+        flag("noprefix", effect: .set("prefix", "/")),
+        flag("mdadmconf", effect: .set("mdadmconf", "yes")),
+        flag("nomdadmconf", effect: .set("mdadmconf", "no")),
+        flag("lvmconf", effect: .set("lvmconf", "yes")),
+        flag("nolvmconf", effect: .set("lvmconf", "no")),
+        flag("debug", effect: .early("debug", "yes")),
+        flag("profile", effect: .early("debug", "yes"), supported: false),
+        value("sshkey", effect: .scalar("sshkey"), supported: false),
+        value("logfile", effect: .scalar("logfile"), stored: false),
+        flag("verbose", short: "v", effect: .command("verbose")),
+        flag("quiet", short: "q", effect: .command("quiet")),
+        flag("local", short: "l", effect: .command("local")),
+        flag("hostonly", "host-only", short: "H", effect: .set("hostonly", "yes"), supported: false),
+        flag("no-hostonly", "no-host-only", short: "N", effect: .set("hostonly", "no")),
+        value("hostonly-mode", effect: .scalar("hostonly_mode"), supported: false),
+        flag("hostonly-cmdline", effect: .set("hostonly_cmdline", "yes"), supported: false),
+        flag("no-hostonly-cmdline", effect: .set("hostonly_cmdline", "no")),
+        flag("no-hostonly-default-device", effect: .early("hostonly_default_device", "no")),
+        value("persistent-policy", effect: .scalar("persistent_policy"), supported: false),
+        flag("fstab", effect: .set("use_fstab", "yes"), supported: false),
+        flag("help", short: "h", effect: .command("help")),
+        flag("bzip2", effect: .set("compress", "bzip2"), supported: false),
+        flag("lzma", effect: .set("compress", "lzma"), supported: false),
+        flag("xz", effect: .set("compress", "xz"), supported: false),
+        flag("lzo", effect: .set("compress", "lzop"), supported: false),
+        flag("lz4", effect: .set("compress", "lz4"), supported: false),
+        flag("zstd", effect: .set("compress", "zstd"), supported: false),
+        flag("no-compress", effect: .command("no-compress")),
+        flag("gzip", effect: .set("compress", "gzip")),
+        flag("enhanced-cpio", effect: .set("enhanced_cpio", "yes"), supported: false),
+        flag("list-modules", effect: .command("list-modules")),
+        flag("show-modules", short: "M", effect: .set("show_modules", "yes")),
+        flag("keep", effect: .command("keep")),
+        flag("printsize", effect: .command("printsize"), supported: false),
+        flag("regenerate-all", effect: .command("regenerate-all"), supported: false),
+        flag("parallel", short: "p", effect: .set("parallel", "yes"), supported: false),
+        flag("noimageifnotneeded", effect: .early("noimageifnotneeded", "yes"), supported: false),
+        flag("early-microcode", effect: .set("early_microcode", "yes"), supported: false),
+        flag("no-early-microcode", effect: .set("early_microcode", "no")),
+        flag("reproducible", effect: .set("reproducible", "yes"), supported: false),
+        flag("no-reproducible", effect: .set("reproducible", "no")),
+        value("loginstall", effect: .scalar("loginstall"), supported: false),
+        flag("uefi", effect: .set("uefi", "yes"), supported: false),
+        flag("no-uefi", effect: .set("uefi", "no")),
+        value("uefi-stub", effect: .scalar("uefi_stub"), supported: false),
+        value("uefi-splash-image", effect: .scalar("uefi_splash_image"), supported: false),
+        value("kernel-image", effect: .scalar("kernel_image"), supported: false),
+        flag("no-hostonly-i18n", effect: .set("i18n_install_all", "yes")),
+        flag("hostonly-i18n", effect: .set("i18n_install_all", "no"), supported: false),
+        value("hostonly-nics", effect: .appendList("hostonly_nics"), supported: false),
+        flag("no-machineid", effect: .set("machine_id", "no")),
+        flag("version", effect: .command("version")),
+        // -i/--include takes two values and is parsed on its own, as dracut does.
+        OptionSpec(longNames: ["include"], shortName: "i", takesValue: true, effect: .command("include"),
+                   isSupported: true),
+    ]
+
+    private static func value(
+        _ names: String..., short: Character? = nil, effect: OptionEffect, supported: Bool = true, stored: Bool = true
+    ) -> OptionSpec {
+        OptionSpec(longNames: names, shortName: short, takesValue: true, effect: effect, isSupported: supported,
+                   isStored: stored)
+    }
+
+    private static func flag(
+        _ names: String..., short: Character? = nil, effect: OptionEffect, supported: Bool = true
+    ) -> OptionSpec {
+        OptionSpec(longNames: names, shortName: short, takesValue: false, effect: effect, isSupported: supported)
+    }
+
+    public static func named(_ long: String) -> OptionSpec? {
+        all.first { $0.longNames.contains(long) }
+    }
+}

@@ -1,0 +1,337 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Support
+
+/// Finds what an executable needs at run time: its loader and libraries, or a script's interpreter.
+public protocol DependencyResolving: AnyObject {
+    /// In-sysroot paths of the files `path` needs, and the names that could not be found.
+    func dependencies(of path: String) throws -> ELFDependencies
+}
+
+extension LibraryResolver: DependencyResolving {}
+
+/// dracut-install, in process: copies files from the sysroot into the image tree, keeping symlinks
+/// as relative symlinks, replicating symlinked directories, and pulling in ELF dependencies.
+/// One instance lives for the whole build, so each file is looked at once.
+public final class FileInstaller {
+    public let sysroot: String
+    /// The image tree (dracut's $initdir).
+    public let imageRoot: String
+    /// Directories searched for bare names, like dracut's PATH.
+    public var searchPath: [String]
+    /// Resolve dependencies as files are installed (dracut's eager mode); otherwise
+    /// `resolveInstalledExecutables` does it once at the end (its lazy mode).
+    public var resolvesEagerly: Bool
+
+    private let paths: SysrootPaths
+    private let resolver: DependencyResolving
+    private let logger: Logger
+    private var resolved: Set<String> = []
+
+    public init(sysroot: String, imageRoot: String, searchPath: [String], resolver: DependencyResolving,
+                resolvesEagerly: Bool, logger: Logger) {
+        self.sysroot = sysroot
+        self.imageRoot = imageRoot
+        self.searchPath = searchPath
+        self.resolver = resolver
+        self.resolvesEagerly = resolvesEagerly
+        self.logger = logger
+        paths = SysrootPaths(sysroot: sysroot)
+    }
+
+    // MARK: Queries
+
+    /// Whether something is already at `path` in the image.
+    public func imageContains(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(imagePath(path), &status) == 0
+    }
+
+    /// Whether `path` exists in the sysroot (a dangling symlink counts, as `[[ -L ]]` would).
+    public func sysrootContains(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(sysroot + path, &status) == 0
+    }
+
+    /// Every directory of the search path that holds `name`, as dracut-install's bare-name lookup.
+    public func searchPathMatches(_ name: String) -> [String] {
+        searchPath.map { $0 + "/" + name }.filter { candidate in
+            var status = stat()
+            return stat(sysroot + candidate, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR
+        }
+    }
+
+    // MARK: Installing
+
+    /// Installs `source` at `destination` (default: the same path). Returns false when the source
+    /// does not exist. Symlinks become relative symlinks to their installed targets.
+    @discardableResult
+    public func install(_ source: String, at destination: String? = nil, resolvingDependencies: Bool = false,
+                        hostonly: Bool = false) throws -> Bool {
+        let destination = try normalizedDestination(destination ?? source)
+        if imageContains(destination) {
+            if resolvingDependencies && resolvesEagerly { try resolveDependencies(ofImageFile: destination) }
+            return true
+        }
+        guard let hostSource = try hostPath(of: source) else { return false }
+        var status = stat()
+        guard lstat(hostSource, &status) == 0 else { return false }
+        try createParentDirectories(of: destination)
+        switch status.st_mode & S_IFMT {
+        case S_IFDIR:
+            try makeDirectory(destination, mode: 0o755)
+        case S_IFLNK:
+            try installSymlink(source, hostSource: hostSource, at: destination, resolvingDependencies: resolvingDependencies)
+        case S_IFREG:
+            try copyFile(from: hostSource, to: imagePath(destination), status: status)
+            if resolvingDependencies && resolvesEagerly { try resolveDependencies(ofImageFile: destination) }
+        default:
+            try copySpecialFile(status, to: destination)
+        }
+        if hostonly { try recordHostonly(destination) }
+        return true
+    }
+
+    /// Creates a directory (and its parents) in the image, as `inst_dir`.
+    public func installDirectory(_ path: String) throws {
+        let destination = try normalizedDestination(path)
+        guard !imageContains(destination) else { return }
+        if try hostPath(of: destination).map({ isSymlink($0) }) == true {
+            try install(destination)
+            return
+        }
+        try createParentDirectories(of: destination)
+        try makeDirectory(destination, mode: 0o755)
+    }
+
+    /// The lazy pass: installs what every executable regular file in the image needs.
+    public func resolveInstalledExecutables() throws {
+        for path in executableImageFiles() { try resolveDependencies(ofImageFile: path) }
+    }
+
+    /// Installs the loader, libraries or interpreter that the image file `path` needs.
+    public func resolveDependencies(ofImageFile path: String) throws {
+        guard resolved.insert(path).inserted else { return }
+        var status = stat()
+        guard stat(imagePath(path), &status) == 0, status.st_mode & S_IFMT == S_IFREG,
+              status.st_mode & 0o111 != 0 || path.contains(".so") else { return }
+        // Resolve the copy in the image: modules may have written files that the host lacks.
+        let subject = sysrootContains(path) ? path : imagePath(path)
+        let found: ELFDependencies
+        do {
+            found = try resolver.dependencies(of: subject)
+        } catch {
+            logger.debug("\(path): no dependencies resolved: \(error)")
+            return
+        }
+        for name in found.missing { logger.error("\(path): library \(name) not found") }
+        for dependency in found.files {
+            try install(dependency, resolvingDependencies: true)
+            // dracut-install also takes the unversioned link libX.so of libX.so.N when the host has it.
+            if let range = dependency.firstRange(of: ".so.") {
+                let link = String(dependency[..<range.lowerBound]) + ".so"
+                _ = try? install(link)
+            }
+        }
+    }
+
+    /// dracut-install -H: lists the file in /lib/dracut/hostonly-files, which rd.hostonly=0 removes at boot.
+    public func recordHostonly(_ path: String) throws {
+        try installDirectory("/lib/dracut")
+        let listPath = imagePath("/lib/dracut/hostonly-files")
+        let fd = open(listPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw InstallError.system(path: listPath, operation: "append to", message: systemErrorDescription())
+        }
+        defer { close(fd) }
+        writeAll(fd: fd, Array((path + "\n").utf8))
+    }
+
+    // MARK: Paths
+
+    public func imagePath(_ path: String) -> String {
+        path.hasPrefix("/") ? imageRoot + path : imageRoot + "/" + path
+    }
+
+    /// The host path of an in-sysroot path, with its directories resolved inside the sysroot
+    /// and the last component left as it is (it may be a symlink to install as such).
+    func hostPath(of path: String) throws -> String? {
+        let absolute = path.hasPrefix("/") ? path : "/" + path
+        let directory = PathText.directory(of: absolute)
+        let name = String(absolute[absolute.index(after: absolute.lastIndex(of: "/")!)...])
+        do {
+            guard let resolvedDirectory = try paths.resolve(directory) else { return nil }
+            if name.isEmpty || name == "." || name == ".." {
+                return try paths.resolve(absolute).map { sysroot + $0 }
+            }
+            return sysroot + PathText.join(resolvedDirectory, name)
+        } catch {
+            throw InstallError.escapesSysroot(error.description)
+        }
+    }
+
+    /// Destinations are absolute paths inside the image: `..` may not climb out of it.
+    func normalizedDestination(_ path: String) throws -> String {
+        var components: [Substring] = []
+        for component in path.split(separator: "/") {
+            switch component {
+            case ".": continue
+            case "..":
+                guard !components.isEmpty else { throw InstallError.unsafeDestination(path) }
+                components.removeLast()
+            default: components.append(component)
+            }
+        }
+        return "/" + components.joined(separator: "/")
+    }
+
+    // MARK: Building the tree
+
+    private func installSymlink(_ source: String, hostSource: String, at destination: String,
+                                resolvingDependencies: Bool) throws {
+        guard let target = readLink(hostSource) else {
+            throw InstallError.system(path: hostSource, operation: "read the link", message: systemErrorDescription())
+        }
+        // One level of the link, made absolute against the link's own (unresolved) directory.
+        let absoluteTarget = try normalizedDestination(
+            target.hasPrefix("/") ? target : PathText.join(PathText.directory(of: source), target))
+        guard try install(absoluteTarget, resolvingDependencies: resolvingDependencies) else {
+            throw InstallError.notFound("\(absoluteTarget) (the target of \(source))")
+        }
+        let linkText = relativePath(from: realImageDirectory(of: destination),
+                                    to: PathText.join(realImageDirectory(of: absoluteTarget), lastComponent(of: absoluteTarget)))
+        guard symlink(linkText, imagePath(destination)) == 0 || errno == EEXIST else {
+            throw InstallError.system(path: imagePath(destination), operation: "create a symlink", message: systemErrorDescription())
+        }
+    }
+
+    /// Makes the parent directories, replicating the host's symlinked directories (lib -> usr/lib).
+    private func createParentDirectories(of destination: String) throws {
+        var current = ""
+        let components = destination.split(separator: "/").dropLast()
+        for component in components {
+            current += "/" + component
+            if imageContains(current) { continue }
+            if let host = try hostPath(of: current), isSymlink(host) {
+                try install(current)
+            } else {
+                try makeDirectory(current, mode: 0o755)
+            }
+        }
+    }
+
+    private func makeDirectory(_ path: String, mode: mode_t) throws {
+        guard mkdir(imagePath(path), mode) == 0 || errno == EEXIST else {
+            throw InstallError.system(path: imagePath(path), operation: "create the directory", message: systemErrorDescription())
+        }
+    }
+
+    private func copyFile(from source: String, to destination: String, status: stat) throws {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            throw InstallError.system(path: source, operation: "read", message: systemErrorDescription())
+        }
+        defer { close(input) }
+        let mode = status.st_mode & 0o7777
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard output >= 0 else {
+            if errno == EEXIST { return }
+            throw InstallError.system(path: destination, operation: "create", message: systemErrorDescription())
+        }
+        var failure: InstallError?
+        if !FileCopier.copy(from: input, to: output, size: Int(status.st_size)) {
+            failure = .system(path: destination, operation: "write", message: systemErrorDescription())
+        }
+        fchmod(output, mode)
+        var times = [status.st_atim, status.st_mtim]
+        futimens(output, &times)
+        close(output)
+        if let failure {
+            unlink(destination)
+            throw failure
+        }
+    }
+
+    private func copySpecialFile(_ status: stat, to destination: String) throws {
+        guard mknod(imagePath(destination), status.st_mode, status.st_rdev) == 0 || errno == EEXIST else {
+            throw InstallError.system(path: imagePath(destination), operation: "create the special file", message: systemErrorDescription())
+        }
+    }
+
+    private func executableImageFiles() -> [String] {
+        var found: [String] = []
+        func walk(_ relative: String) {
+            guard let stream = opendir(imagePath(relative.isEmpty ? "/" : relative)) else { return }
+            var names: [String] = []
+            while let entry = readdir(stream) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(stream)
+            for name in names.sorted() {
+                let path = relative + "/" + name
+                var status = stat()
+                guard lstat(imagePath(path), &status) == 0 else { continue }
+                switch status.st_mode & S_IFMT {
+                case S_IFDIR: walk(path)
+                case S_IFREG where status.st_mode & 0o111 != 0 && !path.hasSuffix(".ko"): found.append(path)
+                default: break
+                }
+            }
+        }
+        walk("")
+        return found
+    }
+
+    /// The image path of `path` with symlinks in the image resolved, as ln_r's realpath does.
+    private func realImagePath(_ path: String) -> String {
+        (try? SysrootPaths(sysroot: imageRoot).resolve(path)).flatMap { $0 } ?? path
+    }
+
+    private func lastComponent(of path: String) -> String {
+        String(path[path.index(after: path.lastIndex(of: "/")!)...])
+    }
+
+    private func realImageDirectory(of path: String) -> String {
+        realImagePath(PathText.directory(of: path))
+    }
+
+    private func isSymlink(_ hostPath: String) -> Bool {
+        var status = stat()
+        return lstat(hostPath, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
+    }
+
+    private func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(path, &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// The path of `target` relative to the directory `directory`; both absolute and normalised.
+public func relativePath(from directory: String, to target: String) -> String {
+    let base = directory.split(separator: "/")
+    let goal = target.split(separator: "/")
+    var common = 0
+    while common < base.count, common < goal.count - 1, base[common] == goal[common] { common += 1 }
+    let ups = Array(repeating: "..", count: base.count - common)
+    let rest = goal[common...].map(String.init)
+    return (ups + rest).joined(separator: "/")
+}
+
+/// Copies file contents through one buffer; the files are small next to the compression that follows.
+enum FileCopier {
+    static func copy(from input: Int32, to output: Int32, size: Int) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: min(max(size, 4096), 1 << 20))
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if count == 0 { return true }
+            if count < 0 { if errno == EINTR { continue }; return false }
+            guard buffer.withUnsafeBufferPointer({ writeAll(fd: output, UnsafeBufferPointer(rebasing: $0[0..<count])) }) else {
+                return false
+            }
+        }
+    }
+}

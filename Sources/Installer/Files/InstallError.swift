@@ -1,0 +1,16 @@
+/// Why a file could not be installed into the image.
+public enum InstallError: Error, CustomStringConvertible, Equatable {
+    case notFound(String)
+    case escapesSysroot(String)
+    case unsafeDestination(String)
+    case system(path: String, operation: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let path): return "\(path): no such file"
+        case .escapesSysroot(let message): return message
+        case .unsafeDestination(let path): return "\(path): destination leaves the image (a '..' or a symlink out of it)"
+        case .system(let path, let operation, let message): return "\(path): cannot \(operation): \(message)"
+        }
+    }
+}

@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Configuration
+import Foundation
+import Installer
+import Support
+
+/// The skeleton dracut creates before any module runs: the top-level directories (or the host's
+/// symlinks for them, so a merged-/usr host gives a merged-/usr image), the hook directories,
+/// and the basic device nodes when allowed.
+struct BaseLayout {
+    let installer: FileInstaller
+    let variables: ShellVariables
+    let sysroot: String
+
+    func create() throws {
+        let root = installer.imageRoot
+        if !isSymlink(sysroot + "/lib") { try makeDirectory(root + "/lib") }
+        let topLevel = ["usr", "usr/bin", "usr/sbin", "bin", "etc", "lib", "sbin", "tmp", "var", "var/tmp"]
+            + variables.words("libdirs").map { String($0.drop { $0 == "/" }) }
+        for directory in topLevel + ["dev", "proc", "sys", "sysroot", "root", "run"] {
+            if installer.imageContains("/" + directory) { continue }
+            // dracut looks at the running host here, not the sysroot.
+            if isSymlink("/" + directory) {
+                try installer.install("/" + directory)
+            } else {
+                try makeDirectory(root + "/" + directory)
+            }
+        }
+        try symlink("../run", at: root + "/var/run")
+        try symlink("../run/lock", at: root + "/var/lock")
+        try makeDirectory(root + "/lib/dracut")
+        try makeDirectory(root + "/etc/cmdline.d")
+        try makeDirectory(root + "/lib/dracut/hooks")
+        for hook in variables.words("hookdirs") { try makeDirectory(root + "/lib/dracut/hooks/" + hook) }
+        if geteuid() == 0 && !Self.deviceNodesForbidden {
+            for (name, major, minor) in [("null", 1, 3), ("kmsg", 1, 11), ("console", 5, 1), ("random", 1, 8), ("urandom", 1, 9)] {
+                // mknod(1) under dracut's umask 022 gives 0644.
+                mknod(root + "/dev/" + name, S_IFCHR | 0o644, makeDevice(major, minor))
+            }
+        }
+    }
+
+    /// dracut makes no device nodes inside a container, or when DRACUT_NO_MKNOD is set.
+    static let deviceNodesForbidden: Bool = {
+        if currentEnvironment()["DRACUT_NO_MKNOD"].map({ !$0.isEmpty }) == true { return true }
+        if let detected = try? runCommand("systemd-detect-virt", ["-c"]) { return detected.status == 0 }
+        return FileManager.default.fileExists(atPath: "/.dockerenv") || FileManager.default.fileExists(atPath: "/run/.containerenv")
+    }()
+
+    private func makeDevice(_ major: Int, _ minor: Int) -> dev_t {
+        let major = UInt64(major), minor = UInt64(minor)
+        return dev_t((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12) | ((major & ~0xfff) << 32))
+    }
+
+    private func makeDirectory(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw BuildFailure("cannot create \(path): \(error.localizedDescription)")
+        }
+    }
+
+    private func symlink(_ target: String, at path: String) throws {
+        unlink(path)
+        guard Glibc.symlink(target, path) == 0 else {
+            throw BuildFailure("cannot create the symlink \(path): \(systemErrorDescription())")
+        }
+    }
+
+    private func isSymlink(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
+    }
+}
+
+/// build_ld_cache: the host's loader configuration goes in, then ldconfig indexes the image.
+struct LoaderCacheBuilder {
+    let installer: FileInstaller
+    let sysroot: String
+    let logger: Logger
+
+    func build() throws {
+        var configurations = ["/etc/ld.so.conf"]
+        let directory = sysroot + "/etc/ld.so.conf.d"
+        configurations += ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted().map { "/etc/ld.so.conf.d/" + $0 }
+        for path in configurations {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: sysroot + path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            try installer.install(path)
+        }
+        let ldconfig = currentEnvironment()["DRACUT_LDCONFIG"] ?? "ldconfig"
+        let result = try runCommand(ldconfig, ["-r", installer.imageRoot, "-f", "/etc/ld.so.conf"])
+        if result.status != 0 {
+            logger.error("ldconfig exited ungracefully: \(result.errorText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+}
+
+/// -i/--include SRC DST: a file is installed with what it needs; a directory's contents are copied.
+struct Includes {
+    let installer: FileInstaller
+    let logger: Logger
+
+    func include(_ source: String, at target: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
+            logger.error("\(source) doesn't exist")
+            return
+        }
+        if !isDirectory.boolValue {
+            guard try installer.install(source, at: target, resolvingDependencies: true) else {
+                throw BuildFailure("--include: cannot install \(source)")
+            }
+            return
+        }
+        let destination = installer.imagePath(target)
+        try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        let copy = try runCommand("cp", ["--reflink=auto", "--sparse=auto", "--preserve=mode,timestamps,links", "-dfr",
+                                         source + "/.", destination + "/"])
+        guard copy.status == 0 else {
+            throw BuildFailure("--include: copying \(source) failed: \(copy.errorText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+}

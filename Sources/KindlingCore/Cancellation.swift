@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Support
+
+/// SIGINT and SIGTERM end the build cleanly: a watcher thread records the signal and stops the
+/// module shell, and the build unwinds through its normal cleanup (temporary files removed, the
+/// old image left as it was) before exiting with 128 + the signal number.
+final class Cancellation: @unchecked Sendable {
+    static let shared = Cancellation()
+
+    private let lock = Lock()
+    private var signal: Int32 = 0
+    private var childProcessGroup: pid_t?
+
+    var receivedSignal: Int32? { lock.withLock { signal == 0 ? nil : signal } }
+
+    /// Blocks the signals in every thread and starts the thread that waits for them.
+    func install() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        _ = Thread { [self] in
+            var caught: Int32 = 0
+            while sigwait(&set, &caught) == 0 {
+                let child = lock.withLock { () -> pid_t? in
+                    signal = caught
+                    return childProcessGroup
+                }
+                if let child { kill(child, SIGTERM) }
+            }
+        }
+    }
+
+    /// The process to stop when a signal arrives (the module shell).
+    func watch(_ pid: pid_t?) { lock.withLock { childProcessGroup = pid } }
+
+    func checkpoint() throws {
+        if let signal = receivedSignal {
+            throw BuildFailure("interrupted by signal \(signal)", exitStatus: 128 + signal)
+        }
+    }
+}

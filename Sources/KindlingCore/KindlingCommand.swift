@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Configuration
+import Foundation
+import ModuleGraph
+import ShellBridge
+import Support
+
+public enum KindlingVersion {
+    public static let version = "0.1.0"
+    /// What modules see as $DRACUT_VERSION.
+    public static let dracutCompatible = "059"
+}
+
+/// The `kindling` command: reads the command line and the configuration, then builds.
+public enum KindlingCommand {
+    /// Runs the command and returns its exit status.
+    public static func run(arguments: [String], executable: String) -> Int32 {
+        let logger = Logger(level: .info)
+        let environment = currentEnvironment()
+        guard let data = DataDirectory.locate(executable: executable, environment: environment) else {
+            writeStandardError("kindling: cannot find the shim and modules.d (set KINDLING_DATADIR)\n")
+            return 1
+        }
+        Cancellation.shared.install()
+        do {
+            let loader = ConfigurationLoader(environment: environment, ownModules: data.modules, kernelRelease: kernelRelease)
+            let configuration = try loader.load(arguments: arguments, logger: logger)
+            logger.level = configuration.logLevel
+            switch configuration.action {
+            case .help:
+                writeStandardOutput(Usage.text)
+                return 0
+            case .version:
+                writeStandardOutput("kindling \(KindlingVersion.version) (dracut \(KindlingVersion.dracutCompatible) compatible)\n")
+                return 0
+            case .listModules:
+                let catalog = ModuleCatalog(searchPath: configuration.moduleSearchPath)
+                let lines = catalog.modules.map { configuration.verboseListing ? "\($0.name)\t\($0.directory)" : $0.name }
+                writeStandardOutput(lines.map { $0 + "\n" }.joined())
+                return 0
+            case .build, .printCommandLine:
+                if let logfile = configuration.variables["logfile"], !logfile.isEmpty { try attachLogFile(logfile, to: logger) }
+                try ImageBuild(configuration: configuration, data: data, logger: logger).run()
+                return 0
+            }
+        } catch let failure as BuildFailure {
+            logger.fatal(failure.description)
+            return failure.exitStatus
+        } catch let failure as BashSessionError {
+            logger.fatal(failure.description)
+            return Cancellation.shared.receivedSignal.map { 128 + $0 } ?? failure.exitStatus
+        } catch {
+            logger.fatal("\(error)")
+            return Cancellation.shared.receivedSignal.map { 128 + $0 } ?? 1
+        }
+    }
+
+    private static func kernelRelease() -> String {
+        var name = utsname()
+        uname(&name)
+        return withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    private static func attachLogFile(_ path: String, to logger: Logger) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BuildFailure("cannot open the log file \(path): \(systemErrorDescription())") }
+        logger.addSink { line in writeAll(fd: fd, Array("kindling: \(line)\n".utf8)) }
+    }
+}

@@ -1,0 +1,274 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Installer
+import Support
+
+/// What the helpers need to know about the build, read from dracut's variables once.
+public struct HelperContext: Sendable {
+    public var sysroot: String
+    /// `$hookdirs`: inst_hook accepts a name only if it is a substring of this, as dracut checks.
+    public var hookDirectories: String
+    /// `$DRACUT_PATH`, searched by find_binary.
+    public var binaryPath: [String]
+    /// `$libdirs`, searched by find_binary for libraries.
+    public var libraryDirectories: [String]
+    public var udevDirectory: String
+    public var dracutBaseDirectory: String
+
+    public init(sysroot: String, hookDirectories: String, binaryPath: [String], libraryDirectories: [String],
+                udevDirectory: String, dracutBaseDirectory: String) {
+        self.sysroot = sysroot
+        self.hookDirectories = hookDirectories
+        self.binaryPath = binaryPath
+        self.libraryDirectories = libraryDirectories
+        self.udevDirectory = udevDirectory
+        self.dracutBaseDirectory = dracutBaseDirectory
+    }
+}
+
+/// The engine's side of dracut's helper API: each shell helper call arrives here as a request.
+public final class DracutHelpers: HelperHandler {
+    public let installer: FileInstaller
+    public let context: HelperContext
+    private let logger: Logger
+    /// Helpers whose work lives in another part of the engine (kernel modules), keyed by name.
+    private var delegates: [String: (HelperRequest) -> HelperReply] = [:]
+    /// The first helper called that Kindling does not implement; the build fails on it.
+    public private(set) var unsupportedCall: String?
+    private lazy var udevRules = UdevRules(helpers: self)
+
+    public init(installer: FileInstaller, context: HelperContext, logger: Logger) {
+        self.installer = installer
+        self.context = context
+        self.logger = logger
+    }
+
+    /// Hands a helper to another part of the engine.
+    public func delegate(_ helper: String, to handler: @escaping (HelperRequest) -> HelperReply) {
+        delegates[helper] = handler
+    }
+
+    public func handle(_ request: HelperRequest) -> HelperReply {
+        if let delegate = delegates[request.helper] { return delegate(request) }
+        var arguments = request.arguments
+        do {
+            switch request.helper {
+            case "inst": return try inst(&arguments)
+            case "inst_simple": return try instSimple(&arguments, resolving: false)
+            case "inst_library": return try instSimple(&arguments, resolving: true)
+            case "inst_binary", "inst_script": return try instBinary(arguments)
+            case "inst_symlink": return try instSymlink(&arguments)
+            case "inst_multiple", "dracut_install": return try instMultiple(&arguments)
+            case "inst_dir": return try instDir(arguments)
+            case "inst_hook": return try instHook(arguments)
+            case "find_binary": return findBinary(arguments.first ?? "").map { HelperReply(output: $0 + "\n") } ?? .failure
+            case "inst_rules": return try udevRules.install(arguments, hostonly: !request.hostonly.isEmpty)
+            case "inst_rules_wildcard": return try udevRules.installWildcard(arguments.first ?? "")
+            case "inst_rule_programs": return try udevRules.installPrograms(ofRule: arguments.first ?? "")
+            case "inst_rule_group_owner": return try udevRules.installGroupsAndOwners(ofRule: arguments.first ?? "")
+            case "inst_rule_initqueue": return try udevRules.markInitqueue(ifRuleNeeds: arguments.first ?? "")
+            case "prepare_udev_rules": return try udevRules.rewriteLegacyImports(arguments)
+            default:
+                unsupportedCall = unsupportedCall ?? request.helper
+                logger.error("helper \(request.helper) is not implemented in Kindling yet")
+                return HelperReply(status: 1)
+            }
+        } catch {
+            logger.error("\(request.helper): \(error)")
+            return failed(request.helper, request.arguments)
+        }
+    }
+
+    // MARK: File helpers
+
+    /// `inst [-H] SRC [DST]`; more than two arguments are all sources.
+    private func inst(_ arguments: inout [String]) throws -> HelperReply {
+        let hostonly = takeFlag("-H", from: &arguments)
+        guard !arguments.isEmpty else { return .failure }
+        if arguments.count <= 2, installer.imageContains(arguments.count == 2 ? arguments[1] : arguments[0]) {
+            return .success
+        }
+        if arguments.count == 2 {
+            guard let source = locate(arguments[0]).first,
+                  try installer.install(source, at: arguments[1], resolvingDependencies: true, hostonly: hostonly) else {
+                return failed("inst", arguments)
+            }
+            return .success
+        }
+        return try installAll(arguments, optional: false, hostonly: hostonly, helper: "inst")
+    }
+
+    /// inst_simple and inst_library: nothing to do when the source is missing.
+    private func instSimple(_ arguments: inout [String], resolving: Bool) throws -> HelperReply {
+        let hostonly = takeFlag("-H", from: &arguments)
+        guard let source = arguments.first else { return .failure }
+        let destination = arguments.count > 1 ? arguments[1] : source
+        if installer.imageContains(destination) { return .success }
+        guard installer.sysrootContains(source) else { return .failure }
+        guard try installer.install(source, at: destination, resolvingDependencies: resolving, hostonly: hostonly) else {
+            return failed(resolving ? "inst_library" : "inst_simple", arguments)
+        }
+        return .success
+    }
+
+    private func instBinary(_ arguments: [String]) throws -> HelperReply {
+        guard let source = arguments.first, let located = locate(source).first else { return failed("inst_binary", arguments) }
+        let destination = arguments.count > 1 ? arguments[1] : located
+        guard try installer.install(located, at: destination, resolvingDependencies: true) else {
+            return failed("inst_binary", arguments)
+        }
+        return .success
+    }
+
+    private func instSymlink(_ arguments: inout [String]) throws -> HelperReply {
+        let hostonly = takeFlag("-H", from: &arguments)
+        guard let source = arguments.first else { return .failure }
+        let destination = arguments.count > 1 ? arguments[1] : source
+        if installer.imageContains(destination) { return .success }
+        var status = stat()
+        guard lstat(context.sysroot + source, &status) == 0, status.st_mode & S_IFMT == S_IFLNK else { return .failure }
+        guard try installer.install(source, at: destination, resolvingDependencies: true, hostonly: hostonly) else {
+            return failed("inst_symlink", arguments)
+        }
+        return .success
+    }
+
+    /// `inst_multiple [-H] [-o] FILE...`: bare names from the search path, globs under the sysroot.
+    private func instMultiple(_ arguments: inout [String]) throws -> HelperReply {
+        var hostonly = false, optional = false
+        while let first = arguments.first, first == "-H" || first == "-o" {
+            if first == "-H" { hostonly = true } else { optional = true }
+            arguments.removeFirst()
+        }
+        return try installAll(arguments, optional: optional, hostonly: hostonly, helper: "inst_multiple")
+    }
+
+    private func installAll(_ sources: [String], optional: Bool, hostonly: Bool, helper: String) throws -> HelperReply {
+        var missing: [String] = []
+        for source in sources {
+            let candidates = source.hasPrefix("/") && source.contains("*") ? glob(source) : locate(source)
+            if candidates.isEmpty { missing.append(source) }
+            for candidate in candidates {
+                if try !installer.install(candidate, resolvingDependencies: true, hostonly: hostonly) {
+                    missing.append(candidate)
+                }
+            }
+        }
+        guard missing.isEmpty || optional else {
+            for name in missing { logger.debug("\(helper): \(name) not found") }
+            return failed(helper, (optional ? ["-o"] : []) + sources)
+        }
+        return .success
+    }
+
+    private func instDir(_ arguments: [String]) throws -> HelperReply {
+        for directory in arguments { try installer.installDirectory(directory) }
+        return .success
+    }
+
+    /// `inst_hook HOOK PRIO FILE`: a missing file or an unknown hook ends the build, as in dracut.
+    private func instHook(_ arguments: [String]) throws -> HelperReply {
+        guard arguments.count == 3 else { return fatal("inst_hook needs HOOK PRIORITY FILE, got: \(arguments.joined(separator: " "))") }
+        let (hook, priority, file) = (arguments[0], arguments[1], arguments[2])
+        var status = stat()
+        guard stat(file, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            return fatal("cannot install a hook (\(file)) that does not exist")
+        }
+        guard context.hookDirectories.contains(hook) else { return fatal("no such hook type \(hook)") }
+        let name = (file as NSString).lastPathComponent
+        let destination = "/lib/dracut/hooks/\(hook)/\(priority)-\(name)"
+        if !installer.imageContains(destination) {
+            try installer.installDirectory("/lib/dracut/hooks/\(hook)")
+            try copyHostFile(file, to: destination)
+        }
+        let imagePath = installer.imagePath(destination)
+        guard stat(imagePath, &status) == 0 else { return fatal("cannot install the hook \(file)") }
+        chmod(imagePath, status.st_mode & 0o7777 | S_IRWXU & S_IXUSR)
+        return .success
+    }
+
+    /// Copies a file named by a host path (a module's own file), which the sysroot does not hold.
+    func copyHostFile(_ hostPath: String, to destination: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: hostPath))
+        var status = stat()
+        stat(hostPath, &status)
+        guard FileManager.default.createFile(atPath: installer.imagePath(destination), contents: data,
+                                             attributes: [.posixPermissions: Int(status.st_mode & 0o7777)]) else {
+            throw InstallError.system(path: installer.imagePath(destination), operation: "create", message: "write failed")
+        }
+    }
+
+    // MARK: Lookups
+
+    /// dracut's find_binary: libraries in $libdirs, paths as given, then $DRACUT_PATH.
+    func findBinary(_ name: String) -> String? {
+        guard !name.isEmpty else { return nil }
+        let separator = name.hasPrefix("/") ? "" : "/"
+        if name.contains(".so") {
+            for directory in context.libraryDirectories + [""] {
+                let path = directory + separator + name
+                if ELFFile.isELF(at: context.sysroot + path) { return path }
+            }
+        }
+        if name.contains("/") {
+            let path = separator + name
+            if isExecutableOrLink(context.sysroot + path) { return path }
+        }
+        for directory in context.binaryPath {
+            let path = directory + separator + name
+            if isExecutableOrLink(context.sysroot + path) { return path }
+        }
+        return nil
+    }
+
+    /// Sources for a name: itself when it has a slash, otherwise every search-path hit.
+    private func locate(_ source: String) -> [String] {
+        if source.contains("/") {
+            return installer.sysrootContains(source) ? [source] : []
+        }
+        return installer.searchPathMatches(source)
+    }
+
+    private func glob(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard Glibc.glob(context.sysroot + pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { index in
+            result.gl_pathv[index].map { String(String(cString: $0).dropFirst(context.sysroot.count)) }
+        }
+    }
+
+    private func isExecutableOrLink(_ path: String) -> Bool {
+        var status = stat()
+        if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK { return true }
+        return access(path, X_OK) == 0
+    }
+
+    // MARK: Replies
+
+    func log(_ level: LogLevel, _ message: String) { logger.log(level, message) }
+
+    private func takeFlag(_ flag: String, from arguments: inout [String]) -> Bool {
+        guard arguments.first == flag else { return false }
+        arguments.removeFirst()
+        return true
+    }
+
+    func failed(_ helper: String, _ arguments: [String]) -> HelperReply {
+        logger.error("FAILED: \(helper) \(arguments.joined(separator: " "))")
+        return HelperReply(status: 1)
+    }
+
+    /// dfatal and exit 1: the shim ends the build when it gets this reply.
+    private func fatal(_ message: String) -> HelperReply {
+        logger.fatal(message)
+        return HelperReply(status: HelperReply.exitBuild)
+    }
+}
+
+extension HelperReply {
+    /// A reply status that makes the shim exit, ending the build as dracut's `exit 1` does.
+    public static let exitBuild: Int32 = 256
+}
