@@ -108,12 +108,11 @@ public final class ModuleSelector {
 
     private func consider(_ name: String, topLevel: Bool, kind: Pass) throws -> Bool {
         if selected.contains(name) { return true }
-        if checkedAsDependency.contains(name) {
-            if let start = chain.firstIndex(of: name) {
-                logger.error("cyclic module dependency: \((chain[start...] + [name]).joined(separator: " -> "))")
-            }
+        if let start = chain.firstIndex(of: name) {
+            logger.error("cyclic module dependency: \((chain[start...] + [name]).joined(separator: " -> "))")
             return false
         }
+        if checkedAsDependency.contains(name) { return false }
         guard let module = catalog[name] else { return false }
         if !topLevel { checkedAsDependency.insert(name) }
         if omit.contains(name) {

@@ -1,0 +1,57 @@
+# Kindling: build, test, install.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SHELL := /bin/bash
+SWIFT ?= swift
+SWIFTFLAGS ?=
+
+# Debian packages the build, the tests and a kdump image need.
+DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybox-static makedumpfile \
+	kexec-tools e2fsprogs dosfstools mtools qemu-system-x86 udev binutils
+
+.PHONY: all build release deps test unit-test integration-test kdump-image install uninstall clean
+
+all: build
+
+build:
+	$(SWIFT) build $(SWIFTFLAGS)
+
+release:
+	$(SWIFT) build -c release $(SWIFTFLAGS)
+
+# Installs what the build and the tests need (Debian 12, as root).
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES)
+
+test: unit-test integration-test
+
+unit-test:
+	$(SWIFT) build --build-tests $(SWIFTFLAGS)
+	$(SWIFT) test --skip-build $(SWIFTFLAGS)
+
+integration-test: build
+	Tests/integration/run-all.sh
+
+# A kdump capture image for a real kernel (Debian's current 6.1 kernel, fetched into the test cache).
+kdump-image: release
+	set -e; read -r kver root < <(Tests/support/kernel-cache); \
+	.build/release/kindling --force --kver "$$kver" --kmoddir "$$root/lib/modules/$$kver" -m kdumpbase kdump.img; \
+	.build/release/kindling-lsinitrd kdump.img | head -n 20; ls -l kdump.img
+
+install: release
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/kindling
+	install -m 0755 .build/release/kindling .build/release/kindling-lsinitrd $(DESTDIR)$(BINDIR)/
+	install -m 0644 shim/kindling-shim.bash $(DESTDIR)$(LIBDIR)/kindling/
+	cp -R modules.d $(DESTDIR)$(LIBDIR)/kindling/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kindling $(DESTDIR)$(BINDIR)/kindling-lsinitrd
+	rm -rf $(DESTDIR)$(LIBDIR)/kindling
+
+clean:
+	rm -rf .build .build-*

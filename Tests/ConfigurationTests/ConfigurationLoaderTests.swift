@@ -1,0 +1,103 @@
+import Foundation
+import XCTest
+@testable import Configuration
+import Support
+
+final class ConfigurationLoaderTests: XCTestCase {
+    var root: String!
+
+    override func setUpWithError() throws {
+        root = NSTemporaryDirectory() + "kindling-config-\(UUID().uuidString)"
+        for directory in ["/etc/dracut.conf.d", "/usr/lib/dracut/dracut.conf.d", "/extra"] {
+            try FileManager.default.createDirectory(atPath: root + directory, withIntermediateDirectories: true)
+        }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
+
+    func write(_ text: String, _ path: String) throws {
+        try text.write(toFile: root + path, atomically: true, encoding: .utf8)
+    }
+
+    func load(_ arguments: [String], environment: [String: String] = [:]) throws -> BuildConfiguration {
+        try ConfigurationLoader(environment: environment, ownModules: "/own/modules.d", kernelRelease: { "6.1.0-test" })
+            .load(arguments: ["--sysroot", root] + arguments, logger: Logger(level: .fatal))
+    }
+
+    func testFilesAreSourcedInDracutsOrderWithEtcShadowingUsrLib() throws {
+        try write("order+=' main'\nadd_dracutmodules+=' alpha '\n", "/etc/dracut.conf")
+        try write("order+=' etc-10'\n", "/etc/dracut.conf.d/10-a.conf")
+        try write("order+=' usr-10-shadowed'\n", "/usr/lib/dracut/dracut.conf.d/10-a.conf")
+        try write("order+=' usr-05'\n", "/usr/lib/dracut/dracut.conf.d/05-b.conf")
+        try write("order+=' usr-20'\n", "/usr/lib/dracut/dracut.conf.d/20-c.conf")
+        try write("order+=' not-conf'\n", "/etc/dracut.conf.d/30-d.txt")
+        let configuration = try load([])
+        XCTAssertEqual(configuration.variables["order"], " main usr-05 etc-10 usr-20")
+        XCTAssertEqual(configuration.configFiles.map { $0.replacingOccurrences(of: root, with: "") },
+                       ["/etc/dracut.conf", "/usr/lib/dracut/dracut.conf.d/05-b.conf", "/etc/dracut.conf.d/10-a.conf",
+                        "/usr/lib/dracut/dracut.conf.d/20-c.conf"])
+    }
+
+    func testCommandLineAppendsListsAndReplacesScalarsAfterTheConfig() throws {
+        try write("add_dracutmodules+=' alpha '\ndracutmodules='from-config'\nomit_dracutmodules+=' gamma '\ncompress=xz\n",
+                  "/etc/dracut.conf")
+        let configuration = try load(["-a", "beta", "-m", "one two", "-m", "three", "--gzip", "-o", "delta"])
+        XCTAssertEqual(configuration.variables.words("add_dracutmodules"), ["alpha", "beta"])
+        XCTAssertEqual(configuration.variables.words("dracutmodules"), ["one", "two", "three"])
+        XCTAssertEqual(configuration.variables.words("omit_dracutmodules"), ["gamma", "delta"])
+        XCTAssertEqual(configuration.variables["compress"], "gzip")
+    }
+
+    func testEarlyOptionsLoseToTheConfigAsInDracut() throws {
+        try write("no_kernel=no\n", "/etc/dracut.conf")
+        XCTAssertFalse(try load(["--no-kernel"]).noKernel)
+    }
+
+    func testConfAndConfdirAndAddConfdir() throws {
+        try write("dracutmodules='explicit'\n", "/extra/my.conf")
+        try write("drop='in'\n", "/extra/x.conf")
+        let configuration = try load(["--conf", root + "/extra/my.conf", "--add-confdir", root + "/extra"])
+        XCTAssertEqual(configuration.variables["dracutmodules"], "explicit")
+        XCTAssertEqual(configuration.variables["drop"], "in")
+        XCTAssertThrowsError(try load(["--conf", root + "/missing.conf"])) { error in
+            XCTAssertEqual("\(error)", "configuration file '\(self.root!)/missing.conf' not found")
+        }
+        XCTAssertThrowsError(try load(["--confdir", root + "/nowhere"]))
+    }
+
+    func testArraysAndAssociativeArraysAreReadBack() throws {
+        try write("install_items=(/bin/a '/b c')\ndeclare -A table=([k]=v)\n", "/etc/dracut.conf")
+        let configuration = try load([])
+        XCTAssertEqual(configuration.variables.values["install_items"], .array(["/bin/a", "/b c"]))
+        XCTAssertEqual(configuration.variables.values["table"], .associative(["k": "v"]))
+    }
+
+    func testDefaultsFollowDracut() throws {
+        let configuration = try load(["--no-kernel"])
+        XCTAssertEqual(configuration.kernelVersion, "6.1.0-test")
+        XCTAssertEqual(configuration.outputPath, root + "/boot/initramfs-6.1.0-test.img")
+        XCTAssertEqual(configuration.variables["dracutmodules"], "all")
+        XCTAssertNil(configuration.variables["hostonly"])
+        XCTAssertEqual(configuration.moduleSearchPath, ["/own/modules.d"])
+        let explicit = try load(["out.img", "5.10"])
+        XCTAssertEqual(explicit.outputPath, "out.img")
+        XCTAssertEqual(explicit.kernelVersion, "5.10")
+    }
+
+    func testModulePathOrder() throws {
+        try write("modules_dirs+=' /from/config '\n", "/etc/dracut.conf")
+        let configuration = try load(["--modules-dir", "/first", "--modules-dir", "/second"],
+                                     environment: ["dracutbasedir": "/base"])
+        XCTAssertEqual(configuration.moduleSearchPath, ["/first", "/second", "/from/config", "/base/modules.d", "/own/modules.d"])
+    }
+
+    func testUnsupportedOptionFailsNamingIt() {
+        XCTAssertThrowsError(try load(["--uefi"])) { XCTAssertEqual("\($0)", "option --uefi is not supported yet") }
+    }
+
+    func testNoCompressWinsOverEverything() throws {
+        try write("compress=xz\n", "/etc/dracut.conf")
+        XCTAssertEqual(try load(["--no-compress", "--gzip"]).variables["compress"], "cat")
+        XCTAssertEqual(try load([], environment: ["INITRD_COMPRESS": "zstd"]).variables["compress"], "zstd")
+    }
+}

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Builds the same images with dracut 059 and with Kindling, running dracut's stock modules, and
+# compares them: file list, types, modes, symlink targets and the content of every file.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+compare() {
+    local name=$1
+    shift
+    dracut --force --no-compress "$@" "$work/dracut.img" >"$work/dracut.log" 2>&1 || {
+        fail "$name: dracut failed"; cat "$work/dracut.log"; return
+    }
+    "$KINDLING" --force --no-compress --modules-dir /usr/lib/dracut/modules.d "$@" "$work/kindling.img" \
+        >"$work/kindling.log" 2>&1 || { fail "$name: kindling failed"; cat "$work/kindling.log"; return; }
+    rm -rf "$work/d" "$work/k"
+    unpack_image "$work/dracut.img" "$work/d"
+    unpack_image "$work/kindling.img" "$work/k"
+    # build-parameter.txt differs by the --modules-dir option alone.
+    if compare_trees "$work/d" "$work/k" usr/lib/dracut/build-parameter.txt; then
+        pass "$name: same image as dracut ($(wc -l < <(manifest "$work/k")) entries)"
+    else
+        fail "$name: differs from dracut"
+    fi
+}
+
+compare 'base bash' --no-kernel --no-hostonly -m "base bash"
+compare 'base bash with items' --no-kernel --no-hostonly -m "base bash" -I /usr/bin/cpio --install-optional "/usr/bin/nonexistent /usr/bin/od" --kernel-cmdline "rd.info quiet"
+compare 'dash shell' --no-kernel --no-hostonly -m "base dash"
+finish

@@ -1,0 +1,64 @@
+# Shared helpers for the integration tests (sourced, bash).
+
+# The kindling binary under test: $KINDLING, or the checkout's debug build.
+KINDLING=${KINDLING:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.build/debug/kindling}
+KINDLING_LSINITRD=${KINDLING_LSINITRD:-$(dirname "$KINDLING")/kindling-lsinitrd}
+
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); printf 'PASS %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$1"; }
+
+# Prints the counts in the form CI reads and returns non-zero when anything failed.
+finish() {
+    printf '%s passed, %s failed\n' "$passed" "$failed"
+    ((failed == 0))
+}
+
+# Unpacks an initramfs (an early cpio, if any, is skipped) into DIR, whatever its compression.
+unpack_image() {
+    local image=$1 dir=$2 main
+    mkdir -p "$dir"
+    main=$(mktemp)
+    # An uncompressed first archive holding early_cpio is the early (microcode) part: skip it.
+    if cpio -t --quiet <"$image" 2>/dev/null | grep -qx 'early_cpio'; then
+        /usr/lib/dracut/skipcpio "$image" >"$main"
+    else
+        cp "$image" "$main"
+    fi
+    case $(head -c 2 "$main" | od -An -tx1 | tr -d ' ') in
+        1f8b) gzip -dc "$main" ;;
+        *) cat "$main" ;;
+    esac | (cd "$dir" && cpio -id --quiet --no-absolute-filenames 2>/dev/null)
+    rm -f "$main"
+}
+
+# One line per path: path, type, permission bits, symlink target.
+manifest() {
+    (cd "$1" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort)
+}
+
+# Compares two unpacked trees: the manifests, then the content of every regular file, except
+# the paths given after the two directories. Prints each difference; returns 1 if there is any.
+compare_trees() {
+    local left=$1 right=$2 status=0 file
+    shift 2
+    local -a skip=("$@")
+    if (($(manifest "$left" | wc -l) < 10)); then
+        printf 'too few entries in %s: the image did not unpack\n' "$left"
+        return 1
+    fi
+    if ! diff <(manifest "$left") <(manifest "$right"); then
+        status=1
+    fi
+    while IFS= read -r -d '' file; do
+        [[ " ${skip[*]} " == *" ${file#./} "* ]] && continue
+        [[ -f $right/$file ]] || continue
+        if ! cmp -s "$left/$file" "$right/$file"; then
+            printf 'content differs: %s\n' "${file#./}"
+            status=1
+        fi
+    done < <(cd "$left" && find . -type f -print0)
+    return "$status"
+}
