@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A symlink inside the sysroot that points out of it: following it would read host files.
+public struct SysrootPathError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The path being resolved.
+    public let path: String
+    /// The symlink (as seen inside the sysroot) whose target leaves it.
+    public let symlink: String
+    public let target: String
+    public let sysroot: String
+
+    public var description: String {
+        "\(path): symlink \(symlink) -> \(target) leads outside the sysroot \(sysroot)"
+    }
+}
+
+/// Resolves absolute paths inside a sysroot as the kernel would inside a chroot there: component by
+/// component, with absolute symlink targets taken relative to the sysroot. Doing it ourselves (rather
+/// than letting open() follow links) is what keeps `lib -> /usr/lib` from reading the host's /usr/lib.
+struct SysrootPaths: Sendable {
+    /// The kernel gives up after 40 links (ELOOP); so do we.
+    static let symlinkLimit = 40
+
+    /// No trailing slash; empty for the host.
+    let sysroot: String
+
+    init(sysroot: String) {
+        var root = sysroot
+        while root.hasSuffix("/") { root.removeLast() }
+        self.sysroot = root
+    }
+
+    var isHost: Bool { sysroot.isEmpty }
+
+    /// Where an in-sysroot path is on the host, without resolving anything.
+    func hostPath(_ path: String) -> String { sysroot + path }
+
+    /// The in-sysroot path of `path` with every symlink resolved, or nil when it does not exist
+    /// (or cannot be reached: a dangling link, a symlink loop, a file used as a directory).
+    /// A `..` written in `path` itself stops at the root, as in a chroot; one coming from a symlink
+    /// target that would climb above the sysroot is an escape and throws.
+    func resolve(_ path: String) throws(SysrootPathError) -> String? {
+        var resolved: [Substring] = []
+        // Components still to walk, last one first, each remembering the symlink it came from.
+        var pending: [(name: Substring, link: (path: String, target: String)?)] =
+            path.split(separator: "/").reversed().map { ($0, nil) }
+        var linksFollowed = 0
+
+        while let (name, link) = pending.popLast() {
+            if name == "." { continue }
+            if name == ".." {
+                if resolved.isEmpty {
+                    if let link, !isHost {
+                        throw SysrootPathError(path: path, symlink: link.path, target: link.target, sysroot: sysroot)
+                    }
+                    continue
+                }
+                resolved.removeLast()
+                continue
+            }
+            let current = "/" + (resolved + [name]).joined(separator: "/")
+            var status = stat()
+            guard lstat(hostPath(current), &status) == 0 else { return nil }
+            switch status.st_mode & S_IFMT {
+            case S_IFLNK:
+                linksFollowed += 1
+                guard linksFollowed <= Self.symlinkLimit, let target = readLink(hostPath(current)) else { return nil }
+                if target.hasPrefix("/") { resolved.removeAll() }
+                pending.append(contentsOf: target.split(separator: "/").reversed().map { ($0, (current, target)) })
+            case S_IFDIR:
+                resolved.append(name)
+            default:
+                // A file can only be the last component (`file/.` is ENOTDIR, as in the kernel).
+                guard pending.isEmpty else { return nil }
+                resolved.append(name)
+            }
+        }
+        return "/" + resolved.joined(separator: "/")
+    }
+
+    /// The names in an in-sysroot directory, sorted; empty when it is missing or unreadable.
+    func directoryEntries(_ directory: String) throws(SysrootPathError) -> [String] {
+        guard let resolved = try resolve(directory), let stream = opendir(hostPath(resolved)) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    private func readLink(_ hostPath: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(hostPath, &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Directory and file name of a path the way the loader splits them (no normalisation).
+enum PathText {
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+}
