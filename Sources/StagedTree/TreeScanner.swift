@@ -55,8 +55,8 @@ public struct TreeScanner {
             kind = .regularFile(.source(location))
             if status.st_nlink > 1 { identity = HardlinkIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino)) }
         case S_IFLNK: kind = .symlink(target: try linkTarget(location))
-        case S_IFCHR: kind = .characterDevice(deviceNumber(status.st_rdev))
-        case S_IFBLK: kind = .blockDevice(deviceNumber(status.st_rdev))
+        case S_IFCHR: kind = .characterDevice(DeviceNumber(combined: UInt64(status.st_rdev)))
+        case S_IFBLK: kind = .blockDevice(DeviceNumber(combined: UInt64(status.st_rdev)))
         case S_IFIFO: kind = .fifo
         default:
             throw StagingError(description: "\(location): sockets cannot go into an image")
@@ -69,14 +69,6 @@ public struct TreeScanner {
         let length = location.withCString { readlink($0, &buffer, buffer.count - 1) }
         guard length >= 0 else { throw StagingError(description: "cannot read the link \(location): \(systemErrorText())") }
         return RawPath(bytes: buffer[0..<length].map { UInt8(bitPattern: $0) })
-    }
-
-    /// glibc's encoding of dev_t (the major/minor macros are not visible to Swift).
-    private func deviceNumber(_ device: dev_t) -> DeviceNumber {
-        let value = UInt64(device)
-        let major = ((value >> 8) & 0xfff) | ((value >> 32) & ~UInt64(0xfff))
-        let minor = (value & 0xff) | ((value >> 12) & ~UInt64(0xff))
-        return DeviceNumber(major: UInt32(truncatingIfNeeded: major), minor: UInt32(truncatingIfNeeded: minor))
     }
 
     private func systemErrorText() -> String { String(cString: strerror(errno)) }

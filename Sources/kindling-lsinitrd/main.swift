@@ -1,1 +1,55 @@
-print("lsinitrd")
+// kindling-lsinitrd: shows the contents of an initramfs image, like dracut's lsinitrd.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Archive
+import Support
+
+/// The arguments as the raw bytes the kernel passed, so non-UTF-8 file names survive.
+let rawArguments: [[UInt8]] = (0..<Int(CommandLine.argc)).dropFirst().map { index in
+    let argument = CommandLine.unsafeArgv[index]!
+    return Array(UnsafeRawBufferPointer(start: argument, count: strlen(argument)))
+}
+
+let options: CommandLineOptions
+do {
+    options = try CommandLineOptions(arguments: rawArguments)
+} catch {
+    reportError("\(error) (see --help)")
+    exit(1)
+}
+
+if options.showsHelp {
+    writeStandardOutput(CommandLineOptions.usage)
+    exit(0)
+}
+
+let imagePath: String
+if let image = options.image {
+    guard isRegularFile(image) else {
+        reportError("\(image) does not exist or is not a regular file")
+        exit(1)
+    }
+    imagePath = image
+} else {
+    let found = DefaultImage.path(kernelVersion: options.kernelVersion)
+    guard let path = found.path else {
+        reportError("no image given, and none found for kernel \(found.kernelVersion)")
+        exit(1)
+    }
+    imagePath = path
+}
+
+let output = StandardOutput()
+let succeeded: Bool
+do {
+    succeeded = try ImageInspector(imagePath: imagePath, options: options, output: output).run()
+} catch {
+    output.flush()
+    // Most messages already name the image; the rest (a failing decompressor, say) get it added.
+    let message = "\(error)"
+    reportError(message.contains(imagePath) ? message : "\(imagePath): \(message)")
+    exit(1)
+}
+output.flush()
+exit(succeeded ? 0 : 1)
