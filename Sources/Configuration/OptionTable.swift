@@ -113,7 +113,7 @@ public enum OptionTable {
         flag("regenerate-all", effect: .command("regenerate-all"), supported: false),
         flag("parallel", short: "p", effect: .set("parallel", "yes"), supported: false),
         flag("noimageifnotneeded", effect: .early("noimageifnotneeded", "yes"), supported: false),
-        flag("early-microcode", effect: .set("early_microcode", "yes"), supported: false),
+        flag("early-microcode", effect: .set("early_microcode", "yes")),
         flag("no-early-microcode", effect: .set("early_microcode", "no")),
         flag("reproducible", effect: .set("reproducible", "yes"), supported: false),
         flag("no-reproducible", effect: .set("reproducible", "no")),

@@ -29,13 +29,19 @@ final class Cancellation: @unchecked Sendable {
                     signal = caught
                     return childProcessGroup
                 }
-                if let child { kill(child, SIGTERM) }
+                if let child { kill(-child, SIGTERM) }
             }
         }
     }
 
     /// The process to stop when a signal arrives (the module shell).
-    func watch(_ pid: pid_t?) { lock.withLock { childProcessGroup = pid } }
+    func watch(_ pid: pid_t?) {
+        let alreadySignalled = lock.withLock { () -> Bool in
+            childProcessGroup = pid
+            return signal != 0
+        }
+        if alreadySignalled, let pid { kill(-pid, SIGTERM) }
+    }
 
     func checkpoint() throws {
         if let signal = receivedSignal {

@@ -1,30 +1,20 @@
 import Archive
 
 /// The image's compression, from dracut's `compress` value: a name or a full command line.
-enum Compressor {
-    case gzip(level: Int)
-    case none
+/// The rules live in `CompressionMethod`; this turns its errors into build failures.
+struct Compressor {
+    let method: CompressionMethod
 
     init(_ setting: String) throws {
-        let words = setting.split(separator: " ").map(String.init)
-        switch words.first ?? "" {
-        case "", "gzip", "pigz":
-            let level = words.dropFirst().compactMap { word -> Int? in
-                guard word.count == 2, word.hasPrefix("-"), let digit = Int(word.dropFirst()) else { return nil }
-                return digit
-            }.last
-            self = .gzip(level: level ?? 9)
-        case "cat":
-            self = .none
-        case let other:
-            throw BuildFailure("compressor '\(other)' is not supported yet (use gzip or --no-compress)")
+        do {
+            method = try CompressionMethod(dracutSetting: setting)
+        } catch {
+            throw BuildFailure(error.description)
         }
     }
 
-    func sink(writingTo file: ByteSink) throws -> ByteSink {
-        switch self {
-        case .gzip(let level): return try GzipSink(level: level, forwardingTo: file)
-        case .none: return file
-        }
+    /// Compresses into `file`, which an external tool writes to directly.
+    func sink(writingTo file: FileSink) throws -> ByteSink {
+        try method.makeSink(writingTo: file)
     }
 }

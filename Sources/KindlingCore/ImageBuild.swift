@@ -80,7 +80,7 @@ final class ImageBuild {
         try BaseLayout(installer: installer, variables: variables, sysroot: sysroot).create()
         try install(modules, runner: runner, shell: shell, helpers: helpers)
         try finishTree(installer: installer, shell: shell, helpers: helpers, lazy: lazy)
-        try writeImage(root: staging.imageRoot, to: output)
+        try writeImage(root: staging.imageRoot, earlyRoot: try stageEarlyMicrocode(staging), to: output)
     }
 
     // MARK: Before the modules
@@ -263,13 +263,25 @@ final class ImageBuild {
 
     // MARK: The archive
 
-    private func writeImage(root: String, to output: String) throws {
+    private func stageEarlyMicrocode(_ staging: StagingDirectory) throws -> String? {
+        guard variables["early_microcode"] == "yes" else { return nil }
+        let directory = staging.path + "/early"
+        let microcode = EarlyMicrocode(firmwareDirectories: variables.words("fw_dir"))
+        guard try microcode.stage(in: directory) else { return nil }
+        logger.info("*** Generating early-microcode cpio image ***")
+        return directory
+    }
+
+    private func writeImage(root: String, earlyRoot: String?, to output: String) throws {
         try Cancellation.shared.checkpoint()
         logger.info("*** Creating image file '\(output)' ***")
         let compressor = try Compressor(variables["compress"] ?? "")
         let entries = try TreeScanner(root: root).entries()
         let file = try AtomicFile(replacing: output)
         let fileSink = FileSink(fileDescriptor: file.fileDescriptor, name: file.temporaryPath)
+        if let earlyRoot {
+            try CpioWriter(sink: fileSink).writeArchive(try TreeScanner(root: earlyRoot).entries())
+        }
         let sink: ByteSink = try compressor.sink(writingTo: fileSink)
         _ = try CpioWriter(sink: sink).writeArchive(entries)
         try sink.finish()

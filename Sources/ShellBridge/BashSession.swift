@@ -80,7 +80,8 @@ public final class BashSession {
             process = try ChildProcess(
                 executable: "/bin/bash", arguments: ["--noprofile", "--norc", shimPath],
                 environment: environment,
-                descriptors: [0: devNull, 1: output[1], 2: output[1], 61: fromShell[1], 62: toShell[0]])
+                descriptors: [0: devNull, 1: output[1], 2: output[1], 61: fromShell[1], 62: toShell[0]],
+                newProcessGroup: true)
         } catch {
             for fd in toShell + fromShell + output { close(fd) }
             throw BashSessionError.cannotStart("\(error)")
@@ -100,6 +101,7 @@ public final class BashSession {
 
     deinit { terminate() }
 
+    /// The shell's process, which leads its own process group.
     public var processIdentifier: pid_t { process.pid }
 
     /// Runs bash code at global scope (the engine's variable assignments).
@@ -125,7 +127,8 @@ public final class BashSession {
         closed = true
         close(commandFD)
         close(messageFD)
-        kill(process.pid, SIGTERM)
+        // The whole group: a command module code started must not outlive the build.
+        kill(-process.pid, SIGTERM)
         process.wait()
         outputPump.join()
     }

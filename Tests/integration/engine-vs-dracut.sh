@@ -27,6 +27,29 @@ compare() {
     fi
 }
 
+# Early microcode from a firmware directory named in a config file.
+mkdir -p "$work/fw/intel-ucode" "$work/fw/amd-ucode"
+printf 'intel-a' >"$work/fw/intel-ucode/06-55-04"
+printf 'intel-b' >"$work/fw/intel-ucode/06-9e-0a"
+printf 'amd' >"$work/fw/amd-ucode/microcode_amd_fam17h.bin"
+printf 'fw_dir="%s"\n' "$work/fw" >"$work/microcode.conf"
+compare_early() {
+    dracut --force --no-compress --conf "$work/microcode.conf" --no-kernel --no-hostonly -m base "$work/d-early.img" >/dev/null 2>&1
+    "$KINDLING" --force --no-compress --conf "$work/microcode.conf" --no-kernel --no-hostonly -m base \
+        --modules-dir /usr/lib/dracut/modules.d "$work/k-early.img" >/dev/null 2>&1
+    rm -rf "$work/de" "$work/ke"
+    unpack_early "$work/d-early.img" "$work/de"
+    unpack_early "$work/k-early.img" "$work/ke"
+    if [[ -f $work/ke/kernel/x86/microcode/GenuineIntel.bin ]] && diff <(manifest "$work/de") <(manifest "$work/ke") &&
+        cmp "$work/de/kernel/x86/microcode/GenuineIntel.bin" "$work/ke/kernel/x86/microcode/GenuineIntel.bin" &&
+        cmp "$work/de/kernel/x86/microcode/AuthenticAMD.bin" "$work/ke/kernel/x86/microcode/AuthenticAMD.bin"; then
+        pass "early microcode: same early archive as dracut"
+    else
+        fail "early microcode differs from dracut"
+    fi
+}
+compare_early
+
 compare 'base bash' --no-kernel --no-hostonly -m "base bash"
 compare 'base bash with items' --no-kernel --no-hostonly -m "base bash" -I /usr/bin/cpio --install-optional "/usr/bin/nonexistent /usr/bin/od" --kernel-cmdline "rd.info quiet"
 compare 'dash shell' --no-kernel --no-hostonly -m "base dash"

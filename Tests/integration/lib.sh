@@ -34,9 +34,15 @@ unpack_image() {
     rm -f "$main"
 }
 
-# One line per path: path, type, permission bits, symlink target.
+# Unpacks only the early (uncompressed, first) archive of an image into DIR.
+unpack_early() {
+    mkdir -p "$2"
+    (cd "$2" && cpio -id --quiet --no-absolute-filenames <"$1" 2>/dev/null)
+}
+
+# One line per path: path, type, permission bits, link count, symlink target.
 manifest() {
-    (cd "$1" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort)
+    (cd "$1" && find . -printf '%p %y %m %n %l\n' | LC_ALL=C sort)
 }
 
 # Compares two unpacked trees: the manifests, then the content of every regular file, except
