@@ -19,7 +19,8 @@ extension ByteSink {
 /// Writes to a file descriptor through a buffer, so the many small cpio headers do not each cost
 /// a system call.
 public final class FileSink: ByteSink {
-    private var fileDescriptor: Int32
+    /// -1 once `finish()` closed a descriptor this sink owns.
+    public private(set) var fileDescriptor: Int32
     private let ownsDescriptor: Bool
     /// Names the destination in error messages.
     private let name: String

@@ -265,7 +265,8 @@ public struct ConfigurationLoader {
         case "sloppy", "strict": if !variables.has("hostonly") { variables.remove("hostonly_mode") }
         case let mode: throw ConfigError(description: "invalid hostonly mode '\(mode)'")
         }
-        if variables["hostonly"] == "-h" {
+        // --print-cmdline implies hostonly, as in dracut; it builds no image, so it may run.
+        if variables["hostonly"] == "-h", configuration.action != .printCommandLine {
             throw ConfigError(description: "option --hostonly is not supported yet (hostonly set by the configuration)")
         }
 

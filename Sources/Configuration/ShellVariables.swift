@@ -58,11 +58,6 @@ public struct ShellVariables: Equatable, Sendable {
         set { values[name] = newValue.map(ShellValue.scalar) }
     }
 
-    public func isSet(_ name: String) -> Bool {
-        guard let value = values[name] else { return false }
-        return !value.text.isEmpty || value != .scalar("")
-    }
-
     /// `[[ $name ]]`: set and not empty.
     public func has(_ name: String) -> Bool { !(self[name] ?? "").isEmpty }
 
