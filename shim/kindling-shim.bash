@@ -146,6 +146,28 @@ for __kindling_helper in \
 done
 unset __kindling_helper
 
+# `instmods [-c] [-s]` with no module names reads them from stdin, as in `... | instmods`.
+instmods() {
+    local -a __names=()
+    local __flags=0
+    [[ ${1-} == -c ]] && __flags=1
+    [[ ${*:__flags+1:1} == -s ]] && __flags=$((__flags + 1))
+    if (($# == __flags)); then
+        IFS=$' \t\n' read -r -d '' -a __names || true
+    fi
+    __kindling_request instmods "$@" "${__names[@]}"
+}
+
+# Without -m, the calling module's name goes with the request for the message dracut prints.
+require_kernel_modules() {
+    if [[ ${1-} == -m ]]; then
+        __kindling_request require_kernel_modules "$@"
+    else
+        local __module=${moddir-}
+        __kindling_request require_kernel_modules -m "${__module##*/}" "$@"
+    fi
+}
+
 # --- helpers that are pure shell: they only look at their arguments and the build's variables --
 
 dracut_module_included() {

@@ -54,6 +54,15 @@ final class ImageBuild {
             libraryDirectories: variables.words("libdirs"), udevDirectory: variables["udevdir"] ?? "/lib/udev",
             dracutBaseDirectory: variables["dracutbasedir"] ?? "/usr/lib/dracut"), logger: logger)
 
+        let drivers = driverOptions
+        let kernelModules = KernelModuleHelpers(settings: KernelModuleSettings(
+            noKernel: configuration.noKernel, sysroot: sysroot, kernelVersion: configuration.kernelVersion,
+            moduleDirectory: variables["srcmods"] ?? "", firmwareDirectories: variables.words("fw_dir"),
+            omittedDriversPattern: drivers.omitPattern), imageInstaller: installer, logger: logger)
+        kernelModules.register(in: helpers)
+        // Modules see omit_drivers as dracut rewrites it: a regex of ^name$ alternatives.
+        variables["omit_drivers"] = drivers.omitPattern
+
         let shell = try BashSession(shimPath: data.shim, environment: shellEnvironment(searchPath: searchPath), logger: logger)
         Cancellation.shared.watch(shell.processIdentifier)
         defer {
@@ -79,6 +88,12 @@ final class ImageBuild {
 
         try BaseLayout(installer: installer, variables: variables, sysroot: sysroot).create()
         try install(modules, runner: runner, shell: shell, helpers: helpers)
+        if !configuration.noKernel {
+            try kernelModules.installDrivers(drivers)
+            logger.info("*** Installing kernel module dependencies ***")
+            try kernelModules.writeModuleIndex()
+            logger.info("*** Installing kernel module dependencies done ***")
+        }
         try finishTree(installer: installer, shell: shell, helpers: helpers, lazy: lazy)
         try writeImage(root: staging.imageRoot, earlyRoot: try stageEarlyMicrocode(staging), to: output)
     }
@@ -99,9 +114,18 @@ final class ImageBuild {
     }
 
     private func checkKernelRequest() throws {
-        if !configuration.noKernel {
-            throw BuildFailure("kernel modules are not supported yet: add --no-kernel")
+        guard !configuration.noKernel else { return }
+        if let driversDirectory = variables["drivers_dir"], !driversDirectory.isEmpty,
+           currentEnvironment()["DRACUT_KMODDIR_OVERRIDE"] == nil {
+            try KernelModuleDirectory.checkDriversDirectory(driversDirectory, kernelVersion: configuration.kernelVersion)
         }
+        if let warning = try KernelModuleDirectory.checkContents(of: variables["srcmods"] ?? "") { logger.warning(warning) }
+    }
+
+    private var driverOptions: DriverOptions {
+        DriverOptions(drivers: variables.words("drivers"), addDrivers: variables.words("add_drivers"),
+                      forceDrivers: variables.words("force_drivers"), filesystems: variables.words("filesystems"),
+                      omitDrivers: variables.words("omit_drivers"))
     }
 
     private func temporaryParent() throws -> String {

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Support
+
+/// dracut_kernel_post: after every module is in the image, copies the kernel's builtin lists and
+/// module order next to them and regenerates modules.dep and the other indexes for exactly the
+/// installed set with `depmod -a -b IMAGE KVER`, so modprobe works inside the image.
+public struct ModuleIndexWriter {
+    /// Copied from the module directory when present; depmod reads them to index builtins.
+    public static let kernelFiles = ["modules.builtin", "modules.builtin.alias", "modules.builtin.modinfo", "modules.order"]
+
+    public let moduleDirectory: String
+    public let kernelVersion: String
+    private let copier: ImageFileCopier
+    private let logger: Logger
+
+    public init(moduleDirectory: String, kernelVersion: String, imageInstaller: FileInstaller, logger: Logger) {
+        self.moduleDirectory = KernelModuleIndex.normalizedDirectory(moduleDirectory)
+        self.kernelVersion = kernelVersion
+        copier = ImageFileCopier(installer: imageInstaller)
+        self.logger = logger
+    }
+
+    public func write() throws(KernelModuleError) {
+        let imageDirectory = "/lib/modules/\(kernelVersion)"
+        for name in Self.kernelFiles where access(moduleDirectory + "/" + name, F_OK) == 0 {
+            do {
+                try copier.copy(moduleDirectory + "/" + name, to: imageDirectory + "/" + name)
+            } catch {
+                throw .copyFailed(path: moduleDirectory + "/" + name, message: error.description)
+            }
+        }
+        var status = stat()
+        guard stat(copier.imageRoot + imageDirectory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+            logger.debug("no kernel modules in the image: depmod not run")
+            return
+        }
+        try runDepmod()
+    }
+
+    private func runDepmod() throws(KernelModuleError) {
+        let output: CommandOutput
+        do {
+            output = try runCommand(Self.depmodPath(), ["-a", "-b", copier.imageRoot, kernelVersion])
+        } catch {
+            throw .depmodFailed(status: 127, message: "\(error)")
+        }
+        let messages = output.errorText.split(separator: "\n").map(String.init)
+        guard output.status == 0 else {
+            throw .depmodFailed(status: output.status, message: messages.first ?? "")
+        }
+        for line in messages { logger.debug(line) }
+    }
+
+    /// The host's depmod, as dracut runs it; the image's own kmod may not be installed.
+    static func depmodPath() -> String {
+        ["/usr/sbin/depmod", "/sbin/depmod", "/usr/bin/depmod", "/bin/depmod"].first { access($0, X_OK) == 0 } ?? "depmod"
+    }
+}
