@@ -13,7 +13,7 @@ SWIFTFLAGS ?=
 DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybox-static makedumpfile \
 	kexec-tools e2fsprogs dosfstools mtools qemu-system-x86 udev binutils
 
-.PHONY: all build release deps test unit-test integration-test kdump-image install uninstall clean
+.PHONY: all build release deps test unit-test integration-test kdump-image bench install uninstall clean
 
 all: build
 
@@ -36,6 +36,10 @@ unit-test:
 
 integration-test: build
 	Tests/integration/run-all.sh
+
+# Side by side with dracut 059 on the same work, printing ratios.
+bench: release
+	bench/run
 
 # A kdump capture image for a real kernel (Debian's current 6.1 kernel, fetched into the test cache).
 kdump-image: release
