@@ -11,7 +11,8 @@ SWIFTFLAGS ?=
 
 # Debian packages the build, the tests and a kdump image need.
 DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybox-static makedumpfile \
-	kexec-tools e2fsprogs dosfstools mtools qemu-system-x86 udev binutils
+	kexec-tools e2fsprogs dosfstools mtools qemu-system-x86 udev binutils gcc \
+	zstd xz-utils lz4 lzop lbzip2 bzip2 pigz time util-linux
 
 .PHONY: all build release deps test unit-test integration-test kdump-image bench install uninstall clean
 
