@@ -233,24 +233,7 @@ public final class FileInstaller {
             throw InstallError.system(path: source, operation: "read", message: systemErrorDescription())
         }
         defer { close(input) }
-        let mode = status.st_mode & 0o7777
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard output >= 0 else {
-            if errno == EEXIST { return }
-            throw InstallError.system(path: destination, operation: "create", message: systemErrorDescription())
-        }
-        var failure: InstallError?
-        if !FileCopier.copy(from: input, to: output, size: Int(status.st_size)) {
-            failure = .system(path: destination, operation: "write", message: systemErrorDescription())
-        }
-        fchmod(output, mode)
-        var times = [status.st_atim, status.st_mtim]
-        futimens(output, &times)
-        close(output)
-        if let failure {
-            unlink(destination)
-            throw failure
-        }
+        _ = try FileCopier.copy(from: input, status: status, to: destination)
     }
 
     private func copySpecialFile(_ status: stat, to destination: String) throws {
@@ -321,10 +304,45 @@ public func relativePath(from directory: String, to target: String) -> String {
     return (ups + rest).joined(separator: "/")
 }
 
-/// Copies file contents through one buffer; the files are small next to the compression that follows.
+/// Copies a regular file's contents, mode and times to a new file (never over an existing one).
 enum FileCopier {
-    static func copy(from input: Int32, to output: Int32, size: Int) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: min(max(size, 4096), 1 << 20))
+    /// Returns false when `destination` already exists; removes a partial copy on failure.
+    static func copy(from input: Int32, status: stat, to destination: String) throws(InstallError) -> Bool {
+        let mode = status.st_mode & 0o7777
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard output >= 0 else {
+            if errno == EEXIST { return false }
+            throw .system(path: destination, operation: "create", message: systemErrorDescription())
+        }
+        let copied = copyContents(from: input, to: output, size: Int(status.st_size))
+        let failure = copied ? nil : systemErrorDescription()
+        fchmod(output, mode)
+        var times = [status.st_atim, status.st_mtim]
+        futimens(output, &times)
+        close(output)
+        if let failure {
+            unlink(destination)
+            throw .system(path: destination, operation: "write", message: failure)
+        }
+        return true
+    }
+
+    /// In-kernel copy with sendfile, else through a buffer from the current offsets.
+    private static func copyContents(from input: Int32, to output: Int32, size: Int) -> Bool {
+        var remaining = size
+        while remaining > 0 {
+            let count = sendfile(output, input, nil, remaining)
+            if count > 0 { remaining -= count; continue }
+            if count < 0 && errno == EINTR { continue }
+            if count == 0 { return true }
+            return bufferedCopy(from: input, to: output)
+        }
+        // A file whose size lies (procfs) or that grew: finish with plain reads.
+        return bufferedCopy(from: input, to: output)
+    }
+
+    private static func bufferedCopy(from input: Int32, to output: Int32) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if count == 0 { return true }

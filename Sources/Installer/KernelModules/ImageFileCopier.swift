@@ -54,37 +54,10 @@ final class ImageFileCopier {
             throw .failed("not a regular file")
         }
         try makeDirectory(PathText.directory(of: destination))
-        let target = installer.imagePath(destination)
-        let mode = status.st_mode & 0o7777
-        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard output >= 0 else {
-            if errno == EEXIST { return false }
-            throw .failed(systemErrorDescription())
+        do {
+            return try FileCopier.copy(from: input, status: status, to: installer.imagePath(destination))
+        } catch {
+            throw .failed(error.description)
         }
-        let copied = Self.copyContents(from: input, to: output, size: Int(status.st_size))
-        let failure = copied ? nil : systemErrorDescription()
-        fchmod(output, mode)
-        var times = [status.st_atim, status.st_mtim]
-        futimens(output, &times)
-        close(output)
-        if let failure {
-            unlink(target)
-            throw .failed(failure)
-        }
-        return true
-    }
-
-    /// In-kernel copy with sendfile, else through a buffer.
-    private static func copyContents(from input: Int32, to output: Int32, size: Int) -> Bool {
-        var remaining = size
-        while remaining > 0 {
-            let count = sendfile(output, input, nil, remaining)
-            if count > 0 { remaining -= count; continue }
-            if count < 0 && errno == EINTR { continue }
-            if count == 0 { return true }
-            // EINVAL, ENOSYS...: the buffered copy carries on from the current offsets.
-            return FileCopier.copy(from: input, to: output, size: remaining)
-        }
-        return true
     }
 }
