@@ -19,6 +19,14 @@
 __kindling_out=${KINDLING_TO_ENGINE:?the engine must set KINDLING_TO_ENGINE}
 __kindling_in=${KINDLING_FROM_ENGINE:?the engine must set KINDLING_FROM_ENGINE}
 unset KINDLING_TO_ENGINE KINDLING_FROM_ENGINE
+# The log pipe, kept apart from stdout, which module code may redirect.
+exec {__kindling_log}>&1
+
+# Marks the end of a call's output in the log pipe, so the engine can tell which module wrote
+# what came before it.
+__kindling_end_of_output() {
+    printf '\001kindling-end-of-output\n' >&"$__kindling_log"
+}
 
 __kindling_send() {
     printf '%s\0' "$1" "$(($# - 1))" "${@:2}" >&"$__kindling_out"
@@ -87,6 +95,7 @@ __kindling_call() {
     esac
     __kindling_unset_module_functions
     __kindling_current_module=''
+    __kindling_end_of_output
     __kindling_send DONE "$__status" "$__captured"
 }
 
@@ -97,7 +106,9 @@ __kindling_serve() {
             eval)
                 __kindling_receive __a || break
                 eval "$__a"
-                __kindling_send DONE "$?" ''
+                __a=$?
+                __kindling_end_of_output
+                __kindling_send DONE "$__a" ''
                 ;;
             call)
                 __kindling_receive __a && __kindling_receive __b &&

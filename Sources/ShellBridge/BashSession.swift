@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Support
 
 /// Answers helper calls made by module code.
@@ -62,6 +63,9 @@ public final class BashSession {
     private let outputPump: Thread
     private let logger: Logger
     private let currentModule = ModuleLabel()
+    /// Signalled by the output pump at each end-of-output marker the shim writes before DONE.
+    private let outputEnds = DispatchSemaphore(value: 0)
+    static let endOfOutputMarker = "\u{1}kindling-end-of-output"
     private var closed = false
 
     /// - Parameters:
@@ -91,9 +95,16 @@ public final class BashSession {
         messageFD = fromShell[0]
         let outputFD = output[0]
         let label = currentModule
+        let ends = outputEnds
         outputPump = Thread {
             LinePump(fd: outputFD).forEachLine { line in
-                logger.info("\(label.value.map { "\($0): " } ?? "")\(line)")
+                // Output without a final newline shares its line with the marker.
+                let isEnd = line.hasSuffix(Self.endOfOutputMarker)
+                let text = isEnd ? String(line.dropLast(Self.endOfOutputMarker.count)) : line
+                if !text.isEmpty || !isEnd {
+                    logger.info("\(label.value.map { "\($0): " } ?? "")\(text)")
+                }
+                if isEnd { ends.signal() }
             }
             close(outputFD)
         }
@@ -144,6 +155,8 @@ public final class BashSession {
             let message = try nextMessage(module: module)
             switch message {
             case .done(let status, let output):
+                // Let the log catch up, so every line is labelled with the module that wrote it.
+                _ = outputEnds.wait(timeout: .now() + .seconds(5))
                 return ModuleCallResult(status: status, output: output)
             case .log(let level, let line):
                 let prefix = module.map { "\($0): " } ?? ""

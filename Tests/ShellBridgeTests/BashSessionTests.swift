@@ -129,6 +129,19 @@ final class BashSessionTests: XCTestCase {
         shell.terminate()
     }
 
+    func testModuleOutputIsLabelledWithItsModuleEvenWithoutAFinalNewline() throws {
+        let first = try makeModule("10first", "install() { echo one; printf 'no newline'; }\n")
+        let second = try makeModule("20second", "install() { echo two; }\n")
+        let logger = Logger(level: .fatal)
+        var lines: [String] = []
+        let lock = Lock()
+        logger.addSink { line in lock.withLock { lines.append(line) } }
+        let shell = try BashSession(shimPath: shimPath, environment: ["PATH": "/usr/bin:/bin"], logger: logger)
+        _ = try shell.call(module: "first", directory: first, function: "install", mode: .run, handler: RecordingHandler())
+        _ = try shell.call(module: "second", directory: second, function: "install", mode: .run, handler: RecordingHandler())
+        XCTAssertEqual(lock.withLock { lines }, ["first: one", "first: no newline", "second: two"])
+    }
+
     func testShimIsCleanUnderNounset() throws {
         let output = try runCommand("/bin/bash", ["-n", shimPath])
         XCTAssertEqual(output.status, 0, output.errorText)
