@@ -12,9 +12,9 @@ SWIFTFLAGS ?=
 # Debian packages the build, the tests and a kdump image need.
 DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybox-static makedumpfile \
 	kexec-tools e2fsprogs dosfstools mtools qemu-system-x86 udev binutils gcc \
-	zstd xz-utils lz4 lzop lbzip2 bzip2 pigz time util-linux
+	zstd xz-utils lz4 lzop lbzip2 bzip2 pigz time util-linux fdisk dash
 
-.PHONY: all build release deps test unit-test integration-test kdump-image bench install uninstall clean
+.PHONY: all build release deps test unit-test integration-test kdump-test kdump-image bench install uninstall clean
 
 all: build
 
@@ -29,7 +29,7 @@ deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES)
 
-test: unit-test integration-test
+test: unit-test integration-test kdump-test
 
 unit-test:
 	$(SWIFT) build --build-tests $(SWIFTFLAGS)
@@ -37,6 +37,10 @@ unit-test:
 
 integration-test: build
 	Tests/integration/run-all.sh
+
+# Real kernel panics under QEMU, captured by Kindling's kdump image.
+kdump-test: build
+	Tests/kdump/run-all.sh
 
 # Side by side with dracut 059 on the same work, printing ratios.
 bench: release
