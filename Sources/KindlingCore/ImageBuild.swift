@@ -287,6 +287,15 @@ final class ImageBuild {
 
     // MARK: The archive
 
+    /// The newest modification time a reproducible image may hold: SOURCE_DATE_EPOCH, or with
+    /// --reproducible the time of Kindling's shim (dracut uses its dracut-functions.sh).
+    private var reproducibleTime: Int64? {
+        if let epoch = currentEnvironment()["SOURCE_DATE_EPOCH"].flatMap({ Int64($0) }) { return epoch }
+        guard variables["reproducible"] == "yes" else { return nil }
+        var status = stat()
+        return stat(data.shim, &status) == 0 ? Int64(status.st_mtim.tv_sec) : 0
+    }
+
     private func stageEarlyMicrocode(_ staging: StagingDirectory) throws -> String? {
         guard variables["early_microcode"] == "yes" else { return nil }
         let directory = staging.path + "/early"
@@ -300,11 +309,15 @@ final class ImageBuild {
         try Cancellation.shared.checkpoint()
         logger.info("*** Creating image file '\(output)' ***")
         let compressor = try Compressor(variables["compress"] ?? "")
-        let entries = try TreeScanner(root: root).entries()
+        var entries = try TreeScanner(root: root).entries()
+        if variables["do_hardlink"] == "yes" { try ArchivePolish.linkIdenticalFiles(&entries) }
+        if let limit = reproducibleTime { ArchivePolish.clampTimes(&entries, to: limit) }
         let file = try AtomicFile(replacing: output)
         let fileSink = FileSink(fileDescriptor: file.fileDescriptor, name: file.temporaryPath)
         if let earlyRoot {
-            try CpioWriter(sink: fileSink).writeArchive(try TreeScanner(root: earlyRoot).entries())
+            var early = try TreeScanner(root: earlyRoot).entries()
+            if let limit = reproducibleTime { ArchivePolish.clampTimes(&early, to: limit) }
+            try CpioWriter(sink: fileSink).writeArchive(early)
         }
         let sink: ByteSink = try compressor.sink(writingTo: fileSink)
         _ = try CpioWriter(sink: sink).writeArchive(entries)

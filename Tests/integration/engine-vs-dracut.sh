@@ -52,5 +52,21 @@ compare_early
 
 compare 'base bash' --no-kernel --no-hostonly -m "base bash"
 compare 'base bash with items' --no-kernel --no-hostonly -m "base bash" -I /usr/bin/cpio --install-optional "/usr/bin/nonexistent /usr/bin/od" --kernel-cmdline "rd.info quiet"
+compare 'identical files hardlinked' --no-kernel --no-hostonly -m "base bash" -I /usr/bin/od -i /usr/bin/od /usr/bin/od-copy
 compare 'dash shell' --no-kernel --no-hostonly -m "base dash"
+# Two --reproducible builds give the same bytes; so do two with SOURCE_DATE_EPOCH.
+reproducible() {
+    local name=$1
+    shift
+    "$KINDLING" --force --no-kernel --no-hostonly -m "base bash" --modules-dir /usr/lib/dracut/modules.d "$@" "$work/r1.img" >/dev/null 2>&1
+    sleep 1.1
+    "$KINDLING" --force --no-kernel --no-hostonly -m "base bash" --modules-dir /usr/lib/dracut/modules.d "$@" "$work/r2.img" >/dev/null 2>&1
+    if [[ -s $work/r1.img ]] && cmp -s "$work/r1.img" "$work/r2.img"; then
+        pass "$name: two builds are byte-identical"
+    else
+        fail "$name: two builds differ"
+    fi
+}
+reproducible '--reproducible' --reproducible
+SOURCE_DATE_EPOCH=1700000000 reproducible 'SOURCE_DATE_EPOCH'
 finish
