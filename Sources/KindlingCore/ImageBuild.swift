@@ -95,6 +95,9 @@ final class ImageBuild {
             logger.info("*** Installing kernel module dependencies done ***")
         }
         try finishTree(installer: installer, shell: shell, helpers: helpers, lazy: lazy)
+        if variables["do_strip"] == "yes" {
+            try Stripper(imageRoot: staging.imageRoot, aggressive: variables["aggressive_strip"] == "yes", logger: logger).run()
+        }
         try writeImage(root: staging.imageRoot, earlyRoot: try stageEarlyMicrocode(staging), to: output)
     }
 

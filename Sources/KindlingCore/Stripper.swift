@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Archive
+import Foundation
+import Support
+
+/// dracut's strip pass: debug information goes from every executable file and from kernel
+/// modules, but never from a signed module, whose appended signature stripping would break.
+struct Stripper {
+    let imageRoot: String
+    /// dracut's `--aggressive-strip` strips everything strip removes by default, not just debug info.
+    let aggressive: Bool
+    let logger: Logger
+
+    static let moduleSignatureMarker = Array("~Module signature appended~\n".utf8)
+
+    func run() throws {
+        guard let tool = ["eu-strip", "strip"].lazy.compactMap(findExecutableInSearchPath).first else {
+            logger.info("Could not find 'strip'. Not stripping the initramfs.")
+            return
+        }
+        logger.info("*** Stripping files ***")
+        let files = candidates()
+        let arguments = aggressive ? ["-p"] : ["-g", "-p"]
+        // Batches keep the argument list well under the kernel's limit, as xargs does.
+        for start in stride(from: 0, to: files.count, by: 500) {
+            let batch = Array(files[start..<min(start + 500, files.count)])
+            // Scripts and other non-ELF files make strip complain; dracut discards that too.
+            _ = try runCommand(tool, arguments + batch)
+        }
+        logger.info("*** Stripping files done ***")
+    }
+
+    private func candidates() -> [String] {
+        var found: [String] = []
+        guard let walker = FileManager.default.enumerator(atPath: imageRoot) else { return [] }
+        while let relative = walker.nextObject() as? String {
+            let path = imageRoot + "/" + relative
+            var status = stat()
+            guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
+            let isModule = relative.contains("lib/modules/") && relative.hasSuffix(".ko")
+            if isModule {
+                if !isSigned(path) { found.append(path) }
+            } else if status.st_mode & 0o111 != 0 {
+                found.append(path)
+            }
+        }
+        return found.sorted()
+    }
+
+    private func isSigned(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        let length = Self.moduleSignatureMarker.count
+        let end = lseek(fd, 0, SEEK_END)
+        guard end >= length else { return false }
+        var tail = [UInt8](repeating: 0, count: length)
+        return pread(fd, &tail, length, end - off_t(length)) == length && tail == Self.moduleSignatureMarker
+    }
+}
