@@ -67,7 +67,7 @@ public enum OptionTable {
         value("prefix", effect: .scalar("prefix"), supported: false),
         value("rebuild", effect: .command("rebuild"), supported: false),
         flag("force", short: "f", effect: .early("force", "yes")),
-        flag("kernel-only", effect: .several([.early("kernel_only", "yes"), .early("no_kernel", "no")]), supported: false),
+        flag("kernel-only", effect: .several([.early("kernel_only", "yes"), .early("no_kernel", "no")])),
         flag("no-kernel", effect: .several([.early("kernel_only", "no"), .early("no_kernel", "yes")])),
         flag("print-cmdline", effect: .command("print-cmdline")),
         value("kernel-cmdline", effect: .appendList("kernel_cmdline")),

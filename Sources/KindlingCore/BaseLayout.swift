@@ -14,8 +14,17 @@ struct BaseLayout {
     let variables: ShellVariables
     let sysroot: String
 
-    func create() throws {
+    func create(kernelOnly: Bool) throws {
         let root = installer.imageRoot
+        if kernelOnly {
+            // Only what kernel modules and firmware need: the library directories.
+            for directory in ["lib"] + variables.words("libdirs").map({ String($0.drop { $0 == "/" }) })
+            where !installer.imageContains("/" + directory) {
+                if isSymlink("/" + directory) { try installer.install("/" + directory) } else { try makeDirectory(root + "/" + directory) }
+            }
+            try makeDirectory(root + "/lib/dracut")
+            return
+        }
         if !isSymlink(sysroot + "/lib") { try makeDirectory(root + "/lib") }
         let topLevel = ["usr", "usr/bin", "usr/sbin", "bin", "etc", "lib", "sbin", "tmp", "var", "var/tmp"]
             + variables.words("libdirs").map { String($0.drop { $0 == "/" }) }

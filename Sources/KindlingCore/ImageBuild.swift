@@ -86,7 +86,7 @@ final class ImageBuild {
             return
         }
 
-        try BaseLayout(installer: installer, variables: variables, sysroot: sysroot).create()
+        try BaseLayout(installer: installer, variables: variables, sysroot: sysroot).create(kernelOnly: configuration.kernelOnly)
         try install(modules, runner: runner, shell: shell, helpers: helpers)
         if !configuration.noKernel {
             try kernelModules.installDrivers(drivers)
