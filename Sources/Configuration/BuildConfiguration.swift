@@ -160,6 +160,7 @@ public struct ConfigurationLoader {
     private func apply(_ effect: OptionEffect, value: String?, to variables: inout ShellVariables) {
         switch effect {
         case .appendList(let name): variables.append(name, words: [value ?? ""])
+        case .appendElement(let name): variables.appendElement(name, value ?? "")
         case .replaceList(let name):
             // Repeated options accumulate among themselves, then replace the config value.
             let previous = variables["kindling_cli_\(name)"]
@@ -265,9 +266,11 @@ public struct ConfigurationLoader {
         case "sloppy", "strict": if !variables.has("hostonly") { variables.remove("hostonly_mode") }
         case let mode: throw ConfigError(description: "invalid hostonly mode '\(mode)'")
         }
-        // --print-cmdline implies hostonly, as in dracut; it builds no image, so it may run.
-        if variables["hostonly"] == "-h", configuration.action != .printCommandLine {
-            throw ConfigError(description: "option --hostonly is not supported yet (hostonly set by the configuration)")
+        // Hostonly devices come from --mount and --add-device; finding the host's own (/, /usr,
+        // swap, ...) is not there yet, so a hostonly build must say it does not want them.
+        if variables["hostonly"] == "-h", configuration.action != .printCommandLine,
+           variables["hostonly_default_device"] != "no" {
+            throw ConfigError(description: "hostonly detection of the host's own devices is not supported yet: add --no-hostonly-default-device")
         }
 
         for (name, fallback) in [("do_strip", "yes"), ("do_hardlink", "yes"), ("early_microcode", "yes")]

@@ -2,6 +2,8 @@
 public enum OptionEffect: Sendable, Equatable {
     /// Appended to the config value of the variable (dracut's `_l` arrays applied with `+=`).
     case appendList(String)
+    /// Appended as one element to an array variable (`--mount` lines).
+    case appendElement(String)
     /// Replaces the config value of the variable (applied after the config files).
     case replaceList(String)
     /// Replaces a scalar after the config files, when given.
@@ -50,7 +52,7 @@ public enum OptionTable {
         value("libdirs", effect: .replaceList("libdirs")),
         value("fscks", effect: .appendList("fscks"), supported: false),
         value("add-fstab", effect: .appendList("add_fstab"), supported: false),
-        value("mount", effect: .appendList("fstab_lines"), supported: false),
+        value("mount", effect: .appendElement("fstab_lines")),
         value("device", "add-device", effect: .appendList("add_device"), supported: false),
         flag("nofscks", effect: .set("nofscks", "yes")),
         flag("ro-mnt", effect: .set("ro_mnt", "yes"), supported: false),
@@ -88,10 +90,10 @@ public enum OptionTable {
         flag("verbose", short: "v", effect: .command("verbose")),
         flag("quiet", short: "q", effect: .command("quiet")),
         flag("local", short: "l", effect: .command("local")),
-        flag("hostonly", "host-only", short: "H", effect: .set("hostonly", "yes"), supported: false),
+        flag("hostonly", "host-only", short: "H", effect: .set("hostonly", "yes")),
         flag("no-hostonly", "no-host-only", short: "N", effect: .set("hostonly", "no")),
-        value("hostonly-mode", effect: .scalar("hostonly_mode"), supported: false),
-        flag("hostonly-cmdline", effect: .set("hostonly_cmdline", "yes"), supported: false),
+        value("hostonly-mode", effect: .scalar("hostonly_mode")),
+        flag("hostonly-cmdline", effect: .set("hostonly_cmdline", "yes")),
         flag("no-hostonly-cmdline", effect: .set("hostonly_cmdline", "no")),
         flag("no-hostonly-default-device", effect: .early("hostonly_default_device", "no")),
         value("persistent-policy", effect: .scalar("persistent_policy"), supported: false),
@@ -124,8 +126,8 @@ public enum OptionTable {
         value("uefi-splash-image", effect: .scalar("uefi_splash_image"), supported: false),
         value("kernel-image", effect: .scalar("kernel_image"), supported: false),
         flag("no-hostonly-i18n", effect: .set("i18n_install_all", "yes")),
-        flag("hostonly-i18n", effect: .set("i18n_install_all", "no"), supported: false),
-        value("hostonly-nics", effect: .appendList("hostonly_nics"), supported: false),
+        flag("hostonly-i18n", effect: .set("i18n_install_all", "no")),
+        value("hostonly-nics", effect: .appendList("hostonly_nics")),
         flag("no-machineid", effect: .set("machine_id", "no")),
         flag("version", effect: .command("version")),
         // -i/--include takes two values and is parsed on its own, as dracut does.

@@ -73,6 +73,25 @@ public struct ShellVariables: Equatable, Sendable {
         self[name] = (self[name] ?? "") + " " + words.joined(separator: " ") + " "
     }
 
+    /// `name+=("element")`.
+    public mutating func appendElement(_ name: String, _ element: String) {
+        switch values[name] {
+        case .array(let elements)?: values[name] = .array(elements + [element])
+        case .scalar(let text)? where !text.isEmpty: values[name] = .array([text, element])
+        default: values[name] = .array([element])
+        }
+    }
+
+    /// The elements of an array variable (a scalar is one element).
+    public func elements(_ name: String) -> [String] {
+        switch values[name] {
+        case .array(let elements)?: return elements
+        case .scalar(let text)?: return text.isEmpty ? [] : [text]
+        case .associative(let table)?: return table.keys.sorted().compactMap { table[$0] }
+        case nil: return []
+        }
+    }
+
     /// Statements recreating every variable, in a stable order.
     public var declarations: String {
         values.keys.sorted().map { values[$0]!.declaration(of: $0) }.joined(separator: "\n")

@@ -69,14 +69,15 @@ final class ImageBuild {
             Cancellation.shared.watch(nil)
             shell.terminate()
         }
-        try shell.evaluate(variableDeclarations(), handler: helpers)
+        let hostDevices = HostDevices(variables: variables, logger: logger)
+        try shell.evaluate(variableDeclarations() + "\n" + hostDevices.declarations, handler: helpers)
         let runner = ShellModuleRunner(shell: shell, helpers: helpers)
 
         let catalog = ModuleCatalog(searchPath: configuration.moduleSearchPath)
         let request = configuration.moduleRequest
         let modules = try ModuleSelector(catalog: catalog, runner: runner, logger: logger).select(ModuleRequest(
             modules: request.modules == ["all"] ? [] : request.modules, add: request.add,
-            forceAdd: request.forceAdd, omit: request.omit, checkMounts: false))
+            forceAdd: request.forceAdd, omit: request.omit, checkMounts: !hostDevices.filesystemTypes.isEmpty))
         try Cancellation.shared.checkpoint()
 
         if configuration.action == .printCommandLine {
@@ -174,8 +175,7 @@ final class ImageBuild {
             }
         }
         lines.append("readonly initdir DRACUT_TMPDIR")
-        lines.append("declare -gA host_fs_types=()")
-        lines.append("declare -ga host_devs=() root_devs=() swap_devs=()")
+        lines.append("declare -ga root_devs=() swap_devs=()")
         // The installed dracut's version when there is one, so images match dracut's byte for byte.
         lines.append("DRACUT_VERSION=\(shellQuote(KindlingVersion.dracutCompatible))")
         lines.append("[[ -f $dracutbasedir/dracut-version.sh ]] && . \"$dracutbasedir/dracut-version.sh\"")
@@ -227,6 +227,10 @@ final class ImageBuild {
             let items = variables.words("install_items"), optional = variables.words("install_optional_items")
             if !items.isEmpty { try runHelper(shell, helpers, ["inst_multiple"] + items) }
             if !optional.isEmpty { try runHelper(shell, helpers, ["inst_multiple", "-o"] + optional) }
+            let fstab = try HostDevices.fstabLines(variables)
+            if !fstab.isEmpty {
+                try appendLine(fstab.joined(separator: "\n"), to: root + "/etc/fstab")
+            }
             if variables.has("kernel_cmdline") {
                 try appendLine(variables["kernel_cmdline"]!, to: root + "/etc/cmdline.d/01-default.conf")
             }

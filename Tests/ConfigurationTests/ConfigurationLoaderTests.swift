@@ -95,6 +95,18 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertThrowsError(try load(["--uefi"])) { XCTAssertEqual("\($0)", "option --uefi is not supported yet") }
     }
 
+    func testMountLinesStayWholeAndHostonlyNeedsExplicitDevices() throws {
+        let configuration = try load(["-H", "--no-hostonly-default-device", "--hostonly-mode", "strict",
+                                      "--mount", "/dev/vda /kdumproot ext4 defaults", "--mount", "LABEL=x /b vfat"])
+        XCTAssertEqual(configuration.variables.elements("fstab_lines"), ["/dev/vda /kdumproot ext4 defaults", "LABEL=x /b vfat"])
+        XCTAssertEqual(configuration.variables["hostonly"], "-h")
+        XCTAssertEqual(configuration.variables["hostonly_mode"], "strict")
+        XCTAssertEqual(configuration.variables["hostonly_cmdline"], "yes")
+        XCTAssertThrowsError(try load(["-H"])) { error in
+            XCTAssertTrue("\(error)".contains("--no-hostonly-default-device"), "\(error)")
+        }
+    }
+
     func testNoCompressWinsOverEverything() throws {
         try write("compress=xz\n", "/etc/dracut.conf")
         XCTAssertEqual(try load(["--no-compress", "--gzip"]).variables["compress"], "cat")

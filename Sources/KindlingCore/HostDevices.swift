@@ -1,0 +1,67 @@
+import Configuration
+import Foundation
+import Support
+
+/// The host's devices a hostonly build is for, from `--mount` lines and `--add-device`, as
+/// dracut fills its host_devs and host_fs_types.
+struct HostDevices {
+    var devices: [String] = []
+    /// Device path -> filesystem type.
+    var filesystemTypes: [String: String] = [:]
+
+    init(variables: ShellVariables, logger: Logger) {
+        for line in variables.elements("fstab_lines") {
+            let fields = line.split(whereSeparator: \.isWhitespace).map(String.init)
+            guard let first = fields.first else { continue }
+            guard let device = Self.resolve(first) else {
+                logger.warning("Bad fstab entry \(line)")
+                continue
+            }
+            add(device)
+            if fields.count > 2 { filesystemTypes[device] = fields[2] }
+        }
+        for device in variables.words("add_device") { add(device) }
+    }
+
+    private mutating func add(_ device: String) {
+        if !devices.contains(device) { devices.append(device) }
+    }
+
+    /// UUID=, LABEL=, PARTUUID= and PARTLABEL= name a device through blkid; a path stays as it is.
+    static func resolve(_ specification: String) -> String? {
+        guard let equals = specification.firstIndex(of: "="),
+              ["UUID", "LABEL", "PARTUUID", "PARTLABEL"].contains(String(specification[..<equals])) else {
+            return specification
+        }
+        guard let result = try? runCommand("blkid", ["-l", "-t", specification, "-o", "device"]), result.status == 0 else {
+            return nil
+        }
+        let device = result.outputText.trimmingCharacters(in: .whitespacesAndNewlines)
+        return device.isEmpty ? nil : device
+    }
+
+    /// Bash statements giving modules these as dracut's arrays.
+    var declarations: String {
+        let table = ShellValue.associative(filesystemTypes).declaration(of: "host_fs_types")
+        return table + "\n" + ShellValue.array(devices).declaration(of: "host_devs")
+    }
+
+    /// The image's /etc/fstab lines for `--mount`: dracut fills in options, dump and pass.
+    static func fstabLines(_ variables: ShellVariables) throws -> [String] {
+        try variables.elements("fstab_lines").compactMap { line in
+            var fields = line.split(whereSeparator: \.isWhitespace).map(String.init)
+            guard !fields.isEmpty else { return nil }
+            if fields.count == 1 {
+                // Only a mount point: take the rest from the running system.
+                let found = try runCommand("findmnt", ["--raw", "-n", "--target", fields[0], "--output=source,target,fstype,options"])
+                fields = found.outputText.split(whereSeparator: \.isWhitespace).map(String.init)
+                guard fields.count >= 4 else { throw BuildFailure("\(line) is not a mount point") }
+            }
+            while fields.count < 3 { fields.append("") }
+            if fields.count < 4 { fields.append("defaults") }
+            if fields.count < 5 { fields.append("0") }
+            if fields.count < 6 { fields.append(fields[2].contains("nfs") ? "0" : "2") }
+            return fields.joined(separator: " ")
+        }
+    }
+}
