@@ -25,6 +25,8 @@ public struct BuildConfiguration: Sendable {
     public var logLevel = LogLevel.info
     public var verboseListing = false
     public var keepTemporaryDirectory = false
+    /// --printsize: each module's growth of the image tree.
+    public var printSize = false
     public var configFiles: [String] = []
 
     public var force: Bool { variables["force"] == "yes" }
@@ -126,6 +128,7 @@ public struct ConfigurationLoader {
             case .command("quiet"): verbosity -= 1
             case .command("no-compress"): noCompress = true
             case .command("keep"): configuration.keepTemporaryDirectory = true
+            case .command("printsize"): configuration.printSize = true
             case .command("list-modules"): configuration.action = .listModules
             case .command("print-cmdline"):
                 configuration.action = .printCommandLine

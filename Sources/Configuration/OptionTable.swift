@@ -111,7 +111,7 @@ public enum OptionTable {
         flag("list-modules", effect: .command("list-modules")),
         flag("show-modules", short: "M", effect: .set("show_modules", "yes")),
         flag("keep", effect: .command("keep")),
-        flag("printsize", effect: .command("printsize"), supported: false),
+        flag("printsize", effect: .command("printsize")),
         flag("regenerate-all", effect: .command("regenerate-all"), supported: false),
         flag("parallel", short: "p", effect: .set("parallel", "yes"), supported: false),
         flag("noimageifnotneeded", effect: .early("noimageifnotneeded", "yes"), supported: false),

@@ -194,6 +194,7 @@ final class ImageBuild {
     private func install(_ modules: [Module], runner: ShellModuleRunner, shell: BashSession, helpers: DracutHelpers) throws {
         var pending = modules.map(\.name)
         var loaded: [String] = []
+        var installedSize = 0
         for module in modules {
             try Cancellation.shared.checkpoint()
             if variables["show_modules"] == "yes" {
@@ -211,11 +212,32 @@ final class ImageBuild {
             }
             pending.removeAll { $0 == module.name }
             loaded.append(module.name)
+            if configuration.printSize {
+                let size = Self.diskUsageKiB(variables["initdir"]!)
+                writeStandardOutput("\(module.name) install size: \(size - installedSize)k\n")
+                installedSize = size
+            }
         }
         try shell.evaluate("mods_to_load=''; modules_loaded=\(shellQuote(" " + loaded.joined(separator: " ") + " "))")
         let modulesFile = variables["initdir"]! + "/lib/dracut/modules.txt"
         try (loaded.map { $0 + "\n" }.joined()).write(toFile: modulesFile, atomically: false, encoding: .utf8)
         logger.info("*** Including modules done ***")
+    }
+
+    /// `du -sk`: the blocks of every file and directory, each inode counted once.
+    static func diskUsageKiB(_ root: String) -> Int {
+        var seen = Set<UInt64>()
+        var blocks = 0
+        func visit(_ path: String) {
+            var status = stat()
+            guard lstat(path, &status) == 0, seen.insert(UInt64(status.st_ino)).inserted else { return }
+            blocks += Int(status.st_blocks)
+            if status.st_mode & S_IFMT == S_IFDIR {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] { visit(path + "/" + name) }
+            }
+        }
+        visit(root)
+        return blocks / 2
     }
 
     // MARK: After the modules
@@ -306,7 +328,10 @@ final class ImageBuild {
     private func stageEarlyMicrocode(_ staging: StagingDirectory) throws -> String? {
         guard variables["early_microcode"] == "yes" else { return nil }
         let directory = staging.path + "/early"
-        let microcode = EarlyMicrocode(firmwareDirectories: variables.words("fw_dir"))
+        let host = configuration.hostonly
+            ? (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).flatMap(HostProcessor.init(cpuinfo:)) : nil
+        if configuration.hostonly && host == nil { return nil }
+        let microcode = EarlyMicrocode(firmwareDirectories: variables.words("fw_dir"), hostProcessor: host)
         guard try microcode.stage(in: directory) else { return nil }
         logger.info("*** Generating early-microcode cpio image ***")
         return directory

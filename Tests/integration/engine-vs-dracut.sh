@@ -50,10 +50,42 @@ compare_early() {
 }
 compare_early
 
+# Hostonly: only this CPU's microcode file goes in, and the rest of the image matches too.
+hostonly_microcode() {
+    local family model stepping own
+    family=$(grep -m1 '^cpu family' /proc/cpuinfo | sed 's/.*: //')
+    model=$(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | sed 's/.*: //')
+    stepping=$(grep -m1 '^stepping' /proc/cpuinfo | sed 's/.*: //')
+    own=$(printf '%02x-%02x-%02x' "$family" "$model" "$stepping")
+    grep -q GenuineIntel /proc/cpuinfo || { pass "hostonly microcode: not an Intel CPU, nothing to compare"; return; }
+    rm -rf "$work/fw/intel-ucode"/*
+    printf 'this cpu' >"$work/fw/intel-ucode/$own"
+    printf 'another cpu' >"$work/fw/intel-ucode/ff-ff-ff"
+    compare 'hostonly, with this CPU microcode' --conf "$work/microcode.conf" --no-kernel -H --no-hostonly-default-device -m base
+    rm -rf "$work/ke"
+    unpack_early "$work/kindling.img" "$work/ke"
+    if [[ $(cat "$work/ke/kernel/x86/microcode/GenuineIntel.bin" 2>/dev/null) == 'this cpu' ]]; then
+        pass "hostonly microcode: only this CPU's file"
+    else
+        fail "hostonly microcode: expected only this CPU's file"
+    fi
+}
+hostonly_microcode
+
 compare 'base bash' --no-kernel --no-hostonly -m "base bash"
 compare 'base bash with items' --no-kernel --no-hostonly -m "base bash" -I /usr/bin/cpio --install-optional "/usr/bin/nonexistent /usr/bin/od" --kernel-cmdline "rd.info quiet"
 compare 'identical files hardlinked' --no-kernel --no-hostonly -m "base bash" -I /usr/bin/od -i /usr/bin/od /usr/bin/od-copy
 compare 'dash shell' --no-kernel --no-hostonly -m "base dash"
+# --printsize: each module's growth, as dracut measures it (du -sk of the tree).
+dracut --printsize --force --no-kernel --no-hostonly -m "base bash" "$work/p1.img" 2>/dev/null >"$work/dracut.sizes"
+"$KINDLING" --printsize --force --no-kernel --no-hostonly -m "base bash" --modules-dir /usr/lib/dracut/modules.d \
+    "$work/p2.img" 2>/dev/null >"$work/kindling.sizes"
+if [[ -s $work/kindling.sizes ]] && diff "$work/dracut.sizes" "$work/kindling.sizes"; then
+    pass "--printsize: the same sizes per module as dracut"
+else
+    fail "--printsize differs from dracut"
+fi
+
 # Two --reproducible builds give the same bytes; so do two with SOURCE_DATE_EPOCH.
 reproducible() {
     local name=$1
