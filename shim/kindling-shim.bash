@@ -193,14 +193,10 @@ dracut_no_switch_root() {
     : >"$initdir/lib/dracut/no-switch-root"
 }
 
+# `ln_r SOURCE LINK`: LINK points at SOURCE by a relative path, computed as `ln -r` does, through
+# the image's own symlinks (bin -> usr/bin), so the link resolves inside the image.
 ln_r() {
-    local __source=$1 __link=$2
-    mkdir -p "$initdir/${__link%/*}"
-    if [[ $__source == /* ]]; then
-        ln -sfn -- "$(convert_abs_rel "$__link" "$__source")" "$initdir/$__link"
-    else
-        ln -sfn -- "$__source" "$initdir/$__link"
-    fi
+    ln -sfnr -- "$initdir/$1" "$initdir/$2"
 }
 
 # Prints the path of TARGET relative to the directory that holds FROM (both absolute).

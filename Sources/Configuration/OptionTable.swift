@@ -53,7 +53,7 @@ public enum OptionTable {
         value("fscks", effect: .appendList("fscks"), supported: false),
         value("add-fstab", effect: .appendList("add_fstab"), supported: false),
         value("mount", effect: .appendElement("fstab_lines")),
-        value("device", "add-device", effect: .appendList("add_device"), supported: false),
+        value("device", "add-device", effect: .appendList("add_device")),
         flag("nofscks", effect: .set("nofscks", "yes")),
         flag("ro-mnt", effect: .set("ro_mnt", "yes"), supported: false),
         value("kmoddir", short: "k", effect: .scalar("drivers_dir")),

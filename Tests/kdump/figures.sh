@@ -1,0 +1,136 @@
+#!/bin/bash
+# Figures of Kindling's kdump capture image (case 1 of run-all.sh: ext4 on a virtio disk), on
+# the Debian kernel of Tests/support/kernel-cache:
+#   1. image size (gzip), with a target that resolves on the build host (only its driver chain;
+#      this host's root disk stands in for it) and with one that does not (every bus);
+#      the host-resolved image is also booted, to show that its chain is enough;
+#   2. the smallest crashkernel= at which case 1 still captures (bisection, 8M steps);
+#   3. build time, Kindling vs dracut 059 building the same kdumpbase (median of 3), and ratio.
+#
+#   Tests/kdump/figures.sh [size] [crashkernel] [time]     (default: all three)
+
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+mib() {
+    awk -v b="$1" 'BEGIN { printf "%.2f MiB, %.2f MB", b / 1048576, b / 1000000 }'
+}
+
+image_modules() {
+    "$KINDLING_LSINITRD" -f usr/lib/dracut/hostonly-kernel-modules.txt "$1" 2>/dev/null | paste -sd ' '
+}
+
+# A crash and capture with IMAGE on a fresh ext4 disk whose UUID the config names.
+# capture_with IMAGE UUID CRASHKERNEL NAME
+capture_with() {
+    local _image=$1 _uuid=$2 _crashkernel=$3 _name=$4 _marker _status=0
+    kd_disk_ext4 "$KD_WORK/$_name.disk" "$_uuid"
+    [[ -f $KD_WORK/$_name.first.img ]] || kd_build_first "$KD_WORK/$_name.first.img" "$_image" || return 1
+    _marker=$(kd_new_marker)
+    kd_boot "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.serial.log" "$_marker" "$_crashkernel" \
+        -drive "file=$KD_WORK/$_name.disk,if=virtio,format=raw" || _status=$?
+    ((_status != 124)) || return 1
+    rm -rf "$KD_WORK/$_name.dump"
+    kd_fetch_ext4 "$KD_WORK/$_name.disk" "$KD_WORK/$_name.dump" 2>/dev/null &&
+        kd_check_dump "$KD_WORK/$_name.dump" "$_marker" 2>/dev/null
+}
+
+figure_size() {
+    local _source _uuid _size
+    # The build host's root disk: a target that resolves here (its driver chain goes in).
+    _source=$(findmnt -n -o SOURCE /)
+    printf 'ext4 %s\npath /var/crash\n' "$_source" >"$KD_WORK/host.conf"
+    kd_build_capture "$KD_WORK/host.img" "$KD_WORK/host.conf" -m kdumpbase || return 1
+    _size=$(stat -c %s "$KD_WORK/host.img")
+    echo "size, target resolved on the build host ($_source): $_size bytes ($(mib "$_size"))"
+    echo "  kernel modules: $(image_modules "$KD_WORK/host.img")"
+
+    _uuid=$(kd_new_uuid)
+    printf 'ext4 UUID=%s\npath /var/crash\n' "$_uuid" >"$KD_WORK/all.conf"
+    kd_build_capture "$KD_WORK/all.img" "$KD_WORK/all.conf" -m kdumpbase || return 1
+    _size=$(stat -c %s "$KD_WORK/all.img")
+    echo "size, target not on the build host (every bus): $_size bytes ($(mib "$_size"))"
+    echo "  kernel modules: $(image_modules "$KD_WORK/all.img")"
+
+    # In the guest the dump disk is the first virtio disk too: the host-resolved image, whose
+    # config names the device path, must capture with its driver chain alone.
+    if [[ $_source == /dev/vda ]]; then
+        kd_disk_ext4 "$KD_WORK/hostboot.disk" "$(kd_new_uuid)"
+        if capture_with "$KD_WORK/host.img" "$(kd_new_uuid)" 256M hostboot; then
+            echo "  the host-resolved image captures in the guest (crashkernel=256M): yes"
+        else
+            echo "  the host-resolved image captures in the guest (crashkernel=256M): NO"
+        fi
+    fi
+}
+
+# Bisection between a size known to fail and one known to work, in 8M steps.
+figure_crashkernel() {
+    local _uuid _low=32 _high=256 _mid _tried=''
+    _uuid=$(kd_new_uuid)
+    printf 'ext4 UUID=%s\npath /var/crash\n' "$_uuid" >"$KD_WORK/ck.conf"
+    kd_build_capture "$KD_WORK/ck.img" "$KD_WORK/ck.conf" -m kdumpbase || return 1
+    # A failing run ends with a panic (panic=10) or an OOM; bound it anyway.
+    KD_TIMEOUT=${KDUMP_TEST_TIMEOUT:-}
+    kd_choose_accel
+    ((KD_TIMEOUT > 200)) && KD_TIMEOUT=200
+    capture_with "$KD_WORK/ck.img" "$_uuid" ${_high}M ck || { echo "crashkernel: case 1 fails even at ${_high}M"; return 1; }
+    _tried="${_high}M ok"
+    while ((_high - _low > 8)); do
+        _mid=$(((_low + _high) / 2 / 8 * 8))
+        if capture_with "$KD_WORK/ck.img" "$_uuid" ${_mid}M ck; then
+            _high=$_mid
+            _tried+=", ${_mid}M ok"
+        else
+            _low=$_mid
+            _tried+=", ${_mid}M fails"
+            # Why, from the capture kernel's part of the log (after its own "Command line:").
+            awk '/Command line:/ { n++ } n >= 2' "$KD_WORK/ck.serial.log" |
+                grep -a -m2 -E "Out of memory|Initramfs unpacking failed|Kernel panic|Killed process" | sed "s/^/    ${_mid}M | /" >&2
+        fi
+    done
+    echo "crashkernel: smallest that captures: ${_high}M (image $(stat -c %s "$KD_WORK/ck.img") bytes; tried: $_tried)"
+}
+
+median() {
+    sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# seconds COMMAND...: wall time of one run.
+seconds() {
+    local _start _end
+    _start=$(date +%s.%N)
+    "$@" >/dev/null 2>&1 || return 1
+    _end=$(date +%s.%N)
+    awk -v a="$_start" -v b="$_end" 'BEGIN { printf "%.2f\n", b - a }'
+}
+
+figure_time() {
+    local _uuid _i _kindling _dracut
+    local -a _k=() _d=()
+    _uuid=$(kd_new_uuid)
+    printf 'ext4 UUID=%s\npath /var/crash\n' "$_uuid" >"$KD_WORK/time.conf"
+    for _i in 1 2 3; do
+        _k+=("$(seconds kd_build_capture "$KD_WORK/time-k.img" "$KD_WORK/time.conf" -m kdumpbase)") || return 1
+        _d+=("$(seconds kd_build_dracut "$KD_WORK/time-d.img" "$KD_WORK/time.conf")") || return 1
+    done
+    _kindling=$(printf '%s\n' "${_k[@]}" | median)
+    _dracut=$(printf '%s\n' "${_d[@]}" | median)
+    echo "build time, Kindling: ${_kindling}s median (runs ${_k[*]}), image $(stat -c %s "$KD_WORK/time-k.img") bytes"
+    echo "build time, dracut 059: ${_dracut}s median (runs ${_d[*]}), image $(stat -c %s "$KD_WORK/time-d.img") bytes"
+    echo "build time ratio dracut/Kindling: $(awk -v k="$_kindling" -v d="$_dracut" 'BEGIN { printf "%.1f", d / k }')"
+}
+
+main() {
+    local -a _figures=("$@")
+    ((${#_figures[@]} > 0)) || _figures=(size crashkernel time)
+    kd_setup || exit 1
+    local _figure _status=0
+    for _figure in "${_figures[@]}"; do
+        "figure_$_figure" || _status=1
+    done
+    exit $_status
+}
+
+main "$@"

@@ -1,0 +1,201 @@
+#!/bin/bash
+# Shared helpers of Kindling's kdump end-to-end tests, sourced by run-all.sh and figures.sh.
+#
+# A run: build the capture image under test, build a first-stage image (Kindling's base plus
+# Tests/fixtures/kdump's kdump-crasher: kexec, the capture kernel and image), boot it under
+# QEMU with crashkernel=, let it arm kdump, log a marker and crash; the capture kernel boots
+# the image under test, which saves the dump. The dump disk is then read on the host without
+# mounting it (debugfs, mtools, dd) and the saved vmcore must hold the crash and the marker.
+#
+# Environment:
+#   KINDLING              the kindling binary (default: .build/debug/kindling of this checkout)
+#   KDUMP_TEST_ACCEL      kvm or tcg (default: kvm when a probe boot works, else tcg)
+#   KDUMP_TEST_KEEP=1     keep the work directory (it is printed)
+#   KDUMP_TEST_TIMEOUT    seconds one QEMU run may take (default: 120 with kvm, 300 with tcg)
+
+set -u
+
+KD_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KD_CHECKOUT=$(cd "$KD_TESTS/../.." && pwd)
+KD_FIXTURES=$KD_CHECKOUT/Tests/fixtures/kdump
+KINDLING=${KINDLING:-$KD_CHECKOUT/.build/debug/kindling}
+KINDLING_LSINITRD=${KINDLING_LSINITRD:-${KINDLING}-lsinitrd}
+
+# The capture kernel's command line, after kdump-utils' x86_64 defaults (what this kernel knows).
+KD_CAPTURE_APPEND="console=ttyS0 irqpoll nr_cpus=1 reset_devices cgroup_disable=memory mce=off numa=off \
+udev.children-max=2 panic=10 acpi_no_memhotplug transparent_hugepage=never nokaslr hest_disable novmcoredd"
+
+kd_log() {
+    printf '  %s\n' "$*" >&2
+}
+
+# kd_setup: the kernel (KVER, KD_VMLINUZ, KD_KMODDIR), the accelerator and a work directory.
+kd_setup() {
+    local _kernel
+    _kernel=$("$KD_CHECKOUT/Tests/support/kernel-cache") || return 1
+    read -r KVER KD_KROOT <<<"$_kernel"
+    KD_VMLINUZ=$KD_KROOT/boot/vmlinuz-$KVER
+    KD_KMODDIR=$KD_KROOT/lib/modules/$KVER
+    KD_WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/kindling-kdump.XXXXXX")
+    if [[ ${KDUMP_TEST_KEEP-} == 1 ]]; then
+        echo "work directory: $KD_WORK" >&2
+    else
+        trap 'rm -rf "$KD_WORK"' EXIT
+    fi
+    KD_ACCEL=${KDUMP_TEST_ACCEL-}
+    kd_log "kernel $KVER"
+}
+
+# kd_choose_accel: once, before the first boot (a probe costs up to 10 s).
+kd_choose_accel() {
+    [[ -n ${KD_TIMEOUT-} ]] && return 0
+    [[ -n $KD_ACCEL ]] || KD_ACCEL=$(kd_probe_accel)
+    if [[ $KD_ACCEL == kvm ]]; then
+        KD_TIMEOUT=${KDUMP_TEST_TIMEOUT:-120}
+    else
+        KD_TIMEOUT=${KDUMP_TEST_TIMEOUT:-300}
+    fi
+    kd_log "QEMU: accel $KD_ACCEL, timeout ${KD_TIMEOUT}s"
+}
+
+# /dev/kvm can be openable and still not run a guest (nested virtualization): boot the kernel
+# without an initramfs and wait for its first lines.
+kd_probe_accel() {
+    local _log
+    [[ -r /dev/kvm && -w /dev/kvm ]] || { echo tcg; return; }
+    _log=$(mktemp)
+    timeout 10 qemu-system-x86_64 -accel kvm -cpu host -m 256 -nodefaults -display none -no-reboot \
+        -serial "file:$_log" -kernel "$KD_VMLINUZ" -append "console=ttyS0 panic=-1" >/dev/null 2>&1
+    if grep -q "Kernel command line" "$_log"; then echo kvm; else echo tcg; fi
+    rm -f "$_log"
+}
+
+kd_new_marker() {
+    od -An -N8 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+kd_new_uuid() {
+    cat /proc/sys/kernel/random/uuid
+}
+
+# kd_build_capture OUTPUT CONFIG [kindling options...]: the image under test, built by Kindling.
+kd_build_capture() {
+    local _output=$1 _config=$2
+    shift 2
+    KDUMP_CONFIG_FILE=$_config "$KINDLING" -q -f --kver "$KVER" --kmoddir "$KD_KMODDIR" -m kdumpbase "$@" "$_output"
+}
+
+# kd_build_dracut OUTPUT CONFIG: the same kdumpbase built by real dracut 059, from a copy of its
+# base directory with Kindling's kdumpbase and kdump-storage added (dracut's base and busybox).
+kd_build_dracut() {
+    local _base=$KD_WORK/dracutbase
+    if [[ ! -d $_base ]]; then
+        cp -a /usr/lib/dracut "$_base"
+        cp -a "$KD_CHECKOUT/modules.d/99kdumpbase" "$KD_CHECKOUT/modules.d/90kdump-storage" "$_base/modules.d/"
+    fi
+    KDUMP_CONFIG_FILE=$2 dracutbasedir=$_base dracut -q -f --no-hostonly --gzip --kver "$KVER" \
+        --kmoddir "$KD_KMODDIR" -m kdumpbase "$1"
+}
+
+# kd_build_first OUTPUT CAPTURE_IMAGE [EXTRA_APPEND]: the first kernel's initramfs. Its payload
+# (a kernel and an image) is compressed already: gzip -1 saves time for nothing lost.
+kd_build_first() {
+    KDUMP_TEST_KERNEL=$KD_VMLINUZ KDUMP_TEST_CAPTURE_IMAGE=$2 KDUMP_TEST_APPEND="$KD_CAPTURE_APPEND ${3-}" \
+        "$KINDLING" -q -f --no-kernel --modules-dir "$KD_FIXTURES/modules.d" -m kdump-crasher \
+        --compress "gzip -1" "$1"
+}
+
+# kd_boot FIRST_IMAGE SERIAL_LOG MARKER CRASHKERNEL [qemu options...]: one crash and capture.
+# Returns QEMU's status (124 when the timeout ended it); KD_ELAPSED holds the seconds it took.
+kd_boot() {
+    local _first=$1 _log=$2 _marker=$3 _crashkernel=$4 _start _status=0
+    shift 4
+    local -a _cpu=()
+    kd_choose_accel
+    [[ $KD_ACCEL == kvm ]] && _cpu=(-cpu host)
+    _start=$(date +%s)
+    timeout "$KD_TIMEOUT" qemu-system-x86_64 -accel "$KD_ACCEL" "${_cpu[@]}" -m 768 -smp 1 \
+        -nodefaults -display none -no-reboot -serial "file:$_log" \
+        -kernel "$KD_VMLINUZ" -initrd "$_first" \
+        -append "console=ttyS0 crashkernel=$_crashkernel panic=1 kdtest.marker=$_marker" \
+        "$@" >"$_log.qemu" 2>&1 || _status=$?
+    KD_ELAPSED=$(($(date +%s) - _start))
+    return $_status
+}
+
+# --- dump disks ---------------------------------------------------------------------------------
+
+# kd_disk_ext4 IMAGE UUID: a whole-disk ext4 filesystem.
+kd_disk_ext4() {
+    rm -f "$1"
+    truncate -s 1G "$1"
+    mkfs.ext4 -q -F -U "$2" -L kdumptest "$1"
+}
+
+# kd_disk_vfat IMAGE LABEL: an MBR disk whose first partition (at 1 MiB) is FAT32.
+kd_disk_vfat() {
+    rm -f "$1" "$1.part"
+    truncate -s 512M "$1"
+    printf 'label: dos\nstart=2048, type=c\n' | sfdisk -q "$1"
+    truncate -s $((512 * 1024 * 1024 - 1024 * 1024)) "$1.part"
+    mkfs.vfat -F 32 -n "$2" "$1.part" >/dev/null
+    dd if="$1.part" of="$1" bs=1M seek=1 conv=notrunc,sparse status=none
+    rm -f "$1.part"
+}
+
+kd_disk_raw() {
+    rm -f "$1"
+    truncate -s 256M "$1"
+}
+
+# --- reading dumps back --------------------------------------------------------------------------
+
+# kd_fetch_ext4 IMAGE DESTDIR: copies the newest <path>/127.0.0.1-*/ of /var/crash to DESTDIR.
+kd_fetch_ext4() {
+    local _image=$1 _dest=$2 _dir _file
+    _dir=$(debugfs -R "ls /var/crash" "$_image" 2>/dev/null | tr -s ' \t' '\n\n' | grep '^127\.0\.0\.1-' | sort | tail -n 1)
+    [[ -n $_dir ]] || { kd_log "no 127.0.0.1-* directory in /var/crash"; return 1; }
+    kd_log "dump directory: /var/crash/$_dir"
+    mkdir -p "$_dest"
+    for _file in $(debugfs -R "ls /var/crash/$_dir" "$_image" 2>/dev/null | tr -s ' \t' '\n\n' | grep -E '^(vmcore|vmcore-dmesg.txt|vmcore-incomplete|kexec-dmesg.log)$'); do
+        debugfs -R "dump /var/crash/$_dir/$_file $_dest/$_file" "$_image" >/dev/null 2>&1
+    done
+}
+
+# kd_fetch_vfat IMAGE DESTDIR: the same from the FAT partition at 1 MiB, with mtools.
+kd_fetch_vfat() {
+    local _image="$1@@1M" _dest=$2 _dir _file
+    _dir=$(MTOOLS_SKIP_CHECK=1 mdir -b -i "$_image" ::/var/crash 2>/dev/null | sed 's|/$||; s|.*/||' | grep '^127\.0\.0\.1-' | sort | tail -n 1)
+    [[ -n $_dir ]] || { kd_log "no 127.0.0.1-* directory in /var/crash"; return 1; }
+    kd_log "dump directory: /var/crash/$_dir"
+    mkdir -p "$_dest"
+    MTOOLS_SKIP_CHECK=1 mcopy -n -i "$_image" "::/var/crash/$_dir/*" "$_dest/" 2>/dev/null
+    true
+}
+
+# kd_fetch_raw IMAGE DESTDIR: the flattened stream at the start of the disk, rearranged.
+kd_fetch_raw() {
+    mkdir -p "$2"
+    makedumpfile -R "$2/vmcore" <"$1" >/dev/null 2>&1
+}
+
+# kd_check_dump DIR MARKER [fs|raw]: the vmcore shows the crash and the marker; a filesystem
+# dump also has vmcore-dmesg.txt and no vmcore-incomplete.
+kd_check_dump() {
+    local _dir=$1 _marker=$2 _kind=${3:-fs}
+    [[ -s $_dir/vmcore ]] || { kd_log "no vmcore"; return 1; }
+    if [[ $_kind == fs ]]; then
+        [[ -s $_dir/vmcore-dmesg.txt ]] || { kd_log "no vmcore-dmesg.txt"; return 1; }
+        [[ ! -e $_dir/vmcore-incomplete ]] || { kd_log "vmcore-incomplete is left"; return 1; }
+    fi
+    makedumpfile --dump-dmesg "$_dir/vmcore" "$_dir/dmesg.txt" >/dev/null 2>&1 || { kd_log "makedumpfile --dump-dmesg failed"; return 1; }
+    grep -q "sysrq: Trigger a crash" "$_dir/dmesg.txt" || { kd_log "the dump's log lacks 'sysrq: Trigger a crash'"; return 1; }
+    grep -q "KINDLING-KDUMP-MARKER-$_marker" "$_dir/dmesg.txt" || { kd_log "the dump's log lacks the marker $_marker"; return 1; }
+    kd_log "vmcore $(stat -c %s "$_dir/vmcore") bytes; its log: $(grep -h -E "KINDLING-KDUMP-MARKER|sysrq: Trigger a crash" "$_dir/dmesg.txt" | tr -s ' ' | paste -sd '|')"
+}
+
+# kd_show_log SERIAL_LOG: the capture's own lines, for the report and for failures.
+kd_show_log() {
+    grep -a -E "kdump:|init:|KINDLING-KDUMP-MARKER|sysrq: Trigger|Kernel panic|Out of memory|Initramfs unpacking failed" "$1" \
+        | sed 's/\r$//' | tail -n "${2:-25}" | sed 's/^/    | /' >&2
+}

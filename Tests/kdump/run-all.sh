@@ -1,0 +1,341 @@
+#!/bin/bash
+# Kindling's kdump tests: build-time checks of kdumpbase's configuration handling, then crash
+# and capture runs under QEMU (see lib.sh). Prints one PASS/FAIL line per case and a final
+# "N passed, N failed" line; exits non-zero when a case fails.
+#
+#   Tests/kdump/run-all.sh [CASE...]     (default: every case; names below, e.g. ext4-uuid)
+#
+# Needs (Debian): qemu-system-x86, busybox-static, kexec-tools, makedumpfile, e2fsprogs,
+# dosfstools, mtools, fdisk (sfdisk), dracut-core (cases using dracut's modules), kmod.
+
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# --- build-time cases: the configuration is checked before anything boots ----------------------
+
+# config_case NAME EXPECT(ok|fail) GREP CONFIG_TEXT: builds with --no-kernel and checks the
+# status and that the output mentions GREP.
+config_case() {
+    local _name=$1 _expect=$2 _grep=$3 _text=$4 _status=0 _conf=$KD_WORK/$1.conf
+    printf '%s\n' "$_text" >"$_conf"
+    KDUMP_CONFIG_FILE=$_conf "$KINDLING" -f --no-kernel -m kdumpbase "$KD_WORK/$_name.img" >"$KD_WORK/$_name.out" 2>&1 || _status=$?
+    if [[ $_expect == ok && $_status != 0 ]] || [[ $_expect == fail && $_status == 0 ]]; then
+        kd_log "exit status $_status, expected $_expect"
+        sed 's/^/    | /' "$KD_WORK/$_name.out" >&2
+        return 1
+    fi
+    if [[ -n $_grep ]] && ! grep -q -- "$_grep" "$KD_WORK/$_name.out"; then
+        kd_log "the output does not mention '$_grep':"
+        sed 's/^/    | /' "$KD_WORK/$_name.out" >&2
+        return 1
+    fi
+    kd_log "$(grep -m1 -- "${_grep:-.}" "$KD_WORK/$_name.out" || true)"
+}
+
+case_config-unknown-directive() {
+    config_case unknown fail "unknown.conf:3: unknown directive 'frobnicate'" \
+        "$(printf 'ext4 /dev/vda\n# a comment\nfrobnicate yes\npath /var/crash')"
+}
+
+case_config-network-refused() {
+    config_case nfs fail "network dump targets are not supported" "nfs server:/export"
+}
+
+case_config-one-target() {
+    config_case twotargets fail "only one dump target is allowed" "$(printf 'ext4 /dev/vda\nxfs LABEL=x')"
+}
+
+# Nothing in a value is evaluated: neither at build time nor in the image's configuration.
+case_config-no-evaluation() {
+    local _flag=$KD_WORK/evaluated
+    config_case metachar ok "" "$(printf '%s\n' 'ext4 LABEL=a$(touch_'"$_flag"')' \
+        'path /var/crash;touch${IFS}'"$_flag" \
+        "core_collector makedumpfile -l -d 31 \`touch $_flag\`")" || return 1
+    [[ ! -e $_flag ]] || { kd_log "a value was evaluated"; return 1; }
+    "$KINDLING_LSINITRD" -f etc/kdump.conf "$KD_WORK/metachar.img" | grep -q 'touch' || { kd_log "the values did not reach the image"; return 1; }
+    config_case metachar-bins fail "extra_bins: cannot find '\$(touch'" "$(printf 'ext4 /dev/vda\nextra_bins $(touch %s)' "$_flag")" || return 1
+    [[ ! -e $_flag ]]
+}
+
+# What the directives install: extra_bins, extra_modules and dracut_args' --add-drivers (also
+# loaded at boot), kdump_pre/kdump_post, and the image's checked configuration (the old name
+# "default", dump_to_rootfs with the build host's root, -F dropped for a filesystem).
+case_config-extras() {
+    local _hook=$KD_WORK/pre-hook.sh _image=$KD_WORK/extras.img _listing=$KD_WORK/extras.list _want _conf
+    printf '#!/bin/sh\nexit 0\n' >"$_hook"
+    chmod +x "$_hook"
+    printf '%s\n' "ext4 LABEL=dumps" "path /crash" "core_collector makedumpfile -F -c -d 31" "default dump_to_rootfs" \
+        "final_action poweroff" "kdump_pre $_hook" "kdump_post $_hook" "extra_bins /usr/bin/stat" \
+        "extra_modules vfat" "dracut_args --add-drivers 'nls_utf8 loop' --omit plymouth" \
+        "auto_reset_crashkernel yes" >"$KD_WORK/extras.conf"
+    KDUMP_CONFIG_FILE=$KD_WORK/extras.conf "$KINDLING" -f --kver "$KVER" --kmoddir "$KD_KMODDIR" -m kdumpbase "$_image" \
+        >"$KD_WORK/extras.out" 2>&1 || { sed 's/^/    | /' "$KD_WORK/extras.out" >&2; return 1; }
+    "$KINDLING_LSINITRD" "$_image" >"$_listing"
+    for _want in usr/bin/stat "${_hook#/}" fs/fat/vfat.ko fs/nls/nls_utf8.ko drivers/block/loop.ko; do
+        grep -q -- "$_want" "$_listing" || { kd_log "the image lacks $_want"; return 1; }
+    done
+    "$KINDLING_LSINITRD" -f etc/modules-load.d/kdump-extra.conf "$_image" | paste -sd ' ' | grep -qx "vfat nls_utf8 loop" ||
+        { kd_log "kdump-extra.conf does not list vfat nls_utf8 loop"; return 1; }
+    grep -q "dracut_args '--omit' is not applied" "$KD_WORK/extras.out" || { kd_log "no warning about --omit"; return 1; }
+    _conf=$("$KINDLING_LSINITRD" -f etc/kdump.conf "$_image")
+    for _want in "ext4 LABEL=dumps" "path /crash" "core_collector makedumpfile -c -d 31" "failure_action dump_to_rootfs" \
+        "final_action poweroff" "kdump_pre $_hook" "kdump_post $_hook" "rootfs "; do
+        grep -q -- "^$_want" <<<"$_conf" || { kd_log "the image's kdump.conf lacks '$_want'"; printf '%s\n' "$_conf" | sed 's/^/    | /' >&2; return 1; }
+    done
+    kd_log "image kdump.conf: $(grep -v '^#' <<<"$_conf" | paste -sd '|')"
+}
+
+# Fedora mkdumprd's dracut command line, verbatim (kdump.md §1, with --add-confdir since
+# Kindling's --help lists it), plus --kmoddir because this host has no /lib/modules/KVER.
+# The image must be the kdump image, with what kdumpctl reads back from it.
+case_mkdumprd-invocation() {
+    local _confdir=$KD_WORK/kdump.conf.d _image=$KD_WORK/mkdumprd.img _uuid _file
+    _uuid=$(kd_new_uuid)
+    mkdir -p "$_confdir"
+    cat >"$_confdir/99-kdump.conf" <<'EOF'
+dracutmodules=''
+add_dracutmodules+=" kdumpbase "
+omit_dracutmodules+=" hwdb rdma plymouth resume ifcfg earlykdump clevis clevis-pin-null clevis-pin-tang clevis-pin-sss clevis-pin-tpm2 "
+omit_drivers+=" nouveau amdgpu "
+EOF
+    printf 'ext4 UUID=%s\npath /var/crash\ncore_collector makedumpfile -l --message-level 7 -d 31\n' "$_uuid" >"$KD_WORK/mkdumprd.conf"
+    if ! IN_KDUMP=1 KDUMP_CONFIG_FILE=$KD_WORK/mkdumprd.conf "$KINDLING" --kmoddir "$KD_KMODDIR" \
+        --quiet --hostonly --hostonly-cmdline --hostonly-i18n --hostonly-mode strict --hostonly-nics '' \
+        --aggressive-strip --mount "UUID=$_uuid /kdumproot/var/crash ext4 rw,relatime" \
+        --no-hostonly-default-device --add-confdir "$_confdir" -f "$_image" "$KVER" >"$KD_WORK/mkdumprd.out" 2>&1; then
+        sed 's/^/    | /' "$KD_WORK/mkdumprd.out" >&2
+        return 1
+    fi
+    for _file in usr/lib/dracut/build-parameter.txt usr/lib/dracut/modules.txt usr/lib/dracut/hostonly-kernel-modules.txt etc/kdump.conf; do
+        "$KINDLING_LSINITRD" -f "$_file" "$_image" >"$KD_WORK/mkdumprd.${_file##*/}" 2>/dev/null
+        [[ -s $KD_WORK/mkdumprd.${_file##*/} ]] || { kd_log "the image has no $_file"; return 1; }
+    done
+    grep -qx kdumpbase "$KD_WORK/mkdumprd.modules.txt" || { kd_log "modules.txt does not list kdumpbase"; return 1; }
+    grep -q -- "--mount 'UUID=$_uuid /kdumproot/var/crash ext4 rw,relatime'" "$KD_WORK/mkdumprd.build-parameter.txt" ||
+        { kd_log "build-parameter.txt lacks the --mount argument as kdumpctl parses it"; return 1; }
+    grep -q "^ext4 UUID=$_uuid" "$KD_WORK/mkdumprd.kdump.conf" || { kd_log "the image's kdump.conf lacks the target"; return 1; }
+    kd_log "modules: $(paste -sd ' ' "$KD_WORK/mkdumprd.modules.txt"); kernel modules: $(wc -l <"$KD_WORK/mkdumprd.hostonly-kernel-modules.txt")"
+}
+
+# The capture script's PARTUUID reader (no udev, no blkid in the image) against sfdisk's own
+# identifiers, on GPT and MBR disk images; the script's functions run under dash, as POSIX sh.
+case_partuuid-reader() {
+    local _disk=$KD_WORK/parts.disk _functions=$KD_WORK/capture-functions.sh _label _n _want _got _status=0
+    sed '/^# --- main/,$d' "$KD_CHECKOUT/modules.d/99kdumpbase/kdump-capture.sh" >"$_functions"
+    for _label in gpt dos; do
+        rm -f "$_disk"
+        truncate -s 64M "$_disk"
+        printf 'label: %s\nsize=8M\nsize=8M\nsize=8M\n' "$_label" | sfdisk -q "$_disk"
+        for _n in 1 3; do
+            if [[ $_label == gpt ]]; then
+                _want=$(sfdisk --part-uuid "$_disk" "$_n")
+            else
+                _want=$(printf '%s-%02x' "$(sfdisk --disk-id "$_disk" | sed 's/^0x//')" "$_n")
+            fi
+            _want=${_want,,}
+            _got=$(dash -c '. "$1"; partuuid "$2" "$3"' sh "$_functions" "$_disk" "$_n")
+            kd_log "$_label partition $_n: sfdisk $_want, kdump-capture $_got"
+            [[ -n $_want && $_got == "$_want" ]] || _status=1
+        done
+    done
+    return $_status
+}
+
+# --- capture runs ---------------------------------------------------------------------------------
+
+# capture_case NAME CHECK_KIND FETCH DISK [kind-specific]: see the cases below.
+# run_capture NAME CAPTURE_IMAGE FETCH_FUNCTION DISK_IMAGE [qemu disk options...]
+run_capture() {
+    local _name=$1 _image=$2 _fetch=$3 _disk=$4 _marker _status=0 _kind=fs
+    shift 4
+    [[ $_fetch == kd_fetch_raw ]] && _kind=raw
+    kd_log "capture image: $(stat -c %s "$_image") bytes"
+    kd_build_first "$KD_WORK/$_name.first.img" "$_image" || { kd_log "the first-stage image did not build"; return 1; }
+    _marker=$(kd_new_marker)
+    kd_boot "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.serial.log" "$_marker" 256M "$@" || _status=$?
+    kd_log "QEMU ran ${KD_ELAPSED}s, status $_status"
+    kd_show_log "$KD_WORK/$_name.serial.log" 12
+    ((_status != 124)) || { kd_log "QEMU timed out"; return 1; }
+    "$_fetch" "$_disk" "$KD_WORK/$_name.dump" || return 1
+    kd_check_dump "$KD_WORK/$_name.dump" "$_marker" "$_kind"
+}
+
+# ext4 on a virtio disk, by UUID.
+ext4_uuid_case() {
+    local _name=$1 _uuid
+    shift
+    _uuid=$(kd_new_uuid)
+    kd_disk_ext4 "$KD_WORK/$_name.disk" "$_uuid"
+    printf 'ext4 UUID=%s\npath /var/crash\ncore_collector makedumpfile -l --message-level 7 -d 31\n' "$_uuid" >"$KD_WORK/$_name.conf"
+    "$@" "$KD_WORK/$_name.img" "$KD_WORK/$_name.conf" || { kd_log "the capture image did not build"; return 1; }
+    run_capture "$_name" "$KD_WORK/$_name.img" kd_fetch_ext4 "$KD_WORK/$_name.disk" \
+        -drive "file=$KD_WORK/$_name.disk,if=virtio,format=raw"
+}
+
+kindling_capture() {
+    kd_build_capture "$@" -m kdumpbase
+}
+
+# dracut's stock systemd modules first on the module path: dracut's base and busybox shadow
+# Kindling's, kdumpbase and kdump-storage come from Kindling's modules.d.
+kindling_systemd_capture() {
+    kd_build_capture "$@" --modules-dir /usr/lib/dracut/modules.d -m "systemd systemd-initrd dracut-systemd kdumpbase"
+}
+
+case_ext4-uuid() {
+    ext4_uuid_case ext4-uuid kindling_capture
+}
+
+case_usb-vfat-label() {
+    local _name=usb-vfat-label
+    kd_disk_vfat "$KD_WORK/$_name.disk" KDUMPUSB
+    printf 'vfat LABEL=KDUMPUSB\npath /var/crash\n' >"$KD_WORK/$_name.conf"
+    kd_build_capture "$KD_WORK/$_name.img" "$KD_WORK/$_name.conf" -m kdumpbase || { kd_log "the capture image did not build"; return 1; }
+    run_capture "$_name" "$KD_WORK/$_name.img" kd_fetch_vfat "$KD_WORK/$_name.disk" \
+        -device qemu-xhci,id=xhci -drive "if=none,id=stick,format=raw,file=$KD_WORK/$_name.disk" \
+        -device usb-storage,bus=xhci.0,drive=stick
+}
+
+case_raw() {
+    local _name=raw
+    kd_disk_raw "$KD_WORK/$_name.disk"
+    printf 'raw /dev/vda\ncore_collector makedumpfile -l -d 31\n' >"$KD_WORK/$_name.conf"
+    kd_build_capture "$KD_WORK/$_name.img" "$KD_WORK/$_name.conf" -m kdumpbase || { kd_log "the capture image did not build"; return 1; }
+    run_capture "$_name" "$KD_WORK/$_name.img" kd_fetch_raw "$KD_WORK/$_name.disk" \
+        -drive "file=$KD_WORK/$_name.disk,if=virtio,format=raw"
+}
+
+case_systemd-ext4-uuid() {
+    ext4_uuid_case systemd-ext4-uuid kindling_systemd_capture
+}
+
+case_dracut-ext4-uuid() {
+    ext4_uuid_case dracut-ext4-uuid kd_build_dracut
+}
+
+# A target that never appears: failure_action (poweroff here, so it is not mistaken for the
+# default reboot) must run once rd.timeout has passed, and nothing may be written elsewhere.
+case_missing-target() {
+    local _name=missing-target _status=0 _log
+    _log=$KD_WORK/$_name.serial.log
+    kd_disk_ext4 "$KD_WORK/$_name.disk" "$(kd_new_uuid)"
+    printf 'ext4 UUID=%s\nfailure_action poweroff\n' "$(kd_new_uuid)" >"$KD_WORK/$_name.conf"
+    kd_build_capture "$KD_WORK/$_name.img" "$KD_WORK/$_name.conf" -m kdumpbase || return 1
+    kd_build_first "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.img" "rd.timeout=10" || return 1
+    kd_boot "$KD_WORK/$_name.first.img" "$_log" "$(kd_new_marker)" 256M \
+        -drive "file=$KD_WORK/$_name.disk,if=virtio,format=raw" || _status=$?
+    kd_log "QEMU ran ${KD_ELAPSED}s, status $_status"
+    kd_show_log "$_log" 8
+    ((_status == 0)) || { kd_log "QEMU did not power off by itself"; return 1; }
+    grep -q "kdump: .*did not appear within 10s" "$_log" || { kd_log "no wait timeout in the log"; return 1; }
+    grep -q "kdump: failure action: poweroff" "$_log" || { kd_log "failure_action did not run"; return 1; }
+    ! debugfs -R "ls /var/crash" "$KD_WORK/$_name.disk" 2>/dev/null | grep -q '127\.0\.0\.1-' || { kd_log "something was dumped"; return 1; }
+}
+
+# --- Kindling's base on its own: root=, switch_root, and failure -------------------------------
+
+# base_image OUTPUT: base plus the ext4 and virtio drivers (kdump-storage, configured by a
+# dracut.conf file), no kdump.
+base_image() {
+    printf 'kdump_storage_targets="/dev/vda"\nkdump_storage_filesystems="ext4"\n' >"$KD_WORK/base.conf"
+    "$KINDLING" -q -f --kver "$KVER" --kmoddir "$KD_KMODDIR" -c "$KD_WORK/base.conf" -m "base kdump-storage" "$1"
+}
+
+# root=UUID= on a virtio disk: /init finds it without udev, mounts it and switches to its init
+# (here a script that logs and powers off). rd.driver.pre loads its module (crc32c_intel needs
+# SSE4.2: "-cpu max" under TCG); rd.debug must not get in the way.
+case_base-switch-root() {
+    local _uuid _tree=$KD_WORK/rootfs _status=0 _log=$KD_WORK/base-root.serial.log
+    _uuid=$(kd_new_uuid)
+    base_image "$KD_WORK/base.img" || return 1
+    mkdir -p "$_tree/sbin" "$_tree/bin" "$_tree/dev" "$_tree/proc" "$_tree/sys" "$_tree/run"
+    cp /bin/busybox "$_tree/bin/busybox"
+    cat >"$_tree/sbin/init" <<'EOF'
+#!/bin/busybox sh
+# crc32c_intel is in the image (ext4's softdep) but only rd.driver.pre loads it.
+echo "KINDLING-ROOT-OK driver-pre=$(/bin/busybox grep -c '^crc32c_intel ' /proc/modules)" >/dev/kmsg
+/bin/busybox poweroff -f
+EOF
+    chmod +x "$_tree/sbin/init"
+    rm -f "$KD_WORK/root.disk"
+    truncate -s 64M "$KD_WORK/root.disk"
+    mkfs.ext4 -q -F -U "$_uuid" -d "$_tree" "$KD_WORK/root.disk"
+    kd_choose_accel
+    timeout "$KD_TIMEOUT" qemu-system-x86_64 -accel "$KD_ACCEL" -cpu "$([[ $KD_ACCEL == kvm ]] && echo host || echo max)" \
+        -m 512 -nodefaults -display none -no-reboot \
+        -serial "file:$_log" -kernel "$KD_VMLINUZ" -initrd "$KD_WORK/base.img" \
+        -append "console=ttyS0 panic=1 root=UUID=$_uuid rootfstype=ext4 rd.debug rd.driver.pre=crc32c_intel" \
+        -drive "file=$KD_WORK/root.disk,if=virtio,format=raw" >/dev/null 2>&1 || _status=$?
+    grep -a -E "KINDLING-ROOT-OK|init: switching" "$_log" | sed 's/^/    | /' >&2
+    ((_status == 0)) && grep -aq "KINDLING-ROOT-OK driver-pre=1" "$_log"
+}
+
+# rd.break=pre-mount gives a shell on the console (fed through QEMU's serial stdin); when it
+# exits, the boot goes on to the root. The typed line holds $((6*7)), so only a shell that ran
+# it prints BREAK-SHELL-42.
+case_base-break-shell() {
+    local _uuid _status=0 _log=$KD_WORK/base-break.serial.log _typist
+    [[ -f $KD_WORK/root.disk ]] || case_base-switch-root >/dev/null 2>&1 || return 1
+    _uuid=$(blkid -o value -s UUID "$KD_WORK/root.disk")
+    kd_choose_accel
+    # The typist keeps the console's input open until QEMU is done, then is stopped.
+    rm -f "$KD_WORK/console.in"
+    mkfifo "$KD_WORK/console.in"
+    (
+        sleep 20
+        printf 'echo BREAK-SHELL-$((6*7))\nexit\n'
+        exec sleep "$KD_TIMEOUT"
+    ) >"$KD_WORK/console.in" &
+    _typist=$!
+    timeout "$KD_TIMEOUT" qemu-system-x86_64 -accel "$KD_ACCEL" -m 512 -nodefaults -display none -no-reboot \
+        -serial stdio -monitor none -kernel "$KD_VMLINUZ" -initrd "$KD_WORK/base.img" \
+        -append "console=ttyS0 panic=1 root=UUID=$_uuid rd.break=pre-mount" \
+        -drive "file=$KD_WORK/root.disk,if=virtio,format=raw" <"$KD_WORK/console.in" >"$_log" 2>&1 || _status=$?
+    kill "$_typist" 2>/dev/null
+    wait "$_typist" 2>/dev/null
+    grep -a -E "Break before|BREAK-SHELL-42|KINDLING-ROOT-OK" "$_log" | sed 's/^/    | /' >&2
+    grep -aq "BREAK-SHELL-42" "$_log" && grep -aq "KINDLING-ROOT-OK" "$_log"
+}
+
+# A root that never appears: without rd.shell, /init reboots once rd.timeout has passed.
+case_base-failure-reboots() {
+    local _status=0 _log=$KD_WORK/base-fail.serial.log
+    [[ -f $KD_WORK/base.img ]] || base_image "$KD_WORK/base.img" || return 1
+    kd_choose_accel
+    timeout "$KD_TIMEOUT" qemu-system-x86_64 -accel "$KD_ACCEL" -m 512 -nodefaults -display none -no-reboot \
+        -serial "file:$_log" -kernel "$KD_VMLINUZ" -initrd "$KD_WORK/base.img" \
+        -append "console=ttyS0 panic=1 root=UUID=$(kd_new_uuid) rd.timeout=3" >/dev/null 2>&1 || _status=$?
+    grep -a -E "\] init: " "$_log" | sed 's/^/    | /' >&2
+    ((_status == 0)) && grep -aq "init: FATAL: root device .* did not appear within 3s" "$_log" &&
+        grep -aq "reboot: Restarting system" "$_log"
+}
+
+KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
+    ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target)
+
+main() {
+    local _case _passed=0 _failed=0 _start
+    local -a _cases=("$@")
+    ((${#_cases[@]} > 0)) || _cases=("${KD_ALL_CASES[@]}")
+    kd_setup || { echo "FAIL setup"; echo "0 passed, 1 failed"; exit 1; }
+    for _case in "${_cases[@]}"; do
+        if ! declare -F "case_$_case" >/dev/null; then
+            echo "FAIL $_case (no such case)"
+            ((++_failed))
+            continue
+        fi
+        _start=$(date +%s)
+        if "case_$_case"; then
+            echo "PASS $_case ($(($(date +%s) - _start))s)"
+            ((++_passed))
+        else
+            echo "FAIL $_case ($(($(date +%s) - _start))s)"
+            ((++_failed))
+        fi
+    done
+    echo "$_passed passed, $_failed failed"
+    ((_failed == 0))
+}
+
+main "$@"

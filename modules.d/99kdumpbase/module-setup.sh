@@ -1,0 +1,367 @@
+#!/bin/bash
+# Kindling's kdumpbase module: a minimal kdump capture image.
+#
+# Build time: reads kdump.conf (Fedora's format) from ${KDUMP_CONFIG_FILE:-/etc/kdump.conf}
+# under the sysroot, installs makedumpfile and what the configuration names, and writes a
+# checked copy of the configuration to the image's /etc/kdump.conf for kdump-capture.sh.
+# Capture time: kdump-capture.sh runs from a pre-mount hook (Kindling's or dracut's shell init)
+# or from kdump-capture.service (systemd images).
+#
+# Directives: path, core_collector, ext4|xfs|vfat <dev|UUID=|LABEL=|PARTUUID=>, raw <dev>,
+# failure_action (and its old name default), final_action, kdump_pre, kdump_post,
+# kdump_emergency, extra_bins, extra_modules, dracut_args. nfs, ssh and the other network
+# directives are refused; auto_reset_crashkernel, force_rebuild and force_no_rebuild only
+# concern kdumpctl and are ignored. Anything else fails the build, naming the line.
+# Values are split into words and never evaluated.
+#
+# The configuration is read in check(): kdump-storage (which installs before this module) takes
+# the target from it, and check() runs in the build's shell, where its globals persist.
+
+# Reads and checks the configuration once; on an error, logs every problem and ends the build.
+kdumpbase_read_config() {
+    [[ ${kdumpbase_config_read-} == yes ]] && return 0
+    local _file=${dracutsysrootdir-}${KDUMP_CONFIG_FILE:-/etc/kdump.conf}
+    local _line _key _value _number=0 _where
+    local -a _errors=() _words=()
+    local -A _seen=()
+
+    kdumpbase_target_fs='' kdumpbase_target_dev='' kdumpbase_path=/var/crash
+    kdumpbase_collector='makedumpfile -l --message-level 7 -d 31'
+    kdumpbase_failure_action=reboot kdumpbase_final_action=reboot
+    kdumpbase_pre='' kdumpbase_post='' kdumpbase_emergency=''
+    kdumpbase_extra_bins=() kdumpbase_extra_modules=()
+    kdumpbase_rootfs_fs='' kdumpbase_rootfs_dev=''
+
+    if [[ ! -r $_file ]]; then
+        dfatal "cannot read the kdump configuration $_file"
+        exit 1
+    fi
+
+    while IFS= read -r _line || [[ -n $_line ]]; do
+        ((++_number))
+        _where="$_file:$_number"
+        _line=${_line%%#*}
+        read -r _key _value <<<"$_line" || true
+        [[ -n $_key ]] || continue
+        case $_key in
+            path | core_collector | ext2 | ext3 | ext4 | xfs | vfat | btrfs | minix | virtiofs | raw | nfs | ssh | \
+                failure_action | default | final_action | kdump_pre | kdump_post | kdump_emergency | dracut_args)
+                if [[ -n ${_seen[$_key]-} ]]; then
+                    _errors+=("$_where: '$_key' is given twice (first on line ${_seen[$_key]})")
+                    continue
+                fi
+                _seen[$_key]=$_number
+                ;;
+        esac
+        if [[ -z $_value ]]; then
+            case $_key in
+                ext2 | ext3 | ext4 | xfs | vfat | btrfs | minix | virtiofs | raw | nfs | ssh | path | core_collector | \
+                    failure_action | default | final_action | kdump_pre | kdump_post | kdump_emergency)
+                    _errors+=("$_where: '$_key' needs a value")
+                    continue
+                    ;;
+            esac
+        fi
+        case $_key in
+            ext4 | xfs | vfat | raw)
+                if [[ -n $kdumpbase_target_fs ]]; then
+                    _errors+=("$_where: only one dump target is allowed ('$kdumpbase_target_fs' is already set)")
+                elif ! kdumpbase_valid_device "$_value"; then
+                    _errors+=("$_where: '$_key' wants one device: /dev/..., UUID=, LABEL= or PARTUUID=, not '$_value'")
+                else
+                    kdumpbase_target_fs=$_key kdumpbase_target_dev=$_value
+                fi
+                ;;
+            ext2 | ext3 | btrfs | minix | virtiofs)
+                _errors+=("$_where: '$_key' dump targets are not supported (use ext4, xfs, vfat or raw)")
+                ;;
+            nfs | ssh | sshkey | fence_kdump_args | fence_kdump_nodes)
+                _errors+=("$_where: '$_key': network dump targets are not supported by this image (local ext4, xfs, vfat or raw only)")
+                ;;
+            path)
+                kdumpbase_path=$_value
+                ;;
+            core_collector)
+                read -ra _words <<<"$_value"
+                if ! find_binary "${_words[0]}" >/dev/null; then
+                    _errors+=("$_where: core_collector: cannot find '${_words[0]}'")
+                else
+                    kdumpbase_collector=$_value
+                fi
+                ;;
+            failure_action | default)
+                case $_value in
+                    reboot | halt | poweroff | shell | dump_to_rootfs) kdumpbase_failure_action=$_value ;;
+                    *) _errors+=("$_where: $_key '$_value': use reboot, halt, poweroff, shell or dump_to_rootfs") ;;
+                esac
+                if [[ $_key == default && -n ${_seen[failure_action]-} ]] || [[ $_key == failure_action && -n ${_seen[default]-} ]]; then
+                    _errors+=("$_where: 'default' is the old name of 'failure_action': give only one")
+                fi
+                ;;
+            final_action)
+                case $_value in
+                    reboot | halt | poweroff) kdumpbase_final_action=$_value ;;
+                    *) _errors+=("$_where: final_action '$_value': use reboot, halt or poweroff") ;;
+                esac
+                ;;
+            kdump_pre | kdump_post | kdump_emergency)
+                if [[ $_value != /* || ! -f ${dracutsysrootdir-}$_value || ! -x ${dracutsysrootdir-}$_value ]]; then
+                    _errors+=("$_where: $_key: '$_value' is not an executable file (give its absolute path)")
+                else
+                    case $_key in
+                        kdump_pre) kdumpbase_pre=$_value ;;
+                        kdump_post) kdumpbase_post=$_value ;;
+                        kdump_emergency) kdumpbase_emergency=$_value ;;
+                    esac
+                fi
+                ;;
+            extra_bins)
+                read -ra _words <<<"$_value"
+                local _bin
+                for _bin in "${_words[@]}"; do
+                    if ! find_binary "$_bin" >/dev/null && [[ ! -f ${dracutsysrootdir-}$_bin ]]; then
+                        _errors+=("$_where: extra_bins: cannot find '$_bin'")
+                    else
+                        kdumpbase_extra_bins+=("$_bin")
+                    fi
+                done
+                ;;
+            extra_modules)
+                read -ra _words <<<"$_value"
+                kdumpbase_extra_modules+=("${_words[@]}")
+                ;;
+            dracut_args)
+                kdumpbase_dracut_args "$_where" "$_value" || _errors+=("$_where: dracut_args: cannot split '$_value' into words")
+                ;;
+            auto_reset_crashkernel | force_rebuild | force_no_rebuild)
+                ddebug "kdumpbase: $_where: '$_key' concerns kdumpctl only"
+                ;;
+            net | options | link_delay | disk_timeout | debug_mem_level | blacklist)
+                _errors+=("$_where: '$_key' is deprecated and no longer supported")
+                ;;
+            *)
+                _errors+=("$_where: unknown directive '$_key'")
+                ;;
+        esac
+    done <"$_file"
+
+    if [[ -z $kdumpbase_target_fs ]] && ((${#_errors[@]} == 0)); then
+        kdumpbase_target_from_path || _errors+=("$_file: no dump target, and the filesystem holding '$kdumpbase_path' is not ext4, xfs or vfat")
+    fi
+    if [[ $kdumpbase_target_fs == raw ]]; then
+        read -ra _words <<<"$kdumpbase_collector"
+        [[ ${_words[0]##*/} == makedumpfile ]] || _errors+=("$_file: a raw target needs makedumpfile as core_collector")
+    fi
+    if [[ $kdumpbase_failure_action == dump_to_rootfs ]] && ((${#_errors[@]} == 0)); then
+        kdumpbase_find_rootfs || _errors+=("$_file: failure_action dump_to_rootfs: the root filesystem is not ext4, xfs or vfat")
+    fi
+
+    if ((${#_errors[@]} > 0)); then
+        local _error
+        for _error in "${_errors[@]}"; do
+            dfatal "$_error"
+        done
+        exit 1
+    fi
+    kdumpbase_config_read=yes
+
+    # For kdump-storage: the target's drivers, and the root's for dump_to_rootfs.
+    kdump_storage_targets="${kdump_storage_targets-} ${kdumpbase_target_dev}${kdumpbase_rootfs_dev:+ $kdumpbase_rootfs_dev}"
+    kdump_storage_filesystems="${kdump_storage_filesystems-}"
+    [[ $kdumpbase_target_fs == raw ]] || kdump_storage_filesystems+=" $kdumpbase_target_fs"
+    [[ -n $kdumpbase_rootfs_fs ]] && kdump_storage_filesystems+=" $kdumpbase_rootfs_fs"
+    return 0
+}
+
+kdumpbase_valid_device() {
+    [[ $1 != *[[:space:]]* ]] || return 1
+    case $1 in
+        /dev/?* | UUID=?* | LABEL=?* | PARTUUID=?*) return 0 ;;
+    esac
+    return 1
+}
+
+# The words of dracut_args, split as xargs does (quotes group, nothing is evaluated). Only what
+# changes the capture image is applied here: --add-drivers/--force-drivers add kernel modules,
+# --mount "DEV MP FSTYPE [OPTS]" is the target when no target directive is given.
+kdumpbase_dracut_args() {
+    local _where=$1 _value=$2 _word _i
+    local -a _args=()
+    mapfile -d '' -t _args < <(printf '%s\n' "$_value" | xargs printf '%s\0' 2>/dev/null) || return 1
+    for ((_i = 0; _i < ${#_args[@]}; _i++)); do
+        _word=${_args[_i]}
+        case $_word in
+            --add-drivers | --force-drivers | --add-drivers=* | --force-drivers=*)
+                if [[ $_word == *=* ]]; then _word=${_word#*=}; else _word=${_args[++_i]-}; fi
+                local -a _drivers=()
+                read -ra _drivers <<<"$_word"
+                kdumpbase_extra_modules+=("${_drivers[@]}")
+                ;;
+            --mount | --mount=*)
+                if [[ $_word == *=* ]]; then _word=${_word#*=}; else _word=${_args[++_i]-}; fi
+                kdumpbase_dracut_mount=$_word
+                ;;
+            *)
+                dwarn "kdumpbase: $_where: dracut_args '$_word' is not applied by kdumpbase (pass it on the command line)"
+                ;;
+        esac
+    done
+    return 0
+}
+
+# No target directive: the dracut_args --mount, else the host filesystem that holds path.
+kdumpbase_target_from_path() {
+    local _source _fstype _mountpoint _uuid
+    if [[ -n ${kdumpbase_dracut_mount-} ]]; then
+        read -r _source _mountpoint _fstype _ <<<"$kdumpbase_dracut_mount"
+    else
+        read -r _source _fstype _mountpoint _uuid < <(findmnt -n -o SOURCE,FSTYPE,TARGET,UUID -T "${dracutsysrootdir-}$kdumpbase_path" 2>/dev/null) || return 1
+        [[ -n ${_uuid-} ]] && _source=UUID=$_uuid
+        _mountpoint=${_mountpoint#"${dracutsysrootdir-}"}
+        # path is relative to the target's root.
+        kdumpbase_path=/${kdumpbase_path#"${_mountpoint%/}"}
+        kdumpbase_path=${kdumpbase_path//\/\//\/}
+    fi
+    case $_fstype in
+        ext4 | xfs | vfat) ;;
+        *) return 1 ;;
+    esac
+    kdumpbase_valid_device "$_source" || return 1
+    kdumpbase_target_fs=$_fstype kdumpbase_target_dev=$_source
+}
+
+kdumpbase_find_rootfs() {
+    local _source _fstype _uuid
+    read -r _source _fstype _uuid < <(findmnt -n -o SOURCE,FSTYPE,UUID "${dracutsysrootdir:-/}" 2>/dev/null) || return 1
+    [[ -n ${_uuid-} ]] && _source=UUID=$_uuid
+    case $_fstype in
+        ext4 | xfs | vfat) ;;
+        *) return 1 ;;
+    esac
+    kdumpbase_valid_device "$_source" || return 1
+    kdumpbase_rootfs_fs=$_fstype kdumpbase_rootfs_dev=$_source
+}
+
+check() {
+    # Never part of an ordinary image: only when asked for (-m, --add, a dependency, or
+    # mkdumprd, which exports IN_KDUMP=1).
+    [[ -n ${mount_needs-} ]] && return 1
+    if [[ ${IN_KDUMP-} != 1 && " ${dracutmodules-} ${add_dracutmodules-} ${force_add_dracutmodules-} " != *" kdumpbase "* ]]; then
+        return 255
+    fi
+    require_binaries makedumpfile || return 1
+    kdumpbase_read_config
+    return 0
+}
+
+depends() {
+    echo base busybox kdump-storage
+    return 0
+}
+
+install() {
+    kdumpbase_read_config
+    local _collector _bin
+    local -a _words=()
+
+    inst_multiple makedumpfile || return 1
+    read -ra _words <<<"$kdumpbase_collector"
+    _collector=$(find_binary "${_words[0]}") && inst "$_collector"
+    for _bin in "${kdumpbase_extra_bins[@]}"; do
+        inst "$_bin" || derror "kdumpbase: cannot install extra_bins '$_bin'"
+    done
+    for _bin in "$kdumpbase_pre" "$kdumpbase_post" "$kdumpbase_emergency"; do
+        [[ -n $_bin ]] && inst "$_bin"
+    done
+    inst_script "$moddir/kdump-capture.sh" /usr/bin/kdump-capture
+    kdumpbase_write_config >"$initdir/etc/kdump.conf"
+
+    if dracut_module_included systemd; then
+        kdumpbase_install_systemd
+    else
+        inst_hook cmdline 90 "$moddir/kdump-cmdline.sh"
+        inst_hook pre-mount 90 "$moddir/kdump-pre-mount.sh"
+    fi
+}
+
+installkernel() {
+    kdumpbase_read_config
+    if ((${#kdumpbase_extra_modules[@]} > 0)); then
+        if ! hostonly='' instmods -c "${kdumpbase_extra_modules[@]}"; then
+            dfatal "extra_modules: cannot install '${kdumpbase_extra_modules[*]}'"
+            exit 1
+        fi
+        mkdir -p "$initdir/etc/modules-load.d"
+        printf '%s\n' "${kdumpbase_extra_modules[@]}" >"$initdir/etc/modules-load.d/kdump-extra.conf"
+    fi
+    kdumpbase_compress_modules
+    return 0
+}
+
+# The crash kernel holds the compressed image and the unpacked tree at once, and kernel
+# modules are most of the tree (every bus and ext4: 7.3 MB of .ko files): xz makes them ~5x
+# smaller unpacked and ~20% smaller inside the gzip image. The image's modprobe must read
+# .ko.xz: busybox built with FEATURE_SEAMLESS_XZ (Debian's, Fedora's and Alpine's are) or kmod
+# built with XZ. depmod runs after the modules (dracut_kernel_post) and indexes the new names.
+# kdump_compress_modules (dracut.conf): yes (default) is xz -1: 0.5 s for every bus, where the
+# default preset takes 3 s to save another 110 KB; best is that preset; no keeps .ko files.
+kdumpbase_compress_modules() {
+    local _modprobe _moddir=$initdir/lib/modules/$kernel _preset=preset=1
+    case ${kdump_compress_modules-yes} in
+        no) return 0 ;;
+        best) _preset=preset=6 ;;
+    esac
+    [[ -d $_moddir ]] || return 0
+    command -v xz >/dev/null || return 0
+    _modprobe=$(readlink -f "$initdir/sbin/modprobe") || return 0
+    case ${_modprobe##*/} in
+        busybox*) ;;
+        *) modprobe --version 2>/dev/null | grep -q '+XZ' || return 0 ;;
+    esac
+    # crc32: the check every decoder knows (the kernel's own module compression uses it).
+    find "$_moddir" -name '*.ko' -type f -exec xz -q -T1 --check=crc32 --lzma2="$_preset,dict=1MiB" {} +
+}
+
+# The image's /etc/kdump.conf: only checked values, in kdump.conf's own format. "rootfs" is the
+# image's own directive: the root filesystem for failure_action dump_to_rootfs.
+kdumpbase_write_config() {
+    local _collector=$kdumpbase_collector
+    local -a _words=()
+    read -ra _words <<<"$_collector"
+    if [[ ${_words[0]##*/} == makedumpfile ]]; then
+        # -F (flattened output) is for a stream: a raw device needs it, a file must not have it.
+        local -a _kept=()
+        local _word
+        for _word in "${_words[@]}"; do
+            [[ $_word == -F ]] || _kept+=("$_word")
+        done
+        [[ $kdumpbase_target_fs == raw ]] && _kept+=(-F)
+        _collector=${_kept[*]}
+    fi
+    echo "# Written by Kindling's kdumpbase from ${KDUMP_CONFIG_FILE:-/etc/kdump.conf}"
+    echo "$kdumpbase_target_fs $kdumpbase_target_dev"
+    echo "path $kdumpbase_path"
+    echo "core_collector $_collector"
+    echo "failure_action $kdumpbase_failure_action"
+    echo "final_action $kdumpbase_final_action"
+    [[ -n $kdumpbase_pre ]] && echo "kdump_pre $kdumpbase_pre"
+    [[ -n $kdumpbase_post ]] && echo "kdump_post $kdumpbase_post"
+    [[ -n $kdumpbase_emergency ]] && echo "kdump_emergency $kdumpbase_emergency"
+    [[ -n $kdumpbase_rootfs_fs ]] && echo "rootfs $kdumpbase_rootfs_fs $kdumpbase_rootfs_dev"
+    return 0
+}
+
+# systemd images: a oneshot unit in initrd.target runs the capture; switching root is skipped
+# on a crash boot (the capture ends with final_action anyway; this keeps the capture from
+# being killed by an isolate if it returned).
+kdumpbase_install_systemd() {
+    local _unit _dir
+    inst_simple "$moddir/kdump-capture.service" "$systemdsystemunitdir/kdump-capture.service"
+    mkdir -p "$initdir$systemdsystemunitdir/initrd.target.wants"
+    ln_r "$systemdsystemunitdir/kdump-capture.service" "$systemdsystemunitdir/initrd.target.wants/kdump-capture.service"
+    for _unit in initrd-parse-etc.service initrd-cleanup.service initrd-switch-root.service; do
+        _dir=$initdir$systemdsystemunitdir/$_unit.d
+        mkdir -p "$_dir"
+        printf '[Unit]\nConditionPathExists=!/proc/vmcore\n' >"$_dir/50-kdump.conf"
+    done
+}
