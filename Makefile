@@ -46,10 +46,13 @@ kdump-test: build
 bench: release
 	bench/run
 
-# A kdump capture image for a real kernel (Debian's current 6.1 kernel, fetched into the test cache).
+# A kdump capture image for a real kernel (Debian's current 6.1 kernel, fetched into the test
+# cache), with the dump target of KDUMP_CONFIG_FILE (default: Documentation/examples/kdump.conf).
+KDUMP_CONFIG_FILE ?= $(CURDIR)/Documentation/examples/kdump.conf
 kdump-image: release
 	set -e; read -r kver root < <(Tests/support/kernel-cache); \
-	.build/release/kindling --force --kver "$$kver" --kmoddir "$$root/lib/modules/$$kver" -m kdumpbase kdump.img; \
+	KDUMP_CONFIG_FILE=$(KDUMP_CONFIG_FILE) .build/release/kindling --force --kver "$$kver" \
+		--kmoddir "$$root/lib/modules/$$kver" -m kdumpbase kdump.img; \
 	.build/release/kindling-lsinitrd kdump.img | head -n 20; ls -l kdump.img
 
 install: release
