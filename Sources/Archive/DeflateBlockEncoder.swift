@@ -24,16 +24,8 @@ final class DeflateBlockEncoder {
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
 
     init(level: Int) throws(ArchiveError) {
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
         // Negative windowBits asks for raw deflate: the gzip framing is written by the caller.
-        let status = deflateInit2_(
-            stream, Int32(level), Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY,
-            zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw ArchiveError.compression(operation: "gzip setup", message: zlibMessage(status, nil))
-        }
+        stream = try makeDeflateStream(level: level, windowBits: -15)
     }
 
     deinit {
@@ -93,4 +85,19 @@ final class DeflateBlockEncoder {
     private func failure(_ status: Int32) -> ArchiveError {
         .compression(operation: "gzip compression", message: zlibMessage(status, stream.pointee.msg))
     }
+}
+
+/// A deflate stream on the heap (zlib keeps a pointer back to it, so it must not move).
+/// windowBits 15 + 16 gives a gzip wrapper, -15 raw deflate.
+func makeDeflateStream(level: Int, windowBits: Int32) throws(ArchiveError) -> UnsafeMutablePointer<z_stream> {
+    let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    stream.initialize(to: z_stream())
+    let status = deflateInit2_(
+        stream, Int32(level), Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY,
+        zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+    guard status == Z_OK else {
+        stream.deallocate()
+        throw ArchiveError.compression(operation: "gzip setup", message: zlibMessage(status, nil))
+    }
+    return stream
 }

@@ -18,16 +18,8 @@ public final class GzipSink: ByteSink {
         }
         self.next = next
         self.output = [UInt8](repeating: 0, count: max(64, outputChunkSize))
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
         // windowBits 15 + 16 asks zlib for a gzip wrapper instead of a zlib one.
-        let status = deflateInit2_(
-            stream, Int32(level), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-            zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw ArchiveError.compression(operation: "gzip setup", message: zlibMessage(status, nil))
-        }
+        stream = try makeDeflateStream(level: level, windowBits: 15 + 16)
     }
 
     deinit {

@@ -29,6 +29,14 @@ check() {
 }
 
 check 'drivers, stripped' . -d "virtio_blk ext4 vfat usb-storage"
+# Stripping must leave a signed module as it was: its signature covers every byte.
+module=$(cd "$root/lib/modules/$kver" && find kernel -name 'virtio_blk.ko*' | head -n 1)
+if [[ $(tail -c 28 "$root/lib/modules/$kver/$module" | tr -d '\000') == '~Module signature appended~' ]] &&
+    cmp -s "$root/lib/modules/$kver/$module" "$work/k/usr/lib/modules/$kver/$module"; then
+    pass "a signed module is not stripped: $module is byte-identical to the kernel's"
+else
+    fail "signed module $module was changed (or is not signed in this kernel)"
+fi
 check 'added and forced drivers, aggressive strip' . --add-drivers "nvme" --force-drivers "ahci" --aggressive-strip -d "sd_mod"
 # dracut 059 --kernel-only also makes directories named after its whole $libdirs string (a
 # quoting slip); Kindling does not, so only the kernel modules are compared here.
