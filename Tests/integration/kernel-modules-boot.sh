@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 name=kernel-modules-boot
 timeout_seconds=${TIMEOUT:-180}
-kvm_probe_seconds=${KVM_PROBE_TIMEOUT:-60}
+kvm_probe_seconds=${KVM_PROBE_TIMEOUT:-15}
 PATH=$PATH:/usr/sbin:/sbin
 
 give_up() {
