@@ -12,12 +12,6 @@ timeout_seconds=${TIMEOUT:-180}
 kvm_probe_seconds=${KVM_PROBE_TIMEOUT:-15}
 PATH=$PATH:/usr/sbin:/sbin
 
-give_up() {
-    fail "$name: $*"
-    finish
-    exit 1
-}
-
 command -v qemu-system-x86_64 >/dev/null || give_up "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
 command -v mkfs.ext4 >/dev/null || give_up "mkfs.ext4 is not installed"
 [[ -x $KINDLING ]] || give_up "no kindling binary at $KINDLING"

@@ -10,16 +10,7 @@ name=kernel-modules-vs-dracut
 dracut=${DRACUT:-$(command -v dracut || echo /usr/bin/dracut)}
 PATH=$PATH:/usr/sbin:/sbin
 
-give_up() {
-    fail "$name: $*"
-    finish
-    exit 1
-}
-
-[[ -x $KINDLING ]] || give_up "no kindling binary at $KINDLING"
-[[ -x $dracut ]] || give_up "dracut is not installed"
-read -r kver root < <("$here/../support/kernel-cache") || give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
-[[ -n ${kver-} && -d $root/lib/modules/$kver ]] || give_up "the test kernel is unavailable"
+require_kindling_dracut_and_kernel
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

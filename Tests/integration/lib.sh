@@ -68,3 +68,20 @@ compare_trees() {
     done < <(cd "$left" && find . -type f -print0)
     return "$status"
 }
+
+# Ends the script with one failure: NAME must be set by the caller.
+give_up() {
+    fail "$name: $*"
+    finish
+    exit 1
+}
+
+# Sets kver and root to the test kernel (Tests/support/kernel-cache) after checking that the
+# kindling binary and dracut are there; gives up, naming what is missing, otherwise.
+require_kindling_dracut_and_kernel() {
+    [[ -x $KINDLING ]] || give_up "no kindling binary at $KINDLING"
+    [[ -x $dracut ]] || give_up "dracut is not installed"
+    read -r kver root < <("$(dirname "${BASH_SOURCE[0]}")/../support/kernel-cache") ||
+        give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
+    [[ -n ${kver-} && -d $root/lib/modules/$kver ]] || give_up "the test kernel is unavailable"
+}
