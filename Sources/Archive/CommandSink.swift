@@ -10,55 +10,37 @@ import Support
 /// makes `write` fail with an error instead of killing this process with SIGPIPE. The tool writes
 /// to the descriptor itself: flush a `FileSink` on the same descriptor before starting it.
 public final class CommandSink: ByteSink {
-    private let tool: String
-    private let child: ChildProcess
+    private let tool: ExternalTool
     private var input: Int32
-    /// Standard error, collected on the side so a chatty tool cannot block on a full pipe.
-    private let errorBox = ByteBox()
-    private let errorReader: Thread
 
     /// Starts `tool`; `finish()` waits for it and reports a failure.
     public init(tool: String, arguments: [String], outputFileDescriptor: Int32) throws {
-        self.tool = tool
         var sockets: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &sockets) == 0 else {
             throw ArchiveError.systemError("create a socket pair for", tool)
         }
         // The tool only reads; closing its sending direction lets it see the end of input.
         shutdown(sockets[1], Int32(SHUT_WR))
-        let errorPipe: [Int32]
-        do { errorPipe = try makePipe() } catch {
-            sockets.forEach { close($0) }
-            throw ArchiveError.systemError("create a pipe for", tool)
-        }
+        defer { close(sockets[1]) }
         do {
-            child = try ChildProcess(
-                executable: tool, arguments: arguments,
-                descriptors: [0: sockets[1], 1: outputFileDescriptor, 2: errorPipe[1]])
+            self.tool = try ExternalTool(tool, arguments: arguments, standardInput: sockets[1],
+                                         standardOutput: outputFileDescriptor, purpose: "compress with \(tool)")
         } catch {
-            (sockets + errorPipe).forEach { close($0) }
-            throw ArchiveError.toolMissing(tool: tool, purpose: "compress with \(tool)")
+            close(sockets[0])
+            throw error
         }
-        close(sockets[1])
-        close(errorPipe[1])
         input = sockets[0]
-        let errorBox = self.errorBox
-        errorReader = Thread {
-            errorBox.bytes = readAll(fd: errorPipe[0])
-            close(errorPipe[0])
-        }
     }
 
     deinit {
         if input >= 0 {
             close(input)
-            errorReader.join()
-            child.wait()
+            tool.wait()
         }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard input >= 0 else { throw ArchiveError.misuse("write to '\(tool)' after it was finished") }
+        guard input >= 0 else { throw ArchiveError.misuse("write to '\(tool.name)' after it was finished") }
         var offset = 0
         while offset < bytes.count {
             let sent = send(input, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
@@ -66,7 +48,7 @@ public final class CommandSink: ByteSink {
                 if errno == EINTR { continue }
                 let sendError = errno
                 try finishChild()
-                throw ArchiveError.system(operation: "write to", path: tool, errno: sendError)
+                throw ArchiveError.system(operation: "write to", path: tool.name, errno: sendError)
             }
             offset += sent
         }
@@ -81,20 +63,62 @@ public final class CommandSink: ByteSink {
     private func finishChild() throws {
         close(input)
         input = -1
-        errorReader.join()
-        let status = child.wait()
-        guard status == 0 else {
-            throw ArchiveError.toolFailed(tool: tool, status: status, message: firstLine(errorBox.bytes))
-        }
+        try tool.waitForSuccess()
     }
 }
 
-/// Lets a standard-error reader thread hand its bytes back.
-final class ByteBox: @unchecked Sendable {
-    var bytes: [UInt8] = []
-}
+/// An external compressor or decompressor: started with the descriptors it reads and writes,
+/// its standard error collected on a thread (a chatty tool cannot block on a full pipe), and its
+/// exit status turned into an error naming the tool and the first line it printed.
+final class ExternalTool {
+    let name: String
+    private let child: ChildProcess
+    private let errorOutput = ErrorOutput()
+    private let errorReader: Thread
+    private var exitStatus: Int32?
 
-/// The first line of a tool's message, for a one-line error.
-func firstLine(_ bytes: [UInt8]) -> String {
-    String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+    /// Lets the reader thread hand the bytes back.
+    private final class ErrorOutput: @unchecked Sendable {
+        var bytes: [UInt8] = []
+    }
+
+    /// The caller keeps and closes its own copies of `standardInput` and `standardOutput`.
+    init(_ name: String, arguments: [String], standardInput: Int32, standardOutput: Int32, purpose: String) throws {
+        self.name = name
+        let errorPipe: [Int32]
+        do { errorPipe = try makePipe() } catch { throw ArchiveError.systemError("create a pipe for", name) }
+        do {
+            child = try ChildProcess(
+                executable: name, arguments: arguments,
+                descriptors: [0: standardInput, 1: standardOutput, 2: errorPipe[1]])
+        } catch {
+            errorPipe.forEach { close($0) }
+            throw ArchiveError.toolMissing(tool: name, purpose: purpose)
+        }
+        close(errorPipe[1])
+        let errorOutput = self.errorOutput
+        errorReader = Thread {
+            errorOutput.bytes = readAll(fd: errorPipe[0])
+            close(errorPipe[0])
+        }
+    }
+
+    /// Waits for the tool, once; its input must be closed by now.
+    @discardableResult
+    func wait() -> Int32 {
+        if let exitStatus { return exitStatus }
+        errorReader.join()
+        let status = child.wait()
+        exitStatus = status
+        return status
+    }
+
+    /// Waits for the tool and throws if it failed.
+    func waitForSuccess() throws {
+        let status = wait()
+        guard status == 0 else {
+            let message = String(decoding: errorOutput.bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+            throw ArchiveError.toolFailed(tool: name, status: status, message: message)
+        }
+    }
 }
