@@ -67,3 +67,6 @@ uninstall:
 
 clean:
 	rm -rf .build .build-*
+
+# Each area keeps its own targets in a fragment: fuzzing, documentation, packaging.
+include $(wildcard mk/*.mk)
