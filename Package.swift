@@ -31,6 +31,7 @@ let package = Package(
 
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .testTarget(name: "StagedTreeTests", dependencies: ["StagedTree", "Archive"]),
         .testTarget(name: "InstallerTests", dependencies: ["Installer"]),
         .testTarget(name: "ShellBridgeTests", dependencies: ["ShellBridge"]),
         .testTarget(name: "ModuleGraphTests", dependencies: ["ModuleGraph"]),

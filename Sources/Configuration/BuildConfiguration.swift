@@ -27,6 +27,8 @@ public struct BuildConfiguration: Sendable {
     public var keepTemporaryDirectory = false
     /// --printsize: each module's growth of the image tree.
     public var printSize = false
+    /// --explain FILE: where to write which step put each path into the image.
+    public var explainPath: String?
     public var configFiles: [String] = []
 
     public var force: Bool { variables["force"] == "yes" }
@@ -129,6 +131,7 @@ public struct ConfigurationLoader {
             case .command("no-compress"): noCompress = true
             case .command("keep"): configuration.keepTemporaryDirectory = true
             case .command("printsize"): configuration.printSize = true
+            case .command("explain"): configuration.explainPath = option.value
             case .command("list-modules"): configuration.action = .listModules
             case .command("print-cmdline"):
                 configuration.action = .printCommandLine

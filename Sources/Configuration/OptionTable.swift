@@ -33,7 +33,7 @@ public struct OptionSpec: Sendable {
     public var displayName: String { longNames.first.map { "--\($0)" } ?? "-\(shortName!)" }
 }
 
-/// Every option dracut 059 recognises, plus Kindling's additions (--modules-dir, --add-confdir).
+/// Every option dracut 059 recognises, plus Kindling's additions (--modules-dir, --add-confdir, --explain).
 public enum OptionTable {
     public static let all: [OptionSpec] = [
         value("kver", effect: .scalar("kernel")),
@@ -112,6 +112,7 @@ public enum OptionTable {
         flag("show-modules", short: "M", effect: .set("show_modules", "yes")),
         flag("keep", effect: .command("keep")),
         flag("printsize", effect: .command("printsize")),
+        value("explain", effect: .command("explain"), stored: false),
         flag("regenerate-all", effect: .command("regenerate-all"), supported: false),
         flag("parallel", short: "p", effect: .set("parallel", "yes"), supported: false),
         flag("noimageifnotneeded", effect: .early("noimageifnotneeded", "yes"), supported: false),

@@ -16,6 +16,8 @@ final class ImageBuild {
     let data: DataDirectory
     let logger: Logger
     private var variables: ShellVariables
+    /// With --explain: which step put each path into the tree.
+    private var recorder: ProvenanceRecorder?
 
     init(configuration: BuildConfiguration, data: DataDirectory, logger: Logger) {
         self.configuration = configuration
@@ -42,6 +44,7 @@ final class ImageBuild {
         variables["DRACUT_TMPDIR"] = staging.path
         variables["initdir"] = staging.imageRoot
         variables["libdirs"] = " " + LibraryDirectories.forSysroot(sysroot).joined(separator: " ") + " "
+        if configuration.explainPath != nil { recorder = ProvenanceRecorder(root: staging.imageRoot) }
         let lazy = sysroot.isEmpty
         if lazy { variables["DRACUT_RESOLVE_LAZY"] = "1" } else { variables["DRACUT_RESOLVE_DEPS"] = "1" }
 
@@ -72,12 +75,16 @@ final class ImageBuild {
         let hostDevices = HostDevices(variables: variables, logger: logger)
         try shell.evaluate(variableDeclarations() + "\n" + hostDevices.declarations, handler: helpers)
         let runner = ShellModuleRunner(shell: shell, helpers: helpers)
+        runner.recorder = recorder
 
+        let timer = PhaseTimer(logger: logger)
         let catalog = ModuleCatalog(searchPath: configuration.moduleSearchPath)
         let request = configuration.moduleRequest
-        let modules = try ModuleSelector(catalog: catalog, runner: runner, logger: logger).select(ModuleRequest(
-            modules: request.modules == ["all"] ? [] : request.modules, add: request.add,
-            forceAdd: request.forceAdd, omit: request.omit, checkMounts: !hostDevices.filesystemTypes.isEmpty))
+        let modules = try timer.measure("Selecting modules (check and depends)") {
+            try ModuleSelector(catalog: catalog, runner: runner, logger: logger).select(ModuleRequest(
+                modules: request.modules == ["all"] ? [] : request.modules, add: request.add,
+                forceAdd: request.forceAdd, omit: request.omit, checkMounts: !hostDevices.filesystemTypes.isEmpty))
+        }
         try Cancellation.shared.checkpoint()
 
         if configuration.action == .printCommandLine {
@@ -88,18 +95,28 @@ final class ImageBuild {
         }
 
         try BaseLayout(installer: installer, variables: variables, sysroot: sysroot).create(kernelOnly: configuration.kernelOnly)
-        try install(modules, runner: runner, shell: shell, helpers: helpers)
+        credit(.engine("base layout"))
+        try timer.measure("Installing modules") { try install(modules, runner: runner, shell: shell, helpers: helpers) }
         if !configuration.noKernel {
-            try kernelModules.installDrivers(drivers)
-            logger.info("*** Installing kernel module dependencies ***")
-            try kernelModules.writeModuleIndex()
-            logger.info("*** Installing kernel module dependencies done ***")
+            try timer.measure("Installing kernel drivers and their index") {
+                try kernelModules.installDrivers(drivers)
+                credit(.engine("drivers named by --drivers, --add-drivers, --force-drivers, --filesystems"))
+                logger.info("*** Installing kernel module dependencies ***")
+                try kernelModules.writeModuleIndex()
+                credit(.engine("kernel module index (depmod)"))
+                logger.info("*** Installing kernel module dependencies done ***")
+            }
         }
-        try finishTree(installer: installer, shell: shell, helpers: helpers, lazy: lazy)
+        try timer.measure("Finishing the image tree") {
+            try finishTree(installer: installer, shell: shell, helpers: helpers, lazy: lazy)
+        }
         if variables["do_strip"] == "yes" {
-            try Stripper(imageRoot: staging.imageRoot, aggressive: variables["aggressive_strip"] == "yes", logger: logger).run()
+            try timer.measure("Stripping") {
+                try Stripper(imageRoot: staging.imageRoot, aggressive: variables["aggressive_strip"] == "yes", logger: logger).run()
+            }
         }
-        try writeImage(root: staging.imageRoot, earlyRoot: try stageEarlyMicrocode(staging), to: output)
+        let earlyRoot = try stageEarlyMicrocode(staging)
+        try timer.measure("Writing the image") { try writeImage(root: staging.imageRoot, earlyRoot: earlyRoot, to: output) }
     }
 
     // MARK: Before the modules
@@ -221,6 +238,7 @@ final class ImageBuild {
         try shell.evaluate("mods_to_load=''; modules_loaded=\(shellQuote(" " + loaded.joined(separator: " ") + " "))")
         let modulesFile = variables["initdir"]! + "/lib/dracut/modules.txt"
         try (loaded.map { $0 + "\n" }.joined()).write(toFile: modulesFile, atomically: false, encoding: .utf8)
+        credit(.engine("modules.txt"))
         logger.info("*** Including modules done ***")
     }
 
@@ -249,6 +267,7 @@ final class ImageBuild {
             let items = variables.words("install_items"), optional = variables.words("install_optional_items")
             if !items.isEmpty { try runHelper(shell, helpers, ["inst_multiple"] + items) }
             if !optional.isEmpty { try runHelper(shell, helpers, ["inst_multiple", "-o"] + optional) }
+            credit(.engine("install_items (-I, --install-optional)"))
             let fstab = try HostDevices.fstabLines(variables)
             if !fstab.isEmpty {
                 try appendLine(fstab.joined(separator: "\n"), to: root + "/etc/fstab")
@@ -257,15 +276,21 @@ final class ImageBuild {
                 try appendLine(variables["kernel_cmdline"]!, to: root + "/etc/cmdline.d/01-default.conf")
             }
             try writeSystemdConfiguration(root: root)
+            credit(.engine("fstab, kernel command line and systemd settings"))
             if lazy {
                 logger.info("*** Resolving executable dependencies ***")
-                try installer.resolveInstalledExecutables()
+                try installer.resolveInstalledExecutables { executable in
+                    // A library is credited to the module of the first program that needs it.
+                    let owner = recorder?.provenance(of: RawPath(String(executable.dropFirst())))?.module ?? "kindling"
+                    credit(Provenance(module: owner, step: "needed by \(executable)"))
+                }
                 logger.info("*** Resolving executable dependencies done ***")
             }
             installer.resolvesEagerly = true
         }
         for include in configuration.includes {
             try Includes(installer: installer, logger: logger).include(include.source, at: include.target)
+            credit(.engine("--include \(include.source) \(include.target)"))
         }
         for directory in LibraryDirectories.loaderCacheDirectories(sysroot: sysroot) {
             removeEmptyDirectories(root + directory, stoppingAt: root)
@@ -282,8 +307,15 @@ final class ImageBuild {
                     done
                 done
                 """, handler: helpers)
+            credit(.engine("build-parameter.txt, libgcc_s for libpthread"))
             try LoaderCacheBuilder(installer: installer, sysroot: sysroot, logger: logger).build()
         }
+        credit(.engine("build-parameter.txt, loader cache"))
+    }
+
+    /// Credits the paths that appeared since the last step to `provenance`, for --explain.
+    private func credit(_ provenance: Provenance) {
+        recorder?.attributeNewPaths(to: provenance)
     }
 
     private func runHelper(_ shell: BashSession, _ helpers: DracutHelpers, _ words: [String]) throws {
@@ -343,6 +375,9 @@ final class ImageBuild {
         let compressor = try Compressor(variables["compress"] ?? "")
         var entries = try TreeScanner(root: root).entries()
         if variables["do_hardlink"] == "yes" { try ArchivePolish.linkIdenticalFiles(&entries) }
+        if let recorder, let explainPath = configuration.explainPath {
+            try writeExplanation(ProvenanceReport(entries: entries, recorder: recorder, imageName: output), to: explainPath)
+        }
         if let limit = reproducibleTime { ArchivePolish.clampTimes(&entries, to: limit) }
         let file = try AtomicFile(replacing: output)
         let fileSink = FileSink(fileDescriptor: file.fileDescriptor, name: file.temporaryPath)
@@ -357,5 +392,14 @@ final class ImageBuild {
         try Cancellation.shared.checkpoint()
         try file.commit()
         logger.info("*** Creating initramfs image file '\(output)' done ***")
+    }
+
+    private func writeExplanation(_ report: ProvenanceReport, to path: String) throws {
+        let file = try AtomicFile(replacing: path, permissions: 0o644)
+        guard writeAll(fd: file.fileDescriptor, report.render()) else {
+            throw BuildFailure("cannot write the --explain report \(path): \(systemErrorDescription())")
+        }
+        try file.commit()
+        logger.info("*** Wrote where each file came from to '\(path)' ***")
     }
 }

@@ -1,10 +1,15 @@
+import Foundation
 import ModuleGraph
 import ShellBridge
+import StagedTree
 
 /// Runs module functions in the build's bash for the module selector and the install loop.
 final class ShellModuleRunner: ModuleFunctionRunner {
     let shell: BashSession
     let helpers: DracutHelpers
+    /// Set for --explain: each helper call and each function's own shell code is credited with
+    /// what it added to the tree.
+    var recorder: ProvenanceRecorder?
 
     init(shell: BashSession, helpers: DracutHelpers) {
         self.shell = shell
@@ -26,11 +31,39 @@ final class ShellModuleRunner: ModuleFunctionRunner {
     }
 
     func call(_ module: Module, _ function: String, _ mode: ModuleCallMode) throws -> ModuleCallResult {
-        let result = try shell.call(module: module.name, directory: module.directory, function: function, mode: mode, handler: helpers)
+        let ownCode = Provenance(module: module.name, step: "\(function)() shell code")
+        let handler: HelperHandler = recorder.map { RecordingHandler(helpers, module: module.name, ownCode: ownCode, recorder: $0) } ?? helpers
+        let result = try shell.call(module: module.name, directory: module.directory, function: function, mode: mode, handler: handler)
+        recorder?.attributeNewPaths(to: ownCode)
         if let helper = helpers.unsupportedCall {
             throw BuildFailure("module '\(module.name)' called \(helper), which Kindling does not implement yet")
         }
         return result
+    }
+}
+
+/// Passes helper calls on, then credits the calling module's step with the paths each one added.
+final class RecordingHandler: HelperHandler {
+    let inner: HelperHandler
+    let module: String
+    /// The function's own shell code, credited with what appeared between helper calls.
+    let ownCode: Provenance
+    let recorder: ProvenanceRecorder
+
+    init(_ inner: HelperHandler, module: String, ownCode: Provenance, recorder: ProvenanceRecorder) {
+        self.inner = inner
+        self.module = module
+        self.ownCode = ownCode
+        self.recorder = recorder
+    }
+
+    func handle(_ request: HelperRequest) -> HelperReply {
+        recorder.attributeNewPaths(to: ownCode)
+        let reply = inner.handle(request)
+        let words = ([request.helper] + request.arguments).joined(separator: " ")
+        let step = words.count > 160 ? String(words.prefix(157)) + "..." : words
+        recorder.attributeNewPaths(to: Provenance(module: module, step: step.replacingOccurrences(of: "\n", with: " ")))
+        return reply
     }
 }
 

@@ -106,8 +106,12 @@ public final class FileInstaller {
     }
 
     /// The lazy pass: installs what every executable regular file in the image needs.
-    public func resolveInstalledExecutables() throws {
-        for path in executableImageFiles() { try resolveDependencies(ofImageFile: path) }
+    /// - Parameter afterEach: told each executable once its needs are installed.
+    public func resolveInstalledExecutables(afterEach: (String) -> Void = { _ in }) throws {
+        for path in executableImageFiles() {
+            try resolveDependencies(ofImageFile: path)
+            afterEach(path)
+        }
     }
 
     /// Installs the loader, libraries or interpreter that the image file `path` needs.
