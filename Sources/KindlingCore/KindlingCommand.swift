@@ -26,8 +26,11 @@ public enum KindlingCommand {
         Cancellation.shared.install()
         do {
             let loader = ConfigurationLoader(environment: environment, ownModules: data.modules, kernelRelease: kernelRelease)
+            let started = PhaseTimer.now()
             let configuration = try loader.load(arguments: arguments, logger: logger)
             logger.level = configuration.logLevel
+            // The level comes from the configuration, so this phase's line waits until it is known.
+            logger.debug(PhaseTimer.line("Reading the configuration", since: started))
             switch configuration.action {
             case .help:
                 writeStandardOutput(Usage.text)
@@ -41,7 +44,11 @@ public enum KindlingCommand {
                 writeStandardOutput(lines.map { $0 + "\n" }.joined())
                 return 0
             case .build, .printCommandLine:
-                if let logfile = configuration.variables["logfile"], !logfile.isEmpty { try attachLogFile(logfile, to: logger) }
+                if let logfile = configuration.variables["logfile"], !logfile.isEmpty {
+                    let level = Int(configuration.variables["fileloglvl"] ?? "").flatMap(LogLevel.init(rawValue:)) ?? .info
+                    try attachLogFile(logfile, level: level, to: logger)
+                }
+                logger.info("Executing: \(([executable] + arguments).joined(separator: " "))")
                 try ImageBuild(configuration: configuration, data: data, logger: logger).run()
                 return 0
             }
@@ -63,9 +70,10 @@ public enum KindlingCommand {
         return withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
-    private static func attachLogFile(_ path: String, to logger: Logger) throws {
+    /// dracut's log file: appended to, one `LETTER: message` line per message at `level` or below.
+    private static func attachLogFile(_ path: String, level: LogLevel, to logger: Logger) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw BuildFailure("cannot open the log file \(path): \(systemErrorDescription())") }
-        logger.addSink { line in writeAll(fd: fd, Array("kindling: \(line)\n".utf8)) }
+        logger.addSink(upTo: level) { level, line in writeAll(fd: fd, Array("\(level.letter): \(line)\n".utf8)) }
     }
 }

@@ -7,24 +7,42 @@ public enum LogLevel: Int, Comparable, Sendable {
     case fatal = 1, error = 2, warning = 3, info = 4, debug = 5, trace = 6
 
     public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The letter that starts a line of dracut's log file.
+    public var letter: Character {
+        switch self {
+        case .fatal: "F"
+        case .error: "E"
+        case .warning: "W"
+        case .info: "I"
+        case .debug: "D"
+        case .trace: "T"
+        }
+    }
 }
 
 /// Writes `kindling: MESSAGE` lines to standard error, as dracut writes `dracut: MESSAGE`.
 public final class Logger: @unchecked Sendable {
     public var level: LogLevel
     private let lock = Lock()
-    private var sinks: [(String) -> Void] = []
+    private var sinks: [(LogLevel, String) -> Void] = []
 
     public init(level: LogLevel = .info) { self.level = level }
 
     /// Adds a destination that receives every line, whatever the level (the --logfile).
     public func addSink(_ sink: @escaping (String) -> Void) {
-        lock.withLock { sinks.append(sink) }
+        lock.withLock { sinks.append { _, line in sink(line) } }
+    }
+
+    /// Adds a destination for the lines at `maximum` or more important, such as dracut's log file
+    /// with its own level (fileloglvl).
+    public func addSink(upTo maximum: LogLevel, _ sink: @escaping (LogLevel, String) -> Void) {
+        lock.withLock { sinks.append { level, line in if level <= maximum { sink(level, line) } } }
     }
 
     public func log(_ messageLevel: LogLevel, _ message: String) {
         lock.withLock {
-            for sink in sinks { sink(message) }
+            for sink in sinks { sink(messageLevel, message) }
             guard messageLevel <= level else { return }
             writeStandardError("kindling: \(message)\n")
         }
