@@ -43,7 +43,10 @@ final class ImageBuild {
         }
         variables["DRACUT_TMPDIR"] = staging.path
         variables["initdir"] = staging.imageRoot
-        variables["libdirs"] = " " + LibraryDirectories.forSysroot(sysroot).joined(separator: " ") + " "
+        // --libdirs and libdirs= win, as in dracut; only without them are the loader's directories used.
+        if variables.words("libdirs").isEmpty {
+            variables["libdirs"] = " " + LibraryDirectories.forSysroot(sysroot).joined(separator: " ") + " "
+        }
         if configuration.explainPath != nil { recorder = ProvenanceRecorder(root: staging.imageRoot) }
         let lazy = sysroot.isEmpty
         if lazy { variables["DRACUT_RESOLVE_LAZY"] = "1" } else { variables["DRACUT_RESOLVE_DEPS"] = "1" }
