@@ -1,0 +1,187 @@
+import Foundation
+import XCTest
+@testable import Configuration
+
+/// The option entries of a man page written with the man(7) macros: each `.TP` paragraph whose
+/// tag line names options (`\fB\-a\fR, \fB\-\-add\fR \fILIST\fR`), up to the next paragraph macro
+/// that ends it.
+struct ManualPageOptionEntry {
+    /// Every `-x` and `--name` of the tag line.
+    var names: Set<String>
+    /// Whether the tag line shows an argument (in italics).
+    var takesValue: Bool
+    /// The entry's text, roff escapes reduced to plain characters.
+    var body: String
+
+    static func entries(in roff: String) -> [ManualPageOptionEntry] {
+        let lines = roff.components(separatedBy: "\n")
+        var entries: [ManualPageOptionEntry] = []
+        var index = 0
+        while index < lines.count {
+            defer { index += 1 }
+            guard lines[index].hasPrefix(".TP"), index + 1 < lines.count else { continue }
+            let tag = lines[index + 1]
+            let names = optionNames(in: plainText(tag))
+            guard !names.isEmpty else { continue }
+            var bodyLines: [String] = []
+            var next = index + 2
+            while next < lines.count, !endsEntry(lines[next]) {
+                bodyLines.append(plainText(lines[next]))
+                next += 1
+            }
+            entries.append(ManualPageOptionEntry(names: names, takesValue: tag.contains("\\fI"),
+                                                 body: bodyLines.joined(separator: "\n")))
+        }
+        return entries
+    }
+
+    private static func endsEntry(_ line: String) -> Bool {
+        [".TP", ".SH", ".SS", ".PP", ".P ", ".LP"].contains { line.hasPrefix($0) } || line == ".P"
+    }
+
+    /// `\-` is a minus, `\fB`/`\fI`/`\fR`/`\fP` change fonts, `\(dq` is a double quote.
+    static func plainText(_ line: String) -> String {
+        var text = line.replacingOccurrences(of: "\\-", with: "-")
+        for font in ["\\fB", "\\fI", "\\fR", "\\fP"] { text = text.replacingOccurrences(of: font, with: "") }
+        return text.replacingOccurrences(of: "\\(dq", with: "\"")
+    }
+
+    /// The words of a tag line that are options: `-x` or `--name`, before any argument.
+    static func optionNames(in tag: String) -> Set<String> {
+        var names: Set<String> = []
+        for word in tag.split(whereSeparator: { $0 == " " || $0 == "," }) {
+            let word = String(word)
+            let isShort = word.count == 2 && word.hasPrefix("-") && word.last!.isLetter
+            let isLong = word.count > 2 && word.hasPrefix("--") && word.dropFirst(2).allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+            if isShort || isLong { names.insert(word) }
+        }
+        return names
+    }
+}
+
+/// The manual pages must document what the code has: every option of OptionTable in
+/// kindling(8), marked "not supported yet" exactly when Kindling refuses it, and every option
+/// of kindling-lsinitrd in kindling-lsinitrd(1).
+final class ManualPageTests: XCTestCase {
+    static let notSupportedMarker = "Not supported yet: Kindling stops with an error naming the option."
+    static let supportedMarker = "Supported."
+
+    static var checkout: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func read(_ relativePath: String) throws -> String {
+        try String(contentsOf: checkout.appendingPathComponent(relativePath), encoding: .utf8)
+    }
+
+    static func names(of option: OptionSpec) -> [String] {
+        option.longNames.map { "--\($0)" } + (option.shortName.map { ["-\($0)"] } ?? [])
+    }
+
+    func testEveryOptionHasOneEntryWithAllItsNamesAndItsArgument() throws {
+        let entries = ManualPageOptionEntry.entries(in: try Self.read("Documentation/man/kindling.8"))
+        XCTAssertGreaterThan(entries.count, 0, "no option entries found in kindling.8")
+        for option in OptionTable.all {
+            let names = Self.names(of: option)
+            let matching = entries.filter { !$0.names.isDisjoint(with: names) }
+            guard matching.count == 1, let entry = matching.first else {
+                XCTFail("kindling.8 has \(matching.count) entries for \(option.displayName), wants one")
+                continue
+            }
+            XCTAssertEqual(entry.names, Set(names), "kindling.8: the entry of \(option.displayName) names other options")
+            XCTAssertEqual(entry.takesValue, option.takesValue,
+                           "kindling.8: \(option.displayName) \(option.takesValue ? "takes" : "takes no") argument")
+        }
+    }
+
+    func testNotSupportedMarkerIsPresentExactlyForTheOptionsKindlingRefuses() throws {
+        let entries = ManualPageOptionEntry.entries(in: try Self.read("Documentation/man/kindling.8"))
+        for option in OptionTable.all {
+            guard let entry = entries.first(where: { $0.names.contains(option.displayName) }) else { continue }
+            let marked = entry.body.contains(Self.notSupportedMarker)
+            let claimed = entry.body.components(separatedBy: "\n").contains(Self.supportedMarker)
+            if option.isSupported {
+                XCTAssertFalse(marked, "kindling.8 marks \(option.displayName) as not supported, but Kindling supports it")
+                XCTAssertTrue(claimed, "kindling.8 does not say that \(option.displayName) is supported")
+            } else {
+                XCTAssertTrue(marked, "kindling.8 does not mark \(option.displayName) as not supported yet")
+                XCTAssertFalse(claimed, "kindling.8 says \(option.displayName) is supported, but Kindling refuses it")
+            }
+        }
+    }
+
+    func testEveryOptionNamesItsDracutEquivalent() throws {
+        let entries = ManualPageOptionEntry.entries(in: try Self.read("Documentation/man/kindling.8"))
+        for option in OptionTable.all {
+            guard let entry = entries.first(where: { $0.names.contains(option.displayName) }) else { continue }
+            XCTAssertTrue(entry.body.contains("dracut: same option.") || entry.body.contains("Kindling extension"),
+                          "kindling.8 does not say what dracut calls \(option.displayName)")
+        }
+    }
+
+    func testEntryParserSeesNamesArgumentsAndMarkers() {
+        let roff = """
+            .SS "Test"
+            .TP
+            \\fB\\-x\\fR, \\fB\\-\\-ex\\-ample\\fR \\fIVALUE\\fR
+            Does a thing.
+            \(Self.notSupportedMarker)
+            .TP
+            \\fB\\-\\-flag\\fR
+            Supported.
+            .SH FILES
+            .TP
+            .I /etc/dracut.conf
+            """
+        let entries = ManualPageOptionEntry.entries(in: roff)
+        XCTAssertEqual(entries.map(\.names), [["-x", "--ex-ample"], ["--flag"]])
+        XCTAssertEqual(entries.map(\.takesValue), [true, false])
+        XCTAssertTrue(entries[0].body.contains(Self.notSupportedMarker))
+        XCTAssertFalse(entries[1].body.contains(Self.notSupportedMarker))
+    }
+
+    /// kindling-lsinitrd is an executable target, which tests cannot import: its option table is
+    /// read from its source instead (the `longOptions` list and the short letters of its parser).
+    func testEveryLsinitrdOptionIsInItsManualPage() throws {
+        let source = try Self.read("Sources/kindling-lsinitrd/CommandLineOptions.swift")
+        let options = LsinitrdOptionSource(source)
+        XCTAssertFalse(options.longNames.isEmpty, "no long options found in CommandLineOptions.swift")
+        XCTAssertFalse(options.shortLetters.isEmpty, "no short options found in CommandLineOptions.swift")
+        let entries = ManualPageOptionEntry.entries(in: try Self.read("Documentation/man/kindling-lsinitrd.1"))
+        let documented = entries.reduce(into: Set<String>()) { $0.formUnion($1.names) }
+        for name in options.longNames { XCTAssertTrue(documented.contains("--\(name)"), "kindling-lsinitrd.1 lacks --\(name)") }
+        for letter in options.shortLetters { XCTAssertTrue(documented.contains("-\(letter)"), "kindling-lsinitrd.1 lacks -\(letter)") }
+    }
+}
+
+/// kindling-lsinitrd's options as its source declares them.
+struct LsinitrdOptionSource {
+    var longNames: [String] = []
+    var shortLetters: [Character] = []
+
+    /// Long names are the `("name", Bool)` pairs of `longOptions`; short letters the
+    /// `case "x"` labels of `parseShortOptions`.
+    init(_ source: String) {
+        if let table = Self.section(of: source, from: "longOptions:", to: "]\n") {
+            longNames = Self.captures(of: #"\("([a-z-]+)", (?:true|false)\)"#, in: table)
+        }
+        if let parser = Self.section(of: source, from: "func parseShortOptions", to: "\n    }\n") {
+            for label in Self.captures(of: #"case ((?:"[a-zA-Z]"(?:, )?)+):"#, in: parser) {
+                shortLetters += Self.captures(of: #""([a-zA-Z])""#, in: label).compactMap(\.first)
+            }
+        }
+    }
+
+    private static func section(of text: String, from start: String, to end: String) -> String? {
+        guard let lower = text.range(of: start), let upper = text[lower.upperBound...].range(of: end) else { return nil }
+        return String(text[lower.upperBound..<upper.lowerBound])
+    }
+
+    private static func captures(of pattern: String, in text: String) -> [String] {
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return [] }
+        let range = NSRange(text.startIndex..., in: text)
+        return regex.matches(in: text, range: range).compactMap { match in
+            Range(match.range(at: 1), in: text).map { String(text[$0]) }
+        }
+    }
+}
