@@ -235,6 +235,169 @@ mksubdirs() {
     done
 }
 
+# `vercmp V1 OP V2`: compares dotted numeric versions; OP is lt, le, eq, ne, ge or gt.
+vercmp() {
+    local -a __left __right
+    local __i __order=0
+    IFS=. read -ra __left <<<"$1"
+    IFS=. read -ra __right <<<"$3"
+    for ((__i = 0; __i < ${#__left[@]} || __i < ${#__right[@]}; __i++)); do
+        if ((10#${__left[__i]:-0} != 10#${__right[__i]:-0})); then
+            ((10#${__left[__i]:-0} < 10#${__right[__i]:-0})) && __order=-1 || __order=1
+            break
+        fi
+    done
+    case $2 in
+        lt) ((__order < 0)) ;;
+        le) ((__order <= 0)) ;;
+        eq) ((__order == 0)) ;;
+        ne) ((__order != 0)) ;;
+        ge) ((__order >= 0)) ;;
+        gt) ((__order > 0)) ;;
+        *) derror "vercmp: unknown comparison '$2'"; return 2 ;;
+    esac
+}
+
+# `print_vars NAME...`: NAME="value" for each variable that is set and not empty.
+print_vars() {
+    local __name
+    for __name in "$@"; do
+        [[ -n ${!__name-} ]] && printf '%s="%s"\n' "$__name" "${!__name}"
+    done
+    return 0
+}
+
+# `fs_get_option OPTIONS NAME`: the value of NAME=value in a comma-separated mount option list.
+fs_get_option() {
+    local __option
+    local -a __options
+    IFS=, read -ra __options <<<"$1"
+    for __option in "${__options[@]}"; do
+        if [[ $__option == "$2="* ]]; then
+            printf '%s\n' "${__option#"$2="}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# `shorten_persistent_dev DEV`: /dev/disk/by-uuid/X as UUID=X, and the same for labels and
+# partition ids; any other name unchanged.
+shorten_persistent_dev() {
+    case $1 in
+        /dev/disk/by-uuid/*) printf 'UUID=%s\n' "${1#/dev/disk/by-uuid/}" ;;
+        /dev/disk/by-label/*) printf 'LABEL=%s\n' "${1#/dev/disk/by-label/}" ;;
+        /dev/disk/by-partuuid/*) printf 'PARTUUID=%s\n' "${1#/dev/disk/by-partuuid/}" ;;
+        /dev/disk/by-partlabel/*) printf 'PARTLABEL=%s\n' "${1#/dev/disk/by-partlabel/}" ;;
+        *) printf '%s\n' "$1" ;;
+    esac
+}
+
+# Whether the build runs in a QEMU or KVM guest, for modules that add virtual hardware drivers.
+is_qemu_virtualized() {
+    local __virt __file
+    if __virt=$(systemd-detect-virt --vm 2>/dev/null); then
+        [[ $__virt == qemu || $__virt == kvm || $__virt == bochs ]]
+        return
+    fi
+    for __file in /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name; do
+        [[ -r $__file && $(<"$__file") == *QEMU* ]] && return 0
+    done
+    return 1
+}
+
+# --- host devices: host_devs and host_fs_types, filled from --mount and --add-device ------------
+
+# Where sysfs is; the tests point it at a tree of their own.
+__kindling_sys=/sys
+
+# `get_maj_min DEV`: the block device's MAJOR:MINOR, following symlinks.
+get_maj_min() {
+    local __numbers __major __minor
+    __numbers=$(stat -L -c '%t %T' -- "$1" 2>/dev/null) || return 1
+    read -r __major __minor <<<"$__numbers"
+    printf '%d:%d\n' "0x$__major" "0x$__minor"
+}
+
+# `check_block_and_slaves FUNC MAJ:MIN`: FUNC on the device, then on the disk that holds a
+# partition, then on each device it is built from (dm, md); stops at the first success.
+check_block_and_slaves() {
+    __kindling_walk_block_tree first "$@"
+}
+
+# The same, but FUNC runs on every device of the tree; success if it succeeded on any.
+check_block_and_slaves_all() {
+    __kindling_walk_block_tree all "$@"
+}
+
+__kindling_walk_block_tree() {
+    local __mode=$1 __func=$2 __device=$3 __slave __found=1
+    local __node=$__kindling_sys/dev/block/$__device
+    [[ -e $__node ]] || return 1
+    if "$__func" "$__device"; then
+        [[ $__mode == first ]] && return 0
+        __found=0
+    fi
+    # A partition: its disk is the directory above it in sysfs.
+    if [[ -f $__node/partition ]]; then
+        if __kindling_walk_block_tree "$__mode" "$__func" "$(<"$__node/../dev")"; then
+            [[ $__mode == first ]] && return 0
+            __found=0
+        fi
+    fi
+    for __slave in "$__node"/slaves/*; do
+        [[ -f $__slave/dev ]] || continue
+        if __kindling_walk_block_tree "$__mode" "$__func" "$(<"$__slave/dev")"; then
+            [[ $__mode == first ]] && return 0
+            __found=0
+        fi
+    done
+    return "$__found"
+}
+
+# `for_each_host_dev_and_slaves FUNC`: check_block_and_slaves over every host device.
+for_each_host_dev_and_slaves() {
+    __kindling_each_host_dev first "$@"
+}
+
+for_each_host_dev_and_slaves_all() {
+    __kindling_each_host_dev all "$@"
+}
+
+__kindling_each_host_dev() {
+    local __mode=$1 __func=$2 __dev __majmin __found=1
+    ((${#host_devs[@]} > 0)) || return 2
+    for __dev in "${host_devs[@]}"; do
+        __majmin=$(get_maj_min "$__dev") || continue
+        if __kindling_walk_block_tree "$__mode" "$__func" "$__majmin"; then
+            [[ $__mode == first ]] && return 0
+            __found=0
+        fi
+    done
+    return "$__found"
+}
+
+# `for_each_host_dev_fs FUNC`: FUNC DEV FSTYPE for every host filesystem; success if any call
+# succeeded, 2 when there are none.
+for_each_host_dev_fs() {
+    local __func=$1 __dev __found=1
+    ((${#host_fs_types[@]} > 0)) || return 2
+    for __dev in "${!host_fs_types[@]}"; do
+        "$__func" "$__dev" "${host_fs_types[$__dev]}" && __found=0
+    done
+    return "$__found"
+}
+
+# Host-device helpers Kindling does not answer yet: each fails the build, naming itself, rather
+# than letting a module go on as if the host had no such device.
+for __kindling_helper in \
+    find_block_device find_root_block_device find_mp_fstype find_dev_fstype find_mp_fsopts \
+    find_dev_fsopts get_persistent_dev get_devpath_block get_dev_module get_blockdev_drv_through_sys \
+    block_is_netdevice block_is_nbd block_is_iscsi block_is_fcoe btrfs_devs zfs_devs inst_fsck_help; do
+    eval "$__kindling_helper() { __kindling_request $__kindling_helper \"\$@\"; }"
+done
+unset __kindling_helper
+
 # --- helpers composed from the engine's: their globs and regexes are bash's own -----------------
 
 require_binaries() {

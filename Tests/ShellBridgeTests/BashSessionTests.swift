@@ -163,9 +163,80 @@ final class BashSessionTests: XCTestCase {
             "strstr 'hello world' 'o w'",
             "! strstr abc x",
             "mods_to_load=' a b '; modules_loaded=' c '; dracut_module_included b && dracut_module_included c && ! dracut_module_included d",
+            "vercmp 1.10 gt 1.9 && vercmp 2.0 eq 2 && vercmp 059 lt 100 && vercmp 1.2.3 le 1.2.3 && ! vercmp 1.2 ge 1.10",
+            "vercmp 5.14 ne 5.15 && ! vercmp 3 ne 3.0",
+            "[[ $(a='x y' empty='' print_vars a empty unset_name) == 'a=\"x y\"' ]]",
+            "[[ $(fs_get_option rw,subvol=@root,compress=zstd subvol) == @root ]] && ! fs_get_option rw,noatime subvol",
+            "[[ $(shorten_persistent_dev /dev/disk/by-uuid/1234) == UUID=1234 ]]",
+            "[[ $(shorten_persistent_dev /dev/disk/by-partlabel/boot) == PARTLABEL=boot ]]",
+            "[[ $(shorten_persistent_dev /dev/sda1) == /dev/sda1 ]]",
+            "[[ $(get_maj_min /dev/null) == 1:3 ]] && ! get_maj_min /no/such/device",
         ]
         for check in checks {
             XCTAssertEqual(try shell.evaluate("set -u; \(check); __s=$?; set +u; (exit $__s)", handler: handler).status, 0, check)
         }
+    }
+
+    func testHostFilesystemsAreVisitedWithTheirTypes() throws {
+        let shell = try session()
+        let handler = RecordingHandler()
+        let script = """
+            declare -A host_fs_types=([/dev/vdb]=ext4 [/dev/vdc]=xfs)
+            seen=()
+            visit() { seen+=("$1=$2"); [[ $2 == xfs ]]; }
+            for_each_host_dev_fs visit; status=$?
+            declare -A host_fs_types=()
+            for_each_host_dev_fs visit; empty=$?
+            [[ $status == 0 && $empty == 2 && ${#seen[@]} == 2 ]]
+            """
+        XCTAssertEqual(try shell.evaluate(script, handler: handler).status, 0)
+    }
+
+    /// The walk goes from a device-mapper device to the partition it is built on, then to that
+    /// partition's disk; `_all` visits all of them, the other stops at the first success.
+    func testBlockWalkFollowsSlavesAndPartitions() throws {
+        let sys = directory + "/sys"
+        let setup = try runCommand("/bin/bash", ["-c", """
+            set -e
+            cd \(shellQuoted(directory))
+            mkdir -p sys/devices/pci/block/sda/sda1 sys/devices/virtual/block/dm-0/slaves sys/dev/block
+            echo 8:0 >sys/devices/pci/block/sda/dev
+            echo 8:1 >sys/devices/pci/block/sda/sda1/dev
+            echo 1 >sys/devices/pci/block/sda/sda1/partition
+            echo 254:0 >sys/devices/virtual/block/dm-0/dev
+            ln -s ../../../../pci/block/sda/sda1 sys/devices/virtual/block/dm-0/slaves/sda1
+            ln -s ../../devices/pci/block/sda sys/dev/block/8:0
+            ln -s ../../devices/pci/block/sda/sda1 sys/dev/block/8:1
+            ln -s ../../devices/virtual/block/dm-0 sys/dev/block/254:0
+            """])
+        XCTAssertEqual(setup.status, 0, setup.errorText)
+
+        let shell = try session()
+        let handler = RecordingHandler()
+        let script = """
+            walk() {
+                __kindling_sys=\(shellQuoted(sys))
+                seen=()
+                record() { seen+=("$1"); false; }
+                check_block_and_slaves_all record 254:0 && return 11
+                [[ ${seen[*]} == "254:0 8:1 8:0" ]] || return 12
+                seen=()
+                partition() { seen+=("$1"); [[ $1 == 8:1 ]]; }
+                check_block_and_slaves partition 254:0 || return 13
+                [[ ${seen[*]} == "254:0 8:1" ]] || return 14
+                check_block_and_slaves record 9:9 && return 15
+                return 0
+            }
+            walk
+            """
+        XCTAssertEqual(try shell.evaluate(script, handler: handler).status, 0)
+    }
+
+    func testUnansweredHostDeviceHelpersFailNamingThemselves() throws {
+        let shell = try session()
+        let handler = RecordingHandler()
+        handler.replies["get_persistent_dev"] = .failure
+        _ = try shell.evaluate("get_persistent_dev /dev/sda1", handler: handler)
+        XCTAssertEqual(handler.requests.map(\.helper), ["get_persistent_dev"])
     }
 }
