@@ -220,7 +220,15 @@ public final class DracutHelpers: HelperHandler {
             let path = directory + separator + name
             if isExecutableOrLink(context.sysroot + path) { return path }
         }
-        return nil
+        // Without a sysroot dracut falls back to `type -P` of the last component, so a rule's
+        // /sbin/partx is found as /usr/bin/partx on a host that keeps it there.
+        guard context.sysroot.isEmpty, let last = name.split(separator: "/").last else { return nil }
+        return installer.searchPath.map { $0 + "/" + last }.first { isExecutableFile($0) }
+    }
+
+    private func isExecutableFile(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG && access(path, X_OK) == 0
     }
 
     /// Sources for a name: itself when it has a slash, otherwise every search-path hit.
