@@ -381,25 +381,313 @@ __kindling_each_host_dev() {
 }
 
 # `for_each_host_dev_fs FUNC`: FUNC DEV FSTYPE for every host filesystem; success if any call
-# succeeded, 2 when there are none.
+# succeeded (dracut 059 never returns its documented 2 for none, so neither does this).
 for_each_host_dev_fs() {
     local __func=$1 __dev __found=1
-    ((${#host_fs_types[@]} > 0)) || return 2
     for __dev in "${!host_fs_types[@]}"; do
         "$__func" "$__dev" "${host_fs_types[$__dev]}" && __found=0
     done
     return "$__found"
 }
 
+# The first non-empty, non-autofs line that `findmnt -o COLUMN SELECTOR VALUE` gives for the
+# mounted filesystems, or (when nothing is mounted there, or with use_fstab=yes) for the fstab.
+__kindling_findmnt_field() {
+    local __column=$1 __selector=$2 __value=$3 __line __table
+    local -a __tables=()
+    [[ ${use_fstab-} == yes ]] || __tables+=(mounted)
+    [[ -f ${dracutsysrootdir-}/etc/fstab ]] && __tables+=(fstab)
+    for __table in "${__tables[@]}"; do
+        while IFS= read -r __line; do
+            [[ -n $__line && $__line != autofs ]] || continue
+            printf '%s' "$__line"
+            return 0
+        done < <(findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o "$__column" "$__selector" "$__value" 2>/dev/null)
+    done
+    return 1
+}
+
+# findmnt's option for a table: none for the mounted filesystems, --fstab for the fstab.
+__kindling_findmnt_table() {
+    [[ $1 == fstab ]] && printf '%s' --fstab
+    return 0
+}
+
+# A maj:min name resolves through /dev/block when that exists, as udev lays it out.
+__kindling_device_path() {
+    if [[ $1 != /dev* && -b /dev/block/$1 ]]; then
+        printf '%s' "/dev/block/$1"
+    else
+        printf '%s' "$1"
+    fi
+}
+
+# `find_mp_fstype MOUNTPOINT`, `find_dev_fstype DEV`: the filesystem type, without a newline.
+find_mp_fstype() { __kindling_findmnt_field FSTYPE --target "$1"; }
+find_dev_fstype() { __kindling_findmnt_field FSTYPE --source "$(__kindling_device_path "$1")"; }
+
+# `find_mp_fsopts MOUNTPOINT`, `find_dev_fsopts DEV`: the mount options.
+find_mp_fsopts() { __kindling_findmnt_field OPTIONS --target "$1"; }
+find_dev_fsopts() { __kindling_findmnt_field OPTIONS --source "$(__kindling_device_path "$1")"; }
+
+# `find_block_device MOUNTPOINT`: MAJ:MIN of the block device mounted there (a network source,
+# host:path, as it is).
+find_block_device() {
+    local __table __majmin __source
+    local -a __tables=()
+    [[ ${use_fstab-} == yes ]] || __tables+=(mounted)
+    [[ -f ${dracutsysrootdir-}/etc/fstab ]] && __tables+=(fstab)
+    for __table in "${__tables[@]}"; do
+        while read -r __majmin __source; do
+            # The fstab has no MAJ:MIN column value: the one word read is the source.
+            [[ -z $__source ]] && { __source=$__majmin; __majmin=''; }
+            if [[ -b $__source ]]; then
+                [[ -z $__majmin || $__majmin == 0:* ]] && __majmin=$(get_maj_min "$__source")
+                printf '%s\n' "${__majmin:-$__source}"
+                return 0
+            fi
+            if [[ $__source == *:* ]]; then
+                printf '%s\n' "$__source"
+                return 0
+            fi
+        done < <(findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o MAJ:MIN,SOURCE --target "$1" 2>/dev/null)
+    done
+    return 1
+}
+
+find_root_block_device() { find_block_device /; }
+
+# `get_persistent_dev DEV`: a stable name for DEV (persistent_policy's directory first, then
+# /dev/mapper, by-uuid, by-label, by-partuuid, by-partlabel, by-id, by-path), or DEV itself.
+get_persistent_dev() {
+    local __want __candidate __directory
+    __want=$(get_maj_min "$1") || return 0
+    local -a __directories=(/dev/mapper /dev/disk/by-uuid /dev/disk/by-label /dev/disk/by-partuuid
+        /dev/disk/by-partlabel /dev/disk/by-id /dev/disk/by-path)
+    [[ -n ${persistent_policy-} ]] && __directories=("/dev/disk/$persistent_policy" "${__directories[@]}")
+    for __directory in "${__directories[@]}"; do
+        for __candidate in "$__directory"/*; do
+            [[ -e $__candidate ]] || continue
+            [[ $__candidate == /dev/mapper/control || $__candidate == /dev/mapper/mpath* ]] && continue
+            if [[ $(get_maj_min "$__candidate") == "$__want" ]]; then
+                printf '%s' "$__candidate"
+                return 0
+            fi
+        done
+    done
+    printf '%s' "$1"
+}
+
+# `expand_persistent_dev SPEC`: UUID=, LABEL=, PARTUUID=, PARTLABEL= as their /dev/disk links.
+expand_persistent_dev() {
+    local __spec=$1
+    case $__spec in
+        LABEL=*) printf '/dev/disk/by-label/%s' "${__spec#LABEL=}" ;;
+        UUID=*) __spec=${__spec#UUID=}; printf '/dev/disk/by-uuid/%s' "${__spec,,}" ;;
+        PARTUUID=*) __spec=${__spec#PARTUUID=}; printf '/dev/disk/by-partuuid/%s' "${__spec,,}" ;;
+        PARTLABEL=*) printf '/dev/disk/by-partlabel/%s' "${__spec#PARTLABEL=}" ;;
+        *) printf '%s' "$__spec" ;;
+    esac
+}
+
+# `get_fs_env DEV`: the filesystem type blkid reads from the device.
+get_fs_env() {
+    local __line
+    [[ -n ${1-} ]] || return 1
+    while IFS= read -r __line; do
+        if [[ $__line == TYPE=* ]]; then
+            printf '%s' "${__line#TYPE=}"
+            return 0
+        fi
+    done < <(blkid -u filesystem -o export -- "$1" 2>/dev/null)
+    return 1
+}
+
+# `get_devpath_block DEV`: the device's directory under /sys/block.
+get_devpath_block() {
+    local __want __file
+    __want=$(get_maj_min "$1") || return 1
+    for __file in "$__kindling_sys"/block/*/dev "$__kindling_sys"/block/*/*/dev; do
+        [[ -e $__file && $(<"$__file") == "$__want" ]] || continue
+        printf '%s' "${__file%/dev}"
+        return 0
+    done
+    return 1
+}
+
+# `get_blockdev_drv_through_sys SYSPATH`: the kernel modules of the drivers from the device up
+# to the root of /sys/devices, each after a space.
+get_blockdev_drv_through_sys() {
+    local __path __modules=''
+    __path=$(realpath -- "$1") || return 1
+    while [[ $__path != "$__kindling_sys/devices" && $__path != / && -n $__path ]]; do
+        [[ -L $__path/driver/module ]] && __modules+=" $(basename -- "$(realpath -- "$__path/driver/module")")"
+        __path=${__path%/*}
+    done
+    printf '%s\n' "$__modules"
+}
+
+# `get_dev_module DEV`: the drivers udev sees on the way up from DEV; for a virtual device with
+# none, the drivers of the devices it links to.
+get_dev_module() {
+    local __walk __drivers __kernel __subsystem __virtual __link
+    __walk=$(udevadm info -a "$1" 2>/dev/null)
+    __drivers=$(sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk")
+    if [[ -z $__drivers && $(udevadm info -q path "$1" 2>/dev/null) == /devices/virtual* ]]; then
+        __kernel=$(sed -n 's/^[[:space:]]*KERNELS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk" | tail -n 1)
+        __subsystem=$(sed -n 's/^[[:space:]]*SUBSYSTEMS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk" | tail -n 1)
+        __virtual=$__kindling_sys/devices/virtual/$__subsystem/$__kernel
+        if [[ -n $__kernel && -n $__subsystem && -d $__virtual ]]; then
+            while IFS= read -r __link; do
+                [[ -n $__drivers ]] && __drivers+=$'\n'
+                __drivers+=$(udevadm info -a "$__virtual/$__link" 2>/dev/null \
+                    | sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' | grep -v -e pcieport)
+            done < <(find "$__virtual" -maxdepth 1 -type l ! -name subsystem -exec readlink {} \;)
+        fi
+    fi
+    printf '%s\n' "$__drivers"
+}
+
+# `block_is_nbd MAJ:MIN`, `block_is_iscsi`, `block_is_fcoe`, `block_is_netdevice`.
+block_is_nbd() { [[ -b /dev/block/$1 && $1 == 43:* ]]; }
+
+# Climbs from the device's sysfs directory until FOUND is under it, or /sys's top is reached.
+__kindling_sysfs_ancestor_has() {
+    local __directory __found=$2
+    [[ -L $__kindling_sys/dev/block/$1 ]] || return 1
+    __directory=$(readlink -f "$__kindling_sys/dev/block/$1") || return 1
+    while [[ $__directory == "$__kindling_sys"/* ]]; do
+        "$__found" "$__directory" && return 0
+        __directory=${__directory%/*}
+    done
+    return 1
+}
+
+__kindling_is_iscsi_session() { [[ -d $1/iscsi_session ]]; }
+__kindling_is_fcoe() { [[ -L $1/subsystem && $(basename -- "$(readlink -- "$1/subsystem")") == fcoe ]]; }
+
+block_is_iscsi() { __kindling_sysfs_ancestor_has "$1" __kindling_is_iscsi_session; }
+block_is_fcoe() { __kindling_sysfs_ancestor_has "$1" __kindling_is_fcoe; }
+block_is_netdevice() { block_is_nbd "$1" || block_is_iscsi "$1" || block_is_fcoe "$1"; }
+
 # Host-device helpers Kindling does not answer yet: each fails the build, naming itself, rather
 # than letting a module go on as if the host had no such device.
-for __kindling_helper in \
-    find_block_device find_root_block_device find_mp_fstype find_dev_fstype find_mp_fsopts \
-    find_dev_fsopts get_persistent_dev get_devpath_block get_dev_module get_blockdev_drv_through_sys \
-    block_is_netdevice block_is_nbd block_is_iscsi block_is_fcoe btrfs_devs zfs_devs inst_fsck_help; do
+for __kindling_helper in btrfs_devs zfs_devs inst_fsck_help; do
     eval "$__kindling_helper() { __kindling_request $__kindling_helper \"\$@\"; }"
 done
 unset __kindling_helper
+
+# --- the host's own devices, for hostonly builds (run once by the engine before module checks) --
+
+__kindling_push_host_dev() {
+    [[ " ${host_devs[*]} " == *" $1 "* ]] || host_devs+=("$1")
+}
+
+# Records a device's filesystem type in host_fs_types; returns 1 so that the _all walks go on.
+__kindling_record_fs_type() {
+    local __type
+    [[ -n ${1-} ]] || return 1
+    if [[ -b /dev/block/$1 ]]; then
+        __type=$(get_fs_env "/dev/block/$1") && host_fs_types[$(readlink -f "/dev/block/$1")]=$__type
+    elif [[ -b $1 ]]; then
+        __type=$(get_fs_env "$1") && host_fs_types[$(readlink -f "$1")]=$__type
+    elif __type=$(find_dev_fstype "$1"); then
+        host_fs_types[$1]=$__type
+    fi
+    return 1
+}
+
+# The devices that hold the system's own files: what is mounted at /, /usr, /boot and the like.
+__kindling_add_mounted_system_devices() {
+    local __mp __dev __node
+    for __mp in / /etc /bin /sbin /lib /lib64 /usr /usr/bin /usr/sbin /usr/lib /usr/lib64 /boot /boot/efi /boot/zipl; do
+        __mp=$(readlink -f "${dracutsysrootdir-}$__mp")
+        mountpoint -q -- "$__mp" 2>/dev/null || continue
+        __dev=$(find_block_device "$__mp") || continue
+        __node=$(readlink -f "/dev/block/$__dev")
+        [[ -b $__node ]] && __dev=$__node
+        [[ $__mp == / ]] && root_devs+=("$__dev")
+        __kindling_push_host_dev "$__dev"
+        case $(find_mp_fstype "$__mp") in
+            btrfs | zfs) __kindling_request btrfs_devs "$__mp" ;;
+        esac
+    done
+}
+
+# Active swap partitions that the fstab mounts (not those a crypttab makes afresh at boot).
+__kindling_add_swap_devices() {
+    local __swap __kind _ __device __mountpoint __type __options __fstab=${dracutsysrootdir-}/etc/fstab
+    [[ -f /proc/swaps && -f $__fstab ]] || return 0
+    while read -r __swap __kind _; do
+        [[ -b $__swap && $__kind == partition ]] || continue
+        while read -r __device __mountpoint __type __options _; do
+            [[ -n $__device && $__device != \#* && $__type == swap ]] || continue
+            [[ $__mountpoint == swap || $__mountpoint == none ]] || continue
+            [[ $__options != *noauto* ]] || continue
+            __device=$(expand_persistent_dev "$__device")
+            [[ $__device -ef $__swap ]] || continue
+            __kindling_swap_is_remade "$__device" && continue 2
+            __kindling_push_host_dev "$(readlink -f "$__swap")"
+            swap_devs+=("$(readlink -f "$__swap")")
+            break
+        done <"$__fstab"
+    done < <(tail -n +2 /proc/swaps)
+}
+
+# Whether the crypttab sets DEVICE up with a key file or as a fresh swap at every boot.
+__kindling_swap_is_remade() {
+    local __name _ __key __options __crypttab=${dracutsysrootdir-}/etc/crypttab
+    [[ -f $__crypttab ]] || return 1
+    while read -r __name _ __key __options; do
+        [[ -n $__name && $__name != \#* && $1 -ef /dev/mapper/$__name ]] || continue
+        [[ -n $__options ]] || __options=$__key
+        [[ $__key == /* && -f $__key ]] && return 0
+        [[ $__options == *swap* ]] && return 0
+    done <"$__crypttab"
+    return 1
+}
+
+# fstab entries marked x-initrd.mount are needed in the initramfs too.
+__kindling_add_initrd_mounts() {
+    local __device __mountpoint __type __options _ __fstab=${dracutsysrootdir-}/etc/fstab
+    [[ -f $__fstab ]] || return 0
+    while read -r __device __mountpoint __type __options _; do
+        [[ -n $__device && $__device != \#* && $__options == *x-initrd.mount* ]] || continue
+        __device=$(readlink -f "$(expand_persistent_dev "$__device")")
+        [[ -b $__device ]] || continue
+        __kindling_push_host_dev "$__device"
+        [[ $__type == btrfs || $__type == zfs ]] && __kindling_request btrfs_devs "$__mountpoint"
+    done <"$__fstab"
+}
+
+# Fills host_devs, root_devs, swap_devs and host_fs_types as dracut does before the module checks:
+# the system's own devices in hostonly mode (unless hostonly_default_device=no), then the
+# filesystem type of every host device and of what it is built on, then external journals.
+__kindling_find_host_devices() {
+    local __dev __options __journal
+    if [[ -n ${hostonly-} && ${hostonly_default_device-} != no ]]; then
+        __kindling_add_mounted_system_devices
+        __kindling_add_swap_devices
+        __kindling_add_initrd_mounts
+    fi
+    for __dev in "${host_devs[@]}"; do
+        __kindling_record_fs_type "$__dev"
+        check_block_and_slaves_all __kindling_record_fs_type "$(get_maj_min "$__dev")"
+    done
+    for __dev in "${!host_fs_types[@]}"; do
+        case ${host_fs_types[$__dev]} in
+            xfs) __options=logdev ;;
+            reiserfs) __options=jdev ;;
+            *) continue ;;
+        esac
+        __journal=$(fs_get_option "$(find_dev_fsopts "$__dev")" "$__options") || continue
+        __journal=$(readlink -f "$__journal")
+        __kindling_push_host_dev "$__journal"
+        __kindling_record_fs_type "$__journal"
+        check_block_and_slaves_all __kindling_record_fs_type "$(get_maj_min "$__journal")"
+    done
+    return 0
+}
 
 # --- helpers composed from the engine's: their globs and regexes are bash's own -----------------
 

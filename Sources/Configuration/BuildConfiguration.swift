@@ -272,13 +272,6 @@ public struct ConfigurationLoader {
         case "sloppy", "strict": if !variables.has("hostonly") { variables.remove("hostonly_mode") }
         case let mode: throw ConfigError(description: "invalid hostonly mode '\(mode)'")
         }
-        // Hostonly devices come from --mount and --add-device; finding the host's own (/, /usr,
-        // swap, ...) is not there yet, so a hostonly build must say it does not want them.
-        if variables["hostonly"] == "-h", configuration.action != .printCommandLine,
-           variables["hostonly_default_device"] != "no" {
-            throw ConfigError(description: "hostonly detection of the host's own devices is not supported yet: add --no-hostonly-default-device")
-        }
-
         for (name, fallback) in [("do_strip", "yes"), ("do_hardlink", "yes"), ("early_microcode", "yes")]
         where !variables.has(name) {
             variables[name] = fallback

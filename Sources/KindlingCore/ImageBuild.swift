@@ -77,6 +77,13 @@ final class ImageBuild {
         }
         let hostDevices = HostDevices(variables: variables, logger: logger)
         try shell.evaluate(variableDeclarations() + "\n" + hostDevices.declarations, handler: helpers)
+        // The host's own devices and every device's filesystem type are found in the shell, with
+        // the same helpers modules use to look at them.
+        try shell.evaluate("__kindling_find_host_devices", handler: helpers)
+        if let helper = helpers.unsupportedCall {
+            throw BuildFailure("finding the host's devices needs \(helper), which Kindling does not implement yet")
+        }
+        let hasHostFilesystems = try shell.evaluate("((${#host_fs_types[@]} > 0))").status == 0
         let runner = ShellModuleRunner(shell: shell, helpers: helpers)
         runner.recorder = recorder
 
@@ -86,7 +93,7 @@ final class ImageBuild {
         let modules = try timer.measure("Selecting modules (check and depends)") {
             try ModuleSelector(catalog: catalog, runner: runner, logger: logger).select(ModuleRequest(
                 modules: request.modules == ["all"] ? [] : request.modules, add: request.add,
-                forceAdd: request.forceAdd, omit: request.omit, checkMounts: !hostDevices.filesystemTypes.isEmpty))
+                forceAdd: request.forceAdd, omit: request.omit, checkMounts: hasHostFilesystems))
         }
         try Cancellation.shared.checkpoint()
 

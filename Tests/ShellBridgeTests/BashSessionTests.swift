@@ -171,6 +171,13 @@ final class BashSessionTests: XCTestCase {
             "[[ $(shorten_persistent_dev /dev/disk/by-partlabel/boot) == PARTLABEL=boot ]]",
             "[[ $(shorten_persistent_dev /dev/sda1) == /dev/sda1 ]]",
             "[[ $(get_maj_min /dev/null) == 1:3 ]] && ! get_maj_min /no/such/device",
+            "[[ $(find_mp_fstype /) == \"$(findmnt -n -o FSTYPE /)\" && -n $(find_mp_fstype /) ]]",
+            "[[ $(find_root_block_device) == \"$(findmnt -n -o MAJ:MIN / | tr -d ' ')\" ]]",
+            "[[ $(find_mp_fsopts /) == \"$(findmnt -n -o OPTIONS /)\" ]]",
+            "[[ $(get_persistent_dev /dev/null) == /dev/null ]]",
+            "[[ $(expand_persistent_dev UUID=ABCD-12) == /dev/disk/by-uuid/abcd-12 ]]",
+            "[[ $(expand_persistent_dev LABEL=Root) == /dev/disk/by-label/Root ]] && [[ $(expand_persistent_dev /dev/sda) == /dev/sda ]]",
+            "! block_is_nbd 8:0 && ! block_is_netdevice 1:3",
         ]
         for check in checks {
             XCTAssertEqual(try shell.evaluate("set -u; \(check); __s=$?; set +u; (exit $__s)", handler: handler).status, 0, check)
@@ -187,7 +194,7 @@ final class BashSessionTests: XCTestCase {
             for_each_host_dev_fs visit; status=$?
             declare -A host_fs_types=()
             for_each_host_dev_fs visit; empty=$?
-            [[ $status == 0 && $empty == 2 && ${#seen[@]} == 2 ]]
+            [[ $status == 0 && $empty == 1 && ${#seen[@]} == 2 ]]
             """
         XCTAssertEqual(try shell.evaluate(script, handler: handler).status, 0)
     }
@@ -232,11 +239,34 @@ final class BashSessionTests: XCTestCase {
         XCTAssertEqual(try shell.evaluate(script, handler: handler).status, 0)
     }
 
+    /// With hostonly and no --no-hostonly-default-device, / is a host device, with its type.
+    func testTheHostsRootDeviceIsFoundWithItsFilesystemType() throws {
+        let shell = try session()
+        let handler = RecordingHandler()
+        let script = """
+            found() {
+                declare -gA host_fs_types=(); declare -ga host_devs=() root_devs=() swap_devs=()
+                hostonly=-h hostonly_default_device=yes
+                __kindling_find_host_devices
+                local root; root=$(findmnt -n -o MAJ:MIN / | tr -d ' ')
+                [[ ${root_devs[0]} == "$root" || ${root_devs[0]} -ef /dev/block/$root ]] || return 11
+                [[ " ${host_devs[*]} " == *" ${root_devs[0]} "* ]] || return 12
+                [[ " ${host_fs_types[*]} " == *" $(findmnt -n -o FSTYPE /) "* ]] || return 13
+                declare -gA host_fs_types=(); declare -ga host_devs=() root_devs=()
+                hostonly_default_device=no
+                __kindling_find_host_devices
+                ((${#host_devs[@]} == 0 && ${#host_fs_types[@]} == 0)) || return 14
+            }
+            found
+            """
+        XCTAssertEqual(try shell.evaluate(script, handler: handler).status, 0)
+    }
+
     func testUnansweredHostDeviceHelpersFailNamingThemselves() throws {
         let shell = try session()
         let handler = RecordingHandler()
-        handler.replies["get_persistent_dev"] = .failure
-        _ = try shell.evaluate("get_persistent_dev /dev/sda1", handler: handler)
-        XCTAssertEqual(handler.requests.map(\.helper), ["get_persistent_dev"])
+        handler.replies["btrfs_devs"] = .failure
+        _ = try shell.evaluate("btrfs_devs /", handler: handler)
+        XCTAssertEqual(handler.requests.map(\.helper), ["btrfs_devs"])
     }
 }

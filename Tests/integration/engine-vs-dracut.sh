@@ -76,6 +76,9 @@ compare 'base bash' --no-kernel --no-hostonly -m "base bash"
 compare 'base bash with items' --no-kernel --no-hostonly -m "base bash" -I /usr/bin/cpio --install-optional "/usr/bin/nonexistent /usr/bin/od" --kernel-cmdline "rd.info quiet"
 compare 'identical files hardlinked' --no-kernel --no-hostonly -m "base bash" -I /usr/bin/od -i /usr/bin/od /usr/bin/od-copy
 compare 'dash shell' --no-kernel --no-hostonly -m "base dash"
+# The host's own devices (/ and the like), found as dracut finds them: root filesystem type and
+# options in cmdline.d, and only the modules whose host check passes.
+compare 'hostonly, devices of this host' --no-kernel -H -m "base rootfs-block fs-lib"
 # --printsize: each module's growth, as dracut measures it (du -sk of the tree).
 dracut --printsize --force --no-kernel --no-hostonly -m "base bash" "$work/p1.img" 2>/dev/null >"$work/dracut.sizes"
 "$KINDLING" --printsize --force --no-kernel --no-hostonly -m "base bash" --modules-dir /usr/lib/dracut/modules.d \

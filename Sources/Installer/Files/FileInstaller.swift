@@ -82,7 +82,9 @@ public final class FileInstaller {
         case S_IFDIR:
             try makeDirectory(destination, mode: 0o755)
         case S_IFLNK:
-            try installSymlink(source, hostSource: hostSource, at: destination, resolvingDependencies: resolvingDependencies)
+            try installSymlink(source, hostSource: hostSource, at: destination, resolvingDependencies: resolvingDependencies,
+                               hostonly: hostonly)
+            return true
         case S_IFREG:
             try copyFile(from: hostSource, to: imagePath(destination), status: status)
             if resolvingDependencies && resolvesEagerly { try resolveDependencies(ofImageFile: destination) }
@@ -192,11 +194,14 @@ public final class FileInstaller {
 
     // MARK: Building the tree
 
+    /// - Parameter hostonly: as dracut-install -H, the link's target is listed in hostonly-files,
+    ///   spelled as the link's directory joined to the link text (`/etc/sysctl.d/../sysctl.conf`).
     private func installSymlink(_ source: String, hostSource: String, at destination: String,
-                                resolvingDependencies: Bool) throws {
+                                resolvingDependencies: Bool, hostonly: Bool) throws {
         guard let target = readLink(hostSource) else {
             throw InstallError.system(path: hostSource, operation: "read the link", message: systemErrorDescription())
         }
+        if hostonly { try recordHostonly(target.hasPrefix("/") ? target : PathText.directory(of: source) + "/" + target) }
         // One level of the link, made absolute against the link's own (unresolved) directory.
         let absoluteTarget = try normalizedDestination(
             target.hasPrefix("/") ? target : PathText.join(PathText.directory(of: source), target))
