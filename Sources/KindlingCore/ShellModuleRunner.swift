@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import ModuleGraph
 import ShellBridge
@@ -28,6 +29,11 @@ final class ShellModuleRunner: ModuleFunctionRunner {
 
     func depends(_ module: Module) throws -> [String] {
         try call(module, "depends", .capture).output.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
+    }
+
+    func scheduled(_ modules: [String]) throws {
+        // dracut's spelling: each name padded with a space on both sides.
+        try shell.evaluate("mods_to_load=" + shellQuote(modules.map { " \($0) " }.joined()))
     }
 
     func call(_ module: Module, _ function: String, _ mode: ModuleCallMode) throws -> ModuleCallResult {

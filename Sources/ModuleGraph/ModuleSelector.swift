@@ -14,6 +14,9 @@ public enum CheckKind: Sendable {
 public protocol ModuleFunctionRunner: AnyObject {
     func check(_ module: Module, kind: CheckKind) throws -> Int32
     func depends(_ module: Module) throws -> [String]
+    /// Told each time a module is scheduled, with all scheduled so far in order: module code
+    /// (a later check() or depends()) sees them through dracut_module_included.
+    func scheduled(_ modules: [String]) throws
 }
 
 /// What the user asked for, as dracut's space-padded lists.
@@ -150,7 +153,10 @@ public final class ModuleSelector {
                 return false
             }
         }
-        if !selected.contains(name) { selected.append(name) }
+        if !selected.contains(name) {
+            selected.append(name)
+            try runner.scheduled(selected)
+        }
         return true
     }
 

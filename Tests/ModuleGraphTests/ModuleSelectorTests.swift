@@ -16,7 +16,16 @@ final class TableRunner: ModuleFunctionRunner {
         return checkResults[module.name] ?? 0
     }
 
-    func depends(_ module: Module) throws -> [String] { dependencies[module.name] ?? [] }
+    /// What was scheduled when each module's depends() ran.
+    var scheduledAtDepends: [String: [String]] = [:]
+    private var scheduledSoFar: [String] = []
+
+    func depends(_ module: Module) throws -> [String] {
+        scheduledAtDepends[module.name] = scheduledSoFar
+        return dependencies[module.name] ?? []
+    }
+
+    func scheduled(_ modules: [String]) throws { scheduledSoFar = modules }
 }
 
 final class ModuleSelectorTests: XCTestCase {
@@ -135,6 +144,18 @@ final class ModuleSelectorTests: XCTestCase {
         XCTAssertFalse(try select(ModuleRequest(), withoutMounts).contains("alpha"))
         XCTAssertFalse(withoutMounts.checks.contains { $0.1 == .mount })
     }
+
+    /// dracut's 40network picks the network backend that is already scheduled (35network-legacy,
+    /// earlier in directory order), so depends() must see what passed before it.
+    func testDependsSeesTheModulesScheduledBeforeIt() throws {
+        let runner = TableRunner()
+        runner.dependencies["gamma"] = ["bash"]
+        _ = try select(ModuleRequest(modules: ["alpha", "beta", "gamma"]), runner)
+        XCTAssertEqual(runner.scheduledAtDepends["alpha"], [])
+        XCTAssertEqual(runner.scheduledAtDepends["beta"], ["alpha"])
+        XCTAssertEqual(runner.scheduledAtDepends["gamma"], ["alpha", "beta"])
+        XCTAssertEqual(runner.scheduledAtDepends["bash"], ["alpha", "beta"])
+    }
 }
 
 extension TableRunner {
@@ -143,4 +164,5 @@ extension TableRunner {
         runner.dependencies = dependencies
         return runner
     }
+
 }
