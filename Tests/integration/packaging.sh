@@ -13,6 +13,11 @@ name=packaging
 work=$(mktemp -d /tmp/kindling-packaging.XXXXXX)
 [[ -n ${KINDLING_KEEP_WORK-} ]] || trap 'rm -rf "$work"' EXIT
 
+# Builds read no host configuration (/etc/dracut.conf.d changes as packages come and go).
+mkdir -p "$work/empty.d"
+: >"$work/empty.conf"
+isolated=(--conf "$work/empty.conf" --confdir "$work/empty.d")
+
 [[ -x $KINDLING ]] || give_up "no kindling binary at $KINDLING"
 read -r real_kver real_root < <("$here/../support/kernel-cache") || give_up "the test kernel is unavailable"
 [[ -d ${real_root-}/lib/modules/${real_kver-} ]] || give_up "the test kernel is unavailable"
@@ -71,16 +76,16 @@ done
 # Moved elsewhere, the installed binary still finds its data, and only there.
 mv "$work/dest" "$work/moved"
 installed=$work/moved/usr/sbin/kindling
-modules=$("$installed" --list-modules -v 2>&1 | awk '{ print $2 }' | sort -u | xargs -n 1 dirname | sort -u)
+modules=$("$installed" "${isolated[@]}" --list-modules -v 2>&1 | awk '{ print $2 }' | sort -u | xargs -n 1 dirname | sort -u)
 [[ $modules == "$work/moved/usr/lib64/kindling/modules.d" ]] && pass "the moved install lists its own modules.d" ||
     fail "the moved install's modules come from: $modules"
-if "$installed" --no-kernel -m base "$work/moved.img" >"$work/moved.log" 2>&1 && image_paths "$work/moved.img" | grep -qx init; then
+if "$installed" "${isolated[@]}" --no-kernel -m base "$work/moved.img" >"$work/moved.log" 2>&1 && image_paths "$work/moved.img" | grep -qx init; then
     pass "the moved install builds an image"
 else
     fail "the moved install did not build: $(tail -n 3 "$work/moved.log")"
 fi
 rm "$work/moved/usr/lib64/kindling/kindling-shim.bash"
-if "$installed" --no-kernel -m base "$work/broken.img" >"$work/broken.log" 2>&1; then
+if "$installed" "${isolated[@]}" --no-kernel -m base "$work/broken.img" >"$work/broken.log" 2>&1; then
     fail "an install without its shim still built: it found data elsewhere"
 elif grep -q 'cannot find the shim' "$work/broken.log"; then
     pass "an install without its shim fails instead of falling back to the checkout"
@@ -101,20 +106,20 @@ version=$("$dracut_alias" --version 2>&1)
 [[ $version == kindling\ * ]] && pass "dracut --version through the alias: $version" || fail "dracut --version: $version"
 # Kindling reads /etc/dracut.conf.d; the alias's copy lies under DESTDIR, so it is named here.
 confdir=$work/alias/etc/dracut.conf.d
-listing=$("$dracut_alias" --confdir "$confdir" --list-modules -v 2>&1)
+listing=$("$dracut_alias" --conf "$work/empty.conf" --confdir "$confdir" --list-modules -v 2>&1)
 if grep -qx $'bash\t/usr/lib/dracut/modules.d/00bash' <<<"$listing" &&
     grep -qx $'base\t/usr/lib/dracut/modules.d/99base' <<<"$listing"; then
     pass "the alias config puts dracut's stock modules first (base is dracut's 99base)"
 else
     fail "the alias's module path: $(grep -E '^(bash|base)\b' <<<"$listing" | tr '\n' ' ')"
 fi
-if "$dracut_alias" --confdir "$confdir" --no-kernel -m "base bash" "$work/alias.img" >"$work/alias-build.log" 2>&1 &&
+if "$dracut_alias" --conf "$work/empty.conf" --confdir "$confdir" --no-kernel -m "base bash" "$work/alias.img" >"$work/alias-build.log" 2>&1 &&
     "$work/alias/usr/bin/lsinitrd" "$work/alias.img" 2>&1 | grep -q 'usr/lib/dracut/hooks'; then
     pass "dracut --no-kernel -m 'base bash' through the alias builds with dracut's modules; lsinitrd reads it"
 else
     fail "the alias build: $(tail -n 3 "$work/alias-build.log")"
 fi
-if "$dracut_alias" --confdir "$work" --no-kernel -m "base bash" "$work/noalias.img" >/dev/null 2>&1; then
+if "$dracut_alias" "${isolated[@]}" --no-kernel -m "base bash" "$work/noalias.img" >/dev/null 2>&1; then
     fail "without the alias config the stock 'bash' module was found anyway: the check above proves nothing"
 else
     pass "without the alias config, dracut's modules are not on the path"
@@ -131,8 +136,8 @@ make_fake_kernel "$root" 1.0.0-kindling-hook
 make_fake_kernel "$root" 1.0.0-kindling-other
 # The hooks run "kindling"; this one reads the scratch root's modules (the last argument is the
 # kernel) and adds the loop driver, whose presence shows which kernel the image was built for.
-printf '#!/bin/bash\nexec %q --kmoddir %q/lib/modules/"${!#}" --add-drivers loop "$@"\n' "$KINDLING" "$root" \
-    >"$work/kindling-wrapper"
+printf '#!/bin/bash\nexec %q %q %q %q %q --kmoddir %q/lib/modules/"${!#}" --add-drivers loop "$@"\n' \
+    "$KINDLING" "${isolated[@]}" "$root" >"$work/kindling-wrapper"
 chmod +x "$work/kindling-wrapper"
 export KINDLING_HOOK=$work/kindling-wrapper
 hook() { KINDLING=$KINDLING_HOOK "$@" >>"$work/hooks.log" 2>&1; }
@@ -197,7 +202,7 @@ sysroot=$work/sysroot
 make_fake_kernel "$sysroot" 1.0.0-kindling-a
 make_fake_kernel "$sysroot" 1.0.0-kindling-b
 mkdir -p "$sysroot/lib/modules/1.0.0-kindling-noindex" "$sysroot/var/tmp"
-regenerate=(--sysroot "$sysroot" --regenerate-all --kernel-only -m kdump-storage --add-drivers loop)
+regenerate=("${isolated[@]}" --sysroot "$sysroot" --regenerate-all --kernel-only -m kdump-storage --add-drivers loop)
 for mode in sequential parallel; do
     rm -f "$sysroot"/boot/initrd.img-*
     extra=()
@@ -263,16 +268,19 @@ for binary in kindling kindling-lsinitrd; do
         [[ -n $package && $depends == *"$package"* ]] || missing+=("$soname (${package:-no package})")
     done
 done
-for tool in bash kmod; do [[ $depends == *"$tool"* ]] || missing+=("$tool"); done
-((${#missing[@]} == 0)) && pass "Depends covers every linked library and bash, kmod: $depends" ||
+# The shim runs in bash, depmod indexes the image's modules, Kindling's base module needs busybox.
+for tool in bash kmod busybox; do [[ $depends == *"$tool"* ]] || missing+=("$tool"); done
+((${#missing[@]} == 0)) && pass "Depends covers every linked library and bash, kmod, busybox: $depends" ||
     fail "Depends ($depends) lacks: ${missing[*]}"
 
 dpkg_root=$work/dpkg-root
+# dpkg logs to the host's /var/log/dpkg.log even with --root: keep the log with the test.
+dpkg_options=(--root="$dpkg_root" --log="$work/dpkg-actions.log" --force-depends)
 mkdir -p "$dpkg_root"/var/lib/dpkg/{info,updates,triggers,alternatives} "$dpkg_root/tmp"
 : >"$dpkg_root/var/lib/dpkg/status"
 : >"$dpkg_root/var/lib/dpkg/available"
 # The scratch root has no libc6, bash, kmod ... packages: only their dependencies are forced.
-if dpkg --root="$dpkg_root" --force-depends --force-script-chrootless -i "$deb" >"$work/dpkg.log" 2>&1; then
+if dpkg "${dpkg_options[@]}" --force-script-chrootless -i "$deb" >"$work/dpkg.log" 2>&1; then
     pass "dpkg --root -i installs the package"
 else
     fail "dpkg -i: $(tail -n 3 "$work/dpkg.log")"
@@ -280,9 +288,9 @@ fi
 packaged=$dpkg_root/usr/bin/kindling
 [[ $("$packaged" --version 2>&1) == "kindling $version"* ]] && pass "the packaged kindling --version runs" ||
     fail "the packaged kindling --version: $("$packaged" --version 2>&1)"
-if "$packaged" --no-kernel -m base "$work/packaged.img" >"$work/packaged.log" 2>&1 &&
+if "$packaged" "${isolated[@]}" --no-kernel -m base "$work/packaged.img" >"$work/packaged.log" 2>&1 &&
     "$dpkg_root/usr/bin/kindling-lsinitrd" "$work/packaged.img" | grep -q 'dracut modules:' &&
-    [[ $("$packaged" --list-modules -v | awk '$1 == "base" { print $2 }') == "$dpkg_root/usr/lib/kindling/modules.d/99base" ]]; then
+    [[ $("$packaged" "${isolated[@]}" --list-modules -v | awk '$1 == "base" { print $2 }') == "$dpkg_root/usr/lib/kindling/modules.d/99base" ]]; then
     pass "the packaged kindling builds an image with its installed modules"
 else
     fail "the packaged build: $(tail -n 3 "$work/packaged.log")"
@@ -290,11 +298,11 @@ fi
 for hook_file in etc/kernel/postinst.d/kindling etc/kernel/postrm.d/kindling usr/lib/kernel/install.d/50-kindling.install; do
     [[ -x $dpkg_root/$hook_file ]] || fail "the package lacks $hook_file"
 done
-dpkg --root="$dpkg_root" --force-depends -r kindling >>"$work/dpkg.log" 2>&1 || fail "dpkg -r: $(tail -n 3 "$work/dpkg.log")"
+dpkg "${dpkg_options[@]}" -r kindling >>"$work/dpkg.log" 2>&1 || fail "dpkg -r: $(tail -n 3 "$work/dpkg.log")"
 left=$(cd "$dpkg_root" && find . -path ./var/lib/dpkg -prune -o ! -type d -print | sort | tr '\n' ' ')
 [[ $left == "./etc/kernel/postinst.d/kindling ./etc/kernel/postrm.d/kindling " ]] &&
     pass "dpkg -r leaves only the conffiles" || fail "left after dpkg -r: $left"
-dpkg --root="$dpkg_root" --force-depends --purge kindling >>"$work/dpkg.log" 2>&1 || fail "dpkg --purge: $(tail -n 3 "$work/dpkg.log")"
+dpkg "${dpkg_options[@]}" --purge kindling >>"$work/dpkg.log" 2>&1 || fail "dpkg --purge: $(tail -n 3 "$work/dpkg.log")"
 left=$(cd "$dpkg_root" && find . -path ./var/lib/dpkg -prune -o ! -type d -print)
 status=$(dpkg --root="$dpkg_root" -s kindling 2>&1 | grep '^Status')
 [[ -z $left && -z $status ]] && pass "dpkg --purge leaves nothing of the package" ||
