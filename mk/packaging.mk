@@ -43,6 +43,8 @@ install-dracut-alias: install
 	chmod 0644 $(DESTDIR)$(ALIAS_CONF)
 
 # Debian's /etc/kernel hooks and the kernel-install plugin (the Debian package ships them).
+# kernel-install reads only /usr/lib/kernel/install.d and /etc/kernel/install.d: with the default
+# PREFIX, set KERNEL_INSTALL_DIR=/etc/kernel/install.d.
 install-kernel-hooks:
 	install -D -m 0755 packaging/kernel/postinst.d/kindling $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/kindling
 	install -D -m 0755 packaging/kernel/postrm.d/kindling $(DESTDIR)$(SYSCONFDIR)/kernel/postrm.d/kindling
