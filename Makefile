@@ -14,7 +14,7 @@ DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybo
 	kexec-tools e2fsprogs dosfstools mtools qemu-system-x86 udev binutils gcc \
 	zstd xz-utils lz4 lzop lbzip2 bzip2 pigz time util-linux fdisk dash \
 	dracut-network nfs-common rpcbind isc-dhcp-client iputils-arping open-iscsi cifs-utils nbd-client iproute2 \
-	lvm2 mdadm cryptsetup-bin dmraid kpartx systemd dbus
+	lvm2 mdadm cryptsetup-bin dmraid kpartx systemd dbus dpkg-dev
 
 .PHONY: all build release deps test unit-test integration-test kdump-test kdump-image bench install uninstall clean
 
@@ -23,8 +23,9 @@ all: build
 build:
 	$(SWIFT) build $(SWIFTFLAGS)
 
+# The Swift runtime is linked in, so installed binaries need only system libraries, not /opt/swift.
 release:
-	$(SWIFT) build -c release $(SWIFTFLAGS)
+	$(SWIFT) build -c release --static-swift-stdlib $(SWIFTFLAGS)
 
 # Installs what the build and the tests need (Debian 12, as root).
 deps:
@@ -57,15 +58,7 @@ kdump-image: release
 		--kmoddir "$$root/lib/modules/$$kver" -m kdumpbase kdump.img; \
 	.build/release/kindling-lsinitrd kdump.img | head -n 20; ls -l kdump.img
 
-install: release
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/kindling
-	install -m 0755 .build/release/kindling .build/release/kindling-lsinitrd $(DESTDIR)$(BINDIR)/
-	install -m 0644 shim/kindling-shim.bash $(DESTDIR)$(LIBDIR)/kindling/
-	cp -R modules.d $(DESTDIR)$(LIBDIR)/kindling/
-
-uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/kindling $(DESTDIR)$(BINDIR)/kindling-lsinitrd
-	rm -rf $(DESTDIR)$(LIBDIR)/kindling
+# install, uninstall, install-dracut-alias, install-kernel-hooks and deb: mk/packaging.mk.
 
 clean:
 	rm -rf .build .build-*

@@ -8,6 +8,7 @@ public enum RequestedAction: Equatable, Sendable {
     case version
     case listModules
     case printCommandLine
+    case regenerateAll(Regeneration)
 }
 
 /// Everything a build needs to know, read from the command line, the environment and the config
@@ -54,25 +55,37 @@ public struct DataDirectory: Sendable {
         self.modules = modules
     }
 
-    /// $KINDLING_DATADIR, the install layout (BINDIR/../lib/kindling), or the checkout the binary was built in.
+    /// $KINDLING_DATADIR; else the directory of the real executable, which the install layout makes
+    /// LIBDIR/kindling (BINDIR/kindling is a relative symbolic link to it, so any BINDIR and LIBDIR
+    /// work and DESTDIR trees stay relocatable); else, for a SwiftPM build product under .build*,
+    /// the checkout it was built in. An installed binary never looks at a checkout.
     public static func locate(executable: String, environment: [String: String]) -> DataDirectory? {
-        let fileManager = FileManager.default
         if let explicit = environment["KINDLING_DATADIR"] {
             return DataDirectory(shim: explicit + "/kindling-shim.bash", modules: explicit + "/modules.d")
         }
-        var directory = ((executable as NSString).resolvingSymlinksInPath as NSString).deletingLastPathComponent
-        let installed = ((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("lib/kindling")
-        if fileManager.fileExists(atPath: installed + "/kindling-shim.bash") {
-            return DataDirectory(shim: installed + "/kindling-shim.bash", modules: installed + "/modules.d")
-        }
+        let resolved = realpath(executable, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        } ?? executable
+        var directory = (resolved as NSString).deletingLastPathComponent
+        if let installed = DataDirectory(holdingFilesIn: directory, shim: "kindling-shim.bash") { return installed }
+        guard resolved.split(separator: "/").contains(where: { $0.hasPrefix(".build") }) else { return nil }
         while directory != "/" && !directory.isEmpty {
-            if fileManager.fileExists(atPath: directory + "/shim/kindling-shim.bash"),
-               fileManager.fileExists(atPath: directory + "/Package.swift") {
-                return DataDirectory(shim: directory + "/shim/kindling-shim.bash", modules: directory + "/modules.d")
+            if FileManager.default.fileExists(atPath: directory + "/Package.swift"),
+               let checkout = DataDirectory(holdingFilesIn: directory, shim: "shim/kindling-shim.bash") {
+                return checkout
             }
             directory = (directory as NSString).deletingLastPathComponent
         }
         return nil
+    }
+
+    private init?(holdingFilesIn directory: String, shim: String) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory + "/" + shim),
+              FileManager.default.fileExists(atPath: directory + "/modules.d", isDirectory: &isDirectory),
+              isDirectory.boolValue else { return nil }
+        self.init(shim: directory + "/" + shim, modules: directory + "/modules.d")
     }
 }
 
@@ -149,6 +162,21 @@ public struct ConfigurationLoader {
             variables["compress"] = compress
         }
         if noCompress { variables["compress"] = "cat" }
+
+        // As in dracut: the config may ask for parallel rebuilds, never for the rebuild itself.
+        if commandLine.options.contains(where: { $0.spec.effect == .command("regenerate-all") }) {
+            if commandLine.contains("kver") || commandLine.positionals.count > 1 {
+                throw ConfigError(description: "--regenerate-all cannot be called with a kernel version")
+            }
+            if !commandLine.positionals.isEmpty {
+                throw ConfigError(description: "--regenerate-all cannot be called with an image file")
+            }
+            configuration.action = .regenerateAll(Regeneration(
+                parallel: variables["parallel"] == "yes",
+                commonArguments: Regeneration.commonArguments(arguments, parsed: commandLine)))
+            configuration.variables = variables
+            return configuration
+        }
 
         try finish(&configuration, variables: &variables, commandLine: commandLine, verbosity: verbosity)
         configuration.variables = variables
@@ -306,7 +334,8 @@ public struct ConfigurationLoader {
         configuration.moduleSearchPath = searchPath
 
         if positionals.isEmpty {
-            configuration.outputPath = "\(sysroot)/boot/initramfs-\(kernel).img"
+            configuration.outputPath = DefaultImagePath(sysroot: sysroot, usesMachineID: variables["machine_id"] != "no")
+                .path(forKernel: kernel)
         } else {
             configuration.outputPath = positionals[0]
         }

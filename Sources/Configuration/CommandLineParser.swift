@@ -4,6 +4,8 @@ public struct ParsedOption: Sendable {
     public var value: String?
     /// The option as getopt normalises it: `-m`, or the full `--long` name.
     public var spelling: String
+    /// Which command-line argument the option came from.
+    public var argumentIndex = 0
 }
 
 /// The command line split the way dracut's getopt call splits it.
@@ -76,7 +78,8 @@ public struct CommandLineParser {
                 } else if attached != nil {
                     throw CommandLineError(description: "option '--\(spec.longNames[0])' doesn't allow an argument")
                 }
-                result.options.append(ParsedOption(spec: spec, value: value, spelling: "--\(name == spec.longNames[0] ? name : longSpelling(spec, name))"))
+                result.options.append(ParsedOption(spec: spec, value: value, spelling: "--\(name == spec.longNames[0] ? name : longSpelling(spec, name))",
+                                                  argumentIndex: index))
             } else if argument.hasPrefix("-") && argument.count > 1 {
                 var rest = Substring(argument.dropFirst())
                 while let letter = rest.first {
@@ -85,11 +88,13 @@ public struct CommandLineParser {
                         throw CommandLineError(description: "invalid option -- '\(letter)'")
                     }
                     var value: String?
+                    let argumentIndex = index
                     if spec.takesValue {
                         value = rest.isEmpty ? try nextValue(for: "-\(letter)") : String(rest)
                         rest = ""
                     }
-                    result.options.append(ParsedOption(spec: spec, value: value, spelling: "-\(letter)"))
+                    result.options.append(ParsedOption(spec: spec, value: value, spelling: "-\(letter)",
+                                                       argumentIndex: argumentIndex))
                 }
             } else {
                 result.positionals.append(argument)

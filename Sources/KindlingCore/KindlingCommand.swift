@@ -43,6 +43,10 @@ public enum KindlingCommand {
                 let lines = catalog.modules.map { configuration.verboseListing ? "\($0.name)\t\($0.directory)" : $0.name }
                 writeStandardOutput(lines.map { $0 + "\n" }.joined())
                 return 0
+            case .regenerateAll(let regeneration):
+                let kernels = try Regeneration.kernels(sysroot: configuration.sysroot)
+                return KernelRegeneration(regeneration: regeneration, kernels: kernels, executable: executable,
+                                          logger: logger).run()
             case .build, .printCommandLine:
                 if let logfile = configuration.variables["logfile"], !logfile.isEmpty {
                     let level = Int(configuration.variables["fileloglvl"] ?? "").flatMap(LogLevel.init(rawValue:)) ?? .info

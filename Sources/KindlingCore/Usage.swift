@@ -5,8 +5,9 @@ enum Usage {
         var text = """
             Usage: kindling [OPTION]... [IMAGE [KERNEL-VERSION]]
 
-            Builds an initramfs IMAGE (default /boot/initramfs-KERNEL-VERSION.img) for KERNEL-VERSION
-            (default: the running kernel) from dracut modules. Options and config files are dracut 059's.
+            Builds an initramfs IMAGE (default, as dracut's: the boot loader entry directory, or
+            /boot/initrd.img-KERNEL-VERSION) for KERNEL-VERSION (default: the running kernel) from
+            dracut modules. Options and config files are dracut 059's.
 
             Options (those marked * are recognised but not supported yet, and fail):
 

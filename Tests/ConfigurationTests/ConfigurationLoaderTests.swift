@@ -75,7 +75,7 @@ final class ConfigurationLoaderTests: XCTestCase {
     func testDefaultsFollowDracut() throws {
         let configuration = try load(["--no-kernel"])
         XCTAssertEqual(configuration.kernelVersion, "6.1.0-test")
-        XCTAssertEqual(configuration.outputPath, root + "/boot/initramfs-6.1.0-test.img")
+        XCTAssertEqual(configuration.outputPath, root + "/boot/initrd.img-6.1.0-test")
         XCTAssertEqual(configuration.variables["dracutmodules"], "all")
         XCTAssertNil(configuration.variables["hostonly"])
         XCTAssertEqual(configuration.moduleSearchPath, ["/own/modules.d"])
