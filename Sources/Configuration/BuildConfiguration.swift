@@ -121,9 +121,12 @@ public struct ConfigurationLoader {
         configuration.configFiles = try configFiles(commandLine, sysroot: sysroot, basedir: basedir)
         var variables = try ConfigEvaluator().evaluate(files: configuration.configFiles, presets: presets, logger: logger)
 
+        var appended: [(name: String, values: [String])] = []
         for option in commandLine.options {
-            apply(option.spec.effect, value: option.value, to: &variables)
+            apply(option.spec.effect, value: option.value, to: &variables, appending: &appended)
         }
+        // dracut gathers each list option's values in an array and appends them once: `x+=" a b "`.
+        for (name, values) in appended { variables.append(name, words: values) }
         var verbosity = 0
         var noCompress = false
         for option in commandLine.options {
@@ -167,9 +170,15 @@ public struct ConfigurationLoader {
         }
     }
 
-    private func apply(_ effect: OptionEffect, value: String?, to variables: inout ShellVariables) {
+    private func apply(_ effect: OptionEffect, value: String?, to variables: inout ShellVariables,
+                       appending appended: inout [(name: String, values: [String])]) {
         switch effect {
-        case .appendList(let name): variables.append(name, words: [value ?? ""])
+        case .appendList(let name):
+            if let index = appended.firstIndex(where: { $0.name == name }) {
+                appended[index].values.append(value ?? "")
+            } else {
+                appended.append((name, [value ?? ""]))
+            }
         case .appendElement(let name): variables.appendElement(name, value ?? "")
         case .replaceList(let name):
             // Repeated options accumulate among themselves, then replace the config value.
@@ -179,7 +188,7 @@ public struct ConfigurationLoader {
             variables[name] = joined
         case .scalar(let name): variables[name] = value ?? ""
         case .set(let name, let fixed): variables[name] = fixed
-        case .several(let effects): effects.forEach { apply($0, value: value, to: &variables) }
+        case .several(let effects): effects.forEach { apply($0, value: value, to: &variables, appending: &appended) }
         case .early, .earlyValue, .command: break
         }
     }
