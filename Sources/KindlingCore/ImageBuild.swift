@@ -391,6 +391,10 @@ final class ImageBuild {
             try writeSystemdConfiguration(root: root)
             credit(.engine("fstab, kernel command line and systemd settings"))
             if lazy {
+                // dracut's lazy pass runs dracut-install without -L: what it adds is not logged.
+                let installLog = installer.installLog
+                installer.installLog = nil
+                defer { installer.installLog = installLog }
                 logger.info("*** Resolving executable dependencies ***")
                 try installer.resolveInstalledExecutables { executable in
                     // A library is credited to the module of the first program that needs it.

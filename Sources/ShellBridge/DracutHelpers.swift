@@ -238,6 +238,7 @@ public final class DracutHelpers: HelperHandler {
                                              attributes: [.posixPermissions: Int(status.st_mode & 0o7777)]) else {
             throw InstallError.system(path: installer.imagePath(destination), operation: "create", message: "write failed")
         }
+        installer.installLog?.record(hostPath)
     }
 
     // MARK: Lookups
