@@ -94,6 +94,8 @@ public struct ConfigurationLoader {
     public var environment: [String: String]
     public var ownModules: String
     public var kernelRelease: () -> String
+    /// Where --persistent-policy's directories are looked for (the host's, as dracut looks).
+    public var diskDirectory = "/dev/disk"
 
     public init(environment: [String: String], ownModules: String, kernelRelease: @escaping () -> String) {
         self.environment = environment
@@ -126,15 +128,18 @@ public struct ConfigurationLoader {
         let basedir = explicitBasedir ?? (sysroot + "/usr/lib/dracut")
         if let explicitBasedir { presets["dracutbasedir"] = explicitBasedir }
         for option in commandLine.options {
-            applyEarly(option.spec.effect, to: &presets)
+            applyEarly(option.spec.effect, value: option.value, to: &presets)
         }
 
         configuration.configFiles = try configFiles(commandLine, sysroot: sysroot, basedir: basedir)
         var variables = try ConfigEvaluator().evaluate(files: configuration.configFiles, presets: presets, logger: logger)
 
+        var appended: [(name: String, values: [String])] = []
         for option in commandLine.options {
-            apply(option.spec.effect, value: option.value, to: &variables)
+            apply(option.spec.effect, value: option.value, to: &variables, appending: &appended)
         }
+        // dracut gathers each list option's values in an array and appends them once: `x+=" a b "`.
+        for (name, values) in appended { variables.append(name, words: values) }
         var verbosity = 0
         var noCompress = false
         for option in commandLine.options {
@@ -179,21 +184,29 @@ public struct ConfigurationLoader {
         }
 
         try finish(&configuration, variables: &variables, commandLine: commandLine, verbosity: verbosity)
+        if let warning = Self.checkPersistentPolicy(&variables, diskDirectory: diskDirectory) { logger.warning(warning) }
         configuration.variables = variables
         return configuration
     }
 
-    private func applyEarly(_ effect: OptionEffect, to variables: inout ShellVariables) {
+    private func applyEarly(_ effect: OptionEffect, value: String?, to variables: inout ShellVariables) {
         switch effect {
-        case .early(let name, let value): variables[name] = value
-        case .several(let effects): effects.forEach { applyEarly($0, to: &variables) }
+        case .early(let name, let fixed): variables[name] = fixed
+        case .earlyValue(let name): variables[name] = value ?? ""
+        case .several(let effects): effects.forEach { applyEarly($0, value: value, to: &variables) }
         default: break
         }
     }
 
-    private func apply(_ effect: OptionEffect, value: String?, to variables: inout ShellVariables) {
+    private func apply(_ effect: OptionEffect, value: String?, to variables: inout ShellVariables,
+                       appending appended: inout [(name: String, values: [String])]) {
         switch effect {
-        case .appendList(let name): variables.append(name, words: [value ?? ""])
+        case .appendList(let name):
+            if let index = appended.firstIndex(where: { $0.name == name }) {
+                appended[index].values.append(value ?? "")
+            } else {
+                appended.append((name, [value ?? ""]))
+            }
         case .appendElement(let name): variables.appendElement(name, value ?? "")
         case .replaceList(let name):
             // Repeated options accumulate among themselves, then replace the config value.
@@ -203,9 +216,26 @@ public struct ConfigurationLoader {
             variables[name] = joined
         case .scalar(let name): variables[name] = value ?? ""
         case .set(let name, let fixed): variables[name] = fixed
-        case .several(let effects): effects.forEach { apply($0, value: value, to: &variables) }
-        case .early, .command: break
+        case .several(let effects): effects.forEach { apply($0, value: value, to: &variables, appending: &appended) }
+        case .early, .earlyValue, .command: break
         }
+    }
+
+    /// dracut drops `mapper` (the /dev/mapper names are its default anyway) and a policy whose
+    /// /dev/disk directory the host lacks, warning about the latter.
+    static func checkPersistentPolicy(_ variables: inout ShellVariables, diskDirectory: String) -> String? {
+        guard let policy = variables["persistent_policy"], !policy.isEmpty else { return nil }
+        if policy == "mapper" {
+            variables.remove("persistent_policy")
+            return nil
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: diskDirectory + "/" + policy, isDirectory: &isDirectory),
+              isDirectory.boolValue else {
+            variables.remove("persistent_policy")
+            return "Invalid persistent policy, your system does not have a /dev/disk/\(policy) directory."
+        }
+        return nil
     }
 
     /// The config files in the order dracut sources them.

@@ -13,6 +13,8 @@ public enum OptionEffect: Sendable, Equatable {
     /// Sets a variable before the config files, so a config file that sets it wins (dracut's quirk
     /// for force, kernel_only, no_kernel, sshkey, debug, hostonly_default_device, noimageifnotneeded).
     case early(String, String)
+    /// Sets a variable to the option's value before the config files (dracut's --sshkey).
+    case earlyValue(String)
     /// Sets several variables at once.
     case several([OptionEffect])
     /// Handled by the command itself (help, version, verbosity, list-modules, ...).
@@ -50,12 +52,12 @@ public enum OptionTable {
         value("install-optional", effect: .appendList("install_optional_items")),
         value("fwdir", effect: .replaceList("fw_dir")),
         value("libdirs", effect: .replaceList("libdirs")),
-        value("fscks", effect: .appendList("fscks"), supported: false),
-        value("add-fstab", effect: .appendList("add_fstab"), supported: false),
+        value("fscks", effect: .appendList("fscks")),
+        value("add-fstab", effect: .appendList("add_fstab")),
         value("mount", effect: .appendElement("fstab_lines")),
         value("device", "add-device", effect: .appendList("add_device")),
         flag("nofscks", effect: .set("nofscks", "yes")),
-        flag("ro-mnt", effect: .set("ro_mnt", "yes"), supported: false),
+        flag("ro-mnt", effect: .set("ro_mnt", "yes")),
         value("kmoddir", short: "k", effect: .scalar("drivers_dir")),
         value("conf", short: "c", effect: .command("conf")),
         value("confdir", effect: .command("confdir")),
@@ -66,8 +68,9 @@ public enum OptionTable {
         value("stdlog", short: "L", effect: .scalar("stdloglvl")),
         value("compress", effect: .scalar("compress")),
         value("squash-compressor", effect: .scalar("squash_compress"), supported: false),
-        value("prefix", effect: .scalar("prefix"), supported: false),
-        value("rebuild", effect: .command("rebuild"), supported: false),
+        value("prefix", effect: .scalar("prefix")),
+        // Read before everything else (RebuildRequest); never stored.
+        value("rebuild", effect: .command("rebuild"), stored: false),
         flag("force", short: "f", effect: .early("force", "yes")),
         flag("kernel-only", effect: .several([.early("kernel_only", "yes"), .early("no_kernel", "no")])),
         flag("no-kernel", effect: .several([.early("kernel_only", "no"), .early("no_kernel", "yes")])),
@@ -85,7 +88,7 @@ public enum OptionTable {
         flag("nolvmconf", effect: .set("lvmconf", "no")),
         flag("debug", effect: .early("debug", "yes")),
         flag("profile", effect: .early("debug", "yes"), supported: false),
-        value("sshkey", effect: .scalar("sshkey"), supported: false),
+        value("sshkey", effect: .earlyValue("sshkey")),
         value("logfile", effect: .scalar("logfile"), stored: false),
         flag("verbose", short: "v", effect: .command("verbose")),
         flag("quiet", short: "q", effect: .command("quiet")),
@@ -96,8 +99,8 @@ public enum OptionTable {
         flag("hostonly-cmdline", effect: .set("hostonly_cmdline", "yes")),
         flag("no-hostonly-cmdline", effect: .set("hostonly_cmdline", "no")),
         flag("no-hostonly-default-device", effect: .early("hostonly_default_device", "no")),
-        value("persistent-policy", effect: .scalar("persistent_policy"), supported: false),
-        flag("fstab", effect: .set("use_fstab", "yes"), supported: false),
+        value("persistent-policy", effect: .scalar("persistent_policy")),
+        flag("fstab", effect: .set("use_fstab", "yes")),
         flag("help", short: "h", effect: .command("help")),
         flag("bzip2", effect: .set("compress", "bzip2")),
         flag("lzma", effect: .set("compress", "lzma")),
@@ -107,7 +110,7 @@ public enum OptionTable {
         flag("zstd", effect: .set("compress", "zstd")),
         flag("no-compress", effect: .command("no-compress")),
         flag("gzip", effect: .set("compress", "gzip")),
-        flag("enhanced-cpio", effect: .set("enhanced_cpio", "yes"), supported: false),
+        flag("enhanced-cpio", effect: .set("enhanced_cpio", "yes")),
         flag("list-modules", effect: .command("list-modules")),
         flag("show-modules", short: "M", effect: .set("show_modules", "yes")),
         flag("keep", effect: .command("keep")),
@@ -115,12 +118,12 @@ public enum OptionTable {
         value("explain", effect: .command("explain"), stored: false),
         flag("regenerate-all", effect: .command("regenerate-all")),
         flag("parallel", short: "p", effect: .set("parallel", "yes")),
-        flag("noimageifnotneeded", effect: .early("noimageifnotneeded", "yes"), supported: false),
+        flag("noimageifnotneeded", effect: .early("noimageifnotneeded", "yes")),
         flag("early-microcode", effect: .set("early_microcode", "yes")),
         flag("no-early-microcode", effect: .set("early_microcode", "no")),
         flag("reproducible", effect: .set("reproducible", "yes")),
         flag("no-reproducible", effect: .set("reproducible", "no")),
-        value("loginstall", effect: .scalar("loginstall"), supported: false),
+        value("loginstall", effect: .scalar("loginstall")),
         flag("uefi", effect: .set("uefi", "yes"), supported: false),
         flag("no-uefi", effect: .set("uefi", "no")),
         value("uefi-stub", effect: .scalar("uefi_stub"), supported: false),

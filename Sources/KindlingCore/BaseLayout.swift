@@ -14,23 +14,39 @@ struct BaseLayout {
     let variables: ShellVariables
     let sysroot: String
 
+    /// --prefix: the top-level directories live under it, the image's own ones link there.
+    private var prefix: String { variables["prefix"] ?? "" }
+
+    private var libraryDirectories: [String] {
+        variables.words("libdirs").map { String($0.drop { $0 == "/" }) }
+    }
+
     func create(kernelOnly: Bool) throws {
         let root = installer.imageRoot
+        try linkPrefix()
         if kernelOnly {
             // Only what kernel modules and firmware need: the library directories.
-            for directory in ["lib"] + variables.words("libdirs").map({ String($0.drop { $0 == "/" }) })
-            where !installer.imageContains("/" + directory) {
-                if isSymlink("/" + directory) { try installer.install("/" + directory) } else { try makeDirectory(root + "/" + directory) }
+            for directory in ["lib"] + libraryDirectories where !installer.imageContains(prefix + "/" + directory) {
+                if isSymlink("/" + directory) {
+                    try installer.install("/" + directory, at: prefix + "/" + directory)
+                } else {
+                    try makeDirectory(root + prefix + "/" + directory)
+                }
             }
             try makeDirectory(root + "/lib/dracut")
             return
         }
-        if !isSymlink(sysroot + "/lib") { try makeDirectory(root + "/lib") }
-        let topLevel = ["usr", "usr/bin", "usr/sbin", "bin", "etc", "lib", "sbin", "tmp", "var", "var/tmp"]
-            + variables.words("libdirs").map { String($0.drop { $0 == "/" }) }
-        for directory in topLevel + ["dev", "proc", "sys", "sysroot", "root", "run"] {
-            if installer.imageContains("/" + directory) { continue }
+        let topLevel = ["usr", "usr/bin", "usr/sbin", "bin", "etc", "lib", "sbin", "tmp", "var", "var/tmp"] + libraryDirectories
+        for directory in topLevel where !installer.imageContains(prefix + "/" + directory) {
             // dracut looks at the running host here, not the sysroot.
+            if isSymlink("/" + directory) {
+                try installer.install("/" + directory, at: prefix + "/" + directory)
+            } else {
+                try makeDirectory(root + prefix + "/" + directory)
+            }
+        }
+        // The API filesystems' mount points stay at the top, prefix or not.
+        for directory in ["dev", "proc", "sys", "sysroot", "root", "run"] where !installer.imageContains("/" + directory) {
             if isSymlink("/" + directory) {
                 try installer.install("/" + directory)
             } else {
@@ -48,6 +64,19 @@ struct BaseLayout {
                 // mknod(1) under dracut's umask 022 gives 0644.
                 mknod(root + "/dev/" + name, S_IFCHR | 0o644, makeDevice(major, minor))
             }
+        }
+    }
+
+    /// With a prefix, the top-level names (bin, etc, lib, ... and one-level library directories)
+    /// are symlinks into it, so files installed at their usual paths land under the prefix.
+    private func linkPrefix() throws {
+        let root = installer.imageRoot
+        if !prefix.isEmpty { try makeDirectory(root + prefix) }
+        if !isSymlink(sysroot + "/lib") { try makeDirectory(root + prefix + "/lib") }
+        guard !prefix.isEmpty else { return }
+        let relative = String(prefix.drop { $0 == "/" })
+        for directory in ["bin", "etc", "lib", "sbin", "tmp", "usr", "var"] + libraryDirectories where !directory.contains("/") {
+            try symlink(relative + "/" + directory, at: root + "/" + directory)
         }
     }
 

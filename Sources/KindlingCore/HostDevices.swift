@@ -20,7 +20,21 @@ struct HostDevices {
             add(device)
             if fields.count > 2 { filesystemTypes[device] = fields[2] }
         }
+        for file in variables.words("add_fstab") {
+            for device in Self.firstFields(ofFile: file) { add(device) }
+        }
         for device in variables.words("add_device") { add(device) }
+    }
+
+    /// What `while read -r dev rest` gives for each line of an --add-fstab file (comments and
+    /// blank lines included, as dracut reads them); nothing when the file is missing.
+    static func firstFields(ofFile path: String) -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else { return [] }
+        var lines = text.components(separatedBy: "\n")
+        if text.hasSuffix("\n") { lines.removeLast() }
+        return lines.map { line in
+            String(line.drop { $0 == " " || $0 == "\t" }.prefix { $0 != " " && $0 != "\t" })
+        }
     }
 
     private mutating func add(_ device: String) {

@@ -32,8 +32,10 @@ final class ImageBuild {
         let output = configuration.outputPath
         if configuration.action == .build {
             try checkOutput(output)
+            try prepareInstallLog()
         }
         try checkKernelRequest()
+        try checkEnhancedCpio()
 
         let staging = try StagingDirectory(parent: try temporaryParent())
         staging.keep = configuration.keepTemporaryDirectory
@@ -66,6 +68,11 @@ final class ImageBuild {
             moduleDirectory: variables["srcmods"] ?? "", firmwareDirectories: variables.words("fw_dir"),
             omittedDriversPattern: drivers.omitPattern), imageInstaller: installer, logger: logger)
         kernelModules.register(in: helpers)
+        if let loginstall = variables["loginstall"], !loginstall.isEmpty {
+            installer.installLog = try InstallLog(directory: loginstall)
+        }
+        setToolVariables()
+        if configuration.hostonly { try writeKernelModaliases(kernelModules, staging: staging) }
         // Modules see omit_drivers as dracut rewrites it: a regex of ^name$ alternatives.
         variables["omit_drivers"] = drivers.omitPattern
 
@@ -109,12 +116,17 @@ final class ImageBuild {
         try timer.measure("Installing modules") { try install(modules, runner: runner, shell: shell, helpers: helpers) }
         if !configuration.noKernel {
             try timer.measure("Installing kernel drivers and their index") {
+                try copyStrictHostModules()
                 try kernelModules.installDrivers(drivers)
                 credit(.engine("drivers named by --drivers, --add-drivers, --force-drivers, --filesystems"))
                 logger.info("*** Installing kernel module dependencies ***")
                 try kernelModules.writeModuleIndex()
                 credit(.engine("kernel module index (depmod)"))
                 logger.info("*** Installing kernel module dependencies done ***")
+            }
+            if imageIsNotNeeded() {
+                logger.debug("Hostonly image without kernel modules, initqueue or command line: not writing \(output)")
+                return
             }
         }
         try timer.measure("Finishing the image tree") {
@@ -142,6 +154,96 @@ final class ImageBuild {
             throw BuildFailure("Can't write to \(directory): Directory \(directory) does not exist or is not accessible.")
         }
         guard access(directory, W_OK) == 0 else { throw BuildFailure("No permission to write to \(directory).") }
+    }
+
+    /// --loginstall DIR: created when missing, and named by its real path from then on.
+    private func prepareInstallLog() throws {
+        guard let directory = variables["loginstall"], !directory.isEmpty else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw BuildFailure("Could not create directory to log installed files to '\(directory)'.")
+        }
+        variables["loginstall"] = (directory as NSString).resolvingSymlinksInPath
+    }
+
+    /// --enhanced-cpio asks for dracut-cpio's reflink-aligned archive. dracut ignores it when its
+    /// dracut-cpio is missing (as on Debian 12), and so does Kindling; with dracut-cpio present
+    /// dracut's archive layout cannot be matched, so Kindling refuses rather than differ.
+    private func checkEnhancedCpio() throws {
+        guard variables["enhanced_cpio"] == "yes" else { return }
+        let tool = (variables["dracutbasedir"] ?? "/usr/lib/dracut") + "/dracut-cpio"
+        guard access(tool, X_OK) != 0 else {
+            throw BuildFailure("--enhanced-cpio: Kindling cannot write the archive \(tool) would write")
+        }
+        logger.info("--enhanced-cpio ignored due to lack of dracut-cpio")
+        variables.remove("enhanced_cpio")
+    }
+
+    /// The tools dracut names in variables for modules: ldd, ldconfig, its installer and test binary,
+    /// each taken from the environment when set there.
+    private func setToolVariables() {
+        let environment = currentEnvironment()
+        for (name, fallback) in [("DRACUT_LDD", "ldd"), ("DRACUT_LDCONFIG", "ldconfig"), ("DRACUT_TESTBIN", "/bin/sh")] {
+            variables[name] = environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
+        }
+        if let installer = environment["DRACUT_INSTALL"], !installer.isEmpty {
+            variables["DRACUT_INSTALL"] = installer
+        } else if let found = Self.dracutInstall(path: environment["PATH"] ?? "",
+                                                 baseDirectory: variables["dracutbasedir"] ?? "/usr/lib/dracut") {
+            variables["DRACUT_INSTALL"] = found
+        }
+    }
+
+    /// dracut-install on PATH, else in dracut's base directory, as dracut-init.sh looks for it.
+    static func dracutInstall(path: String, baseDirectory: String) -> String? {
+        let candidates = path.split(separator: ":").map { "\($0)/dracut-install" }
+            + [baseDirectory + "/dracut-install", baseDirectory + "/src/install/dracut-install"]
+        return candidates.first { access($0, X_OK) == 0 }
+    }
+
+    /// Hostonly: the host's kernel modules in $DRACUT_KERNEL_MODALIASES (kept when the environment
+    /// names an existing file), which modules such as nvdimm read.
+    private func writeKernelModaliases(_ kernelModules: KernelModuleHelpers, staging: StagingDirectory) throws {
+        if let given = currentEnvironment()["DRACUT_KERNEL_MODALIASES"], !given.isEmpty,
+           FileManager.default.fileExists(atPath: given) {
+            variables["DRACUT_KERNEL_MODALIASES"] = given
+            return
+        }
+        let path = staging.path + "/modaliases"
+        do {
+            try kernelModules.hostModuleList().write(toFile: path, atomically: false, encoding: .utf8)
+        } catch {
+            throw BuildFailure("cannot write \(path): \(error.localizedDescription)")
+        }
+        variables["DRACUT_KERNEL_MODALIASES"] = path
+    }
+
+    /// Strict hostonly: the image keeps the host's module list, so it can refuse other modules at boot.
+    private func copyStrictHostModules() throws {
+        guard variables["hostonly_mode"] == "strict", let list = variables["DRACUT_KERNEL_MODALIASES"] else { return }
+        let destination = variables["initdir"]! + "/lib/dracut/hostonly-kernel-modules.txt"
+        try? FileManager.default.removeItem(atPath: destination)
+        do {
+            try FileManager.default.copyItem(atPath: list, toPath: destination)
+        } catch {
+            throw BuildFailure("cannot copy \(list) to \(destination): \(error.localizedDescription)")
+        }
+    }
+
+    /// --noimageifnotneeded with hostonly: no image when no kernel module, no initqueue and no
+    /// command line went in, as dracut decides after depmod.
+    private func imageIsNotNeeded() -> Bool {
+        guard variables["noimageifnotneeded"] == "yes", configuration.hostonly else { return false }
+        let root = variables["initdir"]!
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: root + "/lib/dracut/need-initqueue") { return false }
+        let dependencies = root + "/lib/modules/\(configuration.kernelVersion)/modules.dep"
+        guard let attributes = try? fileManager.attributesOfItem(atPath: dependencies),
+              attributes[.type] as? FileAttributeType == .typeRegular,
+              (attributes[.size] as? NSNumber)?.intValue == 0 else { return false }
+        let commandLines = (try? fileManager.contentsOfDirectory(atPath: root + "/etc/cmdline.d")) ?? []
+        return !commandLines.contains { $0.hasSuffix(".conf") && !$0.hasPrefix(".") }
     }
 
     private func checkKernelRequest() throws {
@@ -282,12 +384,17 @@ final class ImageBuild {
             if !fstab.isEmpty {
                 try appendLine(fstab.joined(separator: "\n"), to: root + "/etc/fstab")
             }
+            try appendFstabFiles(to: root + "/etc/fstab")
             if variables.has("kernel_cmdline") {
                 try appendLine(variables["kernel_cmdline"]!, to: root + "/etc/cmdline.d/01-default.conf")
             }
             try writeSystemdConfiguration(root: root)
             credit(.engine("fstab, kernel command line and systemd settings"))
             if lazy {
+                // dracut's lazy pass runs dracut-install without -L: what it adds is not logged.
+                let installLog = installer.installLog
+                installer.installLog = nil
+                defer { installer.installLog = installLog }
                 logger.info("*** Resolving executable dependencies ***")
                 try installer.resolveInstalledExecutables { executable in
                     // A library is credited to the module of the first program that needs it.
@@ -340,6 +447,20 @@ final class ImageBuild {
         let text = ["systemdutildir", "systemdsystemunitdir", "systemdsystemconfdir"]
             .map { "\($0)=\"\(variables[$0] ?? "")\"\n" }.joined()
         try text.write(toFile: root + "/etc/conf.d/systemd.conf", atomically: false, encoding: .utf8)
+    }
+
+    /// --add-fstab: each file goes into the image's fstab as it is; a missing one is reported and skipped.
+    private func appendFstabFiles(to path: String) throws {
+        for file in variables.words("add_fstab") {
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                logger.error("cannot read the --add-fstab file \(file)")
+                continue
+            }
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw BuildFailure("cannot append to \(path): \(systemErrorDescription())") }
+            defer { close(fd) }
+            guard writeAll(fd: fd, Array(contents)) else { throw BuildFailure("cannot append to \(path): \(systemErrorDescription())") }
+        }
     }
 
     private func appendLine(_ line: String, to path: String) throws {

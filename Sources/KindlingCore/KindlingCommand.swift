@@ -27,7 +27,10 @@ public enum KindlingCommand {
         do {
             let loader = ConfigurationLoader(environment: environment, ownModules: data.modules, kernelRelease: kernelRelease)
             let started = PhaseTimer.now()
-            let configuration = try loader.load(arguments: arguments, logger: logger)
+            let rebuild = try RebuildRequest(arguments: arguments)
+            var configuration = try loader.load(arguments: try rebuild?.arguments(adding: arguments) ?? arguments,
+                                                logger: logger)
+            if let rebuild, rebuild.overwritesImage(configuration.outputPath) { configuration.variables["force"] = "yes" }
             logger.level = configuration.logLevel
             // The level comes from the configuration, so this phase's line waits until it is known.
             logger.debug(PhaseTimer.line("Reading the configuration", since: started))

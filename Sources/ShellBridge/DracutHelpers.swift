@@ -70,6 +70,8 @@ public final class DracutHelpers: HelperHandler {
             case "inst_rule_group_owner": return try udevRules.installGroupsAndOwners(ofRule: arguments.first ?? "")
             case "inst_rule_initqueue": return try udevRules.markInitqueue(ifRuleNeeds: arguments.first ?? "")
             case "prepare_udev_rules": return try udevRules.rewriteLegacyImports(arguments)
+            case "inst_decompress": return try instDecompress(arguments)
+            case "inst_opt_decompress": return try instOptionallyDecompressed(arguments)
             default:
                 unsupportedCall = unsupportedCall ?? request.helper
                 logger.error("helper \(request.helper) is not implemented in Kindling yet")
@@ -163,6 +165,44 @@ public final class DracutHelpers: HelperHandler {
         return .success
     }
 
+    /// `inst_decompress FILE...`: each file is installed as it is, then decompressed in the image
+    /// by its tool (which drops the extension). A name without a known extension stops the call
+    /// with status 1; otherwise the status is the last tool's, as in dracut.
+    private func instDecompress(_ sources: [String]) throws -> HelperReply {
+        var status: Int32 = 0
+        for source in sources {
+            guard let tool = Self.decompressor(for: source) else { return .failure }
+            var arguments = [source]
+            _ = try instSimple(&arguments, resolving: false)
+            let result = try runCommand(tool.name, tool.arguments + [installer.imagePath(source)])
+            if result.status != 0 { logger.error("\(tool.name): \(result.errorText.trimmingCharacters(in: .whitespacesAndNewlines))") }
+            status = result.status
+        }
+        return HelperReply(status: status)
+    }
+
+    /// `inst_opt_decompress FILE...`: a compressed file goes in decompressed, any other with `inst`.
+    private func instOptionallyDecompressed(_ sources: [String]) throws -> HelperReply {
+        var status: Int32 = 0
+        for source in sources {
+            status = try instDecompress([source]).status
+            if status != 0 {
+                var arguments = [source]
+                status = try inst(&arguments).status
+            }
+        }
+        return HelperReply(status: status)
+    }
+
+    /// dracut's get_decompress_cmd: the tool for a file name's compression extension.
+    static func decompressor(for path: String) -> (name: String, arguments: [String])? {
+        if path.hasSuffix(".gz") { return ("gzip", ["-f", "-d"]) }
+        if path.hasSuffix(".bz2") { return ("bzip2", ["-d"]) }
+        if path.hasSuffix(".xz") { return ("xz", ["-f", "-d"]) }
+        if path.hasSuffix(".zst") { return ("zstd", ["-f", "-d"]) }
+        return nil
+    }
+
     private func instDir(_ arguments: [String]) throws -> HelperReply {
         for directory in arguments { try installer.installDirectory(directory) }
         return .success
@@ -198,6 +238,7 @@ public final class DracutHelpers: HelperHandler {
                                              attributes: [.posixPermissions: Int(status.st_mode & 0o7777)]) else {
             throw InstallError.system(path: installer.imagePath(destination), operation: "create", message: "write failed")
         }
+        installer.installLog?.record(hostPath)
     }
 
     // MARK: Lookups

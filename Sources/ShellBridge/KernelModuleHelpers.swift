@@ -153,6 +153,15 @@ public final class KernelModuleHelpers {
         return try? opened?.get()
     }
 
+    /// What `dracut-install --modalias` prints for dracut's $DRACUT_KERNEL_MODALIASES: the host's
+    /// modules (loaded, or named by a device's modalias), one a line; nothing when the module
+    /// directory cannot be read. dracut prints them in hash order, Kindling sorted.
+    public func hostModuleList() -> String {
+        guard let installer = moduleInstaller() else { return "" }
+        if hostModules == nil { hostModules = HostModules.needed(index: installer.index) }
+        return (hostModules ?? []).sorted().map { $0 + "\n" }.joined()
+    }
+
     // MARK: Helpers
 
     /// `instmods [-c] [-s] MOD...`: 0 unless -c is given and a module could not be installed.

@@ -23,6 +23,8 @@ public final class FileInstaller {
     /// Resolve dependencies as files are installed (dracut's eager mode); otherwise
     /// `resolveInstalledExecutables` does it once at the end (its lazy mode).
     public var resolvesEagerly: Bool
+    /// --loginstall: where each file copied from the host is named.
+    public var installLog: InstallLog?
 
     private let paths: SysrootPaths
     private let resolver: DependencyResolving
@@ -87,6 +89,7 @@ public final class FileInstaller {
             return true
         case S_IFREG:
             try copyFile(from: hostSource, to: imagePath(destination), status: status)
+            installLog?.record(sysroot + source)
             if resolvingDependencies && resolvesEagerly { try resolveDependencies(ofImageFile: destination) }
         default:
             try copySpecialFile(status, to: destination)

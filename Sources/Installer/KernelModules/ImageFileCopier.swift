@@ -55,7 +55,9 @@ final class ImageFileCopier {
         }
         try makeDirectory(PathText.directory(of: destination))
         do {
-            return try FileCopier.copy(from: input, status: status, to: installer.imagePath(destination))
+            let copied = try FileCopier.copy(from: input, status: status, to: installer.imagePath(destination))
+            if copied { installer.installLog?.record(source) }
+            return copied
         } catch {
             throw .failed(error.description)
         }
