@@ -95,16 +95,17 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertThrowsError(try load(["--uefi"])) { XCTAssertEqual("\($0)", "option --uefi is not supported yet") }
     }
 
-    func testMountLinesStayWholeAndHostonlyNeedsExplicitDevices() throws {
+    func testMountLinesStayWholeAndHostonlyFindsTheHostsDevicesUnlessTold() throws {
         let configuration = try load(["-H", "--no-hostonly-default-device", "--hostonly-mode", "strict",
                                       "--mount", "/dev/vda /kdumproot ext4 defaults", "--mount", "LABEL=x /b vfat"])
         XCTAssertEqual(configuration.variables.elements("fstab_lines"), ["/dev/vda /kdumproot ext4 defaults", "LABEL=x /b vfat"])
         XCTAssertEqual(configuration.variables["hostonly"], "-h")
         XCTAssertEqual(configuration.variables["hostonly_mode"], "strict")
         XCTAssertEqual(configuration.variables["hostonly_cmdline"], "yes")
-        XCTAssertThrowsError(try load(["-H"])) { error in
-            XCTAssertTrue("\(error)".contains("--no-hostonly-default-device"), "\(error)")
-        }
+        XCTAssertEqual(configuration.variables["hostonly_default_device"], "no")
+        let detecting = try load(["-H"])
+        XCTAssertEqual(detecting.variables["hostonly"], "-h")
+        XCTAssertNotEqual(detecting.variables["hostonly_default_device"], "no")
     }
 
     func testNoCompressWinsOverEverything() throws {
