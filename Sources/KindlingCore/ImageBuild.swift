@@ -64,6 +64,7 @@ final class ImageBuild {
         variables["omit_drivers"] = drivers.omitPattern
 
         let shell = try BashSession(shimPath: data.shim, environment: shellEnvironment(searchPath: searchPath), logger: logger)
+        shell.callTimeout = configuration.moduleTimeout
         Cancellation.shared.watch(shell.processIdentifier)
         defer {
             Cancellation.shared.watch(nil)
@@ -207,8 +208,7 @@ final class ImageBuild {
                 _ = try runner.call(module, "install", .run)
             }
             if !configuration.noKernel {
-                let status = try runner.call(module, "installkernel", .run).status
-                guard status == 0 else { throw BuildFailure("installkernel failed in module \(module.name)") }
+                _ = try runner.call(module, "installkernel", .run, failureIsFatal: true)
             }
             pending.removeAll { $0 == module.name }
             loaded.append(module.name)

@@ -25,8 +25,9 @@ final class ShellModuleRunner: ModuleFunctionRunner {
         try call(module, "depends", .capture).output.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
     }
 
-    func call(_ module: Module, _ function: String, _ mode: ModuleCallMode) throws -> ModuleCallResult {
-        let result = try shell.call(module: module.name, directory: module.directory, function: function, mode: mode, handler: helpers)
+    func call(_ module: Module, _ function: String, _ mode: ModuleCallMode, failureIsFatal: Bool = false) throws -> ModuleCallResult {
+        let result = try shell.call(module: module.name, directory: module.directory, function: function, mode: mode,
+                                    handler: helpers, failureIsFatal: failureIsFatal)
         if let helper = helpers.unsupportedCall {
             throw BuildFailure("module '\(module.name)' called \(helper), which Kindling does not implement yet")
         }

@@ -14,6 +14,8 @@ public final class Logger: @unchecked Sendable {
     public var level: LogLevel
     private let lock = Lock()
     private var sinks: [(String) -> Void] = []
+    /// Error and fatal lines kept back while a step runs (see `holdErrors`).
+    private var held: [String]?
 
     public init(level: LogLevel = .info) { self.level = level }
 
@@ -26,8 +28,30 @@ public final class Logger: @unchecked Sendable {
         lock.withLock {
             for sink in sinks { sink(message) }
             guard messageLevel <= level else { return }
+            if messageLevel <= .error, held != nil {
+                held!.append(message)
+                return
+            }
             writeStandardError("kindling: \(message)\n")
         }
+    }
+
+    /// Keeps error and fatal lines back until `releaseErrors`, so that a step that fails can
+    /// give its cause once, in the one line that ends the build.
+    public func holdErrors() {
+        lock.withLock { held = held ?? [] }
+    }
+
+    /// Stops holding; writes the held lines except the last `keeping` ones, which are returned.
+    @discardableResult
+    public func releaseErrors(keeping count: Int = 0) -> [String] {
+        let lines = lock.withLock { () -> [String] in
+            defer { held = nil }
+            return held ?? []
+        }
+        let kept = Array(lines.suffix(count))
+        for line in lines.dropLast(count) where level >= .error { writeStandardError("kindling: \(line)\n") }
+        return kept
     }
 
     public func fatal(_ message: String) { log(.fatal, message) }
