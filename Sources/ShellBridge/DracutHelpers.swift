@@ -75,9 +75,13 @@ public final class DracutHelpers: HelperHandler {
                 logger.error("helper \(request.helper) is not implemented in Kindling yet")
                 return HelperReply(status: 1)
             }
-        } catch {
-            logger.error("\(request.helper): \(error)")
+        } catch InstallError.notFound(let what) {
+            logger.error("\(request.helper): \(InstallError.notFound(what))")
             return failed(request.helper, request.arguments)
+        } catch {
+            // A file that exists but cannot be used (unreadable, corrupt, escaping the sysroot)
+            // means a broken system or a hostile path: end the build, naming it.
+            return fatal("\(error)")
         }
     }
 

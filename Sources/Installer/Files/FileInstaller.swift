@@ -28,6 +28,8 @@ public final class FileInstaller {
     private let resolver: DependencyResolving
     private let logger: Logger
     private var resolved: Set<String> = []
+    /// Symlinks being installed, each waiting for its target: a loop would recurse forever.
+    private var linksInProgress: [String] = []
 
     public init(sysroot: String, imageRoot: String, searchPath: [String], resolver: DependencyResolving,
                 resolvesEagerly: Bool, logger: Logger) {
@@ -121,11 +123,25 @@ public final class FileInstaller {
         let found: ELFDependencies
         do {
             found = try resolver.dependencies(of: subject)
+        } catch let error as ELFError {
+            // A cut or corrupt ELF file would not run: the loader could not even map it.
+            switch error.reason {
+            case .truncated, .corrupt, .unreadable: throw InstallError.unusableFile(error.description)
+            case .notELF, .unsupported: logger.debug("\(path): no dependencies resolved: \(error)")
+            }
+            return
         } catch {
             logger.debug("\(path): no dependencies resolved: \(error)")
             return
         }
-        for name in found.missing { logger.error("\(path): library \(name) not found") }
+        for name in found.missing {
+            // Found only as a file the loader cannot map (a text file, a cut ELF, a FIFO): name it.
+            if let unusable = found.unusable.first(where: { $0.path.hasSuffix("/" + name) }),
+               !Self.isWrongVariant(unusable) {
+                throw InstallError.unusableFile("\(path): library \(name): \(unusable)")
+            }
+            logger.error("\(path): library \(name) not found")
+        }
         for dependency in found.files {
             try install(dependency, resolvingDependencies: true)
             // dracut-install also takes the unversioned link libX.so of libX.so.N when the host has it.
@@ -134,6 +150,12 @@ public final class FileInstaller {
                 _ = try? install(link)
             }
         }
+    }
+
+    /// A library of another class or machine is skipped by the loader too: not an error.
+    private static func isWrongVariant(_ error: ELFError) -> Bool {
+        if case .unsupported = error.reason { return true }
+        return false
     }
 
     /// dracut-install -H: lists the file in /lib/dracut/hostonly-files, which rd.hostonly=0 removes at boot.
@@ -193,6 +215,11 @@ public final class FileInstaller {
         guard let target = readLink(hostSource) else {
             throw InstallError.system(path: hostSource, operation: "read the link", message: systemErrorDescription())
         }
+        guard !linksInProgress.contains(source), linksInProgress.count < SysrootPaths.symlinkLimit else {
+            throw InstallError.system(path: hostSource, operation: "follow the link", message: systemErrorDescription(ELOOP))
+        }
+        linksInProgress.append(source)
+        defer { linksInProgress.removeLast() }
         // One level of the link, made absolute against the link's own (unresolved) directory.
         let absoluteTarget = try normalizedDestination(
             target.hasPrefix("/") ? target : PathText.join(PathText.directory(of: source), target))
@@ -228,7 +255,7 @@ public final class FileInstaller {
     }
 
     private func copyFile(from source: String, to destination: String, status: stat) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
+        let input = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard input >= 0 else {
             throw InstallError.system(path: source, operation: "read", message: systemErrorDescription())
         }
