@@ -51,16 +51,20 @@ public final class FileInstaller {
     }
 
     /// Whether `path` exists in the sysroot (a dangling symlink counts, as `[[ -L ]]` would).
-    public func sysrootContains(_ path: String) -> Bool {
+    /// Its directories are resolved inside the sysroot, so no host file is looked at.
+    /// - Throws: `InstallError.escapesSysroot` when the path or a symlink on it leaves the sysroot.
+    public func sysrootContains(_ path: String) throws -> Bool {
+        guard let host = try hostPath(of: path) else { return false }
         var status = stat()
-        return lstat(sysroot + path, &status) == 0
+        return lstat(host, &status) == 0
     }
 
     /// Every directory of the search path that holds `name`, as dracut-install's bare-name lookup.
     public func searchPathMatches(_ name: String) -> [String] {
         searchPath.map { $0 + "/" + name }.filter { candidate in
+            guard let resolved = (try? paths.resolve(candidate)).flatMap({ $0 }) else { return false }
             var status = stat()
-            return stat(sysroot + candidate, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR
+            return stat(sysroot + resolved, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR
         }
     }
 
@@ -119,7 +123,7 @@ public final class FileInstaller {
         guard stat(imagePath(path), &status) == 0, status.st_mode & S_IFMT == S_IFREG,
               status.st_mode & 0o111 != 0 || path.contains(".so") else { return }
         // Resolve the copy in the image: modules may have written files that the host lacks.
-        let subject = sysrootContains(path) ? path : imagePath(path)
+        let subject = try sysrootContains(path) ? path : imagePath(path)
         let found: ELFDependencies
         do {
             found = try resolver.dependencies(of: subject)
@@ -189,7 +193,9 @@ public final class FileInstaller {
             }
             return sysroot + PathText.join(resolvedDirectory, name)
         } catch {
-            throw InstallError.escapesSysroot(error.description)
+            // Name the whole path asked for, not only the part resolved when it failed.
+            throw InstallError.escapesSysroot(SysrootPathError(
+                path: absolute, symlink: error.symlink, target: error.target, sysroot: error.sysroot).description)
         }
     }
 
@@ -221,8 +227,13 @@ public final class FileInstaller {
         linksInProgress.append(source)
         defer { linksInProgress.removeLast() }
         // One level of the link, made absolute against the link's own (unresolved) directory.
-        let absoluteTarget = try normalizedDestination(
-            target.hasPrefix("/") ? target : PathText.join(PathText.directory(of: source), target))
+        let absoluteTarget: String
+        do {
+            absoluteTarget = try normalizedDestination(
+                target.hasPrefix("/") ? target : PathText.join(PathText.directory(of: source), target))
+        } catch where !sysroot.isEmpty {
+            throw InstallError.escapesSysroot("\(source): symlink to \(target) leads outside the sysroot \(sysroot)")
+        }
         guard try install(absoluteTarget, resolvingDependencies: resolvingDependencies) else {
             throw InstallError.notFound("\(absoluteTarget) (the target of \(source))")
         }

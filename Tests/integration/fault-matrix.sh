@@ -1,0 +1,206 @@
+#!/bin/bash
+# The fault matrix: bad modules, bad kernel module trees, bad files, sysroot escapes, a full or
+# read-only output directory, signals, concurrent builds, a bad kdump.conf and odd file names.
+# Every failing case must give one error line naming the cause as the last line, a non-zero
+# exit status, leave the previous image byte-identical (and nothing else) in the output
+# directory, and leave the --tmpdir (also $TMPDIR) empty.
+#
+# Signals follow dracut's convention: 128 + the signal, so SIGINT exits 130 and SIGTERM 143.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+faults=$here/../fixtures/faults/modules.d
+name=fault-matrix
+
+[[ -x $KINDLING ]] || give_up "no kindling binary at $KINDLING"
+((EUID == 0)) || give_up "needs root (tmpfs mounts, root's view of file permissions)"
+
+work=$(mktemp -d)
+mounts=()
+cleanup() {
+    local mount
+    for mount in "${mounts[@]}"; do umount -l "$mount" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+export TMPDIR=$work/tmp
+mkdir -p "$TMPDIR" "$work/out"
+image=$work/out/initrd.img
+cases=0
+
+# Runs kindling on the fault fixtures, writing $image (which exists: --force); the status is in $status.
+# Arguments go before the image; set KINDLING_IMAGE to write another path. A hang is a failure
+# (status 124), not a stuck test.
+run_kindling() {
+    timeout -k 5 120 "$KINDLING" --no-hostonly --tmpdir "$TMPDIR" --modules-dir "$faults" --force "$@" "${KINDLING_IMAGE:-$image}" \
+        >"$work/log" 2>&1
+    status=$?
+}
+
+expect() {
+    local what=$1
+    shift
+    if "$@"; then pass "$what"; else fail "$what"; sed 's/^/    /' "$work/log" | tail -n 15; fi
+}
+
+# What a failed build must leave: STATUS is the wanted exit status; PATTERN (grep -E) must be
+# on the log's last line, a "kindling: " line, and on no other line; the old image is unchanged,
+# nothing was added beside it, and the temporary directory is empty.
+expect_failure() {
+    local what=$1 want=$2 pattern=$3 last
+    cases=$((cases + 1))
+    last=$(tail -n 1 "$work/log")
+    expect "$what: exits $want" test "$status" = "$want"
+    expect "$what: one error line names the cause" \
+        eval '[[ $last == "kindling: "* ]] && grep -qE -- "$pattern" <<<"$last" && (($(grep -cE -- "$pattern" "$work/log") == 1))'
+    expect "$what: the old image is byte-identical" cmp -s "$image" "$work/old.img"
+    expect "$what: nothing else in the output directory" test "$(ls -A "${image%/*}")" = "${image##*/}"
+    expect "$what: the temporary directory is empty" test -z "$(ls -A "$TMPDIR")"
+}
+
+# The member names of an image (gzip or not), one a line, as cpio -t gives them.
+list_image() {
+    case $(head -c 2 "$1" | od -An -tx1 | tr -d ' ') in
+        1f8b) gzip -dc "$1" ;;
+        *) cat "$1" ;;
+    esac | cpio -t --quiet 2>/dev/null
+}
+
+# The previous image: a real one, built once; every case must leave it as it is.
+KINDLING_IMAGE=$image
+"$KINDLING" --no-hostonly --no-kernel --tmpdir "$TMPDIR" --modules-dir "$faults" -m run "$image" >"$work/log" 2>&1 ||
+    give_up "the baseline image does not build: $(tail -n 1 "$work/log")"
+cp -p "$image" "$work/old.img"
+expect "the image is private (0600)" test "$(stat -c %a "$image")" = 600
+
+# --- 1. a syntax error in module-setup.sh ---------------------------------------------------------
+run_kindling --no-kernel -m syntax
+expect_failure "syntax error" 1 "10syntax/module-setup\.sh: line [0-9]+: syntax error"
+
+# --- 2. exit in check() and install(); a check() that never returns ------------------------------
+run_kindling --no-kernel -m check-exits
+expect_failure "check() runs exit 1" 1 "module 'check-exits'.* check\(\)"
+run_kindling --no-kernel -m install-exits
+expect_failure "install() runs exit 1" 1 "module 'install-exits'.* install\(\)"
+
+started=$SECONDS
+FAULT_PIDFILE=$work/loop.pid run_kindling --no-kernel -m check-loops --module-timeout 2
+expect_failure "check() loops forever" 1 "module 'check-loops': check\(\) did not finish within 2 s"
+expect "a timed-out build fails fast" test $((SECONDS - started)) -le 8
+loop_shell=$(cat "$work/loop.pid" 2>/dev/null || echo 0)
+# A zombie waiting for init to reap it is not running: only other states count.
+expect "the timed-out shell and its children are killed" \
+    eval '((loop_shell > 0)) && ! ps -o stat= -p "$loop_shell" -g "$loop_shell" | grep -q "^[^Z]"'
+run_kindling --no-kernel -m check-loops --module-timeout soon
+expect_failure "a bad --module-timeout" 1 "invalid module timeout 'soon'"
+
+# --- 3-5. selection: a cycle, a missing module, an omitted dependency -----------------------------
+run_kindling --no-kernel -m cycle-x
+expect_failure "cyclic depends" 1 "cyclic module dependency: cycle-x -> cycle-y -> cycle-x"
+run_kindling --no-kernel -m no-such-module
+expect_failure "a missing module" 1 "module 'no-such-module' cannot be found"
+run_kindling --no-kernel -m needs-omitted -o omitted-dep
+expect_failure "an omitted dependency" 1 "module 'needs-omitted' depends on 'omitted-dep'"
+
+# --- 6. a kernel version without a modules directory ----------------------------------------------
+run_kindling --kver 9.9.9-none -m kmods
+expect_failure "no modules directory (installkernel)" 1 "9\.9\.9-none"
+FAULT_INSTALL='instmods -c virtio_blk' run_kindling --kver 9.9.9-none -m run
+expect_failure "no modules directory (instmods)" 1 "9\.9\.9-none"
+
+# --- 7. a corrupt modules.dep, a truncated .ko ----------------------------------------------------
+# A small copy of the test kernel's module tree, indexed by depmod.
+if read -r kver kroot < <("$here/../support/kernel-cache") && [[ -d $kroot/lib/modules/$kver ]]; then
+    tree=$work/kernel/lib/modules/$kver
+    mkdir -p "$tree"
+    for ko in drivers/block/virtio_blk drivers/virtio/virtio drivers/virtio/virtio_ring drivers/block/loop \
+        fs/ext4/ext4 lib/crc16 fs/mbcache fs/jbd2/jbd2; do
+        mkdir -p "$tree/kernel/${ko%/*}"
+        cp "$kroot/lib/modules/$kver/kernel/$ko.ko" "$tree/kernel/$ko.ko"
+    done
+    cp "$kroot/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$tree/"
+    depmod -b "$work/kernel" "$kver" || give_up "depmod failed on the copied module tree"
+    kernel_build() { run_kindling --kver "$kver" --kmoddir "$tree" -m kmods "$@"; }
+
+    FAULT_KMODS="virtio_blk loop" kernel_build
+    expect "the copied module tree builds" test "$status" = 0
+    cp -p "$image" "$work/old.img"
+
+    cp "$tree/modules.dep" "$work/modules.dep.good"
+    cp "$tree/modules.dep.bin" "$work/modules.dep.bin.good"
+    printf 'kernel/drivers/block/virtio_blk.ko kernel/drivers/virtio/virtio.ko\n:::\n\0\377garbage\n' >"$tree/modules.dep"
+    head -c 100 /dev/urandom >"$tree/modules.dep.bin"
+    FAULT_KMODS=virtio_blk kernel_build
+    expect_failure "a corrupt modules.dep" 1 "modules\.dep"
+    cp "$work/modules.dep.good" "$tree/modules.dep"
+    cp "$work/modules.dep.bin.good" "$tree/modules.dep.bin"
+
+    truncate -s 200 "$tree/kernel/drivers/block/loop.ko"
+    FAULT_KMODS=loop kernel_build
+    expect_failure "a truncated .ko" 1 "kernel/drivers/block/loop\.ko"
+else
+    fail "the test kernel is unavailable (Tests/support/kernel-cache)"
+fi
+
+# --- 8. files that cannot be used: a symlink loop (fails to open, even for root), a cut ELF, a
+# FIFO or a text file where a program's library should be. A script is not ELF and is fine.
+files=$work/files
+mkdir -p "$files/lib-fifo" "$files/lib-text" "$files/lib-good"
+ln -s loop "$files/loop"
+head -c 100 /bin/cat >"$files/truncated" # the ELF header and part of the program headers
+chmod +x "$files/truncated"
+printf '#!/bin/sh\necho fine\n' >"$files/script"
+chmod +x "$files/script"
+printf 'int fake(void) { return 0; }\n' >"$files/fake.c"
+printf 'int fake(void);\nint main(void) { return fake(); }\n' >"$files/prog.c"
+if gcc -shared -fPIC -Wl,-soname,libfake.so.1 -o "$files/lib-good/libfake.so.1" "$files/fake.c" 2>"$work/log"; then
+    for kind in fifo text; do
+        gcc -o "$files/prog-$kind" "$files/prog.c" "$files/lib-good/libfake.so.1" -Wl,-rpath,"$files/lib-$kind"
+    done
+    mkfifo "$files/lib-fifo/libfake.so.1"
+    printf 'not a library\n' >"$files/lib-text/libfake.so.1"
+else
+    fail "gcc cannot build the test program: $(head -n 1 "$work/log")"
+fi
+
+FAULT_INSTALL="inst_binary $files/loop" run_kindling --no-kernel -m run
+expect_failure "a symlink loop as a binary" 1 "$files/loop: .*Too many levels of symbolic links"
+FAULT_INSTALL="inst_binary $files/truncated" run_kindling --no-kernel -m run
+expect_failure "a truncated ELF" 1 "$files/truncated: truncated ELF"
+FAULT_INSTALL="inst_binary $files/prog-fifo" run_kindling --no-kernel -m run
+expect_failure "a FIFO as a program's library" 1 "prog-fifo: library libfake\.so\.1: $files/lib-fifo/libfake\.so\.1: .*not a regular file"
+FAULT_INSTALL="inst_binary $files/prog-text" run_kindling --no-kernel -m run
+expect_failure "a text file as a program's library" 1 "prog-text: library libfake\.so\.1: $files/lib-text/libfake\.so\.1: not an ELF file"
+KINDLING_IMAGE=$work/script.img run_kindling --no-kernel -m run -I "$files/script"
+expect "a script is not ELF and is installed" eval '((status == 0)) && list_image "$work/script.img" | grep -qx "${files#/}/script"'
+rm -f "$work/script.img"
+
+# --- 9. a sysroot with symlinks out of it, and '..' in installed paths -----------------------------
+# The host's copy of a file ($work/secret) must never be read: an absolute link resolves inside
+# the sysroot, as in a chroot (and installs the sysroot's own file); '..' that climbs out, in a
+# link or in the path asked for, is refused, naming the path.
+sysroot=$work/sysroot
+mkdir -p "$sysroot/etc" "$sysroot$work"
+printf 'HOST SECRET\n' >"$work/secret"
+printf 'sysroot file\n' >"$sysroot$work/secret"
+ln -s "$work/secret" "$sysroot/etc/absolute-link"
+ln -s "$(printf '../%.0s' {1..20})${work#/}/secret" "$sysroot/etc/relative-link"
+sysroot_build() { run_kindling --no-kernel --sysroot "$sysroot" -m run "$@"; }
+
+KINDLING_IMAGE=$work/sysroot.img FAULT_INSTALL='inst /etc/absolute-link' sysroot_build
+mkdir -p "$work/sysroot-image"
+unpack_image "$work/sysroot.img" "$work/sysroot-image"
+expect "an absolute link resolves inside the sysroot" \
+    eval '((status == 0)) && [[ $(cat "$work/sysroot-image/etc/absolute-link") == "sysroot file" ]]'
+expect "the host's file is not in the image" eval '! grep -rqs "HOST SECRET" "$work/sysroot-image"'
+rm -rf "$work/sysroot.img" "$work/sysroot-image"
+
+FAULT_INSTALL='inst /etc/relative-link' sysroot_build
+expect_failure "a relative link out of the sysroot" 1 "/etc/relative-link: symlink to (\.\./)+.* leads outside the sysroot"
+FAULT_INSTALL='inst /etc/../../../etc/shadow' sysroot_build
+expect_failure "'..' out of the sysroot in inst" 1 "/etc/\.\./\.\./\.\./etc/shadow: '\.\.' leads outside the sysroot"
+FAULT_INSTALL='inst_simple /etc/../../../../etc/shadow /etc/copy' sysroot_build
+expect_failure "'..' out of the sysroot in inst_simple" 1 "/etc/\.\./\.\./\.\./\.\./etc/shadow: '\.\.' leads outside the sysroot"
+
+printf 'fault-matrix: %s cases\n' "$cases"
+finish
