@@ -67,10 +67,10 @@ list_image() {
 }
 
 # The previous image: a real one, built once; every case must leave it as it is.
-KINDLING_IMAGE=$image
 "$KINDLING" --no-hostonly --no-kernel --tmpdir "$TMPDIR" --modules-dir "$faults" -m run "$image" >"$work/log" 2>&1 ||
     give_up "the baseline image does not build: $(tail -n 1 "$work/log")"
 cp -p "$image" "$work/old.img"
+cp -p "$image" "$work/baseline.img"
 expect "the image is private (0600)" test "$(stat -c %a "$image")" = 600
 
 # --- 1. a syntax error in module-setup.sh ---------------------------------------------------------
@@ -138,6 +138,8 @@ if read -r kver kroot < <("$here/../support/kernel-cache") && [[ -d $kroot/lib/m
     truncate -s 200 "$tree/kernel/drivers/block/loop.ko"
     FAULT_KMODS=loop kernel_build
     expect_failure "a truncated .ko" 1 "kernel/drivers/block/loop\.ko"
+    cp -p "$work/baseline.img" "$image"
+    cp -p "$work/baseline.img" "$work/old.img"
 else
     fail "the test kernel is unavailable (Tests/support/kernel-cache)"
 fi
@@ -201,6 +203,53 @@ FAULT_INSTALL='inst /etc/../../../etc/shadow' sysroot_build
 expect_failure "'..' out of the sysroot in inst" 1 "/etc/\.\./\.\./\.\./etc/shadow: '\.\.' leads outside the sysroot"
 FAULT_INSTALL='inst_simple /etc/../../../../etc/shadow /etc/copy' sysroot_build
 expect_failure "'..' out of the sysroot in inst_simple" 1 "/etc/\.\./\.\./\.\./\.\./etc/shadow: '\.\.' leads outside the sysroot"
+
+# --- 10. a full output directory, a read-only one ---------------------------------------------------
+head -c $((3 << 20)) /dev/urandom >"$work/big" # does not compress: the image outgrows 1 MiB
+saved_image=$image
+mkdir -p "$work/full" "$work/ro"
+if mount -t tmpfs -o size=1m kindling-full "$work/full"; then
+    mounts+=("$work/full")
+    image=$work/full/initrd.img
+    cp -p "$work/old.img" "$image"
+    run_kindling --no-kernel -m run -I "$work/big"
+    expect_failure "a full output directory" 1 "$work/full/\.initrd\.img\.kindling-.*(No space left on device)"
+else
+    fail "cannot mount a tmpfs (root is needed)"
+fi
+if mount -t tmpfs -o size=1m kindling-ro "$work/ro"; then
+    mounts+=("$work/ro")
+    image=$work/ro/initrd.img
+    cp -p "$work/old.img" "$image"
+    mount -o remount,ro "$work/ro"
+    run_kindling --no-kernel -m run
+    expect_failure "a read-only output directory" 1 "$work/ro"
+fi
+image=$saved_image
+
+# --- 11. SIGINT and SIGTERM while a module installs and while the image is compressed --------------
+# Starts a build in the background, waits for PATTERN in its log, then sends SIGNAL.
+interrupt() {
+    local signal=$1 pattern=$2 pid
+    shift 2
+    "$KINDLING" --no-hostonly --tmpdir "$TMPDIR" --modules-dir "$faults" --force "$@" "$image" >"$work/log" 2>&1 &
+    pid=$!
+    for _ in $(seq 300); do grep -q -- "$pattern" "$work/log" && break; sleep 0.05; done
+    sleep 0.3
+    kill "-$signal" "$pid"
+    wait "$pid"
+    status=$?
+}
+head -c $((48 << 20)) /dev/urandom >"$work/huge"
+interrupt INT 'Including module: slow' --no-kernel -m slow
+expect_failure "SIGINT while a module installs" 130 "interrupted by signal 2"
+interrupt TERM 'Including module: slow' --no-kernel -m slow
+expect_failure "SIGTERM while a module installs" 143 "interrupted by signal 15"
+interrupt INT 'Creating image file' --no-kernel -m run -I "$work/huge" --compress "gzip -9"
+expect_failure "SIGINT while gzip -9 compresses" 130 "interrupted by signal 2"
+interrupt TERM 'Creating image file' --no-kernel -m run -I "$work/huge"
+expect_failure "SIGTERM while the internal gzip compresses" 143 "interrupted by signal 15"
+rm -f "$work/huge"
 
 printf 'fault-matrix: %s cases\n' "$cases"
 finish
