@@ -28,8 +28,15 @@ final class ImageBuild {
 
     func run() throws {
         let output = configuration.outputPath
+        var outputLock: OutputDirectoryLock?
+        defer { outputLock?.release() }
         if configuration.action == .build {
-            try checkOutput(output)
+            let directory = try checkOutputDirectory(output)
+            // Held to the end: another build of the same image waits, then sees this one's image.
+            outputLock = try OutputDirectoryLock(directory: directory) {
+                logger.info("Waiting for another build writing into \($0)")
+            }
+            try checkExistingImage(output)
         }
         try checkKernelRequest()
 
@@ -105,17 +112,24 @@ final class ImageBuild {
 
     // MARK: Before the modules
 
-    private func checkOutput(_ output: String) throws {
+    private func checkExistingImage(_ output: String) throws {
         var status = stat()
         if stat(output, &status) == 0, !configuration.force {
             throw BuildFailure("Will not override existing initramfs (\(output)) without --force")
         }
+    }
+
+    /// The directory the image goes into, which must exist and be writable.
+    private func checkOutputDirectory(_ output: String) throws -> String {
         let directory = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw BuildFailure("Can't write to \(directory): Directory \(directory) does not exist or is not accessible.")
         }
-        guard access(directory, W_OK) == 0 else { throw BuildFailure("No permission to write to \(directory).") }
+        guard access(directory, W_OK) == 0 else {
+            throw BuildFailure("No permission to write to \(directory): \(systemErrorDescription()).")
+        }
+        return directory
     }
 
     private func checkKernelRequest() throws {

@@ -251,5 +251,43 @@ interrupt TERM 'Creating image file' --no-kernel -m run -I "$work/huge"
 expect_failure "SIGTERM while the internal gzip compresses" 143 "interrupted by signal 15"
 rm -f "$work/huge"
 
+# --- 12. two builds of the same image at once ------------------------------------------------------
+# Kindling holds an flock on the output directory from the check for an existing image to the
+# rename: the builds take turns. With --force both succeed and the image is a complete archive
+# with the content of a single build; without --force exactly one of them writes the image.
+cases=$((cases + 1))
+together() {
+    local -a pids=()
+    local n
+    for n in 1 2; do
+        "$KINDLING" --no-hostonly --no-kernel --tmpdir "$TMPDIR" --modules-dir "$faults" -m run "$@" >"$work/log$n" 2>&1 &
+        pids+=($!)
+    done
+    statuses=""
+    for n in 0 1; do
+        wait "${pids[n]}"
+        statuses+="$? "
+    done
+}
+mkdir -p "$work/together"
+together --force -I "$work/big" "$work/together/initrd.img"
+expect "two --force builds at once both succeed" test "$statuses" = "0 0 "
+expect "kindling-lsinitrd reads the image" eval '"$KINDLING_LSINITRD" "$work/together/initrd.img" >/dev/null 2>&1'
+"$KINDLING" --no-hostonly --no-kernel --tmpdir "$TMPDIR" --modules-dir "$faults" -m run --force -I "$work/big" \
+    "$work/single.img" >"$work/log" 2>&1
+expect "cpio -t lists what a single build holds" \
+    eval 'list_image "$work/together/initrd.img" >"$work/together.list" && (($(wc -l <"$work/together.list") > 10)) &&
+        list_image "$work/single.img" | cmp -s - "$work/together.list"'
+mkdir -p "$work/together-tree" "$work/single-tree"
+unpack_image "$work/together/initrd.img" "$work/together-tree"
+unpack_image "$work/single.img" "$work/single-tree"
+expect "the image's content is a single build's" eval 'compare_trees "$work/together-tree" "$work/single-tree" >"$work/log" 2>&1'
+expect "no lock or temporary file is left beside the image" test "$(ls -A "$work/together")" = initrd.img
+rm -rf "$work/together"/* "$work/together-tree" "$work/single-tree" "$work/single.img"
+together "$work/together/initrd.img"
+expect "without --force one build writes the image, the other refuses" \
+    eval '[[ $statuses == "0 1 " || $statuses == "1 0 " ]] && cat "$work/log1" "$work/log2" | grep -q "Will not override existing initramfs"'
+expect "the temporary directory is empty after concurrent builds" test -z "$(ls -A "$TMPDIR")"
+
 printf 'fault-matrix: %s cases\n' "$cases"
 finish
