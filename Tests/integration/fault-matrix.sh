@@ -289,5 +289,39 @@ expect "without --force one build writes the image, the other refuses" \
     eval '[[ $statuses == "0 1 " || $statuses == "1 0 " ]] && cat "$work/log1" "$work/log2" | grep -q "Will not override existing initramfs"'
 expect "the temporary directory is empty after concurrent builds" test -z "$(ls -A "$TMPDIR")"
 
+# --- 13. kdump.conf: an unknown directive, a missing target, shell metacharacters ------------------
+# Values are data: nothing in them is ever run (the canaries must not appear). A path may hold
+# any byte and is carried as it is; a core_collector with shell syntax is refused (the capture
+# runs it without a shell); a kdump_pre that is not an executable file is refused.
+if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
+    conf=$work/kdump.conf
+    canary=$work/canary
+    kdump_build() {
+        KDUMP_CONFIG_FILE=$conf run_kindling --kver "$kver" --kmoddir "$kroot/lib/modules/$kver" -m kdumpbase "$@"
+    }
+    kdump_case() {
+        printf '%s\n' "$2" >"$conf"
+        kdump_build
+        expect_failure "kdump.conf: $1" 1 "module 'kdumpbase' failed in check\(\): $conf:$3"
+    }
+    kdump_case "an unknown directive" $'ext4 LABEL=kdump\nfrobnicate yes' "2: unknown directive 'frobnicate'"
+    kdump_case "a target without its device" 'ext4' "1: 'ext4' needs a value"
+    kdump_case "a path without a value" $'ext4 LABEL=kdump\npath' "2: 'path' needs a value"
+    kdump_case "shell syntax in core_collector" \
+        $'ext4 LABEL=kdump\ncore_collector makedumpfile -d 31 $(touch '"$canary"'-1) `touch '"$canary"'-2` ; touch '"$canary"'-3 | cat & > '"$canary"'-4' \
+        "2: core_collector: shell syntax"
+    kdump_case "shell syntax in kdump_pre" $'ext4 LABEL=kdump\nkdump_pre /bin/true; touch '"$canary"'-5' \
+        "2: kdump_pre: '/bin/true; touch $canary-5' is not an executable file"
+    weird_path='/var/crash/$(touch '"$canary"'-6)`touch '"$canary"'-7`;touch '"$canary"'-8|touch '"$canary"'-9&>'"$canary"'-10'
+    printf 'ext4 LABEL=kdump\npath %s\n' "$weird_path" >"$conf"
+    KINDLING_IMAGE=$work/kdump.img kdump_build
+    mkdir -p "$work/kdump-tree"
+    unpack_image "$work/kdump.img" "$work/kdump-tree"
+    expect "kdump.conf: a path with shell syntax is carried as it is" \
+        eval '((status == 0)) && grep -qxF "path $weird_path" "$work/kdump-tree/etc/kdump.conf"'
+    expect "kdump.conf: no value was run (no canary)" test -z "$(compgen -G "$canary*")"
+    rm -rf "$work/kdump.img" "$work/kdump-tree"
+fi
+
 printf 'fault-matrix: %s cases\n' "$cases"
 finish
