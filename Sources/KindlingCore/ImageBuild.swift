@@ -284,7 +284,11 @@ final class ImageBuild {
         for directory in LibraryDirectories.loaderCacheDirectories(sysroot: sysroot) {
             removeEmptyDirectories(root + directory, stoppingAt: root)
         }
-        try "\(configuration.storedParameters)\n".write(toFile: root + "/lib/dracut/build-parameter.txt", atomically: false, encoding: .utf8)
+        // As bytes: a parameter may name a file whose name is not UTF-8.
+        guard FileManager.default.createFile(atPath: root + "/lib/dracut/build-parameter.txt",
+                                             contents: Data(PathBytes.bytes(configuration.storedParameters + "\n"))) else {
+            throw BuildFailure("cannot write \(root)/lib/dracut/build-parameter.txt")
+        }
         if !configuration.kernelOnly {
             // As dracut does for libpthread users: glibc loads libgcc_s at run time for thread cancellation.
             try shell.evaluate("""

@@ -62,18 +62,13 @@ public final class Logger: @unchecked Sendable {
     public func trace(_ message: String) { log(.trace, message) }
 }
 
+/// Writes the text's bytes (a file name that is not UTF-8 comes out as its own bytes).
 public func writeStandardError(_ text: String) {
-    var text = text
-    text.withUTF8 { buffer in
-        _ = writeAll(fd: 2, buffer)
-    }
+    _ = writeAll(fd: 2, PathBytes.bytes(text))
 }
 
 public func writeStandardOutput(_ text: String) {
-    var text = text
-    text.withUTF8 { buffer in
-        _ = writeAll(fd: 1, buffer)
-    }
+    _ = writeAll(fd: 1, PathBytes.bytes(text))
 }
 
 /// A pthread mutex; small enough not to need a dependency.

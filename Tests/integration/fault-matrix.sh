@@ -27,12 +27,16 @@ export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR" "$work/out"
 image=$work/out/initrd.img
 cases=0
+# The host's dracut configuration is not the test's: an empty one, and the fault fixtures.
+: >"$work/empty.conf"
+mkdir -p "$work/empty.conf.d"
+common=(--conf "$work/empty.conf" --confdir "$work/empty.conf.d" --no-hostonly --tmpdir "$TMPDIR" --modules-dir "$faults")
 
 # Runs kindling on the fault fixtures, writing $image (which exists: --force); the status is in $status.
 # Arguments go before the image; set KINDLING_IMAGE to write another path. A hang is a failure
 # (status 124), not a stuck test.
 run_kindling() {
-    timeout -k 5 120 "$KINDLING" --no-hostonly --tmpdir "$TMPDIR" --modules-dir "$faults" --force "$@" "${KINDLING_IMAGE:-$image}" \
+    timeout -k 5 120 "$KINDLING" "${common[@]}" --force "$@" "${KINDLING_IMAGE:-$image}" \
         >"$work/log" 2>&1
     status=$?
 }
@@ -67,7 +71,7 @@ list_image() {
 }
 
 # The previous image: a real one, built once; every case must leave it as it is.
-"$KINDLING" --no-hostonly --no-kernel --tmpdir "$TMPDIR" --modules-dir "$faults" -m run "$image" >"$work/log" 2>&1 ||
+"$KINDLING" "${common[@]}" --no-kernel -m run "$image" >"$work/log" 2>&1 ||
     give_up "the baseline image does not build: $(tail -n 1 "$work/log")"
 cp -p "$image" "$work/old.img"
 cp -p "$image" "$work/baseline.img"
@@ -232,7 +236,7 @@ image=$saved_image
 interrupt() {
     local signal=$1 pattern=$2 pid
     shift 2
-    "$KINDLING" --no-hostonly --tmpdir "$TMPDIR" --modules-dir "$faults" --force "$@" "$image" >"$work/log" 2>&1 &
+    "$KINDLING" "${common[@]}" --force "$@" "$image" >"$work/log" 2>&1 &
     pid=$!
     for _ in $(seq 300); do grep -q -- "$pattern" "$work/log" && break; sleep 0.05; done
     sleep 0.3
@@ -260,7 +264,7 @@ together() {
     local -a pids=()
     local n
     for n in 1 2; do
-        "$KINDLING" --no-hostonly --no-kernel --tmpdir "$TMPDIR" --modules-dir "$faults" -m run "$@" >"$work/log$n" 2>&1 &
+        "$KINDLING" "${common[@]}" --no-kernel -m run "$@" >"$work/log$n" 2>&1 &
         pids+=($!)
     done
     statuses=""
@@ -273,7 +277,7 @@ mkdir -p "$work/together"
 together --force -I "$work/big" "$work/together/initrd.img"
 expect "two --force builds at once both succeed" test "$statuses" = "0 0 "
 expect "kindling-lsinitrd reads the image" eval '"$KINDLING_LSINITRD" "$work/together/initrd.img" >/dev/null 2>&1'
-"$KINDLING" --no-hostonly --no-kernel --tmpdir "$TMPDIR" --modules-dir "$faults" -m run --force -I "$work/big" \
+"$KINDLING" "${common[@]}" --no-kernel -m run --force -I "$work/big" \
     "$work/single.img" >"$work/log" 2>&1
 expect "cpio -t lists what a single build holds" \
     eval 'list_image "$work/together/initrd.img" >"$work/together.list" && (($(wc -l <"$work/together.list") > 10)) &&
@@ -322,6 +326,43 @@ if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
     expect "kdump.conf: no value was run (no canary)" test -z "$(compgen -G "$canary*")"
     rm -rf "$work/kdump.img" "$work/kdump-tree"
 fi
+
+# --- 14. file names with spaces, newlines, quotes and bytes that are not UTF-8 --------------------
+# inst and inst_simple take every name; -I takes the names without blanks (it is a list split at
+# blanks, as in dracut). cpio -t and kindling-lsinitrd must list the very bytes; contents match.
+cases=$((cases + 1))
+odd=$work/odd
+mkdir -p "$odd/inst" "$odd/list"
+odd_names=('with space' $'new\nline' "quo'te\"s" $'\xff\xfe' $'tab\tand \\back')
+for odd_name in "${odd_names[@]}"; do printf 'content of %s\n' "$odd_name" >"$odd/inst/$odd_name"; done
+listed_names=("quo'te\"s" $'\xff\xfe-bytes')
+for odd_name in "${listed_names[@]}"; do printf 'content of %s\n' "$odd_name" >"$odd/list/$odd_name"; done
+KINDLING_IMAGE=$work/odd.img FAULT_INSTALL='for f in "'"$odd"'"/inst/*; do inst "$f"; inst_simple "$f" "/etc/odd/${f##*/}"; done' \
+    run_kindling --no-kernel -m run -I "$odd/list/${listed_names[0]}" -I "$odd/list/${listed_names[1]}"
+expect "odd names: the build succeeds" test "$status" = 0
+listing=$(LC_ALL=C list_image "$work/odd.img")
+lsinitrd_listing=$(LC_ALL=C "$KINDLING_LSINITRD" "$work/odd.img")
+mkdir -p "$work/odd-tree"
+unpack_image "$work/odd.img" "$work/odd-tree"
+odd_missing=()
+# Is PATH a whole line of the cpio listing, the end of a kindling-lsinitrd line, and the same file?
+check_listed() {
+    local source=$1 path=$2 via=$3
+    [[ $'\n'$listing$'\n' == *$'\n'"$path"$'\n'* ]] || odd_missing+=("cpio -t$via: $path")
+    [[ $lsinitrd_listing$'\n' == *" $path"$'\n'* ]] || odd_missing+=("kindling-lsinitrd$via: $path")
+    cmp -s "$source" "$work/odd-tree/$path" || odd_missing+=("content$via: $path")
+}
+for odd_name in "${odd_names[@]}"; do
+    check_listed "$odd/inst/$odd_name" "${odd#/}/inst/$odd_name" " (inst)"
+    check_listed "$odd/inst/$odd_name" "etc/odd/$odd_name" " (inst_simple)"
+done
+for odd_name in "${listed_names[@]}"; do
+    check_listed "$odd/list/$odd_name" "${odd#/}/list/$odd_name" " (-I)"
+done
+expect "odd names: every name listed byte for byte with its content" test "${#odd_missing[@]}" = 0
+((${#odd_missing[@]} == 0)) || printf '    missing: %q\n' "${odd_missing[@]}"
+expect "odd names: build-parameter.txt holds the -I bytes" \
+    grep -qF "$odd/list/${listed_names[1]}" "$work/odd-tree/usr/lib/dracut/build-parameter.txt"
 
 printf 'fault-matrix: %s cases\n' "$cases"
 finish

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 /// A symlink inside the sysroot that points out of it: following it would read host files.
 public struct SysrootPathError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -89,9 +90,7 @@ struct SysrootPaths: Sendable {
         defer { closedir(stream) }
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in PathBytes.string(raw.prefix { $0 != 0 }) }
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()
@@ -101,7 +100,7 @@ struct SysrootPaths: Sendable {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink(hostPath, &buffer, buffer.count - 1)
         guard length > 0 else { return nil }
-        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return PathBytes.string(buffer[0..<length].map { UInt8(bitPattern: $0) })
     }
 }
 

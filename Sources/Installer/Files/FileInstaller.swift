@@ -171,7 +171,7 @@ public final class FileInstaller {
             throw InstallError.system(path: listPath, operation: "append to", message: systemErrorDescription())
         }
         defer { close(fd) }
-        writeAll(fd: fd, Array((path + "\n").utf8))
+        writeAll(fd: fd, PathBytes.bytes(path + "\n"))
     }
 
     // MARK: Paths
@@ -286,7 +286,7 @@ public final class FileInstaller {
             guard let stream = opendir(imagePath(relative.isEmpty ? "/" : relative)) else { return }
             var names: [String] = []
             while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
                 if name != "." && name != ".." { names.append(name) }
             }
             closedir(stream)
@@ -327,7 +327,7 @@ public final class FileInstaller {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink(path, &buffer, buffer.count - 1)
         guard length > 0 else { return nil }
-        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return PathBytes.string(buffer[0..<length].map { UInt8(bitPattern: $0) })
     }
 }
 
