@@ -15,7 +15,7 @@ public final class Logger: @unchecked Sendable {
     private let lock = Lock()
     private var sinks: [(String) -> Void] = []
     /// Error and fatal lines kept back while a step runs (see `holdErrors`).
-    private var held: [String]?
+    private var held: [(level: LogLevel, message: String)]?
 
     public init(level: LogLevel = .info) { self.level = level }
 
@@ -27,11 +27,12 @@ public final class Logger: @unchecked Sendable {
     public func log(_ messageLevel: LogLevel, _ message: String) {
         lock.withLock {
             for sink in sinks { sink(message) }
-            guard messageLevel <= level else { return }
+            // Held whatever the level shown: it may become the build's one error line.
             if messageLevel <= .error, held != nil {
-                held!.append(message)
+                held!.append((messageLevel, message))
                 return
             }
+            guard messageLevel <= level else { return }
             writeStandardError("kindling: \(message)\n")
         }
     }
@@ -45,13 +46,12 @@ public final class Logger: @unchecked Sendable {
     /// Stops holding; writes the held lines except the last `keeping` ones, which are returned.
     @discardableResult
     public func releaseErrors(keeping count: Int = 0) -> [String] {
-        let lines = lock.withLock { () -> [String] in
+        let lines = lock.withLock { () -> [(level: LogLevel, message: String)] in
             defer { held = nil }
             return held ?? []
         }
-        let kept = Array(lines.suffix(count))
-        for line in lines.dropLast(count) where level >= .error { writeStandardError("kindling: \(line)\n") }
-        return kept
+        for line in lines.dropLast(count) where line.level <= level { writeStandardError("kindling: \(line.message)\n") }
+        return lines.suffix(count).map(\.message)
     }
 
     public func fatal(_ message: String) { log(.fatal, message) }
