@@ -369,7 +369,7 @@ final class ImageBuild {
             if let limit = reproducibleTime { ArchivePolish.clampTimes(&early, to: limit) }
             try CpioWriter(sink: fileSink).writeArchive(early)
         }
-        let sink: ByteSink = try compressor.sink(writingTo: fileSink)
+        let sink = CancellingSink(try compressor.sink(writingTo: fileSink))
         _ = try CpioWriter(sink: sink).writeArchive(entries)
         try sink.finish()
         try Cancellation.shared.checkpoint()

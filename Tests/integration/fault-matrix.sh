@@ -232,27 +232,48 @@ fi
 image=$saved_image
 
 # --- 11. SIGINT and SIGTERM while a module installs and while the image is compressed --------------
-# Starts a build in the background, waits for PATTERN in its log, then sends SIGNAL.
+# Starts a build in the background, waits until it is at the point WHEN names, then sends SIGNAL.
+# WHEN is "module": the slow module's install() runs; "writing": the temporary image beside the
+# target has data (the compressor is at work); "writing TOOL": also, TOOL runs as kindling's child.
 interrupt() {
-    local signal=$1 pattern=$2 pid
+    local signal=$1 when=$2 pid
     shift 2
     "$KINDLING" "${common[@]}" --force "$@" "$image" >"$work/log" 2>&1 &
     pid=$!
-    for _ in $(seq 300); do grep -q -- "$pattern" "$work/log" && break; sleep 0.05; done
-    sleep 0.3
+    children=""
+    for _ in $(seq 600); do
+        case $when in
+            module) grep -q 'Including module: slow' "$work/log" && sleep 0.3 && break ;;
+            writing*)
+                if [[ -n $(find "${image%/*}" -maxdepth 1 -name ".${image##*/}.kindling-*" -size +0 2>/dev/null) ]]; then
+                    [[ $when == writing ]] && break
+                    children=$(pgrep -P "$pid" -x "${when#writing }") && break
+                fi
+                ;;
+        esac
+        sleep 0.05
+    done
+    local signalled=$SECONDS
     kill "-$signal" "$pid"
     wait "$pid"
     status=$?
+    took=$((SECONDS - signalled))
 }
 head -c $((48 << 20)) /dev/urandom >"$work/huge"
-interrupt INT 'Including module: slow' --no-kernel -m slow
+interrupt INT module --no-kernel -m slow
 expect_failure "SIGINT while a module installs" 130 "interrupted by signal 2"
-interrupt TERM 'Including module: slow' --no-kernel -m slow
+interrupt TERM module --no-kernel -m slow
 expect_failure "SIGTERM while a module installs" 143 "interrupted by signal 15"
-interrupt INT 'Creating image file' --no-kernel -m run -I "$work/huge" --compress "gzip -9"
+# "gzip -9" is Kindling's own gzip (zlib, in process); xz is an external compressor.
+interrupt INT writing --no-kernel -m run -I "$work/huge" --compress "gzip -9"
 expect_failure "SIGINT while gzip -9 compresses" 130 "interrupted by signal 2"
-interrupt TERM 'Creating image file' --no-kernel -m run -I "$work/huge"
-expect_failure "SIGTERM while the internal gzip compresses" 143 "interrupted by signal 15"
+interrupt TERM writing --no-kernel -m run -I "$work/huge"
+expect_failure "SIGTERM while the default gzip compresses" 143 "interrupted by signal 15"
+interrupt INT "writing xz" --no-kernel -m run -I "$work/huge" --compress "xz -6 -T1"
+expect_failure "SIGINT while xz compresses" 130 "interrupted by signal 2"
+expect "the build stops within seconds of the signal, not when xz is done" test "$took" -le 5
+expect "the compressor was running and is gone" \
+    eval '[[ -n $children ]] && ! ps -o stat= -p "$children" | grep -q "^[^Z]"'
 rm -f "$work/huge"
 
 # --- 12. two builds of the same image at once ------------------------------------------------------
