@@ -68,6 +68,7 @@ __kindling_call() {
         *) eval "$__function() { true; }" ;;
     esac
     if [[ -f $__dir/module-setup.sh ]]; then
+        __kindling_check_syntax "$__dir/module-setup.sh" || exit 1
         # shellcheck disable=SC1091
         . "$__dir/module-setup.sh"
     fi
@@ -97,6 +98,20 @@ __kindling_call() {
     __kindling_current_module=''
     __kindling_end_of_output
     __kindling_send DONE "$__status" "$__captured"
+}
+
+# Sourcing a file with a syntax error runs what precedes the error and goes on, so a broken
+# module-setup.sh would silently lose its functions: check each file once with `bash -n` and
+# end the build with bash's message (the file and line) instead.
+declare -A __kindling_syntax_checked=()
+__kindling_check_syntax() {
+    local __file=$1 __error
+    [[ -n ${__kindling_syntax_checked[$__file]-} ]] && return 0
+    if ! __error=$("$BASH" -O extglob -n "$__file" 2>&1); then
+        dfatal "${__error%%$'\n'*}"
+        return 1
+    fi
+    __kindling_syntax_checked[$__file]=1
 }
 
 __kindling_serve() {

@@ -32,10 +32,12 @@ public final class CommandSink: ByteSink {
         input = sockets[0]
     }
 
+    /// Dropped before `finish()`: the output is being thrown away (an error, a signal), so the
+    /// tool is stopped rather than left to compress everything it was sent.
     deinit {
         if input >= 0 {
             close(input)
-            tool.wait()
+            tool.stop()
         }
     }
 
@@ -111,6 +113,12 @@ final class ExternalTool {
         let status = child.wait()
         exitStatus = status
         return status
+    }
+
+    /// Ends the tool at once (its output is not wanted) and waits for it.
+    func stop() {
+        if exitStatus == nil { kill(child.pid, SIGTERM) }
+        wait()
     }
 
     /// Waits for the tool and throws if it failed.

@@ -38,6 +38,12 @@ public struct BuildConfiguration: Sendable {
     public var hostonly: Bool { variables["hostonly"] == "-h" }
     public var compress: String { variables["compress"] ?? "" }
     public var temporaryDirectoryParent: String { variables["tmpdir"] ?? "/var/tmp" }
+    /// Seconds one module function may run (--module-timeout, module_timeout); nil: no limit.
+    public var moduleTimeout: Int? {
+        guard let text = variables["module_timeout"], !text.isEmpty else { return ConfigurationLoader.defaultModuleTimeout }
+        guard let seconds = Int(text), seconds > 0 else { return nil }
+        return seconds
+    }
 
     public var moduleRequest: (modules: [String], add: [String], forceAdd: [String], omit: [String]) {
         (variables.words("dracutmodules"), variables.words("add_dracutmodules"),
@@ -335,6 +341,9 @@ public struct ConfigurationLoader {
             variables[name] = fallback
         }
         if variables["prefix"] == "/" { variables.remove("prefix") }
+        if let timeout = variables["module_timeout"], !timeout.isEmpty, Int(timeout).map({ $0 < 0 }) ?? true {
+            throw ConfigError(description: "invalid module timeout '\(timeout)': give a number of seconds (0: no limit)")
+        }
         if !variables.has("tmpdir") { variables["tmpdir"] = environment["TMPDIR"] ?? (configuration.sysroot + "/var/tmp") }
         if ["", "auto"].contains(variables["dracutmodules"] ?? "") { variables["dracutmodules"] = "all" }
         let sysroot = configuration.sysroot
@@ -370,6 +379,9 @@ public struct ConfigurationLoader {
             configuration.outputPath = positionals[0]
         }
     }
+
+    /// Ten minutes: far beyond any sane check() or install(), short of a hung build.
+    public static let defaultModuleTimeout = 600
 
     /// dracut's hook points, in the order /init runs them.
     public static let hookDirectories = [

@@ -35,7 +35,8 @@ public struct OptionSpec: Sendable {
     public var displayName: String { longNames.first.map { "--\($0)" } ?? "-\(shortName!)" }
 }
 
-/// Every option dracut 059 recognises, plus Kindling's additions (--modules-dir, --add-confdir, --explain).
+/// Every option dracut 059 recognises, plus Kindling's additions (--modules-dir, --add-confdir,
+/// --explain, --module-timeout).
 public enum OptionTable {
     public static let all: [OptionSpec] = [
         value("kver", effect: .scalar("kernel")),
@@ -63,6 +64,8 @@ public enum OptionTable {
         value("confdir", effect: .command("confdir")),
         value("add-confdir", effect: .command("add-confdir")),
         value("modules-dir", effect: .command("modules-dir")),
+        // Kindling's: seconds one module function may run before the build fails (0: no limit).
+        value("module-timeout", effect: .scalar("module_timeout")),
         value("tmpdir", effect: .scalar("tmpdir")),
         value("sysroot", short: "r", effect: .command("sysroot")),
         value("stdlog", short: "L", effect: .scalar("stdloglvl")),

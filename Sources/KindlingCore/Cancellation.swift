@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Archive
 import Support
 
 /// SIGINT and SIGTERM end the build cleanly: a watcher thread records the signal and stops the
@@ -47,5 +48,23 @@ final class Cancellation: @unchecked Sendable {
         if let signal = receivedSignal {
             throw BuildFailure("interrupted by signal \(signal)", exitStatus: 128 + signal)
         }
+    }
+}
+
+/// Passes bytes on to `sink` until a signal arrives, then fails: writing a big image (or feeding a
+/// slow external compressor) stops within one write instead of running to the end.
+final class CancellingSink: ByteSink {
+    private let sink: ByteSink
+
+    init(_ sink: ByteSink) { self.sink = sink }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try Cancellation.shared.checkpoint()
+        try sink.write(bytes)
+    }
+
+    func finish() throws {
+        try Cancellation.shared.checkpoint()
+        try sink.finish()
     }
 }

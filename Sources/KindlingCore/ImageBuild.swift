@@ -30,8 +30,15 @@ final class ImageBuild {
 
     func run() throws {
         let output = configuration.outputPath
+        var outputLock: OutputDirectoryLock?
+        defer { outputLock?.release() }
         if configuration.action == .build {
-            try checkOutput(output)
+            let directory = try checkOutputDirectory(output)
+            // Held to the end: another build of the same image waits, then sees this one's image.
+            outputLock = try OutputDirectoryLock(directory: directory) {
+                logger.info("Waiting for another build writing into \($0)")
+            }
+            try checkExistingImage(output)
             try prepareInstallLog()
         }
         try checkKernelRequest()
@@ -77,6 +84,7 @@ final class ImageBuild {
         variables["omit_drivers"] = drivers.omitPattern
 
         let shell = try BashSession(shimPath: data.shim, environment: shellEnvironment(searchPath: searchPath), logger: logger)
+        shell.callTimeout = configuration.moduleTimeout
         Cancellation.shared.watch(shell.processIdentifier)
         defer {
             Cancellation.shared.watch(nil)
@@ -143,17 +151,24 @@ final class ImageBuild {
 
     // MARK: Before the modules
 
-    private func checkOutput(_ output: String) throws {
+    private func checkExistingImage(_ output: String) throws {
         var status = stat()
         if stat(output, &status) == 0, !configuration.force {
             throw BuildFailure("Will not override existing initramfs (\(output)) without --force")
         }
+    }
+
+    /// The directory the image goes into, which must exist and be writable.
+    private func checkOutputDirectory(_ output: String) throws -> String {
         let directory = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw BuildFailure("Can't write to \(directory): Directory \(directory) does not exist or is not accessible.")
         }
-        guard access(directory, W_OK) == 0 else { throw BuildFailure("No permission to write to \(directory).") }
+        guard access(directory, W_OK) == 0 else {
+            throw BuildFailure("No permission to write to \(directory): \(systemErrorDescription()).")
+        }
+        return directory
     }
 
     /// --loginstall DIR: created when missing, and named by its real path from then on.
@@ -336,8 +351,7 @@ final class ImageBuild {
                 _ = try runner.call(module, "install", .run)
             }
             if !configuration.noKernel {
-                let status = try runner.call(module, "installkernel", .run).status
-                guard status == 0 else { throw BuildFailure("installkernel failed in module \(module.name)") }
+                _ = try runner.call(module, "installkernel", .run, failureIsFatal: true)
             }
             pending.removeAll { $0 == module.name }
             loaded.append(module.name)
@@ -412,7 +426,11 @@ final class ImageBuild {
         for directory in LibraryDirectories.loaderCacheDirectories(sysroot: sysroot) {
             removeEmptyDirectories(root + directory, stoppingAt: root)
         }
-        try "\(configuration.storedParameters)\n".write(toFile: root + "/lib/dracut/build-parameter.txt", atomically: false, encoding: .utf8)
+        // As bytes: a parameter may name a file whose name is not UTF-8.
+        guard FileManager.default.createFile(atPath: root + "/lib/dracut/build-parameter.txt",
+                                             contents: Data(PathBytes.bytes(configuration.storedParameters + "\n"))) else {
+            throw BuildFailure("cannot write \(root)/lib/dracut/build-parameter.txt")
+        }
         if !configuration.kernelOnly {
             // As dracut does for libpthread users: glibc loads libgcc_s at run time for thread cancellation.
             try shell.evaluate("""
@@ -517,7 +535,7 @@ final class ImageBuild {
             if let limit = reproducibleTime { ArchivePolish.clampTimes(&early, to: limit) }
             try CpioWriter(sink: fileSink).writeArchive(early)
         }
-        let sink: ByteSink = try compressor.sink(writingTo: fileSink)
+        let sink = CancellingSink(try compressor.sink(writingTo: fileSink))
         _ = try CpioWriter(sink: sink).writeArchive(entries)
         try sink.finish()
         try Cancellation.shared.checkpoint()

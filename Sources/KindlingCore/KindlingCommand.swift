@@ -63,8 +63,13 @@ public enum KindlingCommand {
             logger.fatal(failure.description)
             return failure.exitStatus
         } catch let failure as BashSessionError {
+            // A signal stops the module shell too: the signal is the cause, not the shell's end.
+            if let signal = Cancellation.shared.receivedSignal {
+                logger.fatal("interrupted by signal \(signal)")
+                return 128 + signal
+            }
             logger.fatal(failure.description)
-            return Cancellation.shared.receivedSignal.map { 128 + $0 } ?? failure.exitStatus
+            return failure.exitStatus
         } catch {
             logger.fatal("\(error)")
             return Cancellation.shared.receivedSignal.map { 128 + $0 } ?? 1

@@ -63,6 +63,12 @@ public final class ModuleSelector {
     private var checkedAsDependency: Set<String> = []
     /// The chain of modules whose dependencies are being checked, to name a cycle.
     private var chain: [String] = []
+    /// Why `consider` last returned false, and why each rejected module was rejected.
+    private var lastRejection = Rejection.unavailable
+    private var rejections: [String: Rejection] = [:]
+    /// dracut's error lines for dependencies that failed; logged when the selection succeeds,
+    /// folded into the one error line when it fails.
+    private var dependencyErrors: [String] = []
 
     public init(catalog: ModuleCatalog, runner: ModuleFunctionRunner, logger: Logger) {
         self.catalog = catalog
@@ -93,6 +99,17 @@ public final class ModuleSelector {
     }
 
     private func run(checkMounts: Bool) throws -> [Module] {
+        do {
+            let modules = try runPasses(checkMounts: checkMounts)
+            for line in dependencyErrors { logger.error(line) }
+            return modules
+        } catch {
+            for line in dependencyErrors { logger.debug(line) }
+            throw error
+        }
+    }
+
+    private func runPasses(checkMounts: Bool) throws -> [Module] {
         for module in catalog.modules {
             _ = try consider(module.name, topLevel: true, kind: .normal)
         }
@@ -109,18 +126,37 @@ public final class ModuleSelector {
 
     private enum Pass { case normal, mount }
 
+    /// Why a module was not selected: its own reason, or a cause further down its dependencies.
+    private enum Rejection {
+        case omitted, notFound, checkFailed(Int32), unavailable
+        /// A cycle or a dependency's own failure: passed up unchanged, it names the modules involved.
+        case cause(String)
+    }
+
     private func consider(_ name: String, topLevel: Bool, kind: Pass) throws -> Bool {
+        let accepted = try evaluate(name, topLevel: topLevel, kind: kind)
+        if !accepted { rejections[name] = lastRejection }
+        return accepted
+    }
+
+    private func reject(_ reason: Rejection) -> Bool {
+        lastRejection = reason
+        return false
+    }
+
+    private func evaluate(_ name: String, topLevel: Bool, kind: Pass) throws -> Bool {
         if selected.contains(name) { return true }
         if let start = chain.firstIndex(of: name) {
-            logger.error("cyclic module dependency: \((chain[start...] + [name]).joined(separator: " -> "))")
-            return false
+            let cycle = "cyclic module dependency: \((chain[start...] + [name]).joined(separator: " -> "))"
+            dependencyErrors.append(cycle)
+            return reject(.cause(cycle))
         }
-        if checkedAsDependency.contains(name) { return false }
-        guard let module = catalog[name] else { return false }
+        if checkedAsDependency.contains(name) { return reject(rejections[name] ?? .unavailable) }
+        guard let module = catalog[name] else { return reject(.notFound) }
         if !topLevel { checkedAsDependency.insert(name) }
         if omit.contains(name) {
             logger.debug("module '\(name)' will not be installed, because it's in the list to be omitted")
-            return false
+            return reject(.omitted)
         }
 
         if explicit.contains(name) || add.contains(name) || forceAdd.contains(name) {
@@ -130,15 +166,15 @@ public final class ModuleSelector {
             case .normal: checkKind = explicit.contains(name) || forceAdd.contains(name) ? .generic : .host
             }
             let status = try runner.check(module, kind: checkKind)
-            guard status == 0 || status == 255 else { return false }
+            guard status == 0 || status == 255 else { return reject(.checkFailed(status)) }
         } else if selectsAll {
             let status = try runner.check(module, kind: kind == .mount ? .mount : .host)
             if status != 0 {
                 // 255 means "only when asked for": a dependency may take it, the top level may not.
-                if kind == .mount || topLevel || status != 255 { return false }
+                if kind == .mount || topLevel || status != 255 { return reject(.checkFailed(status)) }
             }
         } else {
-            return false
+            return reject(.unavailable)
         }
 
         chain.append(name)
@@ -149,8 +185,10 @@ public final class ModuleSelector {
             if add.contains(name), !add.contains(dependency) { add.append(dependency) }
             if forceAdd.contains(name), !forceAdd.contains(dependency) { forceAdd.append(dependency) }
             guard try consider(dependency, topLevel: false, kind: kind) else {
-                logger.error("module '\(name)' depends on '\(dependency)', which can't be installed")
-                return false
+                let line = "module '\(name)' depends on '\(dependency)', which can't be installed"
+                dependencyErrors.append(line)
+                if case .cause = lastRejection { return false }
+                return reject(.cause(Self.explain(lastRejection).map { line + ": " + $0 } ?? line))
             }
         }
         if !selected.contains(name) {
@@ -167,9 +205,20 @@ public final class ModuleSelector {
         if !selectsAll { requested += explicit }
         for name in requested where !selected.contains(name) {
             if !forceAdd.contains(name), !explicit.contains(name), omit.contains(name) { continue }
-            throw ModuleSelectionError(description: catalog[name] == nil
-                ? "module '\(name)' cannot be found"
-                : "module '\(name)' cannot be installed")
+            if catalog[name] == nil { throw ModuleSelectionError(description: "module '\(name)' cannot be found") }
+            if case .cause(let cause) = rejections[name] { throw ModuleSelectionError(description: cause) }
+            let reason = rejections[name].flatMap(Self.explain).map { ": " + $0 } ?? ""
+            throw ModuleSelectionError(description: "module '\(name)' cannot be installed" + reason)
+        }
+    }
+
+    private static func explain(_ rejection: Rejection) -> String? {
+        switch rejection {
+        case .omitted: return "it is omitted"
+        case .notFound: return "it cannot be found"
+        case .checkFailed(let status): return "its check() returned \(status)"
+        case .unavailable: return nil
+        case .cause(let cause): return cause
         }
     }
 }

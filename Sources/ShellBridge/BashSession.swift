@@ -29,26 +29,43 @@ public struct ModuleCallResult: Equatable, Sendable {
 }
 
 public enum BashSessionError: Error, CustomStringConvertible {
-    /// The shell ended during a call: module code ran `exit`, or bash died.
-    case shellExited(module: String?, status: Int32)
+    /// The shell ended during a call: module code ran `exit`, or bash died. `reason` is the
+    /// module's last dfatal line, which dracut modules write just before `exit 1`.
+    case shellExited(module: String?, status: Int32, function: String? = nil, reason: String? = nil)
     case protocolViolation(String)
     case cannotStart(String)
+    /// A module function whose failure ends the build returned non-zero; `reason` is the last
+    /// error it logged.
+    case functionFailed(module: String, function: String, status: Int32, reason: String?)
+    /// A module function ran past the per-call limit; its shell was killed.
+    case timedOut(module: String, function: String, seconds: Int)
 
     public var description: String {
         switch self {
-        case .shellExited(let module?, let status):
+        case .shellExited(let module?, _, let function?, let reason?):
+            return "module '\(module)' failed in \(function)(): \(reason)"
+        case .shellExited(let module?, let status, let function, nil):
             return "module '\(module)' ended the build: its shell exited with status \(status)"
-        case .shellExited(nil, let status):
+                + (function.map { " in \($0)()" } ?? "")
+        case .shellExited(let module?, let status, nil, _):
+            return "module '\(module)' ended the build: its shell exited with status \(status)"
+        case .shellExited(nil, let status, _, _):
             return "the module shell exited unexpectedly with status \(status)"
         case .protocolViolation(let message):
             return "shell bridge: \(message)"
         case .cannotStart(let message):
             return "cannot start the module shell: \(message)"
+        case .functionFailed(let module, let function, _, let reason?):
+            return "module '\(module)' failed in \(function)(): \(reason)"
+        case .functionFailed(let module, let function, let status, nil):
+            return "\(function) failed in module \(module) (status \(status))"
+        case .timedOut(let module, let function, let seconds):
+            return "module '\(module)': \(function)() did not finish within \(seconds) s (--module-timeout)"
         }
     }
 
     public var exitStatus: Int32 {
-        if case .shellExited(_, let status) = self, status != 0 { return status }
+        if case .shellExited(_, let status, _, _) = self, status != 0 { return status }
         return 1
     }
 }
@@ -67,6 +84,8 @@ public final class BashSession {
     private let outputEnds = DispatchSemaphore(value: 0)
     static let endOfOutputMarker = "\u{1}kindling-end-of-output"
     private var closed = false
+    /// Seconds one module function may run before its shell is killed; nil: no limit.
+    public var callTimeout: Int?
 
     /// - Parameters:
     ///   - shimPath: kindling-shim.bash.
@@ -122,25 +141,61 @@ public final class BashSession {
         return try awaitCompletion(module: nil, handler: handler)
     }
 
-    /// Runs one function of one module.
+    /// Runs one function of one module. With `failureIsFatal`, a non-zero status throws.
+    /// The errors the call logs are held back while it runs: when it ends the build (`dfatal
+    /// "why"; exit 1`, or a helper's failure) the last of them is the cause in the one error line.
     public func call(
-        module: String, directory: String, function: String, mode: ModuleCallMode, handler: HelperHandler
+        module: String, directory: String, function: String, mode: ModuleCallMode, handler: HelperHandler,
+        failureIsFatal: Bool = false
     ) throws -> ModuleCallResult {
         currentModule.value = module
         defer { currentModule.value = nil }
         try send(["call", module, directory, function, mode.rawValue])
-        return try awaitCompletion(module: module, handler: handler)
+        let deadline = callTimeout.map { MonotonicClock.seconds + Double($0) }
+        logger.holdErrors()
+        let result: ModuleCallResult
+        do {
+            result = try awaitCompletion(module: module, handler: handler, deadline: deadline)
+        } catch CallDeadline.passed {
+            logger.releaseErrors()
+            stop()
+            throw BashSessionError.timedOut(module: module, function: function, seconds: callTimeout ?? 0)
+        } catch BashSessionError.shellExited(_, let status, _, _) {
+            throw BashSessionError.shellExited(module: module, status: status, function: function,
+                                               reason: releasedCause(module: module))
+        } catch {
+            logger.releaseErrors()
+            throw error
+        }
+        if failureIsFatal, result.status != 0 {
+            throw BashSessionError.functionFailed(module: module, function: function, status: result.status,
+                                                  reason: releasedCause(module: module))
+        }
+        logger.releaseErrors()
+        return result
+    }
+
+    /// The last held error line, without the module's name (the error names it), the others logged.
+    private func releasedCause(module: String) -> String? {
+        guard let last = logger.releaseErrors(keeping: 1).last else { return nil }
+        return last.hasPrefix(module + ": ") ? String(last.dropFirst(module.count + 2)) : last
     }
 
     /// Ends the shell and waits for it.
     public func terminate() {
         guard !closed else { return }
-        closed = true
-        close(commandFD)
-        close(messageFD)
-        // The whole group: a command module code started must not outlive the build.
-        kill(-process.pid, SIGTERM)
-        process.wait()
+        stop()
+    }
+
+    /// Kills the whole group (a command module code started must not outlive the build), SIGKILL
+    /// for what ignores SIGTERM, and waits for the shell and its output.
+    private func stop() {
+        if !closed {
+            closed = true
+            close(commandFD)
+            close(messageFD)
+        }
+        process.terminateGroup()
         outputPump.join()
     }
 
@@ -150,9 +205,9 @@ public final class BashSession {
         }
     }
 
-    private func awaitCompletion(module: String?, handler: HelperHandler?) throws -> ModuleCallResult {
+    private func awaitCompletion(module: String?, handler: HelperHandler?, deadline: Double? = nil) throws -> ModuleCallResult {
         while true {
-            let message = try nextMessage(module: module)
+            let message = try nextMessage(module: module, deadline: deadline)
             switch message {
             case .done(let status, let output):
                 // Let the log catch up, so every line is labelled with the module that wrote it.
@@ -172,7 +227,7 @@ public final class BashSession {
         }
     }
 
-    private func nextMessage(module: String?) throws -> ShellMessage {
+    private func nextMessage(module: String?, deadline: Double?) throws -> ShellMessage {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             do {
@@ -180,6 +235,7 @@ public final class BashSession {
             } catch let error as ShellProtocolError {
                 throw BashSessionError.protocolViolation(error.description)
             }
+            if let deadline, !(try waitForMessage(until: deadline)) { continue }
             let count = chunk.withUnsafeMutableBytes { read(messageFD, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 {
@@ -193,6 +249,20 @@ public final class BashSession {
             decoder.append(chunk[0..<count])
         }
     }
+
+    /// Whether the shell has written something (or hung up) before `deadline`; false on EINTR.
+    private func waitForMessage(until deadline: Double) throws -> Bool {
+        let remaining = deadline - MonotonicClock.seconds
+        guard remaining > 0 else { throw CallDeadline.passed }
+        var descriptor = pollfd(fd: messageFD, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, Int32(min(remaining * 1000, 60_000).rounded(.up)))
+        return ready > 0
+    }
+}
+
+/// The per-call limit ran out while waiting for the shell.
+private enum CallDeadline: Error {
+    case passed
 }
 
 /// The module whose code is running, read by the output pump thread to prefix lines.

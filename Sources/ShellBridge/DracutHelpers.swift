@@ -77,9 +77,13 @@ public final class DracutHelpers: HelperHandler {
                 logger.error("helper \(request.helper) is not implemented in Kindling yet")
                 return HelperReply(status: 1)
             }
-        } catch {
-            logger.error("\(request.helper): \(error)")
+        } catch InstallError.notFound(let what) {
+            logger.error("\(request.helper): \(InstallError.notFound(what))")
             return failed(request.helper, request.arguments)
+        } catch {
+            // A file that exists but cannot be used (unreadable, corrupt, escaping the sysroot)
+            // means a broken system or a hostile path: end the build, naming it.
+            return fatal("\(error)")
         }
     }
 
@@ -93,7 +97,7 @@ public final class DracutHelpers: HelperHandler {
             return .success
         }
         if arguments.count == 2 {
-            guard let source = locate(arguments[0]).first,
+            guard let source = try locate(arguments[0]).first,
                   try installer.install(source, at: arguments[1], resolvingDependencies: true, hostonly: hostonly) else {
                 return failed("inst", arguments)
             }
@@ -108,7 +112,7 @@ public final class DracutHelpers: HelperHandler {
         guard let source = arguments.first else { return .failure }
         let destination = arguments.count > 1 ? arguments[1] : source
         if installer.imageContains(destination) { return .success }
-        guard installer.sysrootContains(source) else { return .failure }
+        guard try installer.sysrootContains(source) else { return .failure }
         guard try installer.install(source, at: destination, resolvingDependencies: resolving, hostonly: hostonly) else {
             return failed(resolving ? "inst_library" : "inst_simple", arguments)
         }
@@ -116,7 +120,7 @@ public final class DracutHelpers: HelperHandler {
     }
 
     private func instBinary(_ arguments: [String]) throws -> HelperReply {
-        guard let source = arguments.first, let located = locate(source).first else { return failed("inst_binary", arguments) }
+        guard let source = arguments.first, let located = try locate(source).first else { return failed("inst_binary", arguments) }
         let destination = arguments.count > 1 ? arguments[1] : located
         guard try installer.install(located, at: destination, resolvingDependencies: true) else {
             return failed("inst_binary", arguments)
@@ -150,7 +154,7 @@ public final class DracutHelpers: HelperHandler {
     private func installAll(_ sources: [String], optional: Bool, hostonly: Bool, helper: String) throws -> HelperReply {
         var missing: [String] = []
         for source in sources {
-            let candidates = source.hasPrefix("/") && source.contains("*") ? glob(source) : locate(source)
+            let candidates = source.hasPrefix("/") && source.contains("*") ? glob(source) : try locate(source)
             if candidates.isEmpty { missing.append(source) }
             for candidate in candidates {
                 if try !installer.install(candidate, resolvingDependencies: true, hostonly: hostonly) {
@@ -273,9 +277,9 @@ public final class DracutHelpers: HelperHandler {
     }
 
     /// Sources for a name: itself when it has a slash, otherwise every search-path hit.
-    private func locate(_ source: String) -> [String] {
+    private func locate(_ source: String) throws -> [String] {
         if source.contains("/") {
-            return installer.sysrootContains(source) ? [source] : []
+            return try installer.sysrootContains(source) ? [source] : []
         }
         return installer.searchPathMatches(source)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A call of a dracut helper, made by module code in the shell.
 public struct HelperRequest: Equatable, Sendable {
@@ -62,7 +63,8 @@ extension ShellMessage {
     }
 }
 
-/// Splits the shim's byte stream into messages. Fields are NUL-terminated byte strings.
+/// Splits the shim's byte stream into messages. Fields are NUL-terminated byte strings; bytes
+/// that are not UTF-8 (file names) are kept through `PathBytes`.
 struct ShellMessageDecoder {
     private var buffer: [UInt8] = []
     private var fields: [String] = []
@@ -78,7 +80,7 @@ struct ShellMessageDecoder {
         var expected: Int?
         while expected.map({ parsed.count < $0 + 2 }) ?? true {
             guard let end = buffer[start...].firstIndex(of: 0) else { return nil }
-            parsed.append(String(decoding: buffer[start..<end], as: UTF8.self))
+            parsed.append(PathBytes.string(buffer[start..<end]))
             start = end + 1
             if parsed.count == 2 {
                 guard let count = Int(parsed[1]), count >= 0, count < 1_000_000 else {
@@ -97,7 +99,7 @@ enum ShellCommandEncoder {
     static func encode(_ fields: [String]) -> [UInt8] {
         var bytes: [UInt8] = []
         for field in fields {
-            bytes.append(contentsOf: field.utf8.filter { $0 != 0 })
+            bytes.append(contentsOf: PathBytes.bytes(field).filter { $0 != 0 })
             bytes.append(0)
         }
         return bytes

@@ -21,7 +21,7 @@ struct UdevRules {
             if !rule.hasPrefix("/") {
                 var directories = [context.udevDirectory + "/rules.d"]
                 if hostonly { directories.append(Self.target) }
-                for directory in directories where installer.sysrootContains(directory + "/" + rule) {
+                for directory in directories where try installer.sysrootContains(directory + "/" + rule) {
                     let path = directory + "/" + rule
                     try installParts(ofRule: context.sysroot + path)
                     try installer.install(path)

@@ -26,6 +26,8 @@ public final class Logger: @unchecked Sendable {
     public var level: LogLevel
     private let lock = Lock()
     private var sinks: [(LogLevel, String) -> Void] = []
+    /// Error and fatal lines kept back while a step runs (see `holdErrors`).
+    private var held: [(level: LogLevel, message: String)]?
 
     public init(level: LogLevel = .info) { self.level = level }
 
@@ -43,9 +45,31 @@ public final class Logger: @unchecked Sendable {
     public func log(_ messageLevel: LogLevel, _ message: String) {
         lock.withLock {
             for sink in sinks { sink(messageLevel, message) }
+            // Held whatever the level shown: it may become the build's one error line.
+            if messageLevel <= .error, held != nil {
+                held!.append((messageLevel, message))
+                return
+            }
             guard messageLevel <= level else { return }
             writeStandardError("kindling: \(message)\n")
         }
+    }
+
+    /// Keeps error and fatal lines back until `releaseErrors`, so that a step that fails can
+    /// give its cause once, in the one line that ends the build.
+    public func holdErrors() {
+        lock.withLock { held = held ?? [] }
+    }
+
+    /// Stops holding; writes the held lines except the last `keeping` ones, which are returned.
+    @discardableResult
+    public func releaseErrors(keeping count: Int = 0) -> [String] {
+        let lines = lock.withLock { () -> [(level: LogLevel, message: String)] in
+            defer { held = nil }
+            return held ?? []
+        }
+        for line in lines.dropLast(count) where line.level <= level { writeStandardError("kindling: \(line.message)\n") }
+        return lines.suffix(count).map(\.message)
     }
 
     public func fatal(_ message: String) { log(.fatal, message) }
@@ -56,18 +80,13 @@ public final class Logger: @unchecked Sendable {
     public func trace(_ message: String) { log(.trace, message) }
 }
 
+/// Writes the text's bytes (a file name that is not UTF-8 comes out as its own bytes).
 public func writeStandardError(_ text: String) {
-    var text = text
-    text.withUTF8 { buffer in
-        _ = writeAll(fd: 2, buffer)
-    }
+    _ = writeAll(fd: 2, PathBytes.bytes(text))
 }
 
 public func writeStandardOutput(_ text: String) {
-    var text = text
-    text.withUTF8 { buffer in
-        _ = writeAll(fd: 1, buffer)
-    }
+    _ = writeAll(fd: 1, PathBytes.bytes(text))
 }
 
 /// A pthread mutex; small enough not to need a dependency.

@@ -77,6 +77,36 @@ public final class ChildProcess: @unchecked Sendable {
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { cachedStatus = 127; return 127 }
         }
+        return record(status)
+    }
+
+    /// Waits at most `seconds` for the child; nil when it is still running then.
+    public func wait(within seconds: Double) -> Int32? {
+        if let cachedStatus { return cachedStatus }
+        let deadline = MonotonicClock.seconds + seconds
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid { return record(status) }
+            if result < 0 && errno != EINTR { cachedStatus = 127; return 127 }
+            if MonotonicClock.seconds >= deadline { return nil }
+            usleep(10_000)
+        }
+    }
+
+    /// Ends the child's process group: SIGTERM, then SIGKILL for what ignores it.
+    @discardableResult
+    public func terminateGroup(grace seconds: Double = 1) -> Int32 {
+        kill(-pid, SIGTERM)
+        if let status = wait(within: seconds) {
+            kill(-pid, SIGKILL)
+            return status
+        }
+        kill(-pid, SIGKILL)
+        return wait()
+    }
+
+    private func record(_ status: Int32) -> Int32 {
         let code: Int32
         if status & 0x7f == 0 {
             code = (status >> 8) & 0xff
@@ -163,4 +193,13 @@ public func makePipe() throws -> [Int32] {
     }
     for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     return ends
+}
+
+/// Seconds on a clock that never jumps, for deadlines.
+public enum MonotonicClock {
+    public static var seconds: Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
 }

@@ -113,4 +113,16 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(try load(["--no-compress", "--gzip"]).variables["compress"], "cat")
         XCTAssertEqual(try load([], environment: ["INITRD_COMPRESS": "zstd"]).variables["compress"], "zstd")
     }
+
+    func testModuleTimeoutFromTheCommandLineOrTheConfig() throws {
+        XCTAssertEqual(try load([]).moduleTimeout, 600, "ten minutes by default")
+        XCTAssertEqual(try load(["--module-timeout", "2"]).moduleTimeout, 2)
+        XCTAssertNil(try load(["--module-timeout", "0"]).moduleTimeout, "0 is no limit")
+        try write("module_timeout=30\n", "/etc/dracut.conf")
+        XCTAssertEqual(try load([]).moduleTimeout, 30)
+        XCTAssertThrowsError(try load(["--module-timeout", "soon"])) { error in
+            XCTAssertEqual("\(error)", "invalid module timeout 'soon': give a number of seconds (0: no limit)")
+        }
+        XCTAssertThrowsError(try load(["--module-timeout", "-1"]))
+    }
 }

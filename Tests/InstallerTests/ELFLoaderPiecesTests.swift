@@ -33,7 +33,10 @@ final class ELFLoaderPiecesTests: XCTestCase {
         XCTAssertEqual(try paths.resolve("/usr/absolute"), "/usr/lib/file")
         XCTAssertEqual(try paths.resolve("/usr/bin/relative"), "/usr/lib/file")
         XCTAssertEqual(try paths.resolve("/usr/bin/../lib/./file"), "/usr/lib/file")
-        XCTAssertEqual(try paths.resolve("/../../lib/file"), "/usr/lib/file", "a written `..` stops at the root")
+        XCTAssertThrowsError(try paths.resolve("/usr/../../lib/file"), "a written `..` may not climb out") { error in
+            XCTAssertEqual("\(error)", "/usr/../../lib/file: '..' leads outside the sysroot \(self.root)")
+        }
+        XCTAssertEqual(try SysrootPaths(sysroot: "").resolve("/../../"), "/", "on the host `..` stops at /")
         XCTAssertEqual(try paths.resolve("/"), "/")
         XCTAssertNil(try paths.resolve("/lib/missing"))
         XCTAssertNil(try paths.resolve("/lib/file/more"), "a file is not a directory")

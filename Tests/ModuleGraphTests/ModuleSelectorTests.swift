@@ -116,7 +116,7 @@ final class ModuleSelectorTests: XCTestCase {
         let runner = TableRunner()
         runner.checkResults = ["gamma": 1]
         XCTAssertThrowsError(try select(ModuleRequest(modules: ["bash", "gamma"]), runner)) { error in
-            XCTAssertEqual("\(error)", "module 'gamma' cannot be installed")
+            XCTAssertEqual("\(error)", "module 'gamma' cannot be installed: its check() returned 1")
         }
         XCTAssertThrowsError(try select(ModuleRequest(add: ["nosuch"]), TableRunner())) { error in
             XCTAssertEqual("\(error)", "module 'nosuch' cannot be found")

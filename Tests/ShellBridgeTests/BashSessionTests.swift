@@ -110,7 +110,7 @@ final class BashSessionTests: XCTestCase {
         let module = try makeModule("10quitter", "install() { exit 7; }\n")
         let shell = try session()
         XCTAssertThrowsError(try shell.call(module: "quitter", directory: module, function: "install", mode: .run, handler: RecordingHandler())) { error in
-            XCTAssertEqual("\(error)", "module 'quitter' ended the build: its shell exited with status 7")
+            XCTAssertEqual("\(error)", "module 'quitter' ended the build: its shell exited with status 7 in install()")
         }
     }
 

@@ -12,7 +12,8 @@
 # kdump_emergency, extra_bins, extra_modules, dracut_args. nfs, ssh and the other network
 # directives are refused; auto_reset_crashkernel, force_rebuild and force_no_rebuild only
 # concern kdumpctl and are ignored. Anything else fails the build, naming the line.
-# Values are split into words and never evaluated.
+# Values are split into words and never evaluated; a core_collector holding shell syntax
+# ($ ` ; | & < > ( )) is refused, since the capture runs it without a shell.
 #
 # The configuration is read in check(): kdump-storage (which installs before this module) takes
 # the target from it, and check() runs in the build's shell, where its globals persist.
@@ -83,7 +84,11 @@ kdumpbase_read_config() {
                 ;;
             core_collector)
                 read -ra _words <<<"$_value"
-                if ! find_binary "${_words[0]}" >/dev/null; then
+                # The capture runs the collector without a shell: such syntax would reach
+                # makedumpfile as odd arguments and fail at crash time, so refuse it now.
+                if [[ $_value == *[\$\`\;\|\&\<\>\(\)]* ]]; then
+                    _errors+=("$_where: core_collector: shell syntax is not run through a shell: give a command and its arguments only, not '$_value'")
+                elif ! find_binary "${_words[0]}" >/dev/null; then
                     _errors+=("$_where: core_collector: cannot find '${_words[0]}'")
                 else
                     kdumpbase_collector=$_value

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 /// Device and inode: the loader treats two paths to the same file as one object.
 struct FileIdentity: Hashable {

@@ -1,18 +1,21 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 /// A symlink inside the sysroot that points out of it: following it would read host files.
 public struct SysrootPathError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The path being resolved.
     public let path: String
-    /// The symlink (as seen inside the sysroot) whose target leaves it.
-    public let symlink: String
-    public let target: String
+    /// The symlink (as seen inside the sysroot) whose target leaves it; nil when `..` in the
+    /// path itself climbs above the sysroot.
+    public let symlink: String?
+    public let target: String?
     public let sysroot: String
 
     public var description: String {
-        "\(path): symlink \(symlink) -> \(target) leads outside the sysroot \(sysroot)"
+        guard let symlink, let target else { return "\(path): '..' leads outside the sysroot \(sysroot)" }
+        return "\(path): symlink \(symlink) -> \(target) leads outside the sysroot \(sysroot)"
     }
 }
 
@@ -39,8 +42,9 @@ struct SysrootPaths: Sendable {
 
     /// The in-sysroot path of `path` with every symlink resolved, or nil when it does not exist
     /// (or cannot be reached: a dangling link, a symlink loop, a file used as a directory).
-    /// A `..` written in `path` itself stops at the root, as in a chroot; one coming from a symlink
-    /// target that would climb above the sysroot is an escape and throws.
+    /// A `..` that would climb above the sysroot is refused (it throws), whether written in `path`
+    /// or in a symlink's target: a chroot would stop it at the root, but asking for it is a sign
+    /// of a path meant for the host. On the host itself it stops at `/`.
     func resolve(_ path: String) throws(SysrootPathError) -> String? {
         var resolved: [Substring] = []
         // Components still to walk, last one first, each remembering the symlink it came from.
@@ -52,8 +56,8 @@ struct SysrootPaths: Sendable {
             if name == "." { continue }
             if name == ".." {
                 if resolved.isEmpty {
-                    if let link, !isHost {
-                        throw SysrootPathError(path: path, symlink: link.path, target: link.target, sysroot: sysroot)
+                    if !isHost {
+                        throw SysrootPathError(path: path, symlink: link?.path, target: link?.target, sysroot: sysroot)
                     }
                     continue
                 }
@@ -86,9 +90,7 @@ struct SysrootPaths: Sendable {
         defer { closedir(stream) }
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in PathBytes.string(raw.prefix { $0 != 0 }) }
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()
@@ -98,7 +100,7 @@ struct SysrootPaths: Sendable {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink(hostPath, &buffer, buffer.count - 1)
         guard length > 0 else { return nil }
-        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return PathBytes.string(buffer[0..<length].map { UInt8(bitPattern: $0) })
     }
 }
 

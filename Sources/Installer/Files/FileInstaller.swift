@@ -30,6 +30,8 @@ public final class FileInstaller {
     private let resolver: DependencyResolving
     private let logger: Logger
     private var resolved: Set<String> = []
+    /// Symlinks being installed, each waiting for its target: a loop would recurse forever.
+    private var linksInProgress: [String] = []
 
     public init(sysroot: String, imageRoot: String, searchPath: [String], resolver: DependencyResolving,
                 resolvesEagerly: Bool, logger: Logger) {
@@ -51,16 +53,20 @@ public final class FileInstaller {
     }
 
     /// Whether `path` exists in the sysroot (a dangling symlink counts, as `[[ -L ]]` would).
-    public func sysrootContains(_ path: String) -> Bool {
+    /// Its directories are resolved inside the sysroot, so no host file is looked at.
+    /// - Throws: `InstallError.escapesSysroot` when the path or a symlink on it leaves the sysroot.
+    public func sysrootContains(_ path: String) throws -> Bool {
+        guard let host = try hostPath(of: path) else { return false }
         var status = stat()
-        return lstat(sysroot + path, &status) == 0
+        return lstat(host, &status) == 0
     }
 
     /// Every directory of the search path that holds `name`, as dracut-install's bare-name lookup.
     public func searchPathMatches(_ name: String) -> [String] {
         searchPath.map { $0 + "/" + name }.filter { candidate in
+            guard let resolved = (try? paths.resolve(candidate)).flatMap({ $0 }) else { return false }
             var status = stat()
-            return stat(sysroot + candidate, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR
+            return stat(sysroot + resolved, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR
         }
     }
 
@@ -126,15 +132,29 @@ public final class FileInstaller {
         guard stat(imagePath(path), &status) == 0, status.st_mode & S_IFMT == S_IFREG,
               status.st_mode & 0o111 != 0 || path.contains(".so") else { return }
         // Resolve the copy in the image: modules may have written files that the host lacks.
-        let subject = sysrootContains(path) ? path : imagePath(path)
+        let subject = try sysrootContains(path) ? path : imagePath(path)
         let found: ELFDependencies
         do {
             found = try resolver.dependencies(of: subject)
+        } catch let error as ELFError {
+            // A cut or corrupt ELF file would not run: the loader could not even map it.
+            switch error.reason {
+            case .truncated, .corrupt, .unreadable: throw InstallError.unusableFile(error.description)
+            case .notELF, .unsupported: logger.debug("\(path): no dependencies resolved: \(error)")
+            }
+            return
         } catch {
             logger.debug("\(path): no dependencies resolved: \(error)")
             return
         }
-        for name in found.missing { logger.error("\(path): library \(name) not found") }
+        for name in found.missing {
+            // Found only as a file the loader cannot map (a text file, a cut ELF, a FIFO): name it.
+            if let unusable = found.unusable.first(where: { $0.path.hasSuffix("/" + name) }),
+               !Self.isWrongVariant(unusable) {
+                throw InstallError.unusableFile("\(path): library \(name): \(unusable)")
+            }
+            logger.error("\(path): library \(name) not found")
+        }
         for dependency in found.files {
             try install(dependency, resolvingDependencies: true)
             // dracut-install also takes the unversioned link libX.so of libX.so.N when the host has it.
@@ -143,6 +163,12 @@ public final class FileInstaller {
                 _ = try? install(link)
             }
         }
+    }
+
+    /// A library of another class or machine is skipped by the loader too: not an error.
+    private static func isWrongVariant(_ error: ELFError) -> Bool {
+        if case .unsupported = error.reason { return true }
+        return false
     }
 
     /// dracut-install -H: lists the file in /lib/dracut/hostonly-files, which rd.hostonly=0 removes at boot.
@@ -154,7 +180,7 @@ public final class FileInstaller {
             throw InstallError.system(path: listPath, operation: "append to", message: systemErrorDescription())
         }
         defer { close(fd) }
-        writeAll(fd: fd, Array((path + "\n").utf8))
+        writeAll(fd: fd, PathBytes.bytes(path + "\n"))
     }
 
     // MARK: Paths
@@ -176,7 +202,9 @@ public final class FileInstaller {
             }
             return sysroot + PathText.join(resolvedDirectory, name)
         } catch {
-            throw InstallError.escapesSysroot(error.description)
+            // Name the whole path asked for, not only the part resolved when it failed.
+            throw InstallError.escapesSysroot(SysrootPathError(
+                path: absolute, symlink: error.symlink, target: error.target, sysroot: error.sysroot).description)
         }
     }
 
@@ -204,10 +232,20 @@ public final class FileInstaller {
         guard let target = readLink(hostSource) else {
             throw InstallError.system(path: hostSource, operation: "read the link", message: systemErrorDescription())
         }
+        guard !linksInProgress.contains(source), linksInProgress.count < SysrootPaths.symlinkLimit else {
+            throw InstallError.system(path: hostSource, operation: "follow the link", message: systemErrorDescription(ELOOP))
+        }
+        linksInProgress.append(source)
+        defer { linksInProgress.removeLast() }
         if hostonly { try recordHostonly(target.hasPrefix("/") ? target : PathText.directory(of: source) + "/" + target) }
         // One level of the link, made absolute against the link's own (unresolved) directory.
-        let absoluteTarget = try normalizedDestination(
-            target.hasPrefix("/") ? target : PathText.join(PathText.directory(of: source), target))
+        let absoluteTarget: String
+        do {
+            absoluteTarget = try normalizedDestination(
+                target.hasPrefix("/") ? target : PathText.join(PathText.directory(of: source), target))
+        } catch where !sysroot.isEmpty {
+            throw InstallError.escapesSysroot("\(source): symlink to \(target) leads outside the sysroot \(sysroot)")
+        }
         guard try install(absoluteTarget, resolvingDependencies: resolvingDependencies) else {
             throw InstallError.notFound("\(absoluteTarget) (the target of \(source))")
         }
@@ -240,7 +278,7 @@ public final class FileInstaller {
     }
 
     private func copyFile(from source: String, to destination: String, status: stat) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
+        let input = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard input >= 0 else {
             throw InstallError.system(path: source, operation: "read", message: systemErrorDescription())
         }
@@ -260,7 +298,7 @@ public final class FileInstaller {
             guard let stream = opendir(imagePath(relative.isEmpty ? "/" : relative)) else { return }
             var names: [String] = []
             while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
                 if name != "." && name != ".." { names.append(name) }
             }
             closedir(stream)
@@ -301,7 +339,7 @@ public final class FileInstaller {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink(path, &buffer, buffer.count - 1)
         guard length > 0 else { return nil }
-        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return PathBytes.string(buffer[0..<length].map { UInt8(bitPattern: $0) })
     }
 }
 

@@ -4,6 +4,8 @@ public enum InstallError: Error, CustomStringConvertible, Equatable {
     case escapesSysroot(String)
     case unsafeDestination(String)
     case system(path: String, operation: String, message: String)
+    /// A file the image would need that cannot be used (the text names it and says why).
+    case unusableFile(String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,7 @@ public enum InstallError: Error, CustomStringConvertible, Equatable {
         case .escapesSysroot(let message): return message
         case .unsafeDestination(let path): return "\(path): destination leaves the image (a '..' or a symlink out of it)"
         case .system(let path, let operation, let message): return "\(path): cannot \(operation): \(message)"
+        case .unusableFile(let message): return message
         }
     }
 }

@@ -44,7 +44,7 @@ final class ImageFileCopier {
     /// Copies `source` to the absolute image path `destination`. False when something is already there.
     @discardableResult
     func copy(_ source: String, to destination: String) throws(ImageCopyFailure) -> Bool {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
+        let input = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard input >= 0 else {
             throw errno == ENOENT ? .sourceMissing : .failed(systemErrorDescription())
         }

@@ -17,7 +17,7 @@ struct ModuleELFReader {
     static func reads(_ path: String) -> Bool { path.hasSuffix(".ko") }
 
     func read() throws(KernelModuleError) -> ModuleFileFacts {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .unreadableModule(path: path, message: systemErrorDescription()) }
         defer { close(fd) }
         var status = stat()

@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// File names are bytes and need not be UTF-8; Swift strings hold Unicode only. Each byte that is
+/// not part of valid UTF-8 travels inside a String as the private-use scalar U+10FF00 + byte
+/// (plane 16, which no real file name uses), and becomes the byte again at every system call.
+/// The name survives the shell bridge, the installer and the image exactly.
+public enum PathBytes {
+    static let base: UInt32 = 0x10_FF00
+
+    /// The String that carries `bytes`, valid UTF-8 or not.
+    public static func string(_ bytes: some Collection<UInt8>) -> String {
+        // An escape that arrives as UTF-8 (a value that went through a bash and came back) is
+        // kept as the escape: it still stands for its byte.
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        let array = Array(bytes)
+        var scalars = String.UnicodeScalarView()
+        var index = 0
+        while index < array.count {
+            if let (scalar, length) = scalar(in: array, at: index) {
+                scalars.append(scalar)
+                index += length
+            } else {
+                scalars.append(Unicode.Scalar(base + UInt32(array[index]))!)
+                index += 1
+            }
+        }
+        return String(scalars)
+    }
+
+    /// The bytes `string` carries: its UTF-8, with each escape turned back into its byte.
+    public static func bytes(_ string: String) -> [UInt8] {
+        guard string.unicodeScalars.contains(where: isEscape) else { return Array(string.utf8) }
+        var result: [UInt8] = []
+        for scalar in string.unicodeScalars {
+            if isEscape(scalar) {
+                result.append(UInt8(scalar.value - base))
+            } else {
+                result.append(contentsOf: String(scalar).utf8)
+            }
+        }
+        return result
+    }
+
+    /// Calls `body` with the NUL-terminated bytes of `path`.
+    public static func withCString<Result>(_ path: String, _ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
+        guard path.unicodeScalars.contains(where: isEscape) else { return try path.withCString(body) }
+        return try (bytes(path) + [0]).withUnsafeBufferPointer { buffer in
+            try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
+        }
+    }
+
+    private static func isEscape(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value >= base && scalar.value <= base + 0xFF
+    }
+
+    /// The valid UTF-8 scalar that starts at `index`, and its length.
+    private static func scalar(in bytes: [UInt8], at index: Int) -> (Unicode.Scalar, Int)? {
+        let lead = bytes[index]
+        let length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0
+        guard length > 0, index + length <= bytes.count,
+              let text = String(validating: bytes[index..<index + length], as: UTF8.self),
+              let scalar = text.unicodeScalars.first else { return nil }
+        return (scalar, length)
+    }
+}
+
+// The system calls the installer and the shell bridge make on String paths. Taking a String
+// exactly, these overloads win over the C functions' implicit String-to-pointer conversion, so
+// every call site passes a name's raw bytes without having to remember to.
+
+public func lstat(_ path: String, _ status: UnsafeMutablePointer<stat>) -> Int32 {
+    PathBytes.withCString(path) { fstatat(AT_FDCWD, $0, status, AT_SYMLINK_NOFOLLOW) }
+}
+
+public func stat(_ path: String, _ status: UnsafeMutablePointer<stat>) -> Int32 {
+    PathBytes.withCString(path) { fstatat(AT_FDCWD, $0, status, 0) }
+}
+
+public func open(_ path: String, _ flags: Int32) -> Int32 {
+    PathBytes.withCString(path) { Glibc.open($0, flags) }
+}
+
+public func open(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
+    PathBytes.withCString(path) { Glibc.open($0, flags, mode) }
+}
+
+public func opendir(_ path: String) -> OpaquePointer? {
+    PathBytes.withCString(path) { Glibc.opendir($0) }
+}
+
+public func mkdir(_ path: String, _ mode: mode_t) -> Int32 {
+    PathBytes.withCString(path) { Glibc.mkdir($0, mode) }
+}
+
+public func symlink(_ target: String, _ path: String) -> Int32 {
+    PathBytes.withCString(target) { target in PathBytes.withCString(path) { Glibc.symlink(target, $0) } }
+}
+
+public func readlink(_ path: String, _ buffer: UnsafeMutablePointer<CChar>, _ size: Int) -> Int {
+    PathBytes.withCString(path) { Glibc.readlink($0, buffer, size) }
+}
+
+public func mknod(_ path: String, _ mode: mode_t, _ device: dev_t) -> Int32 {
+    PathBytes.withCString(path) { Glibc.mknod($0, mode, device) }
+}
+
+public func access(_ path: String, _ mode: Int32) -> Int32 {
+    PathBytes.withCString(path) { Glibc.access($0, mode) }
+}
+
+@discardableResult
+public func unlink(_ path: String) -> Int32 {
+    PathBytes.withCString(path) { Glibc.unlink($0) }
+}
+
+@discardableResult
+public func chmod(_ path: String, _ mode: mode_t) -> Int32 {
+    PathBytes.withCString(path) { Glibc.chmod($0, mode) }
+}
