@@ -1,5 +1,7 @@
 # Shared helpers for the integration tests (sourced, bash).
 
+. "$(dirname "${BASH_SOURCE[0]}")/../support/private-dracut-config.sh"
+
 # The kindling binary under test: $KINDLING, or the checkout's debug build.
 KINDLING=${KINDLING:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.build/debug/kindling}
 KINDLING_LSINITRD=${KINDLING_LSINITRD:-$(dirname "$KINDLING")/kindling-lsinitrd}

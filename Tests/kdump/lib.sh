@@ -14,6 +14,7 @@
 #   KDUMP_TEST_TIMEOUT    seconds one QEMU run may take (default: 120 with kvm, 300 with tcg)
 
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../support/private-dracut-config.sh"
 
 KD_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KD_CHECKOUT=$(cd "$KD_TESTS/../.." && pwd)
