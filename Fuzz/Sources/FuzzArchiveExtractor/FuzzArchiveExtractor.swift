@@ -1,0 +1,61 @@
+// ArchiveExtractor (kindling-lsinitrd --unpack) on hostile archives: whatever the members say,
+// nothing may be created outside the destination. The destination sits alone in a fenced
+// directory; after each input the fence must hold only it.
+//
+// Device nodes, FIFOs and sockets are not handed to the extractor: as root it would create real
+// device nodes on this machine, and a FIFO can block an open forever. Their member headers are
+// still read, and their names still take part in the path handling.
+@testable import Archive
+import FuzzKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private func entryNames(_ path: String) -> [String] {
+    guard let directory = opendir(path) else { return [] }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzArchiveExtractor(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let fence = Scratch.emptyDirectory("fence")
+    let destination = fence + "/root"
+    guard mkdir(destination, 0o700) == 0 else { fuzzFailure("cannot create \(destination)") }
+    let archive = Array(UnsafeBufferPointer(start: data, count: size))
+    do {
+        let extractor = try ArchiveExtractor(destination: destination)
+        let reader = CpioReader(source: MemorySource(archive))
+        while let member = try reader.nextMember() {
+            switch member.fileType {
+            case .characterDevice, .blockDevice, .fifo, .socket: continue
+            default: break
+            }
+            do {
+                try extractor.extract(member, from: reader)
+            } catch ArchiveError.refusedMember {
+                // Refusing a member is the extractor's way to stay inside; carry on with the next.
+            } catch ArchiveError.system {
+                // EEXIST, ENOTDIR and the like from hostile layouts.
+            }
+        }
+        try extractor.finish()
+    } catch is ArchiveError {
+    } catch {
+        fuzzFailure("unexpected error type: \(error)")
+    }
+    // `..` and relative symlink targets climb into the fence and the scratch directory above it.
+    let escaped = entryNames(fence).filter { $0 != "root" } + entryNames(Scratch.directory).filter { $0 != "fence" }
+    fuzzCheck(escaped.isEmpty, "the archive wrote outside the destination: \(escaped)")
+    var status = stat()
+    fuzzCheck(lstat(destination, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR,
+              "the destination itself was replaced")
+    return 0
+}

@@ -1,0 +1,92 @@
+# libFuzzer harnesses for Kindling's parsers and writers: Fuzz/ (see Fuzz/README.md).
+#   make fuzz                     every harness for FUZZ_TIME seconds each
+#   make fuzz-FuzzCpioReader      one harness (FUZZ_TIME=0 runs until stopped or a crash)
+#   make fuzz-regression          every harness once over its seeds and Fuzz/Regressions
+#   make fuzz-findings            replays the open findings in Fuzz/Findings (they crash until fixed)
+# Builds with the toolchain's libFuzzer and AddressSanitizer into FUZZ_BUILD, apart from .build.
+FUZZ_BUILD ?= .build-fuzz
+FUZZ_CONFIG ?= release
+FUZZ_TIME ?= 60
+# Extra libFuzzer flags, e.g. FUZZ_ARGS='-jobs=2 -workers=2' or '-max_len=65536'.
+FUZZ_ARGS ?=
+
+FUZZ_HARNESSES := $(filter-out FuzzKit,$(notdir $(wildcard Fuzz/Sources/Fuzz*)))
+FUZZ_BIN = $(FUZZ_BUILD)/$(FUZZ_CONFIG)
+# -sanitize=fuzzer,address in one flag: with two -sanitize= flags only the last reaches the
+# compiler. --sanitize fuzzer tells SwiftPM that libFuzzer supplies main. lld keeps the
+# coverage sections that gold drops.
+FUZZ_SWIFTFLAGS = -c $(FUZZ_CONFIG) --package-path Fuzz --scratch-path $(FUZZ_BUILD) --sanitize fuzzer \
+	-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing -Xswiftc -use-ld=lld
+# Swift's own crash backtracer would take the signals libFuzzer and ASan report crashes with.
+FUZZ_ENV = SWIFT_BACKTRACE=enable=no
+FUZZ_FLAGS = -timeout=25 -print_final_stats=1
+
+# Dictionaries by input format.
+fuzz_dict_FuzzCpioReader = cpio
+fuzz_dict_FuzzCpioRoundTrip = cpio
+fuzz_dict_FuzzInitramfsImage = cpio
+fuzz_dict_FuzzArchiveExtractor = cpio
+fuzz_dict_FuzzELFParser = elf
+fuzz_dict_FuzzModuleELF = elf
+fuzz_dict_FuzzLoaderCache = ldcache
+fuzz_dict_FuzzShellMessages = shim
+fuzz_dict_FuzzConfigRecords = shim
+fuzz_dict_FuzzCommandLine = options
+fuzz_dict_FuzzTextFormats = text
+fuzz_dict = $(if $(fuzz_dict_$(1)),-dict=Fuzz/Dictionaries/$(fuzz_dict_$(1)).dict)
+
+# `make test` (and so CI) replays the seeds and regressions: a build of a few minutes, then seconds.
+test: fuzz-regression
+
+.PHONY: fuzz fuzz-build fuzz-seeds fuzz-regression fuzz-findings fuzz-list fuzz-clean $(addprefix fuzz-,$(FUZZ_HARNESSES))
+
+fuzz-build:
+	$(SWIFT) build $(FUZZ_SWIFTFLAGS)
+
+fuzz-seeds:
+	rm -rf $(FUZZ_BUILD)/seeds
+	Fuzz/seeds.sh $(FUZZ_BUILD)/seeds
+
+fuzz-list:
+	@printf '%s\n' $(FUZZ_HARNESSES)
+
+# Each harness grows its own corpus under FUZZ_BUILD/corpus and writes what it finds to
+# FUZZ_BUILD/artifacts; the seeds and committed regressions are read, never written.
+define fuzz_harness_rule
+fuzz-$(1): $(if $(FUZZ_PREPARED),,fuzz-build fuzz-seeds)
+	mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/artifacts/$(1) $(FUZZ_BUILD)/seeds/$(1)
+	$(FUZZ_ENV) $(FUZZ_BIN)/$(1) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_TIME) \
+		-artifact_prefix=$(FUZZ_BUILD)/artifacts/$(1)/ $(call fuzz_dict,$(1)) $(FUZZ_ARGS) \
+		$(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/seeds/$(1) $(wildcard Fuzz/Regressions/$(1))
+endef
+$(foreach harness,$(FUZZ_HARNESSES),$(eval $(call fuzz_harness_rule,$(harness))))
+
+# Goes on past a harness that finds something, then fails naming them all.
+fuzz: fuzz-build fuzz-seeds
+	@failed=; for harness in $(FUZZ_HARNESSES); do \
+		$(MAKE) --no-print-directory FUZZ_PREPARED=1 fuzz-$$harness || failed="$$failed $$harness"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: found crashes in:$$failed (inputs in $(FUZZ_BUILD)/artifacts)"; exit 1; fi
+
+# Every seed and committed regression input once, no mutation: quick enough for CI.
+fuzz-regression: fuzz-build fuzz-seeds
+	@passed=0; failed=0; for harness in $(FUZZ_HARNESSES); do \
+		mkdir -p $(FUZZ_BUILD)/seeds/$$harness; \
+		inputs="$(FUZZ_BUILD)/seeds/$$harness"; [ -d Fuzz/Regressions/$$harness ] && inputs="$$inputs Fuzz/Regressions/$$harness"; \
+		if $(FUZZ_ENV) $(FUZZ_BIN)/$$harness -runs=0 $$inputs > $(FUZZ_BUILD)/regression-$$harness.log 2>&1; \
+		then passed=$$((passed + 1)); echo "ok   $$harness"; \
+		else failed=$$((failed + 1)); echo "FAIL $$harness: see $(FUZZ_BUILD)/regression-$$harness.log"; fi; \
+	done; echo "$$passed passed, $$failed failed"; [ $$failed -eq 0 ]
+
+# Each open finding on its own: every one is expected to crash until its bug is fixed. (Findings
+# in a folder not named after a harness are replayed by hand; Fuzz/README.md says how.)
+fuzz-findings: fuzz-build
+	@for input in $(wildcard $(addsuffix /*,$(addprefix Fuzz/Findings/,$(FUZZ_HARNESSES)))); do \
+		harness=$$(basename $$(dirname $$input)); \
+		if $(FUZZ_ENV) $(FUZZ_BIN)/$$harness $$input > $(FUZZ_BUILD)/finding.log 2>&1; \
+		then echo "fixed  $$input (move it to Fuzz/Regressions/$$harness)"; \
+		else echo "open   $$input: $$(grep -m1 -E 'invariant failed|ERROR:|Fatal error' $(FUZZ_BUILD)/finding.log)"; fi; \
+	done
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
