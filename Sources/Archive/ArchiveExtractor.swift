@@ -100,15 +100,27 @@ public final class ArchiveExtractor {
         if isLinked { linkTargets[key] = components }
     }
 
+    private func isRegularFile(_ name: RawPath, in parent: Int32) -> Bool {
+        var status = stat()
+        return name.withCString { fstatat(parent, $0, &status, AT_SYMLINK_NOFOLLOW) } == 0 && status.st_mode & S_IFMT == S_IFREG
+    }
+
     private func writeContents(
         of member: CpioMember, to name: RawPath, in parent: Int32, path: RawPath, from reader: CpioReader,
         replacing: Bool
     ) throws {
         if replacing { try removeExisting(name, in: parent, path: path) }
-        let flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | (replacing ? O_EXCL : 0)
+        // Filling a hardlink group's first file: a later member may have put a device or a FIFO
+        // under that name, and its data must never be written into one (nor wait on a FIFO).
+        if !replacing, !isRegularFile(name, in: parent) { throw ArchiveError.refusedMember(path: path.description, reason: "a later member replaced this hardlinked file with one that is not a regular file") }
+        let flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (replacing ? O_EXCL : 0)
         let file = name.withCString { openat(parent, $0, flags, 0o600) }
         guard file >= 0 else { throw ArchiveError.systemError("create", path.description) }
         defer { close(file) }
+        var opened = stat()
+        guard fstat(file, &opened) == 0, opened.st_mode & S_IFMT == S_IFREG else {
+            throw ArchiveError.refusedMember(path: path.description, reason: "a later member replaced this hardlinked file with one that is not a regular file")
+        }
         try reader.readData { chunk in
             guard writeAllBytes(file, chunk) else { throw ArchiveError.systemError("write", path.description) }
         }

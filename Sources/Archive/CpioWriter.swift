@@ -183,6 +183,8 @@ public final class CpioWriter {
         if path.first == UInt8(ascii: "/") { throw reject("path must be relative") }
         if path.starts(with: Array("./".utf8)) { throw reject("path must not start with './'") }
         if entry.path.components.contains(RawPath("..")) { throw reject("path contains '..'") }
+        // Readers, the kernel's among them, stop at a member of this name: what follows would be lost.
+        if entry.path == RawPath("TRAILER!!!") { throw reject("'TRAILER!!!' marks the end of an archive") }
         if entry.mode & ~UInt32(0o7777) != 0 {
             throw reject("mode \(String(entry.mode, radix: 8)) has bits beyond the permission bits")
         }

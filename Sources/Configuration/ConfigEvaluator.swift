@@ -79,16 +79,25 @@ public struct ConfigEvaluator {
             defer { index += 1 }
             return fields[index]
         }
+        // A count no larger than the fields left: a broken reader must not make us reserve for it.
+        func takeCount() throws -> Int {
+            guard let count = Int(try take()), count >= 0, count <= fields.count - index else {
+                throw ConfigError(description: "configuration reader: bad count")
+            }
+            return count
+        }
         while index < fields.count - 1 {
             let kind = try take(), name = try take()
             switch kind {
             case "S":
                 variables.set(name, .scalar(try take()))
             case "A":
-                guard let count = Int(try take()) else { throw ConfigError(description: "configuration reader: bad count") }
-                variables.set(name, .array(try (0..<count).map { _ in try take() }))
+                let count = try takeCount()
+                var items: [String] = []
+                for _ in 0..<count { items.append(try take()) }
+                variables.set(name, .array(items))
             case "H":
-                guard let count = Int(try take()) else { throw ConfigError(description: "configuration reader: bad count") }
+                let count = try takeCount()
                 var values: [String: String] = [:]
                 for _ in 0..<count { values[try take()] = try take() }
                 variables.set(name, .associative(values))

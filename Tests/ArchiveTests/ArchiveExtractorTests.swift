@@ -104,4 +104,18 @@ final class ArchiveExtractorTests: XCTestCase {
         let inodes = ["/a", "/b"].map { fileStatus(RawPath(directory.path + $0))!.st_ino }
         XCTAssertEqual(inodes[0], inodes[1])
     }
+
+    /// Found by the fuzzer (Fuzz/Regressions/lsinitrd-unpack): a hardlink group's first file is
+    /// replaced by a device node or a FIFO before the member with the group's data comes. The
+    /// data must go nowhere, rather than into the device or blocking on the FIFO.
+    func testHardlinkDataIsNeverWrittenThroughASpecialFileThatReplacedTheFirstLink() throws {
+        let findings = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/Regressions/lsinitrd-unpack")
+        for name in ["hardlink-through-device.cpio", "hardlink-through-fifo.cpio"] {
+            let archive = try [UInt8](Data(contentsOf: findings.appendingPathComponent(name)))
+            let directory = try TemporaryDirectory()
+            let errors = try extract(archive, into: directory.path)
+            XCTAssertTrue(errors.contains { $0.description.contains("not a regular file") }, "\(name): \(errors)")
+        }
+    }
 }

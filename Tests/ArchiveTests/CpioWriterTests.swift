@@ -222,4 +222,12 @@ final class CpioWriterTests: XCTestCase {
         XCTAssertEqual(members.map(\.member.path), CpioWriterTests.awkwardNames)
         XCTAssertEqual(members.map(\.data), CpioWriterTests.awkwardNames.map(\.bytes))
     }
+
+    /// Found by the fuzzer: a member named TRAILER!!! ends the archive for every reader.
+    func testAMemberNamedLikeTheTrailerIsRefused() throws {
+        let entries = [ArchiveEntry(path: "TRAILER!!!", kind: .regularFile(.bytes([1])), mode: 0o644)]
+        XCTAssertThrowsError(try archiveBytes(entries)) { error in
+            XCTAssertTrue("\(error)".contains("marks the end of an archive"), "\(error)")
+        }
+    }
 }
