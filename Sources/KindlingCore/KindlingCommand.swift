@@ -33,7 +33,7 @@ public enum KindlingCommand {
             if let rebuild, rebuild.overwritesImage(configuration.outputPath) { configuration.variables["force"] = "yes" }
             logger.level = configuration.logLevel
             // The level comes from the configuration, so this phase's line waits until it is known.
-            logger.debug(PhaseTimer.line("Reading the configuration", since: started))
+            let configurationTime = PhaseTimer.line("Reading the configuration", since: started)
             switch configuration.action {
             case .help:
                 writeStandardOutput(Usage.text)
@@ -56,6 +56,7 @@ public enum KindlingCommand {
                     try attachLogFile(logfile, level: level, to: logger)
                 }
                 logger.info("Executing: \(([executable] + arguments).joined(separator: " "))")
+                logger.debug(configurationTime)
                 try ImageBuild(configuration: configuration, data: data, logger: logger).run()
                 return 0
             }

@@ -79,7 +79,7 @@ expect "a missing module exits 1" test "$status" = 1
 
 build -m "unsupported" "$work/unsupported.img"
 status=$?
-expect "an unimplemented helper fails loudly, naming itself" grep -q "called inst_decompress, which Kindling does not implement yet" "$work/log"
+expect "an unimplemented helper fails loudly, naming itself" grep -q "called btrfs_devs, which Kindling does not implement yet" "$work/log"
 expect "an unimplemented helper exits 1" test "$status" = 1 -a ! -e "$work/unsupported.img"
 
 build -m "exits" "$work/exits.img"
