@@ -7,6 +7,8 @@
 FUZZ_BUILD ?= .build-fuzz
 FUZZ_CONFIG ?= release
 FUZZ_TIME ?= 60
+# make test: every seed and regression once, then this many seconds of fuzzing per harness.
+FUZZ_SMOKE_TIME ?= 10
 # Extra libFuzzer flags, e.g. FUZZ_ARGS='-jobs=2 -workers=2' or '-max_len=65536'.
 FUZZ_ARGS ?=
 
@@ -68,12 +70,17 @@ fuzz: fuzz-build fuzz-seeds
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: found crashes in:$$failed (inputs in $(FUZZ_BUILD)/artifacts)"; exit 1; fi
 
-# Every seed and committed regression input once, no mutation: quick enough for CI.
+# Every seed and committed regression input once, then FUZZ_SMOKE_TIME seconds of fuzzing each:
+# quick enough for CI.
 fuzz-regression: fuzz-build fuzz-seeds
 	@passed=0; failed=0; for harness in $(FUZZ_HARNESSES); do \
 		mkdir -p $(FUZZ_BUILD)/seeds/$$harness; \
 		inputs="$(FUZZ_BUILD)/seeds/$$harness"; [ -d Fuzz/Regressions/$$harness ] && inputs="$$inputs Fuzz/Regressions/$$harness"; \
-		if $(FUZZ_ENV) $(FUZZ_BIN)/$$harness -runs=0 $$inputs > $(FUZZ_BUILD)/regression-$$harness.log 2>&1; \
+		mkdir -p $(FUZZ_BUILD)/smoke/$$harness; \
+		if $(FUZZ_ENV) $(FUZZ_BIN)/$$harness -runs=0 $$inputs > $(FUZZ_BUILD)/regression-$$harness.log 2>&1 && \
+			$(FUZZ_ENV) $(FUZZ_BIN)/$$harness $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SMOKE_TIME) \
+				-artifact_prefix=$(FUZZ_BUILD)/smoke/$$harness- $(FUZZ_BUILD)/smoke/$$harness $$inputs \
+				>> $(FUZZ_BUILD)/regression-$$harness.log 2>&1; \
 		then passed=$$((passed + 1)); echo "ok   $$harness"; \
 		else failed=$$((failed + 1)); echo "FAIL $$harness: see $(FUZZ_BUILD)/regression-$$harness.log"; fi; \
 	done; echo "$$passed passed, $$failed failed"; [ $$failed -eq 0 ]

@@ -7,10 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 modules=$here/../fixtures/engine/modules.d
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export TMPDIR=$work/tmp
-mkdir -p "$TMPDIR"
+make_work_directory
 
 build() { "$KINDLING" --no-kernel --no-hostonly --modules-dir "$modules" "$@" >"$work/log" 2>&1; }
 

@@ -6,10 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 modules=$here/../fixtures/engine/modules.d
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export TMPDIR=$work/tmp
-mkdir -p "$TMPDIR"
+make_work_directory
 
 # The line of the report for PATH, e.g. "123<TAB>/usr/bin/cat<TAB>helpers<TAB>inst /usr/bin/cat".
 row() { grep -P "^[0-9]+\t\Q$1\E\t" "$work/report"; }

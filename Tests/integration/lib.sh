@@ -12,6 +12,39 @@ failed=0
 pass() { passed=$((passed + 1)); printf 'PASS %s\n' "$1"; }
 fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$1"; }
 
+# Makes $work, a directory removed at exit, and points TMPDIR into it, so a test can also check
+# that nothing was left behind there.
+make_work_directory() {
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    export TMPDIR=$work/tmp
+    mkdir -p "$TMPDIR"
+}
+
+# Boots `qemu-system-x86_64 ARGS...` (after -accel, -nographic, -no-reboot), serial console to
+# LOGPREFIX-ACCEL.log: KVM when /dev/kvm opens, for at most PROBE seconds; nested KVM can accept
+# a guest and never run it, so a KVM boot in which the kernel printed nothing is done again with
+# TCG, for at most LIMIT seconds. Sets accel, status (QEMU's, 124 on timeout) and log.
+boot_kvm_or_tcg() {
+    local probe=$1 limit=$2 prefix=$3
+    shift 3
+    accel=tcg
+    if [[ -e /dev/kvm ]] && (exec 3<>/dev/kvm) 2>/dev/null; then
+        accel=kvm
+        timeout "$probe" qemu-system-x86_64 -accel kvm -nographic -no-reboot "$@" </dev/null >"$prefix-kvm.log" 2>&1
+        status=$?
+        if ! grep -q 'Linux version' "$prefix-kvm.log"; then
+            echo "${name-boot}: the kernel printed nothing under KVM; booting again with TCG"
+            accel=tcg
+        fi
+    fi
+    if [[ $accel == tcg ]]; then
+        timeout "$limit" qemu-system-x86_64 -accel tcg -nographic -no-reboot "$@" </dev/null >"$prefix-tcg.log" 2>&1
+        status=$?
+    fi
+    log=$prefix-$accel.log
+}
+
 # Prints the counts in the form CI reads and returns non-zero when anything failed.
 finish() {
     printf '%s passed, %s failed\n' "$passed" "$failed"

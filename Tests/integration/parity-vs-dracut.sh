@@ -51,6 +51,17 @@ is_intended() {
     return 1
 }
 
+# dracut lists the host's modaliases in the order of a hash table; Kindling sorts them.
+unordered_lists=(usr/lib/dracut/hostonly-kernel-modules.txt)
+same_lines_in_any_order() {
+    local set=$1 line=$2 file
+    for file in "${unordered_lists[@]}"; do
+        [[ $line == "content differs: $file" ]] || continue
+        cmp -s <(sort "$work/$set-d/$file") <(sort "$work/$set-k/$file") && return 0
+    done
+    return 1
+}
+
 timings=()
 # compare_set NAME [ENV=VALUE...] -- OPTIONS...
 compare_set() {
@@ -81,7 +92,9 @@ compare_set() {
     } >"$work/$set.diff"
     while IFS= read -r line; do
         [[ $line =~ ^(modules:\ )?[0-9,]+[acd][0-9,]+$ || $line == "---" || $line == "modules: ---" ]] && continue
-        if is_intended "$set" "$line"; then
+        if same_lines_in_any_order "$set" "$line"; then
+            printf '    intended: %s (the same lines: dracut writes them in hash order)\n' "$line"
+        elif is_intended "$set" "$line"; then
             printf '    intended: %s\n' "$line"
         else
             printf '    DIFFERS: %s\n' "$line"

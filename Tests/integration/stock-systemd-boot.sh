@@ -50,31 +50,11 @@ if ! "$KINDLING" --force --no-hostonly --conf /dev/null --confdir "$work/confdir
     give_up "kindling could not build the image"
 fi
 
-# Boots with accelerator $1 for at most $2 seconds; the serial console goes to serial-$1.log.
-boot() {
-    timeout "$2" qemu-system-x86_64 -accel "$1" -m 1024 -nographic -no-reboot \
-        -kernel "$root/boot/vmlinuz-$kver" -initrd "$work/initrd.img" \
-        -append "console=ttyS0 root=LABEL=$label rw panic=-1 systemd.show_status=1 rd.shell=0 rd.emergency=poweroff" \
-        -drive "file=$work/root.raw,format=raw,if=virtio" </dev/null >"$work/serial-$1.log" 2>&1
-}
+boot_kvm_or_tcg "$kvm_probe_seconds" "$timeout_seconds" "$work/serial" -m 1024 \
+    -kernel "$root/boot/vmlinuz-$kver" -initrd "$work/initrd.img" \
+    -append "console=ttyS0 root=LABEL=$label rw panic=-1 systemd.show_status=1 rd.shell=0 rd.emergency=poweroff" \
+    -drive "file=$work/root.raw,format=raw,if=virtio"
 
-# KVM when /dev/kvm opens; a KVM boot in which the kernel prints nothing is retried with TCG.
-accel=tcg
-if [[ -e /dev/kvm ]] && (exec 3<>/dev/kvm) 2>/dev/null; then
-    accel=kvm
-    boot kvm "$kvm_probe_seconds"
-    status=$?
-    if ! grep -q 'Linux version' "$work/serial-kvm.log"; then
-        echo "$name: the kernel printed nothing under KVM; booting again with TCG"
-        accel=tcg
-    fi
-fi
-if [[ $accel == tcg ]]; then
-    boot tcg "$timeout_seconds"
-    status=$?
-fi
-
-log=$work/serial-$accel.log
 if grep -q "root init: $marker" "$log"; then
     pass "$name: systemd in the image mounted LABEL=$label and switched root into it ($accel, $kver)"
     # After switch_root the root's init is process 1, started by systemd's initrd-switch-root.
