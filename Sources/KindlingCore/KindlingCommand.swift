@@ -55,6 +55,10 @@ public enum KindlingCommand {
                     let level = Int(configuration.variables["fileloglvl"] ?? "").flatMap(LogLevel.init(rawValue:)) ?? .info
                     try attachLogFile(logfile, level: level, to: logger)
                 }
+                // dracut's sysloglvl (0, the default, for none): the lines at that level go to syslog.
+                if let level = Int(configuration.variables["sysloglvl"] ?? "").flatMap({ LogLevel(rawValue: min($0, 6)) }) {
+                    logger.addSink(upTo: level) { level, line in SystemLog.write(level, line) }
+                }
                 logger.info("Executing: \(([executable] + arguments).joined(separator: " "))")
                 logger.debug(configurationTime)
                 try ImageBuild(configuration: configuration, data: data, logger: logger).run()

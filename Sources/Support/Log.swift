@@ -100,3 +100,27 @@ public final class Lock: @unchecked Sendable {
         return try body()
     }
 }
+
+/// The system log, for dracut's sysloglvl: lines go to syslog(3) as "kindling[PID]".
+public enum SystemLog {
+    // openlog keeps the pointer it is given: the name must outlive every later call, so it is
+    // copied once and never freed.
+    private static let opened: Void = openlog(strdup("kindling"), LOG_PID, LOG_USER)
+
+    public static func write(_ level: LogLevel, _ message: String) {
+        _ = opened
+        message.withCString { text in
+            withVaList([text]) { vsyslog(priority(of: level), "%s", $0) }
+        }
+    }
+
+    static func priority(of level: LogLevel) -> Int32 {
+        switch level {
+        case .fatal: LOG_CRIT
+        case .error: LOG_ERR
+        case .warning: LOG_WARNING
+        case .info: LOG_INFO
+        case .debug, .trace: LOG_DEBUG
+        }
+    }
+}

@@ -46,6 +46,40 @@ build --logfile /no/such/dir/log
 status=$?
 check "an unwritable log file is one error line naming it" test "$status" != 0 -a "$(grep -c /no/such/dir/log "$work/err")" = 1
 
+# sysloglvl: the lines at that level go to syslog. A private mount namespace puts a socket of
+# the test's own at /dev/log, read by a small listener.
+if command -v python3 >/dev/null && command -v unshare >/dev/null && [[ $(id -u) == 0 ]]; then
+    printf 'sysloglvl=4\n' >"$work/syslog.conf"
+    unshare --mount -- bash -c '
+        mount -t tmpfs none /dev 2>/dev/null || exit 3
+        python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(\"/dev/log\")
+s.settimeout(5)
+with open(sys.argv[1], \"wb\") as out:
+    try:
+        while True:
+            out.write(s.recv(65536) + b\"\\n\")
+            out.flush()
+    except socket.timeout:
+        pass
+" "$1/syslog.received" &
+        for _ in 1 2 3 4 5 6 7 8 9 10; do [[ -S /dev/log ]] && break; sleep 0.2; done
+        "$2" --no-kernel --no-hostonly --modules-dir "$3" -m helpers --force --no-compress --conf "$1/syslog.conf" \
+            "$1/img" 2>"$1/syslog.err"
+        : >"$1/empty.conf"
+        "$2" --no-kernel --no-hostonly --modules-dir "$3" -m helpers --force --no-compress --conf "$1/empty.conf" \
+            "$1/img" 2>"$1/syslog.err"
+        wait
+    ' bash "$work" "$KINDLING" "$modules"
+    check "sysloglvl=4: info lines reach syslog as kindling[PID]" \
+        grep -qE '^<14>.*kindling\[[0-9]+\]: \*\*\* Including module: helpers \*\*\*' "$work/syslog.received"
+    check "sysloglvl=4: warnings with their priority" grep -qE '^<12>.*a warning from helpers' "$work/syslog.received"
+    check "sysloglvl=4: no debug lines" test "$(grep -c '^<15>' "$work/syslog.received")" = 0
+    check "no syslog without sysloglvl (one build of two logged)" test "$(grep -c 'Executing: ' "$work/syslog.received")" = 1
+fi
+
 # The same module announcements as dracut's, in the same order.
 if command -v dracut >/dev/null; then
     dracut --no-kernel --no-hostonly -m "base bash" --force --no-compress "$work/d.img" 2>"$work/d.err"
