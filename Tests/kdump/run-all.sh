@@ -50,10 +50,14 @@ case_config-one-target() {
 case_config-no-evaluation() {
     local _flag=$KD_WORK/evaluated
     config_case metachar ok "" "$(printf '%s\n' 'ext4 LABEL=a$(touch_'"$_flag"')' \
-        'path /var/crash;touch${IFS}'"$_flag" \
-        "core_collector makedumpfile -l -d 31 \`touch $_flag\`")" || return 1
+        'path /var/crash;touch${IFS}'"$_flag")" || return 1
     [[ ! -e $_flag ]] || { kd_log "a value was evaluated"; return 1; }
     "$KINDLING_LSINITRD" -f etc/kdump.conf "$KD_WORK/metachar.img" | grep -q 'touch' || { kd_log "the values did not reach the image"; return 1; }
+    # The capture runs core_collector without a shell, so shell syntax there is refused at build
+    # time, naming the line, rather than failing at crash time.
+    config_case metachar-collector fail "metachar-collector.conf:2: core_collector: shell syntax" \
+        "$(printf '%s\n' 'ext4 /dev/vda' "core_collector makedumpfile -l -d 31 \`touch $_flag\`")" || return 1
+    [[ ! -e $_flag ]] || { kd_log "core_collector was evaluated"; return 1; }
     config_case metachar-bins fail "extra_bins: cannot find '\$(touch'" "$(printf 'ext4 /dev/vda\nextra_bins $(touch %s)' "$_flag")" || return 1
     [[ ! -e $_flag ]]
 }
