@@ -4,27 +4,7 @@ import XCTest
 import Support
 
 /// How the bridge reports module code that fails: timeouts, syntax errors, dfatal before exit.
-final class BashSessionFaultTests: XCTestCase {
-    var directory: String!
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "kindling-faults-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
-
-    func makeModule(_ name: String, _ body: String) throws -> String {
-        let moduleDirectory = directory + "/" + name
-        try FileManager.default.createDirectory(atPath: moduleDirectory, withIntermediateDirectories: true)
-        try body.write(toFile: moduleDirectory + "/module-setup.sh", atomically: true, encoding: .utf8)
-        return moduleDirectory
-    }
-
-    func session() throws -> BashSession {
-        try BashSession(shimPath: shimPath, environment: ["PATH": "/usr/bin:/bin"], logger: Logger(level: .fatal))
-    }
-
+final class BashSessionFaultTests: ModuleShellTestCase {
     func testAFunctionPastTheTimeoutIsKilledWithItsChildren() throws {
         let pidFile = directory + "/pid"
         let module = try makeModule("10loops", "check() { echo $$ >'\(pidFile)'; while :; do sleep 0.1; done; }\n")

@@ -17,7 +17,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
 let shimPath = repositoryRoot + "/shim/kindling-shim.bash"
 
-final class BashSessionTests: XCTestCase {
+/// A module directory per test and a fresh module shell: what the bridge's tests start from.
+class ModuleShellTestCase: XCTestCase {
     var directory: String!
 
     override func setUpWithError() throws {
@@ -39,7 +40,9 @@ final class BashSessionTests: XCTestCase {
     func session() throws -> BashSession {
         try BashSession(shimPath: shimPath, environment: ["PATH": "/usr/bin:/bin"], logger: Logger(level: .fatal))
     }
+}
 
+final class BashSessionTests: ModuleShellTestCase {
     func testArgumentsWithSpacesQuotesNewlinesAndGlobsArriveIntact() throws {
         let tricky = ["a b", "it's", "say \"hi\"", "line1\nline2", "*", "[a-z]?", "", "$HOME", "back\\slash"]
         let module = try makeModule("10tricky", """
