@@ -65,7 +65,7 @@ same_lines_in_any_order() {
 timings=()
 # compare_set NAME [ENV=VALUE...] -- OPTIONS...
 compare_set() {
-    local set=$1 started dracut_seconds kindling_seconds line unexplained=0
+    local set=$1 started dracut_ms kindling_ms line unexplained=0
     shift
     local -a environment=()
     while [[ $1 != -- ]]; do environment+=("$1"); shift; done
@@ -73,14 +73,15 @@ compare_set() {
     started=$(date +%s%N)
     env "${environment[@]}" "$dracut" "${common[@]}" "$@" "$work/$set-dracut.img" >"$work/$set-dracut.log" 2>&1 ||
         { fail "$set: dracut failed"; tail -n 5 "$work/$set-dracut.log"; return; }
-    dracut_seconds=$((($(date +%s%N) - started) / 1000000))
+    dracut_ms=$((($(date +%s%N) - started) / 1000000))
     started=$(date +%s%N)
     env "${environment[@]}" "$KINDLING" "${common[@]}" --modules-dir "$stock" "$@" "$work/$set-kindling.img" \
         >"$work/$set-kindling.log" 2>&1 ||
         { fail "$set: kindling failed"; tail -n 5 "$work/$set-kindling.log"; return; }
-    kindling_seconds=$((($(date +%s%N) - started) / 1000000))
-    timings+=("$(printf '%-10s dracut %6.1f s   kindling %5.1f s   %2d modules' "$set" \
-        "$(bc <<<"scale=1; $dracut_seconds / 1000")" "$(bc <<<"scale=1; $kindling_seconds / 1000")" \
+    kindling_ms=$((($(date +%s%N) - started) / 1000000))
+    timings+=("$(printf '%-10s dracut %4d.%d s   kindling %3d.%d s   %2d modules' "$set" \
+        $((dracut_ms / 1000)) $((dracut_ms % 1000 / 100)) \
+        $((kindling_ms / 1000)) $((kindling_ms % 1000 / 100)) \
         "$(grep -c 'Including module:' "$work/$set-kindling.log")")")
 
     unpack_image "$work/$set-dracut.img" "$work/$set-d"

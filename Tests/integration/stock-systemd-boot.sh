@@ -16,7 +16,8 @@ stock=/usr/lib/dracut/modules.d
 command -v qemu-system-x86_64 >/dev/null || give_up "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
 command -v mkfs.ext4 >/dev/null || give_up "mkfs.ext4 is not installed"
 [[ -d $stock/00systemd ]] || give_up "dracut's stock modules are not installed (apt-get install dracut-core)"
-[[ -x /bin/busybox ]] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
+# Static: no program interpreter among its program headers.
+[[ -x /bin/busybox ]] && ! readelf -lW /bin/busybox 2>/dev/null | grep -q 'Requesting program interpreter' ||
     give_up "the root disk needs a static /bin/busybox (apt-get install busybox-static)"
 [[ -x $KINDLING ]] || give_up "no kindling binary at $KINDLING"
 read -r kver root < <("$here/../support/kernel-cache") || give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
