@@ -18,14 +18,22 @@ enum ParallelMap {
     }
 
     /// One slot per item, each written by exactly one worker before `values` reads them all.
+    /// The slots are raw memory: writing through a stored array from several threads at once is
+    /// a simultaneous modifying access to that property, which debug builds trap on.
     private final class Slots<Value>: @unchecked Sendable {
-        private var storage: [Value?]
+        private let storage: UnsafeMutableBufferPointer<Value?>
 
-        init(count: Int) { storage = Array(repeating: nil, count: count) }
-
-        func store(_ value: Value, at index: Int) {
-            storage.withUnsafeMutableBufferPointer { $0[index] = value }
+        init(count: Int) {
+            storage = .allocate(capacity: count)
+            storage.initialize(repeating: nil)
         }
+
+        deinit {
+            storage.baseAddress!.deinitialize(count: storage.count)
+            storage.deallocate()
+        }
+
+        func store(_ value: Value, at index: Int) { storage[index] = value }
 
         func values() -> [Value] { storage.map { $0! } }
     }
