@@ -9,6 +9,8 @@ FUZZ_CONFIG ?= release
 FUZZ_TIME ?= 60
 # make test: every seed and regression once, then this many seconds of fuzzing per harness.
 FUZZ_SMOKE_TIME ?= 10
+# A fixed seed, so that what make test fuzzes is the same on every run; make fuzz draws its own.
+FUZZ_SMOKE_SEED ?= 1
 # Extra libFuzzer flags, e.g. FUZZ_ARGS='-jobs=2 -workers=2' or '-max_len=65536'.
 FUZZ_ARGS ?=
 
@@ -78,7 +80,7 @@ fuzz-regression: fuzz-build fuzz-seeds
 		inputs="$(FUZZ_BUILD)/seeds/$$harness"; [ -d Fuzz/Regressions/$$harness ] && inputs="$$inputs Fuzz/Regressions/$$harness"; \
 		mkdir -p $(FUZZ_BUILD)/smoke/$$harness; \
 		if $(FUZZ_ENV) $(FUZZ_BIN)/$$harness -runs=0 $$inputs > $(FUZZ_BUILD)/regression-$$harness.log 2>&1 && \
-			$(FUZZ_ENV) $(FUZZ_BIN)/$$harness $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SMOKE_TIME) \
+			$(FUZZ_ENV) $(FUZZ_BIN)/$$harness $(FUZZ_FLAGS) -seed=$(FUZZ_SMOKE_SEED) -max_total_time=$(FUZZ_SMOKE_TIME) \
 				-artifact_prefix=$(FUZZ_BUILD)/smoke/$$harness- $(FUZZ_BUILD)/smoke/$$harness $$inputs \
 				>> $(FUZZ_BUILD)/regression-$$harness.log 2>&1; \
 		then passed=$$((passed + 1)); echo "ok   $$harness"; \
