@@ -12,11 +12,7 @@ timeout_seconds=${TIMEOUT:-180}
 kvm_probe_seconds=${KVM_PROBE_TIMEOUT:-15}
 PATH=$PATH:/usr/sbin:/sbin
 
-command -v qemu-system-x86_64 >/dev/null || give_up "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-command -v mkfs.ext4 >/dev/null || give_up "mkfs.ext4 is not installed"
-[[ -x $KINDLING ]] || give_up "no kindling binary at $KINDLING"
-read -r kver root < <("$here/../support/kernel-cache") || give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
-[[ -n ${kver-} && -f $root/boot/vmlinuz-$kver ]] || give_up "the test kernel has no vmlinuz"
+require_boot_test_tools
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -21,6 +21,17 @@ make_work_directory() {
     mkdir -p "$TMPDIR"
 }
 
+# What a boot test needs: QEMU, mkfs.ext4, the kindling binary and the test kernel with its
+# vmlinuz. Sets kver and root; gives up, naming what is missing, otherwise.
+require_boot_test_tools() {
+    command -v qemu-system-x86_64 >/dev/null || give_up "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+    command -v mkfs.ext4 >/dev/null || give_up "mkfs.ext4 is not installed"
+    [[ -x $KINDLING ]] || give_up "no kindling binary at $KINDLING"
+    read -r kver root < <("$(dirname "${BASH_SOURCE[0]}")/../support/kernel-cache") ||
+        give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
+    [[ -n ${kver-} && -f $root/boot/vmlinuz-$kver ]] || give_up "the test kernel has no vmlinuz"
+}
+
 # Boots `qemu-system-x86_64 ARGS...` (after -accel, -nographic, -no-reboot), serial console to
 # LOGPREFIX-ACCEL.log: KVM when /dev/kvm opens, for at most PROBE seconds; nested KVM can accept
 # a guest and never run it, so a KVM boot in which the kernel printed nothing is done again with

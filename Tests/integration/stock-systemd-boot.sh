@@ -13,15 +13,11 @@ kvm_probe_seconds=${KVM_PROBE_TIMEOUT:-15}
 PATH=$PATH:/usr/sbin:/sbin
 stock=/usr/lib/dracut/modules.d
 
-command -v qemu-system-x86_64 >/dev/null || give_up "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-command -v mkfs.ext4 >/dev/null || give_up "mkfs.ext4 is not installed"
+require_boot_test_tools
 [[ -d $stock/00systemd ]] || give_up "dracut's stock modules are not installed (apt-get install dracut-core)"
 # Static: no program interpreter among its program headers.
 [[ -x /bin/busybox ]] && ! readelf -lW /bin/busybox 2>/dev/null | grep -q 'Requesting program interpreter' ||
     give_up "the root disk needs a static /bin/busybox (apt-get install busybox-static)"
-[[ -x $KINDLING ]] || give_up "no kindling binary at $KINDLING"
-read -r kver root < <("$here/../support/kernel-cache") || give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
-[[ -n ${kver-} && -f $root/boot/vmlinuz-$kver ]] || give_up "the test kernel has no vmlinuz"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
