@@ -8,8 +8,10 @@ import PackageDescription
 let harnesses = [
     "FuzzCpioReader", "FuzzCpioRoundTrip", "FuzzInitramfsImage", "FuzzGunzip", "FuzzGzipRoundTrip",
     "FuzzArchiveExtractor", "FuzzELFParser", "FuzzModuleELF", "FuzzLoaderCache", "FuzzShellMessages",
-    "FuzzConfigRecords", "FuzzCommandLine", "FuzzTextFormats",
+    "FuzzConfigRecords", "FuzzCommandLine", "FuzzTextFormats", "FuzzKdumpConfig",
 ]
+// Files beside a harness's source that it reads at run time.
+let runtimeFiles = ["FuzzKdumpConfig": ["driver.bash"]]
 
 let package = Package(
     name: "KindlingFuzz",
@@ -20,6 +22,7 @@ let package = Package(
         .executableTarget(
             name: name,
             dependencies: ["FuzzKit", .product(name: "KindlingCore", package: "Kindling")],
-            path: "Sources/\(name)")
+            path: "Sources/\(name)",
+            exclude: runtimeFiles[name] ?? [])
     }
 )

@@ -3,10 +3,13 @@
 #   make fuzz-FuzzCpioReader      one harness (FUZZ_TIME=0 runs until stopped or a crash)
 #   make fuzz-regression          every harness once over its seeds and Fuzz/Regressions
 #   make fuzz-findings            replays the open findings in Fuzz/Findings (they crash until fixed)
+#   make fuzz-corpus              writes the committed seed corpus, Tests/fuzz-corpus, anew
 # Builds with the toolchain's libFuzzer and AddressSanitizer into FUZZ_BUILD, apart from .build.
 FUZZ_BUILD ?= .build-fuzz
 FUZZ_CONFIG ?= release
 FUZZ_TIME ?= 60
+# The committed seeds, one folder per harness; Fuzz/make-corpus.sh writes them.
+FUZZ_SEEDS ?= Tests/fuzz-corpus
 # make test: every seed and regression once, then this many seconds of fuzzing per harness.
 FUZZ_SMOKE_TIME ?= 10
 # A fixed seed, so that what make test fuzzes is the same on every run; make fuzz draws its own.
@@ -37,19 +40,19 @@ fuzz_dict_FuzzShellMessages = shim
 fuzz_dict_FuzzConfigRecords = shim
 fuzz_dict_FuzzCommandLine = options
 fuzz_dict_FuzzTextFormats = text
+fuzz_dict_FuzzKdumpConfig = kdump
 fuzz_dict = $(if $(fuzz_dict_$(1)),-dict=Fuzz/Dictionaries/$(fuzz_dict_$(1)).dict)
 
 # `make test` (and so CI) replays the seeds and regressions: a build of a few minutes, then seconds.
 test: fuzz-regression
 
-.PHONY: fuzz fuzz-build fuzz-seeds fuzz-regression fuzz-findings fuzz-list fuzz-clean $(addprefix fuzz-,$(FUZZ_HARNESSES))
+.PHONY: fuzz fuzz-build fuzz-corpus fuzz-regression fuzz-findings fuzz-list fuzz-clean $(addprefix fuzz-,$(FUZZ_HARNESSES))
 
 fuzz-build:
 	$(SWIFT) build $(FUZZ_SWIFTFLAGS)
 
-fuzz-seeds:
-	rm -rf $(FUZZ_BUILD)/seeds
-	Fuzz/seeds.sh $(FUZZ_BUILD)/seeds
+fuzz-corpus:
+	Fuzz/make-corpus.sh $(FUZZ_SEEDS)
 
 fuzz-list:
 	@printf '%s\n' $(FUZZ_HARNESSES)
@@ -57,16 +60,16 @@ fuzz-list:
 # Each harness grows its own corpus under FUZZ_BUILD/corpus and writes what it finds to
 # FUZZ_BUILD/artifacts; the seeds and committed regressions are read, never written.
 define fuzz_harness_rule
-fuzz-$(1): $(if $(FUZZ_PREPARED),,fuzz-build fuzz-seeds)
-	mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/artifacts/$(1) $(FUZZ_BUILD)/seeds/$(1)
+fuzz-$(1): $(if $(FUZZ_PREPARED),,fuzz-build)
+	mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/artifacts/$(1)
 	$(FUZZ_ENV) $(FUZZ_BIN)/$(1) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_TIME) \
 		-artifact_prefix=$(FUZZ_BUILD)/artifacts/$(1)/ $(call fuzz_dict,$(1)) $(FUZZ_ARGS) \
-		$(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/seeds/$(1) $(wildcard Fuzz/Regressions/$(1))
+		$(FUZZ_BUILD)/corpus/$(1) $(FUZZ_SEEDS)/$(1) $(wildcard Fuzz/Regressions/$(1))
 endef
 $(foreach harness,$(FUZZ_HARNESSES),$(eval $(call fuzz_harness_rule,$(harness))))
 
 # Goes on past a harness that finds something, then fails naming them all.
-fuzz: fuzz-build fuzz-seeds
+fuzz: fuzz-build
 	@failed=; for harness in $(FUZZ_HARNESSES); do \
 		$(MAKE) --no-print-directory FUZZ_PREPARED=1 fuzz-$$harness || failed="$$failed $$harness"; \
 	done; \
@@ -74,10 +77,9 @@ fuzz: fuzz-build fuzz-seeds
 
 # Every seed and committed regression input once, then FUZZ_SMOKE_TIME seconds of fuzzing each:
 # quick enough for CI.
-fuzz-regression: fuzz-build fuzz-seeds
+fuzz-regression: fuzz-build
 	@passed=0; failed=0; for harness in $(FUZZ_HARNESSES); do \
-		mkdir -p $(FUZZ_BUILD)/seeds/$$harness; \
-		inputs="$(FUZZ_BUILD)/seeds/$$harness"; [ -d Fuzz/Regressions/$$harness ] && inputs="$$inputs Fuzz/Regressions/$$harness"; \
+		inputs="$(FUZZ_SEEDS)/$$harness"; [ -d Fuzz/Regressions/$$harness ] && inputs="$$inputs Fuzz/Regressions/$$harness"; \
 		mkdir -p $(FUZZ_BUILD)/smoke/$$harness; \
 		if $(FUZZ_ENV) $(FUZZ_BIN)/$$harness -runs=0 $$inputs > $(FUZZ_BUILD)/regression-$$harness.log 2>&1 && \
 			$(FUZZ_ENV) $(FUZZ_BIN)/$$harness $(FUZZ_FLAGS) -seed=$(FUZZ_SMOKE_SEED) -max_total_time=$(FUZZ_SMOKE_TIME) \

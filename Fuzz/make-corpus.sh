@@ -1,13 +1,15 @@
 #!/bin/bash
-# Writes a seed corpus for every harness under OUT/<Harness>/, made with this machine's own
-# tools (cpio, gzip, xz, gcc) and files (ELF binaries, ld.so.cache, kernel modules), so that no
-# binary seed is kept in the repository. Harnesses whose input starts with a few control bytes
-# (chunk sizes, selectors) get them prepended here; see each harness's FuzzInput calls.
-#   Fuzz/seeds.sh OUT
+# Writes the seed corpus of every harness, Tests/fuzz-corpus/<Harness>/, which is committed: run
+# it again when a harness's input format changes, and commit what changes. Every seed is made
+# here with cpio, gzip, xz, gcc and ldconfig, from files this script writes: no binary of the
+# machine is copied. Harnesses whose input starts with a few control bytes (chunk sizes,
+# selectors) get them prepended; see each harness's FuzzInput calls.
+#   Fuzz/make-corpus.sh [OUT]      (default Tests/fuzz-corpus, from the repository's top)
 set -euo pipefail
-out=${1:?usage: seeds.sh OUT}
+out=${1:-Tests/fuzz-corpus}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+rm -rf "$out"
 mkdir -p "$out"
 seed() { mkdir -p "$out/$1"; cat > "$out/$1/$2"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -22,15 +24,18 @@ ln "$tree/bin/script" "$tree/bin/hardlink"
 ln -s ../etc/passwd "$tree/bin/symlink"
 mkfifo "$tree/etc/fifo"
 : > "$tree/etc/empty"
-(cd "$tree" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$work/newc.cpio"
-(cd "$tree" && find . | LC_ALL=C sort | cpio -o -H crc --quiet) > "$work/crc.cpio"
-(cd "$tree" && find etc | LC_ALL=C sort | cpio -o -H newc --quiet) > "$work/small.cpio"
+# Fixed times and device-independent archives: running the script again changes no seed.
+find "$tree" -exec touch -h -d @1700000000 {} +
+(cd "$tree" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible) > "$work/newc.cpio"
+(cd "$tree" && find . | LC_ALL=C sort | cpio -o -H crc --quiet --reproducible) > "$work/crc.cpio"
+(cd "$tree" && find etc | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible) > "$work/small.cpio"
 # Hostile: members climbing out through '..', an absolute path, and a symlinked directory.
 mkdir -p "$work/evil/a"
 printf 'x' > "$work/evil/a/file"
 ln -s /tmp "$work/evil/link"
-(cd "$work/evil" && printf '%s\n' a a/file link | cpio -o -H newc --quiet) > "$work/evil-base.cpio"
-(cd "$work/evil" && printf '%s\n' a/../../escape link/escape /abs | cpio -o -H newc --quiet 2>/dev/null) > "$work/evil-paths.cpio" || true
+find "$work/evil" -exec touch -h -d @1700000000 {} +
+(cd "$work/evil" && printf '%s\n' a a/file link | cpio -o -H newc --quiet --reproducible) > "$work/evil-base.cpio"
+(cd "$work/evil" && printf '%s\n' a/../../escape link/escape /abs | cpio -o -H newc --quiet --reproducible 2>/dev/null) > "$work/evil-paths.cpio" || true
 gzip -9n < "$work/newc.cpio" > "$work/newc.cpio.gz"
 
 for name in newc crc small evil-base evil-paths; do
@@ -59,18 +64,45 @@ have xz && { cat "$work/small.cpio"; xz -c --check=crc32 < "$work/newc.cpio"; } 
 printf '\x03\x01\x00\x00\x00\x04abcd\x02\x08\x00\x00\x00\x00\x00\x00\x05\x0Aa/b\x05\x04\x00\x00\x01\x00\x00\x00\x00\x01\x00' | seed FuzzCpioRoundTrip three
 printf '\x06\x02aa\x05\x03xyz\xa4\x01\x01\x01\x00\x00\x00\x01\x01\x02bb\x05\x03xyz\xa4\x01\x01\x01\x00\x00\x00\x01\x01' | seed FuzzCpioRoundTrip hardlinks
 
-# ELF binaries and libraries of this machine, 64-bit and (when present) 32-bit.
-for file in /usr/bin/true /usr/lib/x86_64-linux-gnu/libz.so.1 /lib64/ld-linux-x86-64.so.2 /usr/lib32/libc.so.6; do
-    [[ -f $file ]] && seed FuzzELFParser "$(basename "$file")" < "$file"
-done
+# ELF files built here: a static executable without libc, a shared library with a SONAME, and
+# an executable that needs it through a $ORIGIN RUNPATH; 32-bit too when gcc can link them.
+cat > "$work/start.c" <<'C'
+void _start(void) { __asm__ volatile("mov $60, %eax\n xor %edi, %edi\n syscall"); }
+C
+cat > "$work/lib.c" <<'C'
+int seed_value(void) { return 42; }
+C
+cat > "$work/main.c" <<'C'
+int seed_value(void);
+int main(void) { return seed_value() != 42; }
+C
+elf_flags=(-Os -s -Wl,--build-id=none -Wl,-z,noseparate-code)
+elf() { # ARCH-FLAG SUFFIX
+    local dir=$work/elf$2
+    mkdir -p "$dir"
+    gcc $1 "${elf_flags[@]}" -static -nostdlib -o "$dir/static" "$work/start.c" 2>/dev/null || return 0
+    gcc $1 "${elf_flags[@]}" -shared -fPIC -Wl,-soname,libseed.so.1 -o "$dir/libseed.so.1" "$work/lib.c" 2>/dev/null &&
+        gcc $1 "${elf_flags[@]}" -o "$dir/needs-libseed" "$work/main.c" -L"$dir" -l:libseed.so.1 \
+            -Wl,-rpath,'$ORIGIN/../lib' -Wl,--enable-new-dtags &&
+        gcc $1 "${elf_flags[@]}" -o "$dir/needs-libseed-rpath" "$work/main.c" -L"$dir" -l:libseed.so.1 \
+            -Wl,-rpath,/opt/seed/lib -Wl,--disable-new-dtags
+    local file
+    for file in "$dir"/*; do seed FuzzELFParser "$(basename "$file")$2" < "$file"; done
+}
+if have gcc; then
+    elf -m64 ""
+    elf -m32 -32
+fi
 printf '#!/bin/sh -e\n' | seed FuzzELFParser script
 
-# Kernel modules: a fake one built here, and the smallest real ones the test kernel cache has.
+# Kernel modules: object files shaped like one (.modinfo, __versions, undefined symbols).
 cat > "$work/module.c" <<'C'
 extern int printk(const char *, ...);
 extern void kfree(const void *);
 static const char firmware[] __attribute__((section(".modinfo"), used)) = "firmware=vendor/device.bin";
 static const char license[] __attribute__((section(".modinfo"), used)) = "license=GPL";
+static const char depends[] __attribute__((section(".modinfo"), used)) = "depends=libseed,other";
+static const char softdep[] __attribute__((section(".modinfo"), used)) = "softdep=pre: crc32c";
 struct version { unsigned long crc; char name[56]; };
 static const struct version versions[] __attribute__((section("__versions"), used)) = {
     { 0x1234, "module_layout" }, { 0x5678, "printk" } };
@@ -80,10 +112,16 @@ if have gcc && gcc -c -O1 -o "$work/module.ko" "$work/module.c" 2>/dev/null; the
     seed FuzzModuleELF fake < "$work/module.ko"
     gcc -m32 -c -O1 -o "$work/module32.ko" "$work/module.c" 2>/dev/null && seed FuzzModuleELF fake-32 < "$work/module32.ko"
 fi
-modules=$(find "${KINDLING_TEST_CACHE:-/var/cache/kindling-test}" /lib/modules -name '*.ko' -size -24k 2>/dev/null | head -n 3 || true)
-for module in $modules; do seed FuzzModuleELF "$(basename "$module")" < "$module"; done
 
-[[ -f /etc/ld.so.cache ]] && seed FuzzLoaderCache host < /etc/ld.so.cache
+# An ld.so.cache of a small root holding the libraries above.
+if have ldconfig && [[ -f $work/elf/libseed.so.1 ]]; then
+    root=$work/root
+    mkdir -p "$root/etc" "$root/usr/lib/seed" "$root/usr/lib32/seed"
+    cp "$work/elf/libseed.so.1" "$root/usr/lib/seed/"
+    [[ -f $work/elf-32/libseed.so.1 ]] && cp "$work/elf-32/libseed.so.1" "$root/usr/lib32/seed/"
+    printf '/usr/lib/seed\n/usr/lib32/seed\n' > "$root/etc/ld.so.conf"
+    ldconfig -r "$root" -C /etc/ld.so.cache -f /etc/ld.so.conf 2>/dev/null && seed FuzzLoaderCache small < "$root/etc/ld.so.cache"
+fi
 
 # The shim protocol (after the harness's cut count and cuts).
 printf '\x02\x05\x00\x11\x00REQ\x004\x00inst\x00\x00/bin/sh\x00/bin/bash\x00LOG\x002\x003\x00a line\x00DONE\x002\x000\x00output\x00' | seed FuzzShellMessages session
@@ -103,4 +141,15 @@ printf '\x02#! /bin/sh -e\n' | seed FuzzTextFormats shebang
 printf '\x03/lib/modules/x.ko.xz' | seed FuzzTextFormats module-argument
 printf '\x04KERNEL=="sd*", PROGRAM="/bin/id %%k", IMPORT{program}=="blkid", OWNER="root", GROUP="disk"' | seed FuzzTextFormats udev
 printf '\x05ACTION=="add", RUN+="/sbin/initqueue --onetime x", RUN=="/bin/true"' | seed FuzzTextFormats udev-run
+# kdump.conf files, as FuzzKdumpConfig's sandbox sees them: makedumpfile, cp, kdump-pre.sh and
+# kdump-post.sh are installed there, / is ext4 on /dev/vda1 and /var is xfs on /dev/vdb1.
+printf 'path /var/crash\ncore_collector makedumpfile -l --message-level 7 -d 31\n' | seed FuzzKdumpConfig default
+printf '# a comment\next4 UUID=0123-4567 # trailing comment\npath /crash\nfailure_action shell\nfinal_action poweroff\n' | seed FuzzKdumpConfig ext4-uuid
+printf 'raw /dev/vdc\ncore_collector makedumpfile -F -c -d 31\ndefault halt\n' | seed FuzzKdumpConfig raw
+printf 'xfs LABEL=dump\nkdump_pre /usr/sbin/kdump-pre.sh\nkdump_post /usr/sbin/kdump-post.sh\nkdump_emergency /usr/sbin/kdump-pre.sh\nextra_bins cp /usr/bin/cp\nextra_modules xfs virtio_blk\n' | seed FuzzKdumpConfig hooks
+printf 'path /var/crash\nfailure_action dump_to_rootfs\ndracut_args --add-drivers "nvme ahci" --mount "/dev/vdd /kdumproot vfat defaults" --quiet\nauto_reset_crashkernel yes\n' | seed FuzzKdumpConfig dracut-args
+printf 'nfs server:/export\nssh user@host\nnet eth0\nbtrfs /dev/vda2\nvfat PARTUUID=1234\next4 /dev/vda1\npath\nunknown value\ncore_collector makedumpfile $(touch canary); `touch canary`\n' | seed FuzzKdumpConfig refused
+printf 'path /var/crash/$(touch canary)/`touch canary`/${x:=y}\next4 LABEL=a;touch canary\nextra_modules $(touch canary)\n' | seed FuzzKdumpConfig no-evaluation
+printf 'path /var/crash\r\nfinal_action reboot\t\n\tcore_collector\tcp\x20\x20--sparse=always\n\x00ext4 /dev/\xff\xfe\n' | seed FuzzKdumpConfig odd-bytes
+
 echo "seeds in $out: $(find "$out" -type f | wc -l) files"
