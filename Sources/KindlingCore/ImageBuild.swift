@@ -30,17 +30,8 @@ final class ImageBuild {
 
     func run() throws {
         let output = configuration.outputPath
-        var outputLock: OutputDirectoryLock?
+        let outputLock = try prepareOutput(output)
         defer { outputLock?.release() }
-        if configuration.action == .build {
-            let directory = try checkOutputDirectory(output)
-            // Held to the end: another build of the same image waits, then sees this one's image.
-            outputLock = try OutputDirectoryLock(directory: directory) {
-                logger.info("Waiting for another build writing into \($0)")
-            }
-            try checkExistingImage(output)
-            try prepareInstallLog()
-        }
         try checkKernelRequest()
         try checkEnhancedCpio()
 
@@ -50,6 +41,83 @@ final class ImageBuild {
             if staging.keep { logger.info("Not removing \(staging.path).") }
             staging.remove()
         }
+        let tools = try makeTools(staging: staging)
+        let shell = try BashSession(shimPath: data.shim, environment: shellEnvironment(searchPath: tools.searchPath), logger: logger)
+        shell.callTimeout = configuration.moduleTimeout
+        Cancellation.shared.watch(shell.processIdentifier)
+        defer {
+            Cancellation.shared.watch(nil)
+            shell.terminate()
+        }
+        try prepareShell(shell, tools: tools)
+        let runner = ShellModuleRunner(shell: shell, helpers: tools.helpers)
+        runner.recorder = recorder
+        let timer = PhaseTimer(logger: logger)
+        let modules = try timer.measure("Selecting modules (check and depends)") { try selectModules(runner: runner, shell: shell) }
+        try Cancellation.shared.checkpoint()
+
+        if configuration.action == .printCommandLine {
+            var printed = ""
+            for module in modules { printed += try runner.call(module, "cmdline", .capture).output }
+            writeStandardOutput(printed + "\n")
+            return
+        }
+
+        try BaseLayout(installer: tools.installer, variables: variables, sysroot: sysroot).create(kernelOnly: configuration.kernelOnly)
+        credit(.engine("base layout"))
+        try timer.measure("Installing modules") { try install(modules, runner: runner, shell: shell, helpers: tools.helpers) }
+        if !configuration.noKernel {
+            try timer.measure("Installing kernel drivers and their index") { try installKernelDrivers(tools) }
+            if imageIsNotNeeded() {
+                logger.debug("Hostonly image without kernel modules, initqueue or command line: not writing \(output)")
+                return
+            }
+        }
+        try timer.measure("Finishing the image tree") {
+            try finishTree(installer: tools.installer, shell: shell, helpers: tools.helpers, lazy: tools.resolvesLazily)
+        }
+        if variables["do_strip"] == "yes" {
+            try timer.measure("Stripping") {
+                try Stripper(imageRoot: staging.imageRoot, aggressive: variables["aggressive_strip"] == "yes", logger: logger).run()
+            }
+        }
+        let earlyRoot = try stageEarlyMicrocode(staging)
+        try timer.measure("Writing the image") { try writeImage(root: staging.imageRoot, earlyRoot: earlyRoot, to: output) }
+    }
+
+    /// What installs into the staged tree, made once the staging directory exists.
+    private struct Tools {
+        let installer: FileInstaller
+        let helpers: DracutHelpers
+        let kernelModules: KernelModuleHelpers
+        let drivers: DriverOptions
+        let searchPath: [String]
+        /// Without a sysroot, as in dracut, libraries are resolved in one pass after the modules.
+        let resolvesLazily: Bool
+    }
+
+    // MARK: Before the modules
+
+    /// A real build: the output directory checked and locked (held to the end of the build, so
+    /// another build of the same image waits, then sees this one's image), and the old image kept
+    /// unless --force.
+    private func prepareOutput(_ output: String) throws -> OutputDirectoryLock? {
+        guard configuration.action == .build else { return nil }
+        let directory = try checkOutputDirectory(output)
+        let lock = try OutputDirectoryLock(directory: directory) {
+            logger.info("Waiting for another build writing into \($0)")
+        }
+        do {
+            try checkExistingImage(output)
+            try prepareInstallLog()
+        } catch {
+            lock.release()
+            throw error
+        }
+        return lock
+    }
+
+    private func makeTools(staging: StagingDirectory) throws -> Tools {
         variables["DRACUT_TMPDIR"] = staging.path
         variables["initdir"] = staging.imageRoot
         // --libdirs and libdirs= win, as in dracut; only without them are the loader's directories used.
@@ -82,74 +150,29 @@ final class ImageBuild {
         if configuration.hostonly { try writeKernelModaliases(kernelModules, staging: staging) }
         // Modules see omit_drivers as dracut rewrites it: a regex of ^name$ alternatives.
         variables["omit_drivers"] = drivers.omitPattern
-
-        let shell = try BashSession(shimPath: data.shim, environment: shellEnvironment(searchPath: searchPath), logger: logger)
-        shell.callTimeout = configuration.moduleTimeout
-        Cancellation.shared.watch(shell.processIdentifier)
-        defer {
-            Cancellation.shared.watch(nil)
-            shell.terminate()
-        }
-        let hostDevices = HostDevices(variables: variables, logger: logger)
-        try shell.evaluate(variableDeclarations() + "\n" + hostDevices.declarations, handler: helpers)
-        // The host's own devices and every device's filesystem type are found in the shell, with
-        // the same helpers modules use to look at them.
-        try shell.evaluate("__kindling_find_host_devices", handler: helpers)
-        if let helper = helpers.unsupportedCall {
-            throw BuildFailure("finding the host's devices needs \(helper), which Kindling does not implement yet")
-        }
-        let hasHostFilesystems = try shell.evaluate("((${#host_fs_types[@]} > 0))").status == 0
-        let runner = ShellModuleRunner(shell: shell, helpers: helpers)
-        runner.recorder = recorder
-
-        let timer = PhaseTimer(logger: logger)
-        let catalog = ModuleCatalog(searchPath: configuration.moduleSearchPath)
-        let request = configuration.moduleRequest
-        let modules = try timer.measure("Selecting modules (check and depends)") {
-            try ModuleSelector(catalog: catalog, runner: runner, logger: logger).select(ModuleRequest(
-                modules: request.modules == ["all"] ? [] : request.modules, add: request.add,
-                forceAdd: request.forceAdd, omit: request.omit, checkMounts: hasHostFilesystems))
-        }
-        try Cancellation.shared.checkpoint()
-
-        if configuration.action == .printCommandLine {
-            var printed = ""
-            for module in modules { printed += try runner.call(module, "cmdline", .capture).output }
-            writeStandardOutput(printed + "\n")
-            return
-        }
-
-        try BaseLayout(installer: installer, variables: variables, sysroot: sysroot).create(kernelOnly: configuration.kernelOnly)
-        credit(.engine("base layout"))
-        try timer.measure("Installing modules") { try install(modules, runner: runner, shell: shell, helpers: helpers) }
-        if !configuration.noKernel {
-            try timer.measure("Installing kernel drivers and their index") {
-                try copyStrictHostModules()
-                try kernelModules.installDrivers(drivers)
-                credit(.engine("drivers named by --drivers, --add-drivers, --force-drivers, --filesystems"))
-                logger.info("*** Installing kernel module dependencies ***")
-                try kernelModules.writeModuleIndex()
-                credit(.engine("kernel module index (depmod)"))
-                logger.info("*** Installing kernel module dependencies done ***")
-            }
-            if imageIsNotNeeded() {
-                logger.debug("Hostonly image without kernel modules, initqueue or command line: not writing \(output)")
-                return
-            }
-        }
-        try timer.measure("Finishing the image tree") {
-            try finishTree(installer: installer, shell: shell, helpers: helpers, lazy: lazy)
-        }
-        if variables["do_strip"] == "yes" {
-            try timer.measure("Stripping") {
-                try Stripper(imageRoot: staging.imageRoot, aggressive: variables["aggressive_strip"] == "yes", logger: logger).run()
-            }
-        }
-        let earlyRoot = try stageEarlyMicrocode(staging)
-        try timer.measure("Writing the image") { try writeImage(root: staging.imageRoot, earlyRoot: earlyRoot, to: output) }
+        return Tools(installer: installer, helpers: helpers, kernelModules: kernelModules, drivers: drivers,
+                     searchPath: searchPath, resolvesLazily: lazy)
     }
 
-    // MARK: Before the modules
+    /// dracut's variables in the shell every module runs in, and the host's devices found there,
+    /// with the same helpers modules use to look at them.
+    private func prepareShell(_ shell: BashSession, tools: Tools) throws {
+        let hostDevices = HostDevices(variables: variables, logger: logger)
+        try shell.evaluate(variableDeclarations() + "\n" + hostDevices.declarations, handler: tools.helpers)
+        try shell.evaluate("__kindling_find_host_devices", handler: tools.helpers)
+        if let helper = tools.helpers.unsupportedCall {
+            throw BuildFailure("finding the host's devices needs \(helper), which Kindling does not implement yet")
+        }
+    }
+
+    private func selectModules(runner: ShellModuleRunner, shell: BashSession) throws -> [Module] {
+        let hasHostFilesystems = try shell.evaluate("((${#host_fs_types[@]} > 0))").status == 0
+        let request = configuration.moduleRequest
+        return try ModuleSelector(catalog: ModuleCatalog(searchPath: configuration.moduleSearchPath), runner: runner, logger: logger)
+            .select(ModuleRequest(
+                modules: request.modules == ["all"] ? [] : request.modules, add: request.add,
+                forceAdd: request.forceAdd, omit: request.omit, checkMounts: hasHostFilesystems))
+    }
 
     private func checkExistingImage(_ output: String) throws {
         var status = stat()
@@ -366,6 +389,17 @@ final class ImageBuild {
         try (loaded.map { $0 + "\n" }.joined()).write(toFile: modulesFile, atomically: false, encoding: .utf8)
         credit(.engine("modules.txt"))
         logger.info("*** Including modules done ***")
+    }
+
+    /// --drivers, --add-drivers, --force-drivers and --filesystems, then depmod's index of all.
+    private func installKernelDrivers(_ tools: Tools) throws {
+        try copyStrictHostModules()
+        try tools.kernelModules.installDrivers(tools.drivers)
+        credit(.engine("drivers named by --drivers, --add-drivers, --force-drivers, --filesystems"))
+        logger.info("*** Installing kernel module dependencies ***")
+        try tools.kernelModules.writeModuleIndex()
+        credit(.engine("kernel module index (depmod)"))
+        logger.info("*** Installing kernel module dependencies done ***")
     }
 
     /// `du -sk`: the blocks of every file and directory, each inode counted once.
