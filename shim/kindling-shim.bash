@@ -585,9 +585,40 @@ block_is_iscsi() { __kindling_sysfs_ancestor_has "$1" __kindling_is_iscsi_sessio
 block_is_fcoe() { __kindling_sysfs_ancestor_has "$1" __kindling_is_fcoe; }
 block_is_netdevice() { block_is_nbd "$1" || block_is_iscsi "$1" || block_is_fcoe "$1"; }
 
-# Host-device helpers Kindling does not answer yet: each fails the build, naming itself, rather
-# than letting a module go on as if the host had no such device.
-for __kindling_helper in btrfs_devs zfs_devs inst_fsck_help; do
+# The member devices of the btrfs filesystem mounted at MOUNTPOINT, one a line, as the kernel
+# lists them under /sys/fs/btrfs/UUID/devices (a '!' in a kernel name stands for '/').
+btrfs_devs() {
+    local __uuid __member
+    __uuid=$(findmnt -n -o UUID --target "$1" 2>/dev/null) && [[ -n $__uuid ]] || return 1
+    [[ -d $__kindling_sys/fs/btrfs/$__uuid/devices ]] || return 1
+    for __member in "$__kindling_sys/fs/btrfs/$__uuid/devices"/*; do
+        [[ -L $__member || -e $__member ]] || continue
+        __member=${__member##*/}
+        printf '/dev/%s\n' "${__member//!//}"
+    done
+}
+
+# The disks of the zfs pool that holds DATASET (pool/name...), one a line, as zpool lists them.
+zfs_devs() {
+    local __vdev _
+    zpool list -H -v -P "${1%%/*}" | while read -r __vdev _; do
+        # Pool and vdev-group lines name no path; disks are listed by absolute path (-P).
+        [[ $__vdev == /* ]] && readlink -f -- "$__vdev"
+    done
+    return "${PIPESTATUS[0]}"
+}
+
+# inst_fsck_help FSTYPE FILE: the help text dracut's fsck hook shows when FSTYPE's check fails.
+inst_fsck_help() {
+    inst_simple "$2" "/run/dracut/fsck/fsck_help_$1.txt"
+}
+
+# dracut helpers Kindling does not answer yet: each fails the build, naming itself, rather than
+# letting a module go on with a made-up answer (no network address, no volume's disks).
+for __kindling_helper in host_fs_all check_vol_slaves check_vol_slaves_all lvm_internal_dev \
+    get_cpu_vendor get_ucode_file get_decompress_cmd normalize_path ldconfig_paths rev_lib_symlinks build_ld_cache \
+    iface_for_remote_addr local_addr_for_remote_addr peer_for_addr netmask_for_addr gateway_for_iface \
+    bootproto_for_iface is_unbracketed_ipv6_address ip_params_for_remote_addr; do
     eval "$__kindling_helper() { __kindling_request $__kindling_helper \"\$@\"; }"
 done
 unset __kindling_helper
@@ -614,7 +645,7 @@ __kindling_record_fs_type() {
 
 # The devices that hold the system's own files: what is mounted at /, /usr, /boot and the like.
 __kindling_add_mounted_system_devices() {
-    local __mp __dev __node
+    local __mp __dev __node __member
     for __mp in / /etc /bin /sbin /lib /lib64 /usr /usr/bin /usr/sbin /usr/lib /usr/lib64 /boot /boot/efi /boot/zipl; do
         __mp=$(readlink -f "${dracutsysrootdir-}$__mp")
         mountpoint -q -- "$__mp" 2>/dev/null || continue
@@ -623,10 +654,22 @@ __kindling_add_mounted_system_devices() {
         [[ -b $__node ]] && __dev=$__node
         [[ $__mp == / ]] && root_devs+=("$__dev")
         __kindling_push_host_dev "$__dev"
-        case $(find_mp_fstype "$__mp") in
-            btrfs | zfs) __kindling_request btrfs_devs "$__mp" ;;
-        esac
+        for __member in $(__kindling_volume_members "$(find_mp_fstype "$__mp")" "$__mp"); do
+            [[ $__mp == / ]] && root_devs+=("$__member")
+            __kindling_push_host_dev "$__member"
+        done
     done
+}
+
+# The disks under a multi-device filesystem of TYPE mounted at MOUNTPOINT (none when it is not
+# mounted: what holds the directory then is another filesystem).
+__kindling_volume_members() {
+    mountpoint -q -- "$2" 2>/dev/null || return 0
+    case $1 in
+        btrfs) btrfs_devs "$2" ;;
+        zfs) zfs_devs "$(findmnt -n -o SOURCE --target "$2")" ;;
+    esac
+    return 0
 }
 
 # Active swap partitions that the fstab mounts (not those a crypttab makes afresh at boot).
@@ -664,14 +707,16 @@ __kindling_swap_is_remade() {
 
 # fstab entries marked x-initrd.mount are needed in the initramfs too.
 __kindling_add_initrd_mounts() {
-    local __device __mountpoint __type __options _ __fstab=${dracutsysrootdir-}/etc/fstab
+    local __device __mountpoint __type __options __member _ __fstab=${dracutsysrootdir-}/etc/fstab
     [[ -f $__fstab ]] || return 0
     while read -r __device __mountpoint __type __options _; do
         [[ -n $__device && $__device != \#* && $__options == *x-initrd.mount* ]] || continue
         __device=$(readlink -f "$(expand_persistent_dev "$__device")")
         [[ -b $__device ]] || continue
         __kindling_push_host_dev "$__device"
-        [[ $__type == btrfs || $__type == zfs ]] && __kindling_request btrfs_devs "$__mountpoint"
+        for __member in $(__kindling_volume_members "$__type" "${dracutsysrootdir-}$__mountpoint"); do
+            __kindling_push_host_dev "$__member"
+        done
     done <"$__fstab"
 }
 

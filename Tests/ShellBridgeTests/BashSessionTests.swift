@@ -265,11 +265,49 @@ final class BashSessionTests: ModuleShellTestCase {
         XCTAssertEqual(try shell.evaluate(script, handler: handler).status, 0)
     }
 
-    func testUnansweredHostDeviceHelpersFailNamingThemselves() throws {
+    func testUnansweredHelpersAskTheEngineNamingThemselves() throws {
         let shell = try session()
         let handler = RecordingHandler()
-        handler.replies["btrfs_devs"] = .failure
-        _ = try shell.evaluate("btrfs_devs /", handler: handler)
-        XCTAssertEqual(handler.requests.map(\.helper), ["btrfs_devs"])
+        handler.replies["ip_params_for_remote_addr"] = .failure
+        handler.replies["check_vol_slaves"] = .failure
+        let status = try shell.evaluate("ip_params_for_remote_addr 192.0.2.1 || check_vol_slaves vg 8:1", handler: handler).status
+        XCTAssertEqual(status, 1)
+        XCTAssertEqual(handler.requests.map(\.helper), ["ip_params_for_remote_addr", "check_vol_slaves"])
+    }
+
+    /// btrfs_devs reads a mounted filesystem's members from sysfs; zfs_devs takes the disks, by
+    /// their real paths, from `zpool list`; neither asks the engine.
+    func testMultiDeviceFilesystemMembers() throws {
+        let setup = try runCommand("/bin/bash", ["-c", """
+            set -e
+            cd \(shellQuoted(directory))
+            mkdir -p sys/fs/btrfs/f00d/devices dev/disk/by-id
+            ln -s ../../../../devices/virtual/block/loop3 sys/fs/btrfs/f00d/devices/loop3
+            ln -s ../../../../devices/pci/cciss/c0d0 'sys/fs/btrfs/f00d/devices/cciss!c0d0'
+            touch dev/sdb1 dev/sdc1
+            ln -s ../../sdb1 dev/disk/by-id/disk-b
+            """])
+        XCTAssertEqual(setup.status, 0, setup.errorText)
+        let shell = try session()
+        let handler = RecordingHandler()
+        let script = """
+            members() {
+                __kindling_sys=\(shellQuoted(directory + "/sys"))
+                findmnt() { [[ $* == "-n -o UUID --target /mnt/pool" ]] && echo f00d; }
+                zpool() {
+                    [[ $* == "list -H -v -P tank" ]] || return 1
+                    printf 'tank\\t9G\\t1G\\n\\tmirror-0\\t9G\\n\\t%s\\t-\\n\\t%s\\t-\\n' \\
+                        \(shellQuoted(directory))/dev/disk/by-id/disk-b \(shellQuoted(directory))/dev/sdc1
+                }
+                [[ $(btrfs_devs /mnt/pool | tr '\\n' ' ') == "/dev/cciss/c0d0 /dev/loop3 " ]] || return 11
+                btrfs_devs /elsewhere && return 12
+                [[ $(zfs_devs tank/ROOT/debian | tr '\\n' ' ') == "$(readlink -f "$1")/dev/sdb1 $(readlink -f "$1")/dev/sdc1 " ]] || return 13
+                zfs_devs other && return 14
+                return 0
+            }
+            members \(shellQuoted(directory))
+            """
+        XCTAssertEqual(try shell.evaluate(script, handler: handler).status, 0)
+        XCTAssertEqual(handler.requests.map(\.helper), [])
     }
 }

@@ -30,6 +30,7 @@ expect "inst installs libraries natively" test -e "$h/usr/lib/x86_64-linux-gnu/l
 expect "inst installs the loader as a relative link" test "$(readlink "$h/lib64/ld-linux-x86-64.so.2")" = ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
 expect "inst SRC DST renames" test -x "$h/opt/renamed-ls"
 expect "inst_simple with spaces" grep -qx 'some data' "$h/etc/helpers/data file.txt"
+expect "inst_fsck_help installs the fsck hook's help text" grep -qx 'some data' "$h/run/dracut/fsck/fsck_help_ext4.txt"
 expect "inst_multiple -o skips missing" test -x "$h/usr/bin/cpio" -a -x "$h/usr/bin/od"
 expect "dracut_install" test -x "$h/usr/bin/tr"
 expect "inst_binary" test -x "$h/usr/bin/head"
@@ -76,7 +77,7 @@ expect "a missing module exits 1" test "$status" = 1
 
 build -m "unsupported" "$work/unsupported.img"
 status=$?
-expect "an unimplemented helper fails loudly, naming itself" grep -q "called btrfs_devs, which Kindling does not implement yet" "$work/log"
+expect "an unimplemented helper fails loudly, naming itself" grep -q "called ip_params_for_remote_addr, which Kindling does not implement yet" "$work/log"
 expect "an unimplemented helper exits 1" test "$status" = 1 -a ! -e "$work/unsupported.img"
 
 build -m "exits" "$work/exits.img"
