@@ -720,11 +720,30 @@ __kindling_add_initrd_mounts() {
     done <"$__fstab"
 }
 
+# --mount on btrfs or zfs: the disks under the filesystem are host devices too. Until now
+# host_fs_types holds only the --mount lines' devices, which the engine has declared.
+__kindling_add_mount_option_members() {
+    local __dev __mp __member
+    for __dev in "${!host_fs_types[@]}"; do
+        case ${host_fs_types[$__dev]} in
+            btrfs)
+                for __mp in $(findmnt -n -o TARGET --source "$__dev" 2>/dev/null); do
+                    for __member in $(btrfs_devs "$__mp"); do __kindling_push_host_dev "$__member"; done
+                done
+                ;;
+            zfs)
+                for __member in $(zfs_devs "$__dev"); do __kindling_push_host_dev "$__member"; done
+                ;;
+        esac
+    done
+}
+
 # Fills host_devs, root_devs, swap_devs and host_fs_types as dracut does before the module checks:
 # the system's own devices in hostonly mode (unless hostonly_default_device=no), then the
 # filesystem type of every host device and of what it is built on, then external journals.
 __kindling_find_host_devices() {
     local __dev __options __journal
+    __kindling_add_mount_option_members
     if [[ -n ${hostonly-} && ${hostonly_default_device-} != no ]]; then
         __kindling_add_mounted_system_devices
         __kindling_add_swap_devices

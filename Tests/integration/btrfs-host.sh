@@ -1,6 +1,7 @@
 #!/bin/bash
 # A host whose /usr is a btrfs filesystem on two disks (loop devices): Kindling's btrfs_devs
-# names both, as dracut's does, and a hostonly build counts both among the host's devices.
+# names both, as dracut's does, and a hostonly build, or one given --mount for the filesystem,
+# counts both among the host's devices.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -67,5 +68,19 @@ if [[ -z $missing ]]; then
     pass "both disks are host devices"
 else
     fail "both disks are host devices (missing: ${missing//$'\n'/ })"
+fi
+# --mount names one disk of the filesystem; the other is a host device too, hostonly or not.
+if "$KINDLING" --no-kernel --sysroot "$work/sysroot" --modules-dir "$modules" -m btrfs-members \
+    --mount "${loops[0]} $work/sysroot/usr btrfs defaults" "$work/mount.img" >"$work/log" 2>&1; then
+    pass "a build with --mount on the two-disk btrfs succeeds"
+else
+    fail "a build with --mount on the two-disk btrfs succeeds"; sed 's/^/    /' "$work/log"
+fi
+unpack_image "$work/mount.img" "$work/mount"
+missing=$(comm -23 <(printf '%s\n' "$expected") <(device_nodes <"$work/mount/etc/btrfs-members/host_devs" | sort -u))
+if [[ -z $missing ]]; then
+    pass "--mount makes both disks host devices"
+else
+    fail "--mount makes both disks host devices (missing: ${missing//$'\n'/ })"
 fi
 finish
