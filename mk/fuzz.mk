@@ -1,13 +1,18 @@
 # libFuzzer harnesses for Kindling's parsers and writers: Fuzz/ (see Fuzz/README.md).
-#   make fuzz                     every harness for FUZZ_TIME seconds each
-#   make fuzz-FuzzCpioReader      one harness (FUZZ_TIME=0 runs until stopped or a crash)
+#   make fuzz                     the long runs: every harness to FUZZ_RUNS executions or FUZZ_TIME
+#                                 seconds, whichever comes first, FUZZ_JOBS harnesses at a time
+#   make fuzz-FuzzCpioReader      one harness (FUZZ_TIME=0 FUZZ_RUNS=-1: until stopped or a crash)
 #   make fuzz-regression          every harness once over its seeds and Fuzz/Regressions
 #   make fuzz-findings            replays the open findings in Fuzz/Findings (they crash until fixed)
 #   make fuzz-corpus              writes the committed seed corpus, Tests/fuzz-corpus, anew
 # Builds with the toolchain's libFuzzer and AddressSanitizer into FUZZ_BUILD, apart from .build.
 FUZZ_BUILD ?= .build-fuzz
 FUZZ_CONFIG ?= release
-FUZZ_TIME ?= 60
+# A long run: 10 million executions or 30 minutes.
+FUZZ_TIME ?= 1800
+FUZZ_RUNS ?= 10000000
+FUZZ_JOBS ?= 2
+FUZZ_LOGS ?= $(FUZZ_BUILD)/logs
 # The committed seeds, one folder per harness; Fuzz/make-corpus.sh writes them.
 FUZZ_SEEDS ?= Tests/fuzz-corpus
 # make test: every seed and regression once, then this many seconds of fuzzing per harness.
@@ -62,18 +67,24 @@ fuzz-list:
 define fuzz_harness_rule
 fuzz-$(1): $(if $(FUZZ_PREPARED),,fuzz-build)
 	mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/artifacts/$(1)
-	$(FUZZ_ENV) $(FUZZ_BIN)/$(1) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_TIME) \
+	$(FUZZ_ENV) $(FUZZ_BIN)/$(1) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_TIME) -runs=$(FUZZ_RUNS) \
 		-artifact_prefix=$(FUZZ_BUILD)/artifacts/$(1)/ $(call fuzz_dict,$(1)) $(FUZZ_ARGS) \
 		$(FUZZ_BUILD)/corpus/$(1) $(FUZZ_SEEDS)/$(1) $(wildcard Fuzz/Regressions/$(1))
 endef
 $(foreach harness,$(FUZZ_HARNESSES),$(eval $(call fuzz_harness_rule,$(harness))))
 
+# Each harness's output goes to FUZZ_LOGS/HARNESS.log; then a line each: executions, seconds.
 # Goes on past a harness that finds something, then fails naming them all.
 fuzz: fuzz-build
-	@failed=; for harness in $(FUZZ_HARNESSES); do \
-		$(MAKE) --no-print-directory FUZZ_PREPARED=1 fuzz-$$harness || failed="$$failed $$harness"; \
+	@mkdir -p $(FUZZ_LOGS); \
+	echo "fuzz: $(words $(FUZZ_HARNESSES)) harnesses, $(FUZZ_JOBS) at a time, each to $(FUZZ_RUNS) executions or $(FUZZ_TIME) s"; \
+	printf '%s\n' $(FUZZ_HARNESSES) | xargs -P $(FUZZ_JOBS) -I{} sh -c \
+		'$(MAKE) --no-print-directory FUZZ_PREPARED=1 fuzz-{} > $(FUZZ_LOGS)/{}.log 2>&1 || touch $(FUZZ_LOGS)/{}.failed'; \
+	failed=; for harness in $(FUZZ_HARNESSES); do \
+		echo "$$harness: $$(grep -a '^Done' $(FUZZ_LOGS)/$$harness.log || echo 'no result')"; \
+		[ ! -e $(FUZZ_LOGS)/$$harness.failed ] || { failed="$$failed $$harness"; rm -f $(FUZZ_LOGS)/$$harness.failed; }; \
 	done; \
-	if [ -n "$$failed" ]; then echo "fuzz: found crashes in:$$failed (inputs in $(FUZZ_BUILD)/artifacts)"; exit 1; fi
+	if [ -n "$$failed" ]; then echo "fuzz: found crashes in:$$failed (inputs in $(FUZZ_BUILD)/artifacts, logs in $(FUZZ_LOGS))"; exit 1; fi
 
 # Every seed and committed regression input once, then FUZZ_SMOKE_TIME seconds of fuzzing each:
 # quick enough for CI.
