@@ -9,7 +9,7 @@ set -euo pipefail
 out=${1:-Tests/fuzz-corpus}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-rm -rf "$out"
+rm -rf "$out"/Fuzz*
 mkdir -p "$out"
 seed() { mkdir -p "$out/$1"; cat > "$out/$1/$2"; }
 have() { command -v "$1" >/dev/null 2>&1; }
