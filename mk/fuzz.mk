@@ -63,12 +63,13 @@ fuzz-list:
 	@printf '%s\n' $(FUZZ_HARNESSES)
 
 # Each harness grows its own corpus under FUZZ_BUILD/corpus and writes what it finds to
-# FUZZ_BUILD/artifacts; the seeds and committed regressions are read, never written.
+# FUZZ_BUILD/crashes (not artifacts/, a folder SwiftPM manages: a build was seen to empty it);
+# the seeds and committed regressions are read, never written.
 define fuzz_harness_rule
 fuzz-$(1): $(if $(FUZZ_PREPARED),,fuzz-build)
-	mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/artifacts/$(1)
+	mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/crashes/$(1)
 	$(FUZZ_ENV) $(FUZZ_BIN)/$(1) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_TIME) -runs=$(FUZZ_RUNS) \
-		-artifact_prefix=$(FUZZ_BUILD)/artifacts/$(1)/ $(call fuzz_dict,$(1)) $(FUZZ_ARGS) \
+		-artifact_prefix=$(FUZZ_BUILD)/crashes/$(1)/ $(call fuzz_dict,$(1)) $(FUZZ_ARGS) \
 		$(FUZZ_BUILD)/corpus/$(1) $(FUZZ_SEEDS)/$(1) $(wildcard Fuzz/Regressions/$(1))
 endef
 $(foreach harness,$(FUZZ_HARNESSES),$(eval $(call fuzz_harness_rule,$(harness))))
@@ -84,7 +85,7 @@ fuzz: fuzz-build
 		echo "$$harness: $$(grep -a '^Done' $(FUZZ_LOGS)/$$harness.log || echo 'no result')"; \
 		[ ! -e $(FUZZ_LOGS)/$$harness.failed ] || { failed="$$failed $$harness"; rm -f $(FUZZ_LOGS)/$$harness.failed; }; \
 	done; \
-	if [ -n "$$failed" ]; then echo "fuzz: found crashes in:$$failed (inputs in $(FUZZ_BUILD)/artifacts, logs in $(FUZZ_LOGS))"; exit 1; fi
+	if [ -n "$$failed" ]; then echo "fuzz: found crashes in:$$failed (inputs in $(FUZZ_BUILD)/crashes, logs in $(FUZZ_LOGS))"; exit 1; fi
 
 # Every seed and committed regression input once, then FUZZ_SMOKE_TIME seconds of fuzzing each:
 # quick enough for CI.
