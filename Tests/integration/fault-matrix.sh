@@ -346,6 +346,13 @@ if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
     expect "kdump.conf: a path with shell syntax is carried as it is" \
         eval '((status == 0)) && grep -qxF "path $weird_path" "$work/kdump-tree/etc/kdump.conf"'
     expect "kdump.conf: no value was run (no canary)" test -z "$(compgen -G "$canary*")"
+    # A backslash at the end of dracut_args escapes nothing (FuzzKdumpConfig found it putting a
+    # newline into the last word, and so into the warning about it).
+    printf 'ext4 LABEL=kdump\ndracut_args --omit plymouth\\\n' >"$conf"
+    KINDLING_IMAGE=$work/kdump.img kdump_build
+    expect "kdump.conf: each dracut_args word not applied is warned about on one line" \
+        eval '((status == 0)) && grep -q "dracut_args .--omit. is not applied" "$work/log" &&
+            grep -q "dracut_args .plymouth. is not applied" "$work/log"'
     rm -rf "$work/kdump.img" "$work/kdump-tree"
 fi
 

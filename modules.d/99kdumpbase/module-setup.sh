@@ -192,7 +192,9 @@ kdumpbase_valid_device() {
 kdumpbase_dracut_args() {
     local _where=$1 _value=$2 _word _i
     local -a _args=()
-    mapfile -d '' -t _args < <(printf '%s\n' "$_value" | xargs printf '%s\0' 2>/dev/null) || return 1
+    # No newline after the value: xargs would take a trailing backslash as escaping it, and put
+    # a newline into the last word.
+    mapfile -d '' -t _args < <(printf '%s' "$_value" | xargs printf '%s\0' 2>/dev/null) || return 1
     for ((_i = 0; _i < ${#_args[@]}; _i++)); do
         _word=${_args[_i]}
         case $_word in
