@@ -336,6 +336,8 @@ if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
     kdump_case "shell syntax in core_collector" \
         $'ext4 LABEL=kdump\ncore_collector makedumpfile -d 31 $(touch '"$canary"'-1) `touch '"$canary"'-2` ; touch '"$canary"'-3 | cat & > '"$canary"'-4' \
         "2: core_collector: shell syntax"
+    kdump_case "an unmatched quote in dracut_args" $'ext4 LABEL=kdump\ndracut_args --add-drivers \'loop' \
+        "2: dracut_args: cannot split"
     kdump_case "shell syntax in kdump_pre" $'ext4 LABEL=kdump\nkdump_pre /bin/true; touch '"$canary"'-5' \
         "2: kdump_pre: '/bin/true; touch $canary-5' is not an executable file"
     weird_path='/var/crash/$(touch '"$canary"'-6)`touch '"$canary"'-7`;touch '"$canary"'-8|touch '"$canary"'-9&>'"$canary"'-10'

@@ -194,7 +194,9 @@ kdumpbase_dracut_args() {
     local -a _args=()
     # No newline after the value: xargs would take a trailing backslash as escaping it, and put
     # a newline into the last word.
-    mapfile -d '' -t _args < <(printf '%s' "$_value" | xargs printf '%s\0' 2>/dev/null) || return 1
+    mapfile -d '' -t _args < <(printf '%s' "$_value" | xargs printf '%s\0' 2>/dev/null)
+    # xargs's own status (an unmatched quote), which mapfile's does not carry.
+    wait $! || return 1
     for ((_i = 0; _i < ${#_args[@]}; _i++)); do
         _word=${_args[_i]}
         case $_word in
