@@ -395,5 +395,12 @@ expect "odd names: every name listed byte for byte with its content" test "${#od
 expect "odd names: build-parameter.txt holds the -I bytes" \
     grep -qF "$odd/list/${listed_names[1]}" "$work/odd-tree/usr/lib/dracut/build-parameter.txt"
 
+# --- More cases, a file each (sourced here, so they share this script's helpers and state) ---------
+for part in "$here"/fault-matrix.d/*.sh; do
+    [[ -e $part ]] || continue
+    # shellcheck source=/dev/null
+    . "$part"
+done
+
 printf 'fault-matrix: %s cases\n' "$cases"
 finish
