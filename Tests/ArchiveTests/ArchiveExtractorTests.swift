@@ -115,7 +115,68 @@ final class ArchiveExtractorTests: XCTestCase {
             let archive = try [UInt8](Data(contentsOf: findings.appendingPathComponent(name)))
             let directory = try TemporaryDirectory()
             let errors = try extract(archive, into: directory.path)
-            XCTAssertTrue(errors.contains { $0.description.contains("not a regular file") }, "\(name): \(errors)")
+            XCTAssertTrue(errors.contains { $0.description.contains("a later member replaced 'x', its hardlink") }, "\(name): \(errors)")
         }
+    }
+
+    /// A directory's mode is applied at the end; a later member that replaced the directory
+    /// with a symlink must not pass that mode on to what the link names (it made any file
+    /// setuid, as root).
+    func testADirectoryReplacedByASymlinkKeepsItsModeToItself() throws {
+        let directory = try TemporaryDirectory()
+        let destination = directory.path + "/out"
+        let victimFile = directory.path + "/victim-file"
+        let victimDirectory = directory.path + "/victim-directory"
+        try makeDirectory(RawPath(destination))
+        try makeDirectory(RawPath(victimDirectory))
+        try writeFile(RawPath(victimFile), Array("keep".utf8))
+        _ = chmod(victimFile, 0o644)
+        _ = chmod(victimDirectory, 0o700)
+        let archive = craftedArchive([
+            ("d", 0o044755, []),
+            ("d", 0o120777, Array(victimFile.utf8)),
+            ("e", 0o040777, []),
+            ("e", 0o120777, Array("../victim-directory".utf8)),
+            ("f", 0o046755, []),
+            ("f", 0o040700, []),
+        ])
+        XCTAssertEqual(try extract(archive, into: destination), [])
+        XCTAssertEqual(fileStatus(RawPath(victimFile))!.st_mode & 0o7777, 0o644)
+        XCTAssertEqual(fileStatus(RawPath(victimDirectory))!.st_mode & 0o7777, 0o700)
+        XCTAssertEqual(symlinkTarget(RawPath(destination + "/d")), RawPath(victimFile))
+        // A directory made anew under the same name gets its own member's mode, not the first's.
+        XCTAssertEqual(fileStatus(RawPath(destination + "/f"))!.st_mode & 0o7777, 0o700)
+    }
+
+    /// A hardlink group's first file replaced by a symlink out of the destination: the group's
+    /// data must not follow it, and the later link is refused.
+    func testAHardlinkGroupDoesNotFollowASymlinkThatReplacedItsFirstFile() throws {
+        let directory = try TemporaryDirectory()
+        let destination = directory.path + "/out"
+        let victim = directory.path + "/victim"
+        try makeDirectory(RawPath(destination))
+        try writeFile(RawPath(victim), Array("keep".utf8))
+        _ = chmod(victim, 0o644)
+        var first = NewcHeader(), second = NewcHeader()
+        first.inode = 9; first.mode = 0o100644; first.linkCount = 2; first.nameSize = 2
+        second.inode = 9; second.mode = 0o104755; second.linkCount = 2; second.fileSize = 4; second.nameSize = 2
+        let archive = first.encoded(name: Array("a".utf8))
+            + craftedArchive([("a", 0o120777, Array(victim.utf8))], trailer: false)
+            + second.encoded(name: Array("b".utf8)) + Array("evil".utf8)
+            + craftedArchive([])
+        let errors = try extract(archive, into: destination)
+        XCTAssertEqual(errors.map(\.description), ["refusing to extract 'b': a later member replaced 'a', its hardlink"])
+        XCTAssertEqual(try readFile(RawPath(victim)), Array("keep".utf8))
+        XCTAssertEqual(fileStatus(RawPath(victim))!.st_mode & 0o7777, 0o644)
+        XCTAssertNil(fileStatus(RawPath(destination + "/b")))
+    }
+
+    /// Special files get their mode and owner through a descriptor of the node made.
+    func testSpecialFilesGetTheirModes() throws {
+        let directory = try TemporaryDirectory()
+        let archive = craftedArchive([("fifo", 0o010640, []), ("sock", 0o140604, [])])
+        XCTAssertEqual(try extract(archive, into: directory.path), [])
+        XCTAssertEqual(fileStatus(RawPath(directory.path + "/fifo"))!.st_mode, S_IFIFO | 0o640)
+        XCTAssertEqual(fileStatus(RawPath(directory.path + "/sock"))!.st_mode, S_IFSOCK | 0o604)
     }
 }
