@@ -39,8 +39,13 @@ public struct BuildConfiguration: Sendable {
     public var compress: String { variables["compress"] ?? "" }
     public var temporaryDirectoryParent: String { variables["tmpdir"] ?? "/var/tmp" }
     /// Seconds one module function may run (--module-timeout, module_timeout); nil: no limit.
-    public var moduleTimeout: Int? {
-        guard let text = variables["module_timeout"], !text.isEmpty else { return ConfigurationLoader.defaultModuleTimeout }
+    public var moduleTimeout: Int? { seconds(of: "module_timeout", defaultValue: ConfigurationLoader.defaultModuleTimeout) }
+    /// Seconds to wait for another build writing into the same directory (--lock-timeout,
+    /// lock_timeout); nil: no limit.
+    public var lockTimeout: Int? { seconds(of: "lock_timeout", defaultValue: ConfigurationLoader.defaultLockTimeout) }
+
+    private func seconds(of variable: String, defaultValue: Int) -> Int? {
+        guard let text = variables[variable], !text.isEmpty else { return defaultValue }
         guard let seconds = Int(text), seconds > 0 else { return nil }
         return seconds
     }
@@ -341,8 +346,10 @@ public struct ConfigurationLoader {
             variables[name] = fallback
         }
         if variables["prefix"] == "/" { variables.remove("prefix") }
-        if let timeout = variables["module_timeout"], !timeout.isEmpty, Int(timeout).map({ $0 < 0 }) ?? true {
-            throw ConfigError(description: "invalid module timeout '\(timeout)': give a number of seconds (0: no limit)")
+        for (variable, what) in [("module_timeout", "module timeout"), ("lock_timeout", "lock timeout")] {
+            if let timeout = variables[variable], !timeout.isEmpty, Int(timeout).map({ $0 < 0 }) ?? true {
+                throw ConfigError(description: "invalid \(what) '\(timeout)': give a number of seconds (0: no limit)")
+            }
         }
         if !variables.has("tmpdir") { variables["tmpdir"] = environment["TMPDIR"] ?? (configuration.sysroot + "/var/tmp") }
         if ["", "auto"].contains(variables["dracutmodules"] ?? "") { variables["dracutmodules"] = "all" }
@@ -382,6 +389,7 @@ public struct ConfigurationLoader {
 
     /// Ten minutes: far beyond any sane check() or install(), short of a hung build.
     public static let defaultModuleTimeout = 600
+    public static let defaultLockTimeout = 600
 
     /// dracut's hook points, in the order /init runs them.
     public static let hookDirectories = [

@@ -36,7 +36,7 @@ public struct OptionSpec: Sendable {
 }
 
 /// Every option dracut 059 recognises, plus Kindling's additions (--modules-dir, --add-confdir,
-/// --explain, --module-timeout).
+/// --explain, --module-timeout, --lock-timeout).
 public enum OptionTable {
     public static let all: [OptionSpec] = [
         value("kver", effect: .scalar("kernel")),
@@ -66,6 +66,8 @@ public enum OptionTable {
         value("modules-dir", effect: .command("modules-dir")),
         // Kindling's: seconds one module function may run before the build fails (0: no limit).
         value("module-timeout", effect: .scalar("module_timeout")),
+        // Kindling's: seconds to wait for another build writing into the same directory (0: no limit).
+        value("lock-timeout", effect: .scalar("lock_timeout")),
         value("tmpdir", effect: .scalar("tmpdir")),
         value("sysroot", short: "r", effect: .command("sysroot")),
         value("stdlog", short: "L", effect: .scalar("stdloglvl")),

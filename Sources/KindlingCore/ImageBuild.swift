@@ -27,6 +27,8 @@ final class ImageBuild {
     }
 
     private var sysroot: String { configuration.sysroot }
+    /// Files older than this, of the kinds a build leaves, are not a live build's.
+    private let startTime = time(nil)
 
     func run() throws {
         let output = configuration.outputPath
@@ -35,7 +37,11 @@ final class ImageBuild {
         try checkKernelRequest()
         try checkEnhancedCpio()
 
-        let staging = try StagingDirectory(parent: try temporaryParent())
+        let temporaryParent = try temporaryParent()
+        for leftover in StagingDirectory.removeAbandoned(in: temporaryParent) {
+            logger.info("Removed \(leftover), left by a build that was killed")
+        }
+        let staging = try StagingDirectory(parent: temporaryParent)
         staging.keep = configuration.keepTemporaryDirectory
         defer {
             if staging.keep { logger.info("Not removing \(staging.path).") }
@@ -104,8 +110,15 @@ final class ImageBuild {
     private func prepareOutput(_ output: String) throws -> OutputDirectoryLock? {
         guard configuration.action == .build else { return nil }
         let directory = try checkOutputDirectory(output)
-        let lock = try OutputDirectoryLock(directory: directory) {
-            logger.info("Waiting for another build writing into \($0)")
+        let lock = try OutputDirectoryLock(
+            directory: directory, timeout: configuration.lockTimeout,
+            waiting: { holder in
+                logger.info("Waiting for \(holder.map { "build \($0)" } ?? "another build") writing into \(directory)")
+            },
+            checkpoint: { try Cancellation.shared.checkpoint() })
+        // Holding the lock, no live build writes here: what killed builds left can go.
+        for leftover in AtomicFile.removeLeftovers(of: output, changedBefore: startTime) {
+            logger.info("Removed \(leftover), left by a build that was killed")
         }
         do {
             try checkExistingImage(output)

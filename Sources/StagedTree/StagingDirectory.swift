@@ -10,11 +10,16 @@ public struct StagingError: Error, CustomStringConvertible {
 
 /// The build's temporary directory (dracut's DRACUT_TMPDIR), holding the image tree `initramfs/`.
 /// It is removed when the build ends, however it ends, unless the user asked to keep it.
+///
+/// A live build holds an flock on its directory, so the next build can tell a directory whose
+/// build was killed (`kill -9`) from one in use, and removes the former.
 public final class StagingDirectory {
     public let path: String
     public var imageRoot: String { path + "/initramfs" }
     public var keep = false
     private var removed = false
+    /// The directory, opened and locked while the build lives.
+    private var lock: Int32 = -1
 
     public init(parent: String) throws {
         var template = Array((parent + "/kindling.XXXXXX").utf8CString)
@@ -22,6 +27,8 @@ public final class StagingDirectory {
             throw StagingError(description: "cannot create a temporary directory in \(parent): \(systemErrorDescription())")
         }
         path = String(cString: created)
+        lock = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if lock >= 0 { _ = flock(lock, LOCK_EX | LOCK_NB) }
         guard mkdir(path + "/initramfs", 0o755) == 0 else {
             let message = systemErrorDescription()
             try? FileManager.default.removeItem(atPath: path)
@@ -29,11 +36,40 @@ public final class StagingDirectory {
         }
     }
 
-    deinit { remove() }
+    deinit {
+        remove()
+        if lock >= 0 { close(lock) }
+    }
 
     public func remove() {
         guard !removed, !keep else { return }
         removed = true
         try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Removes the staging directories in `parent` that builds killed before they could remove
+    /// them left: named as this type names them, this user's directories (not symlinks), locked by
+    /// no live build, and unchanged for `minimumAge` seconds (a live build locks its directory
+    /// right after making it: the age covers that moment). Returns the paths removed.
+    @discardableResult
+    public static func removeAbandoned(in parent: String, minimumAge: Int = 2) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return [] }
+        let now = time(nil)
+        return names.filter { $0.hasPrefix("kindling.") && $0.utf8.count == "kindling.XXXXXX".utf8.count }.compactMap { name in
+            let path = parent + "/" + name
+            let directory = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard directory >= 0 else { return nil }
+            defer { close(directory) }
+            var status = stat()
+            guard fstat(directory, &status) == 0, status.st_uid == geteuid(),
+                now - status.st_mtim.tv_sec >= minimumAge, flock(directory, LOCK_EX | LOCK_NB) == 0
+            else { return nil }
+            do {
+                try FileManager.default.removeItem(atPath: path)
+                return path
+            } catch {
+                return nil
+            }
+        }
     }
 }
