@@ -45,6 +45,28 @@ for name in newc crc small evil-base evil-paths; do
 done
 cat "$work/evil-base.cpio" "$work/evil-paths.cpio" | seed FuzzArchiveExtractor evil-combined
 
+# The unpacker beside its sentinel tree (../sentinel/{file,program,dir/inner,link}): members that
+# replace what an earlier member made, written field by field (cpio -o cannot write a name twice).
+# newc NAME MODE(octal) NLINK INODE [DATA]
+newc() {
+    local name=$1 mode=$2 links=$3 inode=$4 data=${5-}
+    printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' "$inode" "$((8#$mode))" 0 0 "$links" \
+        1700000000 "${#data}" 0 0 0 0 $((${#name} + 1)) 0
+    printf '%s\0' "$name"
+    head -c $(((4 - (110 + ${#name} + 1) % 4) % 4)) /dev/zero
+    printf '%s' "$data"
+    head -c $(((4 - ${#data} % 4) % 4)) /dev/zero
+}
+trailer() { newc 'TRAILER!!!' 0 1 0; }
+{ newc d 044755 2 1; newc d 0120777 1 2 ../sentinel/file; newc e 040777 2 3; newc e 0120777 1 4 ../sentinel/dir
+  trailer; } | seed FuzzUnpackConfinement directory-then-symlink
+{ newc a 0100644 2 5; newc a 0120777 1 6 ../sentinel/program; newc b 0104755 2 5 evil; trailer; } |
+    seed FuzzUnpackConfinement hardlink-then-symlink
+{ newc f 010644 1 7; newc f 0120777 1 8 ../sentinel/file; newc s 0140600 1 9; newc s 0120777 1 10 ../sentinel/link
+  trailer; } | seed FuzzUnpackConfinement special-then-symlink
+{ newc l 0120777 1 11 ../sentinel; newc l/file 0100644 1 12 evil; newc ../sentinel/file 0104755 1 13 x
+  newc l/dir 040777 2 14; newc /tmp/x 0100644 1 15 x; trailer; } | seed FuzzUnpackConfinement through-symlinks
+
 # Images: an early uncompressed archive, zero padding, then the compressed main archive.
 seed FuzzInitramfsImage plain < "$work/newc.cpio"
 seed FuzzInitramfsImage gzip < "$work/newc.cpio.gz"

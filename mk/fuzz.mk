@@ -38,6 +38,7 @@ fuzz_dict_FuzzCpioReader = cpio
 fuzz_dict_FuzzCpioRoundTrip = cpio
 fuzz_dict_FuzzInitramfsImage = cpio
 fuzz_dict_FuzzArchiveExtractor = cpio
+fuzz_dict_FuzzUnpackConfinement = cpio
 fuzz_dict_FuzzELFParser = elf
 fuzz_dict_FuzzModuleELF = elf
 fuzz_dict_FuzzLoaderCache = ldcache
