@@ -153,7 +153,7 @@ struct Includes {
             }
             return
         }
-        let destination = installer.imagePath(target)
+        let destination = try installer.imageFilePath(target)
         try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
         let copy = try runCommand("cp", ["--reflink=auto", "--sparse=auto", "--preserve=mode,timestamps,links", "-dfr",
                                          source + "/.", destination + "/"])

@@ -398,8 +398,8 @@ final class ImageBuild {
             }
         }
         try shell.evaluate("mods_to_load=''; modules_loaded=\(shellQuote(" " + loaded.joined(separator: " ") + " "))")
-        let modulesFile = variables["initdir"]! + "/lib/dracut/modules.txt"
-        try (loaded.map { $0 + "\n" }.joined()).write(toFile: modulesFile, atomically: false, encoding: .utf8)
+        // Written where the image's own paths lead: module code may have made symlinks in it.
+        try writeImageFile("/lib/dracut/modules.txt", loaded.map { $0 + "\n" }.joined(), installer: helpers.installer)
         credit(.engine("modules.txt"))
         logger.info("*** Including modules done ***")
     }
@@ -443,13 +443,13 @@ final class ImageBuild {
             credit(.engine("install_items (-I, --install-optional)"))
             let fstab = try HostDevices.fstabLines(variables)
             if !fstab.isEmpty {
-                try appendLine(fstab.joined(separator: "\n"), to: root + "/etc/fstab")
+                try appendLine(fstab.joined(separator: "\n"), to: "/etc/fstab", installer: installer)
             }
-            try appendFstabFiles(to: root + "/etc/fstab")
+            try appendFstabFiles(to: "/etc/fstab", installer: installer)
             if variables.has("kernel_cmdline") {
-                try appendLine(variables["kernel_cmdline"]!, to: root + "/etc/cmdline.d/01-default.conf")
+                try appendLine(variables["kernel_cmdline"]!, to: "/etc/cmdline.d/01-default.conf", installer: installer)
             }
-            try writeSystemdConfiguration(root: root)
+            try writeSystemdConfiguration(root: root, installer: installer)
             credit(.engine("fstab, kernel command line and systemd settings"))
             if lazy {
                 // dracut's lazy pass runs dracut-install without -L: what it adds is not logged.
@@ -474,10 +474,7 @@ final class ImageBuild {
             removeEmptyDirectories(root + directory, stoppingAt: root)
         }
         // As bytes: a parameter may name a file whose name is not UTF-8.
-        guard FileManager.default.createFile(atPath: root + "/lib/dracut/build-parameter.txt",
-                                             contents: Data(PathBytes.bytes(configuration.storedParameters + "\n"))) else {
-            throw BuildFailure("cannot write \(root)/lib/dracut/build-parameter.txt")
-        }
+        try writeImageFile("/lib/dracut/build-parameter.txt", configuration.storedParameters + "\n", installer: installer)
         if !configuration.kernelOnly {
             // As dracut does for libpthread users: glibc loads libgcc_s at run time for thread cancellation.
             try shell.evaluate("""
@@ -504,23 +501,36 @@ final class ImageBuild {
         _ = try shell.evaluate(words.map(shellQuote).joined(separator: " "), handler: helpers)
     }
 
-    private func writeSystemdConfiguration(root: String) throws {
+    private func writeSystemdConfiguration(root: String, installer: FileInstaller) throws {
         guard let utilities = variables["systemdutildir"], !(sysroot + utilities).isEmpty else { return }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root + utilities, isDirectory: &isDirectory), isDirectory.boolValue else { return }
-        try FileManager.default.createDirectory(atPath: root + "/etc/conf.d", withIntermediateDirectories: true)
+        guard FileManager.default.fileExists(atPath: try installer.imageFilePath(utilities), isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else { return }
         let text = ["systemdutildir", "systemdsystemunitdir", "systemdsystemconfdir"]
             .map { "\($0)=\"\(variables[$0] ?? "")\"\n" }.joined()
-        try text.write(toFile: root + "/etc/conf.d/systemd.conf", atomically: false, encoding: .utf8)
+        try writeImageFile("/etc/conf.d/systemd.conf", text, installer: installer)
+    }
+
+    /// Replaces the image file `path` with `text` (bytes: it may name files that are not UTF-8),
+    /// making its directory first, all through the image's own paths.
+    private func writeImageFile(_ path: String, _ text: String, installer: FileInstaller) throws {
+        try installer.installDirectory((path as NSString).deletingLastPathComponent)
+        let file = try installer.imageFilePath(path)
+        guard FileManager.default.createFile(atPath: file, contents: Data(PathBytes.bytes(text))) else {
+            throw BuildFailure("cannot write \(file)")
+        }
     }
 
     /// --add-fstab: each file goes into the image's fstab as it is; a missing one is reported and skipped.
-    private func appendFstabFiles(to path: String) throws {
+    private func appendFstabFiles(to imageFile: String, installer: FileInstaller) throws {
         for file in variables.words("add_fstab") {
             guard let contents = FileManager.default.contents(atPath: file) else {
                 logger.error("cannot read the --add-fstab file \(file)")
                 continue
             }
+            try installer.installDirectory((imageFile as NSString).deletingLastPathComponent)
+            let path = try installer.imageFilePath(imageFile)
             let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw BuildFailure("cannot append to \(path): \(systemErrorDescription())") }
             defer { close(fd) }
@@ -528,10 +538,10 @@ final class ImageBuild {
         }
     }
 
-    private func appendLine(_ line: String, to path: String) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        try (existing + line + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+    private func appendLine(_ line: String, to imageFile: String, installer: FileInstaller) throws {
+        try installer.installDirectory((imageFile as NSString).deletingLastPathComponent)
+        let existing = (try? String(contentsOfFile: try installer.imageFilePath(imageFile), encoding: .utf8)) ?? ""
+        try writeImageFile(imageFile, existing + line + "\n", installer: installer)
     }
 
     /// `rmdir -p --ignore-fail-on-non-empty`: removes the directory and its empty parents.

@@ -227,7 +227,7 @@ public final class DracutHelpers: HelperHandler {
             try installer.installDirectory("/lib/dracut/hooks/\(hook)")
             try copyHostFile(file, to: destination)
         }
-        let imagePath = installer.imagePath(destination)
+        let imagePath = try installer.imageFilePath(destination)
         guard stat(imagePath, &status) == 0 else { return fatal("cannot install the hook \(file)") }
         chmod(imagePath, status.st_mode & 0o7777 | S_IRWXU & S_IXUSR)
         return .success
@@ -238,9 +238,10 @@ public final class DracutHelpers: HelperHandler {
         let data = try Data(contentsOf: URL(fileURLWithPath: hostPath))
         var status = stat()
         stat(hostPath, &status)
-        guard FileManager.default.createFile(atPath: installer.imagePath(destination), contents: data,
+        let target = try installer.imageFilePath(destination)
+        guard FileManager.default.createFile(atPath: target, contents: data,
                                              attributes: [.posixPermissions: Int(status.st_mode & 0o7777)]) else {
-            throw InstallError.system(path: installer.imagePath(destination), operation: "create", message: "write failed")
+            throw InstallError.system(path: target, operation: "create", message: "write failed")
         }
         installer.installLog?.record(hostPath)
     }

@@ -267,7 +267,7 @@ public final class KernelModuleHelpers {
     /// /etc/cmdline.d/20-force_drivers.conf: one rd.driver.pre= line per forced driver, appended.
     private func writeForcedDriverLines(_ modules: [String]) throws {
         try imageInstaller.installDirectory("/etc/cmdline.d")
-        let path = imageInstaller.imagePath("/etc/cmdline.d/20-force_drivers.conf")
+        let path = try imageInstaller.imageFilePath("/etc/cmdline.d/20-force_drivers.conf")
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw InstallError.system(path: path, operation: "append to", message: systemErrorDescription())

@@ -112,7 +112,7 @@ struct UdevRules {
         let lines = readLines(path)
         for (key, file) in [("OWNER=", "/etc/passwd"), ("GROUP=", "/etc/group")] {
             for name in lines.compactMap({ Self.lastValue(in: $0, key: key, runStyle: false) }) {
-                let imageFile = installer.imagePath(file)
+                let imageFile = try installer.imageFilePath(file)
                 let existing = readLines(imageFile)
                 guard !existing.contains(where: { $0.hasPrefix(name + ":") }) else { continue }
                 let matches = readLines(context.sysroot + file).filter { $0.hasPrefix(name + ":") }
@@ -126,7 +126,7 @@ struct UdevRules {
     func markInitqueue(ifRuleNeeds path: String) throws -> HelperReply {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("initqueue") else { return .success }
         try installer.installDirectory("/lib/dracut")
-        _ = FileManager.default.createFile(atPath: installer.imagePath("/lib/dracut/need-initqueue"), contents: Data())
+        _ = FileManager.default.createFile(atPath: try installer.imageFilePath("/lib/dracut/need-initqueue"), contents: Data())
         return .success
     }
 
@@ -137,7 +137,7 @@ struct UdevRules {
             return .failure
         }
         for name in names {
-            let path = installer.imagePath(Self.target + "/" + name)
+            let path = try installer.imageFilePath(Self.target + "/" + name)
             guard FileManager.default.fileExists(atPath: path) else { continue }
             var output = ""
             for rawLine in readLines(path) {
@@ -176,8 +176,8 @@ struct UdevRules {
     }
 
     private func append(_ text: String, to file: String) throws {
-        let path = installer.imagePath(file)
         try installer.installDirectory((file as NSString).deletingLastPathComponent)
+        let path = try installer.imageFilePath(file)
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw InstallError.system(path: path, operation: "append to", message: systemErrorDescription()) }
         defer { close(fd) }

@@ -27,6 +27,8 @@ public final class FileInstaller {
     public var installLog: InstallLog?
 
     private let paths: SysrootPaths
+    /// The image root, seen as a root: its symlinks resolve inside it.
+    private let imagePaths: SysrootPaths
     private let resolver: DependencyResolving
     private let logger: Logger
     private var resolved: Set<String> = []
@@ -42,6 +44,7 @@ public final class FileInstaller {
         self.resolvesEagerly = resolvesEagerly
         self.logger = logger
         paths = SysrootPaths(sysroot: sysroot)
+        imagePaths = SysrootPaths(sysroot: imageRoot)
     }
 
     // MARK: Queries
@@ -49,7 +52,8 @@ public final class FileInstaller {
     /// Whether something is already at `path` in the image.
     public func imageContains(_ path: String) -> Bool {
         var status = stat()
-        return lstat(imagePath(path), &status) == 0
+        guard let found = try? imagePath(path) else { return false }
+        return lstat(found, &status) == 0
     }
 
     /// Whether `path` exists in the sysroot (a dangling symlink counts, as `[[ -L ]]` would).
@@ -94,7 +98,7 @@ public final class FileInstaller {
                                hostonly: hostonly)
             return true
         case S_IFREG:
-            try copyFile(from: hostSource, to: imagePath(destination), status: status)
+            try copyFile(from: hostSource, to: try imagePath(destination), status: status)
             installLog?.record(sysroot + source)
             if resolvingDependencies && resolvesEagerly { try resolveDependencies(ofImageFile: destination) }
         default:
@@ -129,7 +133,7 @@ public final class FileInstaller {
     public func resolveDependencies(ofImageFile path: String) throws {
         guard resolved.insert(path).inserted else { return }
         var status = stat()
-        guard stat(imagePath(path), &status) == 0, status.st_mode & S_IFMT == S_IFREG,
+        guard stat(try imageFilePath(path), &status) == 0, status.st_mode & S_IFMT == S_IFREG,
               status.st_mode & 0o111 != 0 || path.contains(".so") else { return }
         // Resolve the copy in the image: modules may have written files that the host lacks.
         let subject = try sysrootContains(path) ? path : imagePath(path)
@@ -174,7 +178,7 @@ public final class FileInstaller {
     /// dracut-install -H: lists the file in /lib/dracut/hostonly-files, which rd.hostonly=0 removes at boot.
     public func recordHostonly(_ path: String) throws {
         try installDirectory("/lib/dracut")
-        let listPath = imagePath("/lib/dracut/hostonly-files")
+        let listPath = try imageFilePath("/lib/dracut/hostonly-files")
         let fd = open(listPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw InstallError.system(path: listPath, operation: "append to", message: systemErrorDescription())
@@ -185,8 +189,65 @@ public final class FileInstaller {
 
     // MARK: Paths
 
-    public func imagePath(_ path: String) -> String {
-        path.hasPrefix("/") ? imageRoot + path : imageRoot + "/" + path
+    /// Where `path` of the image is on the host, its directories resolved inside the image as the
+    /// initramfs will see them, the last component left as it is (a symlink to read or replace).
+    /// Module code may have made symlinks in the image (`lib/dracut -> /tmp/x`, `etc -> ../..`):
+    /// they mean the image's paths, so no write through this path lands on the host.
+    /// - Throws: `InstallError.escapesImage` when `..` in a link climbs above the image's root.
+    public func imagePath(_ path: String) throws -> String {
+        let absolute = path.hasPrefix("/") ? path : "/" + path
+        let name = lastComponent(of: absolute)
+        if name.isEmpty || name == "." || name == ".." { return imageRoot + (try resolvedDirectory(absolute)) }
+        let directory = PathText.directory(of: absolute)
+        if directory == "/" { return imageRoot + absolute }
+        return imageRoot + PathText.join(try resolvedDirectory(directory), name)
+    }
+
+    /// As `imagePath`, and a symlink as the last component is followed inside the image too: for
+    /// writing into a file that may exist (appending, rewriting). A dangling symlink there is
+    /// refused, since opening it to write would create its target wherever it points.
+    public func imageFilePath(_ path: String) throws -> String {
+        let absolute = path.hasPrefix("/") ? path : "/" + path
+        if let resolved = try resolvedInImage(absolute) { return imageRoot + resolved }
+        let candidate = try imagePath(absolute)
+        var status = stat()
+        if lstat(candidate, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK {
+            throw InstallError.escapesImage("\(absolute): a symlink in the image that leads nowhere in it; not written through")
+        }
+        return candidate
+    }
+
+    /// The image's own path of a directory, resolved inside the image as far as it exists, the
+    /// missing rest appended (a write there fails, or its parents are made first). A symlink on
+    /// the way that leads nowhere in the image is refused: the host would follow it elsewhere.
+    private func resolvedDirectory(_ directory: String) throws -> String {
+        if let resolved = try resolvedInImage(directory) { return resolved }
+        let components = directory.split(separator: "/").map(String.init)
+        var known = "/"
+        for (index, component) in components.enumerated() {
+            let next = PathText.join(known, component)
+            if let resolved = try resolvedInImage(next) {
+                known = resolved
+                continue
+            }
+            var status = stat()
+            if lstat(imageRoot + next, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK {
+                throw InstallError.escapesImage(
+                    "\(directory): \(next) is a symlink in the image that leads nowhere in it; not written through")
+            }
+            return components[index...].reduce(known) { PathText.join($0, $1) }
+        }
+        return known
+    }
+
+    /// The image's own path of `path`, every symlink resolved inside the image; nil when missing.
+    private func resolvedInImage(_ path: String) throws -> String? {
+        do {
+            return try imagePaths.resolve(path)
+        } catch {
+            throw InstallError.escapesImage(
+                "\(path): symlink \(error.symlink ?? path) -> \(error.target ?? "..") in the image leads outside it")
+        }
     }
 
     /// The host path of an in-sysroot path, with its directories resolved inside the sysroot
@@ -251,8 +312,9 @@ public final class FileInstaller {
         }
         let linkText = relativePath(from: realImageDirectory(of: destination),
                                     to: PathText.join(realImageDirectory(of: absoluteTarget), lastComponent(of: absoluteTarget)))
-        guard symlink(linkText, imagePath(destination)) == 0 || errno == EEXIST else {
-            throw InstallError.system(path: imagePath(destination), operation: "create a symlink", message: systemErrorDescription())
+        let link = try imagePath(destination)
+        guard symlink(linkText, link) == 0 || errno == EEXIST else {
+            throw InstallError.system(path: link, operation: "create a symlink", message: systemErrorDescription())
         }
     }
 
@@ -272,8 +334,9 @@ public final class FileInstaller {
     }
 
     private func makeDirectory(_ path: String, mode: mode_t) throws {
-        guard mkdir(imagePath(path), mode) == 0 || errno == EEXIST else {
-            throw InstallError.system(path: imagePath(path), operation: "create the directory", message: systemErrorDescription())
+        let directory = try imagePath(path)
+        guard mkdir(directory, mode) == 0 || errno == EEXIST else {
+            throw InstallError.system(path: directory, operation: "create the directory", message: systemErrorDescription())
         }
     }
 
@@ -287,15 +350,17 @@ public final class FileInstaller {
     }
 
     private func copySpecialFile(_ status: stat, to destination: String) throws {
-        guard mknod(imagePath(destination), status.st_mode, status.st_rdev) == 0 || errno == EEXIST else {
-            throw InstallError.system(path: imagePath(destination), operation: "create the special file", message: systemErrorDescription())
+        let node = try imagePath(destination)
+        guard mknod(node, status.st_mode, status.st_rdev) == 0 || errno == EEXIST else {
+            throw InstallError.system(path: node, operation: "create the special file", message: systemErrorDescription())
         }
     }
 
     private func executableImageFiles() -> [String] {
         var found: [String] = []
         func walk(_ relative: String) {
-            guard let stream = opendir(imagePath(relative.isEmpty ? "/" : relative)) else { return }
+            // The walk descends real directories only (lstat): its paths need no resolving.
+            guard let stream = opendir(imageRoot + (relative.isEmpty ? "/" : relative)) else { return }
             var names: [String] = []
             while let entry = readdir(stream) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
@@ -305,7 +370,7 @@ public final class FileInstaller {
             for name in names.sorted() {
                 let path = relative + "/" + name
                 var status = stat()
-                guard lstat(imagePath(path), &status) == 0 else { continue }
+                guard lstat(imageRoot + path, &status) == 0 else { continue }
                 switch status.st_mode & S_IFMT {
                 case S_IFDIR: walk(path)
                 case S_IFREG where status.st_mode & 0o111 != 0 && !path.hasSuffix(".ko"): found.append(path)
@@ -319,7 +384,7 @@ public final class FileInstaller {
 
     /// The image path of `path` with symlinks in the image resolved, as ln_r's realpath does.
     private func realImagePath(_ path: String) -> String {
-        (try? SysrootPaths(sysroot: imageRoot).resolve(path)).flatMap { $0 } ?? path
+        (try? imagePaths.resolve(path)).flatMap { $0 } ?? path
     }
 
     private func lastComponent(of path: String) -> String {

@@ -3,6 +3,8 @@ public enum InstallError: Error, CustomStringConvertible, Equatable {
     case notFound(String)
     case escapesSysroot(String)
     case unsafeDestination(String)
+    /// A symlink in the image (one module code made) would take a write out of it.
+    case escapesImage(String)
     case system(path: String, operation: String, message: String)
     /// A file the image would need that cannot be used (the text names it and says why).
     case unusableFile(String)
@@ -12,6 +14,7 @@ public enum InstallError: Error, CustomStringConvertible, Equatable {
         case .notFound(let path): return "\(path): no such file"
         case .escapesSysroot(let message): return message
         case .unsafeDestination(let path): return "\(path): destination leaves the image (a '..' or a symlink out of it)"
+        case .escapesImage(let message): return message
         case .system(let path, let operation, let message): return "\(path): cannot \(operation): \(message)"
         case .unusableFile(let message): return message
         }

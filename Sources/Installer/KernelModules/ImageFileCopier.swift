@@ -58,8 +58,10 @@ final class ImageFileCopier {
             let copied = try FileCopier.copy(from: input, status: status, to: installer.imagePath(destination))
             if copied { installer.installLog?.record(source) }
             return copied
-        } catch {
+        } catch let error as InstallError {
             throw .failed(error.description)
+        } catch {
+            throw .failed("\(error)")
         }
     }
 }

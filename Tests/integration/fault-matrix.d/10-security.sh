@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154,SC2034,SC2016 # the matrix sets the shared state; eval strings expand later
 # Sourced by ../fault-matrix.sh: the unpacker that an archive could turn against files outside its
-# destination, the output lock that another user could hold, and what a killed build leaves.
+# destination, the output lock that another user could hold, what a killed build leaves, and
+# symlinks a module made that would lead the engine's writes out of the image.
 
 # --- 15. kindling-lsinitrd --unpack: a member replaces what an earlier one made -------------------
 # A directory made setuid, then replaced by a symlink to a file outside: the directory's mode,
@@ -114,3 +115,22 @@ expect "leftovers: files of another pattern or owner are kept" \
     eval '[[ -e ${others[0]} && -e ${others[1]} && -d $TMPDIR/kindling.nobody ]]'
 rm -rf "${others[@]}" "$TMPDIR/kindling.nobody"
 cp -p "$work/old.img" "$image"
+
+# --- 18. symlinks that module code made in the image, out of it -------------------------------------
+# What the engine writes after the modules ran (modules.txt, build-parameter.txt, fstab, the
+# command line, hostonly-files...) goes where the image's own paths lead: an absolute symlink in
+# the image means the image's path, and one that leads nowhere in the image is refused, naming it,
+# instead of being followed onto the host.
+cases=$((cases + 1))
+victim=$work/victim
+mkdir -p "$victim"
+FAULT_INSTALL='rm -rf "$initdir/lib/dracut"; ln -sfn '"$victim"' "$initdir/lib/dracut"' run_kindling --no-kernel -m run
+expect_failure "a module's symlink out of the image" 1 "/lib/dracut: .* is a symlink in the image that leads nowhere in it"
+expect "nothing was written through it onto the host" test -z "$(ls -A "$victim")"
+FAULT_INSTALL='mkdir -p "$initdir/elsewhere"; rm -rf "$initdir/lib/dracut"; ln -sfn /elsewhere "$initdir/lib/dracut"' \
+    KINDLING_IMAGE=$work/inside.img run_kindling --no-kernel -m run --kernel-cmdline quiet
+mkdir -p "$work/inside-tree"
+unpack_image "$work/inside.img" "$work/inside-tree"
+expect "an absolute symlink in the image leads to the image's own path" \
+    eval '((status == 0)) && [[ -s $work/inside-tree/elsewhere/build-parameter.txt && -s $work/inside-tree/elsewhere/modules.txt ]] && [[ ! -e /elsewhere ]]'
+rm -rf "$victim" "$work/inside.img" "$work/inside-tree"
