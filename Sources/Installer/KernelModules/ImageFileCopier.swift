@@ -31,6 +31,26 @@ final class ImageFileCopier {
 
     func imageContains(_ path: String) -> Bool { installer.imageContains(path) }
 
+    /// Whether the image's own `path` is a directory.
+    func imageHasDirectory(_ path: String) -> Bool {
+        var status = stat()
+        guard let resolved = try? installer.imageFilePath(path) else { return false }
+        return stat(resolved, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// Whether the host reaches the image's own `path` when it follows `imageRoot + path` (it does
+    /// not when module code made a symlink there that leads out of the image).
+    func hostPathStaysInImage(_ path: String) -> Bool {
+        guard let resolved = try? installer.imageFilePath(path) else { return false }
+        let viaHost = realpath(imageRoot + path, nil), viaImage = realpath(resolved, nil)
+        defer {
+            free(viaHost)
+            free(viaImage)
+        }
+        guard let viaHost, let viaImage else { return false }
+        return strcmp(viaHost, viaImage) == 0
+    }
+
     func makeDirectory(_ path: String) throws(ImageCopyFailure) {
         guard createdDirectories.insert(path).inserted else { return }
         do {

@@ -31,10 +31,13 @@ public struct ModuleIndexWriter {
                 throw .copyFailed(path: moduleDirectory + "/" + name, message: error.description)
             }
         }
-        var status = stat()
-        guard stat(copier.imageRoot + imageDirectory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+        guard copier.imageHasDirectory(imageDirectory) else {
             logger.debug("no kernel modules in the image: depmod not run")
             return
+        }
+        // depmod -b follows the host's view of the image: it must be the image's own.
+        guard copier.hostPathStaysInImage(imageDirectory) else {
+            throw .copyFailed(path: imageDirectory, message: "a symlink in the image leads out of it; depmod not run through it")
         }
         try runDepmod()
     }

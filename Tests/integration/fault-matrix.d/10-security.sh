@@ -52,12 +52,12 @@ expect "lock: the lock directory is root's alone" eval '[[ $(stat -c "%U %a" /ru
 expect "lock: no other user can open a lock file" \
     eval '! setpriv --reuid=nobody --regid=nogroup --clear-groups cat /run/kindling/*.lock >/dev/null 2>&1'
 
-# A slow build holds the lock; the next one gives up after --lock-timeout, naming it, and leaves
+# A slow build (five minutes, ended by the test) holds the lock; the next one gives up after --lock-timeout, naming it, and leaves
 # the slow build's directory as it was.
 cp -p "$work/old.img" "$shared/initrd.img"
-"$KINDLING" "${common[@]}" --force --no-kernel -m slow "$shared/slow.img" >"$work/slow.log" 2>&1 &
+FAULT_INSTALL='sleep 300' "$KINDLING" "${common[@]}" --force --no-kernel -m run "$shared/slow.img" >"$work/slow.log" 2>&1 &
 holder=$!
-for _ in $(seq 100); do grep -q 'Including module: slow' "$work/slow.log" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q 'Including module: run' "$work/slow.log" && break; sleep 0.1; done
 started=$SECONDS
 KINDLING_IMAGE=$shared/initrd.img run_kindling --no-kernel -m run --lock-timeout 2
 last=$(tail -n 1 "$work/log")
@@ -65,10 +65,12 @@ expect "lock: the wait ends after --lock-timeout" eval '((status == 1 && SECONDS
 expect "lock: the error names the build that holds the lock" \
     eval '[[ $last == "kindling: cannot lock $shared: build $holder (kindling) has held it for 2 s (--lock-timeout)" ]]'
 expect "lock: the image that build would replace is untouched" cmp -s "$shared/initrd.img" "$work/old.img"
-# Ctrl-C always ends a build, while it waits for the lock too.
+# Ctrl-C always ends a build, while it waits for the lock too. (The log is the last case's until
+# this build starts writing it.)
+rm -f "$work/log"
 KINDLING_IMAGE=$shared/initrd.img run_kindling --no-kernel -m run --lock-timeout 0 &
 waiter=$!
-for _ in $(seq 100); do grep -q 'Waiting for build' "$work/log" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q 'Waiting for build' "$work/log" && break; sleep 0.1; done
 signalled=$SECONDS
 pkill -INT -f -- "--lock-timeout 0 $shared/initrd.img"
 wait "$waiter"
@@ -134,3 +136,12 @@ unpack_image "$work/inside.img" "$work/inside-tree"
 expect "an absolute symlink in the image leads to the image's own path" \
     eval '((status == 0)) && [[ -s $work/inside-tree/elsewhere/build-parameter.txt && -s $work/inside-tree/elsewhere/modules.txt ]] && [[ ! -e /elsewhere ]]'
 rm -rf "$victim" "$work/inside.img" "$work/inside-tree"
+# depmod -b follows the host's view of the image: a module that moved lib/modules behind an
+# absolute symlink (to a directory the image has and the host has not) must not send it elsewhere.
+if [[ -n ${tree-} && -d ${tree-} ]]; then
+    FAULT_KMODS=virtio_blk FAULT_INSTALL='mkdir -p "$initdir/opt/kindling-mods"; cp -a "$initdir/lib/modules/." "$initdir/opt/kindling-mods/"
+        rm -rf "$initdir/lib/modules"; ln -s /opt/kindling-mods "$initdir/lib/modules"' \
+        run_kindling --kver "$kver" --kmoddir "$tree" -m "kmods run"
+    expect_failure "depmod through a module's symlink" 1 "/lib/modules/$kver: .*a symlink in the image leads out of it"
+    expect "depmod wrote nothing on the host" test ! -e /opt/kindling-mods
+fi
