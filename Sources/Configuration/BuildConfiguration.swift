@@ -250,8 +250,10 @@ public struct ConfigurationLoader {
         let local = commandLine.contains("local")
         var files: [String] = []
         if let explicit = commandLine.values(of: "conf").last {
-            guard fileManager.fileExists(atPath: explicit) else {
-                throw ConfigError(description: "configuration file '\(explicit)' not found")
+            // stat, not FileManager: the name's raw bytes (PathBytes), UTF-8 or not.
+            var status = stat()
+            guard stat(explicit, &status) == 0 else {
+                throw ConfigError(description: "configuration file '\(PathBytes.visible(explicit))' not found")
             }
             files.append(explicit)
         } else {
