@@ -246,25 +246,22 @@ public struct ConfigurationLoader {
 
     /// The config files in the order dracut sources them.
     func configFiles(_ commandLine: ParsedCommandLine, sysroot: String, basedir: String) throws -> [String] {
-        let fileManager = FileManager.default
         let local = commandLine.contains("local")
         var files: [String] = []
         if let explicit = commandLine.values(of: "conf").last {
             // stat, not FileManager: the name's raw bytes (PathBytes), UTF-8 or not.
-            var status = stat()
-            guard stat(explicit, &status) == 0 else {
+            guard Self.fileKind(explicit) != nil else {
                 throw ConfigError(description: "configuration file '\(PathBytes.visible(explicit))' not found")
             }
             files.append(explicit)
         } else {
             let main = local ? basedir + "/dracut.conf" : sysroot + "/etc/dracut.conf"
-            if fileManager.fileExists(atPath: main) { files.append(main) }
+            if Self.fileKind(main) != nil { files.append(main) }
         }
         var directories: [String]
         if let explicit = commandLine.values(of: "confdir").last {
-            var isDirectory: ObjCBool = false
-            guard fileManager.fileExists(atPath: explicit, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ConfigError(description: "configuration directory '\(explicit)' not found")
+            guard Self.fileKind(explicit) == S_IFDIR else {
+                throw ConfigError(description: "configuration directory '\(PathBytes.visible(explicit))' not found")
             }
             directories = [explicit]
         } else {
@@ -279,7 +276,7 @@ public struct ConfigurationLoader {
     static func dropIns(in directories: [String]) -> [String] {
         var firstPath: [String: String] = [:]
         for directory in directories {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            let names = Self.directoryEntries(directory)
             for name in names where name.hasSuffix(".conf") && firstPath[name] == nil {
                 firstPath[name] = directory + "/" + name
             }
@@ -287,9 +284,29 @@ public struct ConfigurationLoader {
         return firstPath.keys.sorted(by: versionOrder).map { firstPath[$0]! }
     }
 
-    /// `sort -V` for file names: runs of digits compare as numbers.
+    /// The names in a directory as raw bytes (PathBytes): a drop-in whose name is not UTF-8 is
+    /// still read, as dracut reads it (FileManager gave a name that no longer named the file).
+    static func directoryEntries(_ directory: String) -> [String] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The type bits of what `path` names (following links), nil when nothing is there.
+    static func fileKind(_ path: String) -> mode_t? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return status.st_mode & S_IFMT
+    }
+
+    /// `sort -V` for file names: runs of digits compare as numbers, the rest byte by byte.
     static func versionOrder(_ lhs: String, _ rhs: String) -> Bool {
-        var left = Array(lhs.utf8)[...], right = Array(rhs.utf8)[...]
+        var left = PathBytes.bytes(lhs)[...], right = PathBytes.bytes(rhs)[...]
         func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
         while let a = left.first, let b = right.first {
             if isDigit(a) && isDigit(b) {
