@@ -251,7 +251,7 @@ public struct ConfigurationLoader {
         if let explicit = commandLine.values(of: "conf").last {
             // stat, not FileManager: the name's raw bytes (PathBytes), UTF-8 or not.
             guard Self.fileKind(explicit) != nil else {
-                throw ConfigError(description: "configuration file '\(PathBytes.visible(explicit))' not found")
+                throw ConfigError(description: "configuration file \(PathBytes.quoted(explicit)) not found")
             }
             files.append(explicit)
         } else {
@@ -261,7 +261,7 @@ public struct ConfigurationLoader {
         var directories: [String]
         if let explicit = commandLine.values(of: "confdir").last {
             guard Self.fileKind(explicit) == S_IFDIR else {
-                throw ConfigError(description: "configuration directory '\(PathBytes.visible(explicit))' not found")
+                throw ConfigError(description: "configuration directory \(PathBytes.quoted(explicit)) not found")
             }
             directories = [explicit]
         } else {
@@ -353,7 +353,7 @@ public struct ConfigurationLoader {
         switch variables["hostonly_mode"] ?? "" {
         case "": if variables.has("hostonly") { variables["hostonly_mode"] = "sloppy" }
         case "sloppy", "strict": if !variables.has("hostonly") { variables.remove("hostonly_mode") }
-        case let mode: throw ConfigError(description: "invalid hostonly mode '\(mode)'")
+        case let mode: throw ConfigError(description: "invalid hostonly mode \(PathBytes.quoted(mode))")
         }
         for (name, fallback) in [("do_strip", "yes"), ("do_hardlink", "yes"), ("early_microcode", "yes")]
         where !variables.has(name) {
@@ -361,7 +361,7 @@ public struct ConfigurationLoader {
         }
         if variables["prefix"] == "/" { variables.remove("prefix") }
         if let timeout = variables["module_timeout"], !timeout.isEmpty, Int(timeout).map({ $0 < 0 }) ?? true {
-            throw ConfigError(description: "invalid module timeout '\(timeout)': give a number of seconds (0: no limit)")
+            throw ConfigError(description: "invalid module timeout \(PathBytes.quoted(timeout)): give a number of seconds (0: no limit)")
         }
         if !variables.has("tmpdir") { variables["tmpdir"] = environment["TMPDIR"] ?? (configuration.sysroot + "/var/tmp") }
         if ["", "auto"].contains(variables["dracutmodules"] ?? "") { variables["dracutmodules"] = "all" }

@@ -318,14 +318,8 @@ public final class DracutHelpers: HelperHandler {
     /// An empty file name where dracut's helper fails: status 1, nothing installed, one line
     /// naming the helper (dracut's own says nothing, which leaves a module author guessing).
     func emptyName(_ helper: String, _ arguments: [String]) -> HelperReply {
-        logger.error("\(helper): an empty file name installs nothing (arguments: \(arguments.map(Self.shown).joined(separator: " ")))")
+        logger.error("\(helper): an empty file name installs nothing (arguments: \(arguments.map(PathBytes.quoted).joined(separator: " ")))")
         return HelperReply(status: 1)
-    }
-
-    /// An argument for a message: quoted, control characters and raw bytes shown as `$'\\r'`.
-    static func shown(_ argument: String) -> String {
-        let visible = PathBytes.visible(argument)
-        return visible.hasPrefix("$'") ? visible : "'" + argument + "'"
     }
 
     func failed(_ helper: String, _ arguments: [String]) -> HelperReply {

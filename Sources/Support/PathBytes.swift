@@ -88,6 +88,13 @@ public enum PathBytes {
         return result + "'"
     }
 
+    /// `string` in single quotes for a message, or as `visible` gives it (`$'...'`) when it holds
+    /// a control character or a byte that is not UTF-8.
+    public static func quoted(_ string: String) -> String {
+        let shown = visible(string)
+        return shown.hasPrefix("$'") && shown != string ? shown : "'" + string + "'"
+    }
+
     /// Calls `body` with the NUL-terminated bytes of `path`.
     public static func withCString<Result>(_ path: String, _ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
         guard path.unicodeScalars.contains(where: isEscape) else { return try path.withCString(body) }

@@ -59,6 +59,19 @@ final class ConfigurationLoaderTests: XCTestCase {
                        [Array("/etc/first".utf8), Array("/etc/caf".utf8) + [0xE9]])
     }
 
+    /// A dracut.conf saved with CRLF line ends gives values ending in CR (bash keeps it, as for
+    /// dracut); an error quoting such a value shows the CR as \r, never raw.
+    func testErrorsShowAControlCharacterInAValueVisibly() throws {
+        try write("hostonly_mode=\"strict\"\r\n", "/etc/dracut.conf")
+        XCTAssertThrowsError(try load(["--hostonly"])) { error in
+            XCTAssertEqual("\(error)", "invalid hostonly mode $'strict\\r'")
+        }
+        try write("module_timeout=\"5\"\r\n", "/etc/dracut.conf")
+        XCTAssertThrowsError(try load([])) { error in
+            XCTAssertEqual("\(error)", "invalid module timeout $'5\\r': give a number of seconds (0: no limit)")
+        }
+    }
+
     func testCommandLineAppendsListsAndReplacesScalarsAfterTheConfig() throws {
         try write("add_dracutmodules+=' alpha '\ndracutmodules='from-config'\nomit_dracutmodules+=' gamma '\ncompress=xz\n",
                   "/etc/dracut.conf")
