@@ -250,17 +250,17 @@ public struct ConfigurationLoader {
         var files: [String] = []
         if let explicit = commandLine.values(of: "conf").last {
             // stat, not FileManager: the name's raw bytes (PathBytes), UTF-8 or not.
-            guard Self.fileKind(explicit) != nil else {
+            guard fileType(explicit) != nil else {
                 throw ConfigError(description: "configuration file \(PathBytes.quoted(explicit)) not found")
             }
             files.append(explicit)
         } else {
             let main = local ? basedir + "/dracut.conf" : sysroot + "/etc/dracut.conf"
-            if Self.fileKind(main) != nil { files.append(main) }
+            if fileType(main) != nil { files.append(main) }
         }
         var directories: [String]
         if let explicit = commandLine.values(of: "confdir").last {
-            guard Self.fileKind(explicit) == S_IFDIR else {
+            guard fileType(explicit) == S_IFDIR else {
                 throw ConfigError(description: "configuration directory \(PathBytes.quoted(explicit)) not found")
             }
             directories = [explicit]
@@ -276,32 +276,12 @@ public struct ConfigurationLoader {
     static func dropIns(in directories: [String]) -> [String] {
         var firstPath: [String: String] = [:]
         for directory in directories {
-            let names = Self.directoryEntries(directory)
+            let names = directoryEntries(directory) ?? []
             for name in names where name.hasSuffix(".conf") && firstPath[name] == nil {
                 firstPath[name] = directory + "/" + name
             }
         }
         return firstPath.keys.sorted(by: versionOrder).map { firstPath[$0]! }
-    }
-
-    /// The names in a directory as raw bytes (PathBytes): a drop-in whose name is not UTF-8 is
-    /// still read, as dracut reads it (FileManager gave a name that no longer named the file).
-    static func directoryEntries(_ directory: String) -> [String] {
-        guard let stream = opendir(directory) else { return [] }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
-    /// The type bits of what `path` names (following links), nil when nothing is there.
-    static func fileKind(_ path: String) -> mode_t? {
-        var status = stat()
-        guard stat(path, &status) == 0 else { return nil }
-        return status.st_mode & S_IFMT
     }
 
     /// `sort -V` for file names: runs of digits compare as numbers, the rest byte by byte.

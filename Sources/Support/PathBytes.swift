@@ -162,6 +162,26 @@ public func access(_ path: String, _ mode: Int32) -> Int32 {
     PathBytes.withCString(path) { Glibc.access($0, mode) }
 }
 
+/// The names in a directory (without `.` and `..`), each carrying its raw bytes; nil when the
+/// directory cannot be opened. FileManager would give names that no longer name their files.
+public func directoryEntries(_ path: String) -> [String]? {
+    guard let stream = opendir(path) else { return nil }
+    defer { closedir(stream) }
+    var names: [String] = []
+    while let entry = readdir(stream) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// The type bits (S_IFMT) of what `path` names, following links; nil when nothing is there.
+public func fileType(_ path: String) -> mode_t? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    return status.st_mode & S_IFMT
+}
+
 @discardableResult
 public func unlink(_ path: String) -> Int32 {
     PathBytes.withCString(path) { Glibc.unlink($0) }
