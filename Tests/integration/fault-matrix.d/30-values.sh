@@ -78,6 +78,17 @@ if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
     values_kdump_case "a dracut_args --mount device with '..'" "dracut_args --mount '/dev/../etc/passwd /kdumproot ext4'\n" \
         "1: dracut_args --mount: '/dev/\\.\\./etc/passwd' is not one device"
     unset -f values_kdump_build values_kdump_case
+
+    # drivers_dir (--kmoddir) in a dracut.conf, under a directory whose name is Latin-1: libkmod
+    # and the checks get the very bytes (it was "cannot find module directory").
+    values_kmod=$work/values-caf$'\xe9'/lib/modules
+    mkdir -p "$values_kmod"
+    ln -s "$kroot/lib/modules/$kver" "$values_kmod/$kver"
+    printf 'drivers_dir="%s"\n' "$values_kmod/$kver" >"$work/values-kmod.conf"
+    KINDLING_IMAGE=$work/values-kmod.img run_kindling --kver "$kver" -m run --add-drivers virtio_blk --conf "$work/values-kmod.conf"
+    expect "a Latin-1 drivers_dir: the build succeeds and installs the driver" \
+        eval '((status == 0)) && list_image "$work/values-kmod.img" | grep -q "/virtio_blk\.ko"'
+    rm -rf "$work/values-caf"$'\xe9' "$work/values-kmod.conf" "$work/values-kmod.img"
 fi
 
 # --- 31. bytes that are not UTF-8 in a dracut.conf value ------------------------------------------
