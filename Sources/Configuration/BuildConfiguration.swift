@@ -286,7 +286,8 @@ public struct ConfigurationLoader {
 
     /// `sort -V` for file names: runs of digits compare as numbers, the rest byte by byte.
     static func versionOrder(_ lhs: String, _ rhs: String) -> Bool {
-        var left = PathBytes.bytes(lhs)[...], right = PathBytes.bytes(rhs)[...]
+        var left = PathBytes.bytes(lhs)[...]
+        var right = PathBytes.bytes(rhs)[...]
         func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
         while let a = left.first, let b = right.first {
             if isDigit(a) && isDigit(b) {

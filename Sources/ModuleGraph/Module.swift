@@ -1,7 +1,7 @@
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Support
 
 /// A dracut module: a directory `NNname` holding module-setup.sh (or the legacy check/install scripts).

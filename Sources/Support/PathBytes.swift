@@ -74,8 +74,9 @@ public enum PathBytes {
             case 0x27: result += "\\'"
             case 0x20..<0x7F: result.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                if byte >= 0x80, let (scalar, length) = Self.scalar(in: raw, at: index),
-                   scalar.properties.generalCategory != .control {
+                // A UTF-8 character that is not a control character stays as it is.
+                let decoded = byte >= 0x80 ? Self.scalar(in: raw, at: index) : nil
+                if let (scalar, length) = decoded, scalar.properties.generalCategory != .control {
                     result.unicodeScalars.append(scalar)
                     index += length
                     continue

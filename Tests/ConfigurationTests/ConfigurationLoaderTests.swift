@@ -47,11 +47,10 @@ final class ConfigurationLoaderTests: XCTestCase {
     func testADropInWhoseNameIsNotUTF8IsRead() throws {
         let name = Array((root + "/etc/dracut.conf.d/20-caf").utf8) + [0xE9] + Array(".conf".utf8)
         let text = Array("install_items+=\" /etc/caf".utf8) + [0xE9] + Array(" \"\n".utf8)
-        XCTAssertTrue(PathBytes.withCString(PathBytes.string(name)) { path in
-            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-            defer { close(fd) }
-            return fd >= 0 && text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == text.count
-        })
+        let fd = open(PathBytes.string(name), O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        XCTAssertEqual(text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }, text.count)
+        close(fd)
         try write("install_items+=' /etc/first '\n", "/etc/dracut.conf.d/10-first.conf")
         let configuration = try load([])
         XCTAssertEqual(configuration.configFiles.map(PathBytes.bytes).last, name)

@@ -1,9 +1,9 @@
 import Foundation
 import Installer
+import Support
 import XCTest
 
 @testable import ShellBridge
-import Support
 
 /// The file helpers given an empty name, as dracut 059 answers them (Tests/integration/fault-matrix.d/30-values.sh
 /// compares with dracut itself): where dracut fails, status 1 and one line naming the helper; where it
