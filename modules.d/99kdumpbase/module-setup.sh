@@ -79,7 +79,7 @@ kdumpbase_read_config() {
                 if [[ -n $kdumpbase_target_fs ]]; then
                     _errors+=("$_where: only one dump target is allowed ('$kdumpbase_target_fs' is already set)")
                 elif ! kdumpbase_valid_device "$_value"; then
-                    _errors+=("$_where: '$_key' wants one device: /dev/... (no '..'), UUID=, LABEL= or PARTUUID= (no '/'), not $(kdumpbase_shown "$_value")")
+                    _errors+=("$_where: '$_key' wants one device: /dev/..., UUID=, LABEL= or PARTUUID= (no '..'), not $(kdumpbase_shown "$_value")")
                 else
                     kdumpbase_target_fs=$_key kdumpbase_target_dev=$_value
                 fi
@@ -159,9 +159,9 @@ kdumpbase_read_config() {
                 read -ra _words <<<"$_value"
                 local _module
                 for _module in "${_words[@]}"; do
-                    # Module names; a path would be another file ('..' one outside the module tree).
-                    if [[ $_module == */* || ${#_module} -gt 255 ]]; then
-                        _errors+=("$_where: extra_modules $(kdumpbase_shown "$_module"): give a kernel module's name (no '/', at most 255 bytes)")
+                    # Names, or instmods' =subdir: '..' would lead out of the module tree.
+                    if _problem=$(kdumpbase_path_problem "$_module"); then
+                        _errors+=("$_where: extra_modules $(kdumpbase_shown "$_module"): $_problem")
                     else
                         kdumpbase_extra_modules+=("$_module")
                     fi
@@ -172,7 +172,7 @@ kdumpbase_read_config() {
                 if [[ -n ${kdumpbase_dracut_mount-} ]]; then
                     read -r _problem _ <<<"$kdumpbase_dracut_mount"
                     kdumpbase_valid_device "$_problem" ||
-                        _errors+=("$_where: dracut_args --mount: $(kdumpbase_shown "$_problem") is not one device: /dev/... (no '..'), UUID=, LABEL= or PARTUUID= (no '/')")
+                        _errors+=("$_where: dracut_args --mount: $(kdumpbase_shown "$_problem") is not one device: /dev/..., UUID=, LABEL= or PARTUUID= (no '..')")
                 fi
                 ;;
             auto_reset_crashkernel | force_rebuild | force_no_rebuild)
@@ -220,8 +220,9 @@ kdumpbase_valid_device() {
     case $1 in
         # Not /dev/../etc/x: the capture waits for and writes to the node the spec names.
         /dev/?*) ! kdumpbase_path_problem "$1" >/dev/null ;;
-        # The value is one name in /dev/disk/by-*: a '/' would make it a path out of there.
-        UUID=?* | LABEL=?* | PARTUUID=?*) [[ ${1#*=} != */* && ${1#*=} != . && ${1#*=} != .. && ${#1} -le 255 ]] ;;
+        # The capture looks the value up in /dev/disk/by-*: '..' would lead out of there, to
+        # another device (LABEL=../../vda). A label may hold '/' (findfs finds it).
+        UUID=?* | LABEL=?* | PARTUUID=?*) [[ ${1#*=} != . ]] && ! kdumpbase_path_problem "${1#*=}" >/dev/null && ((${#1} <= 255)) ;;
         *) return 1 ;;
     esac
 }

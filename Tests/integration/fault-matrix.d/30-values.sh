@@ -69,12 +69,12 @@ if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
         "2: extra_bins '/usr/bin/\.\./\.\./\.\./bin/true': a '\.\.' component"
     values_kdump_case "core_collector with '..'" 'ext4 LABEL=kdump\ncore_collector /../usr/bin/makedumpfile -l\n' \
         "2: core_collector '/\.\./usr/bin/makedumpfile': a '\.\.' component"
-    values_kdump_case "extra_modules with a path" 'ext4 LABEL=kdump\nextra_modules ../../../etc/shadow\n' \
-        "2: extra_modules '\.\./\.\./\.\./etc/shadow': give a kernel module's name"
+    values_kdump_case "extra_modules with '..'" 'ext4 LABEL=kdump\nextra_modules =drivers/../../../../etc\n' \
+        "2: extra_modules '=drivers/\.\./\.\./\.\./\.\./etc': a '\.\.' component"
     values_kdump_case "a /dev target with '..'" 'ext4 /dev/../etc/passwd\n' \
         "1: 'ext4' wants one device: .*not '/dev/\.\./etc/passwd'"
-    values_kdump_case "a LABEL= target with '/'" 'xfs LABEL=x/../../../etc/passwd\n' \
-        "1: 'xfs' wants one device: .*not 'LABEL=x/\.\./\.\./\.\./etc/passwd'"
+    values_kdump_case "a LABEL= target with '..'" 'xfs LABEL=../../vda\n' \
+        "1: 'xfs' wants one device: .*not 'LABEL=\.\./\.\./vda'"
     values_kdump_case "a dracut_args --mount device with '..'" "dracut_args --mount '/dev/../etc/passwd /kdumproot ext4'\n" \
         "1: dracut_args --mount: '/dev/\\.\\./etc/passwd' is not one device"
     unset -f values_kdump_build values_kdump_case
