@@ -251,23 +251,22 @@ public struct ConfigurationLoader {
 
     /// The config files in the order dracut sources them.
     func configFiles(_ commandLine: ParsedCommandLine, sysroot: String, basedir: String) throws -> [String] {
-        let fileManager = FileManager.default
         let local = commandLine.contains("local")
         var files: [String] = []
         if let explicit = commandLine.values(of: "conf").last {
-            guard fileManager.fileExists(atPath: explicit) else {
-                throw ConfigError(description: "configuration file '\(explicit)' not found")
+            // stat, not FileManager: the name's raw bytes (PathBytes), UTF-8 or not.
+            guard fileType(explicit) != nil else {
+                throw ConfigError(description: "configuration file \(PathBytes.quoted(explicit)) not found")
             }
             files.append(explicit)
         } else {
             let main = local ? basedir + "/dracut.conf" : sysroot + "/etc/dracut.conf"
-            if fileManager.fileExists(atPath: main) { files.append(main) }
+            if fileType(main) != nil { files.append(main) }
         }
         var directories: [String]
         if let explicit = commandLine.values(of: "confdir").last {
-            var isDirectory: ObjCBool = false
-            guard fileManager.fileExists(atPath: explicit, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ConfigError(description: "configuration directory '\(explicit)' not found")
+            guard fileType(explicit) == S_IFDIR else {
+                throw ConfigError(description: "configuration directory \(PathBytes.quoted(explicit)) not found")
             }
             directories = [explicit]
         } else {
@@ -282,7 +281,7 @@ public struct ConfigurationLoader {
     static func dropIns(in directories: [String]) -> [String] {
         var firstPath: [String: String] = [:]
         for directory in directories {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            let names = directoryEntries(directory) ?? []
             for name in names where name.hasSuffix(".conf") && firstPath[name] == nil {
                 firstPath[name] = directory + "/" + name
             }
@@ -290,9 +289,10 @@ public struct ConfigurationLoader {
         return firstPath.keys.sorted(by: versionOrder).map { firstPath[$0]! }
     }
 
-    /// `sort -V` for file names: runs of digits compare as numbers.
+    /// `sort -V` for file names: runs of digits compare as numbers, the rest byte by byte.
     static func versionOrder(_ lhs: String, _ rhs: String) -> Bool {
-        var left = Array(lhs.utf8)[...], right = Array(rhs.utf8)[...]
+        var left = PathBytes.bytes(lhs)[...]
+        var right = PathBytes.bytes(rhs)[...]
         func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
         while let a = left.first, let b = right.first {
             if isDigit(a) && isDigit(b) {
@@ -339,7 +339,7 @@ public struct ConfigurationLoader {
         switch variables["hostonly_mode"] ?? "" {
         case "": if variables.has("hostonly") { variables["hostonly_mode"] = "sloppy" }
         case "sloppy", "strict": if !variables.has("hostonly") { variables.remove("hostonly_mode") }
-        case let mode: throw ConfigError(description: "invalid hostonly mode '\(mode)'")
+        case let mode: throw ConfigError(description: "invalid hostonly mode \(PathBytes.quoted(mode))")
         }
         for (name, fallback) in [("do_strip", "yes"), ("do_hardlink", "yes"), ("early_microcode", "yes")]
         where !variables.has(name) {
@@ -348,7 +348,8 @@ public struct ConfigurationLoader {
         if variables["prefix"] == "/" { variables.remove("prefix") }
         for (variable, what) in [("module_timeout", "module timeout"), ("lock_timeout", "lock timeout")] {
             if let timeout = variables[variable], !timeout.isEmpty, Int(timeout).map({ $0 < 0 }) ?? true {
-                throw ConfigError(description: "invalid \(what) '\(timeout)': give a number of seconds (0: no limit)")
+                throw ConfigError(
+                    description: "invalid \(what) \(PathBytes.quoted(timeout)): give a number of seconds (0: no limit)")
             }
         }
         if !variables.has("tmpdir") { variables["tmpdir"] = environment["TMPDIR"] ?? (configuration.sysroot + "/var/tmp") }

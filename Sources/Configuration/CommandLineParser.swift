@@ -1,3 +1,4 @@
+import Support
 /// One option as given on the command line.
 public struct ParsedOption: Sendable {
     public var spec: OptionSpec
@@ -113,7 +114,7 @@ public struct CommandLineParser {
         if let exact = table.first(where: { $0.longNames.contains(name) }) { return exact }
         let candidates = table.filter { spec in spec.longNames.contains { $0.hasPrefix(name) } }
         guard !name.isEmpty, let first = candidates.first else {
-            throw CommandLineError(description: "unrecognized option '\(argument)'")
+            throw CommandLineError(description: "unrecognized option \(PathBytes.quoted(argument))")
         }
         guard candidates.count == 1 else {
             let names = candidates.map { "'--\($0.longNames[0])'" }.joined(separator: " ")

@@ -61,7 +61,7 @@ public struct ConfigEvaluator {
         reader.join()
         close(resultPipe[0]); close(errorPipe[0])
         let status = child.wait()
-        for line in String(decoding: messages, as: UTF8.self).split(separator: "\n") {
+        for line in PathBytes.string(messages).split(separator: "\n") {
             logger.warning("config: \(line)")
         }
         guard status == 0 else {
@@ -71,7 +71,9 @@ public struct ConfigEvaluator {
     }
 
     static func decode(_ bytes: [UInt8]) throws -> ShellVariables {
-        let fields = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        // Values are bytes, as in dracut: a file name that is not UTF-8 is carried through PathBytes,
+        // never replaced by U+FFFD (which would name another file, silently not installed).
+        let fields = bytes.split(separator: 0, omittingEmptySubsequences: false).map { PathBytes.string($0) }
         var variables = ShellVariables()
         var index = 0
         func take() throws -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import StagedTree
+import Support
 
 /// The uncompressed first archive the kernel reads before anything else: CPU microcode as
 /// kernel/x86/microcode/{AuthenticAMD,GenuineIntel}.bin, concatenated from the firmware directories.
@@ -21,13 +22,17 @@ struct EarlyMicrocode {
             var contents = Data()
             for firmware in firmwareDirectories {
                 let vendorDirectory = firmware + "/" + vendor.directory
-                guard var files = try? fileManager.contentsOfDirectory(atPath: vendorDirectory) else { continue }
+                // readdir and open as bytes: an fw_dir whose name is not UTF-8 is searched as it is.
+                guard var files = directoryEntries(vendorDirectory) else { continue }
                 if let own = hostProcessor?.microcodeFile {
                     // dracut also accepts the .initramfs variant some distributions ship.
                     files = files.filter { $0 == own || $0 == own + ".initramfs" }.prefix(1).map { $0 }
                 }
                 for file in files.sorted() where !file.hasSuffix(".asc") {
-                    if let data = fileManager.contents(atPath: vendorDirectory + "/" + file) { contents.append(data) }
+                    let fd = open(vendorDirectory + "/" + file, O_RDONLY | O_CLOEXEC)
+                    guard fd >= 0 else { continue }
+                    contents.append(contentsOf: readAll(fd: fd))
+                    close(fd)
                 }
             }
             guard !contents.isEmpty else { continue }

@@ -314,9 +314,14 @@ final class ImageBuild {
 
     private func temporaryParent() throws -> String {
         let parent = configuration.temporaryDirectoryParent
+        // The build's tree lives under it and many of its steps name files as UTF-8 text: a tmpdir
+        // whose name is not UTF-8 is refused by name, never taken for another directory.
+        guard !PathBytes.carriesRawBytes(parent) else {
+            throw BuildFailure("Invalid tmpdir \(PathBytes.quoted(parent)): the name is not UTF-8, which Kindling cannot use for its temporary directory")
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw BuildFailure("Invalid tmpdir '\(parent)'.")
+            throw BuildFailure("Invalid tmpdir \(PathBytes.quoted(parent)).")
         }
         return (parent as NSString).resolvingSymlinksInPath
     }

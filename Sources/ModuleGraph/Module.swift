@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
+import Support
 
 /// A dracut module: a directory `NNname` holding module-setup.sh (or the legacy check/install scripts).
 public struct Module: Equatable, Hashable, Sendable {
@@ -24,7 +28,8 @@ public struct ModuleCatalog: Sendable {
     public init(searchPath: [String]) {
         var byName: [String: Module] = [:]
         for directory in searchPath {
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            // readdir, as bytes: a module directory whose name is not UTF-8 is still found.
+            let entries = directoryEntries(directory) ?? []
             for entry in entries.sorted(by: Self.byteOrder) where Self.looksLikeModule(entry) {
                 let module = Module(directory: directory + "/" + entry)
                 guard byName[module.name] == nil, Self.hasModuleScripts(module.directory) else { continue }
@@ -43,21 +48,16 @@ public struct ModuleCatalog: Sendable {
 
     /// dracut globs `[0-9][0-9]*` under LC_ALL=C.
     static func looksLikeModule(_ entry: String) -> Bool {
-        let bytes = Array(entry.utf8)
+        let bytes = PathBytes.bytes(entry)
         return bytes.count > 2 && bytes[0] >= 48 && bytes[0] <= 57 && bytes[1] >= 48 && bytes[1] <= 57
     }
 
     static func hasModuleScripts(_ directory: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            return false
-        }
-        return ["module-setup.sh", "install", "installkernel"].contains {
-            FileManager.default.fileExists(atPath: directory + "/" + $0)
-        }
+        guard fileType(directory) == S_IFDIR else { return false }
+        return ["module-setup.sh", "install", "installkernel"].contains { fileType(directory + "/" + $0) != nil }
     }
 
     static func byteOrder(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+        PathBytes.bytes(lhs).lexicographicallyPrecedes(PathBytes.bytes(rhs))
     }
 }

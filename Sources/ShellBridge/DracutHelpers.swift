@@ -112,6 +112,8 @@ public final class DracutHelpers: HelperHandler {
         guard let source = arguments.first else { return .failure }
         let destination = arguments.count > 1 ? arguments[1] : source
         if installer.imageContains(destination) { return .success }
+        // dracut's `[[ -e $1 ]] || return 1`: an empty source fails and installs nothing.
+        if source.isEmpty { return emptyName(resolving ? "inst_library" : "inst_simple", arguments) }
         guard try installer.sysrootContains(source) else { return .failure }
         guard try installer.install(source, at: destination, resolvingDependencies: resolving, hostonly: hostonly) else {
             return failed(resolving ? "inst_library" : "inst_simple", arguments)
@@ -120,6 +122,8 @@ public final class DracutHelpers: HelperHandler {
     }
 
     private func instBinary(_ arguments: [String]) throws -> HelperReply {
+        // As dracut-install: an empty name or an empty destination installs nothing, and is no error.
+        if arguments.first?.isEmpty ?? false || (arguments.count > 1 && arguments[1].isEmpty) { return .success }
         guard let source = arguments.first, let located = try locate(source).first else { return failed("inst_binary", arguments) }
         let destination = arguments.count > 1 ? arguments[1] : located
         guard try installer.install(located, at: destination, resolvingDependencies: true) else {
@@ -133,6 +137,7 @@ public final class DracutHelpers: HelperHandler {
         guard let source = arguments.first else { return .failure }
         let destination = arguments.count > 1 ? arguments[1] : source
         if installer.imageContains(destination) { return .success }
+        if source.isEmpty { return emptyName("inst_symlink", arguments) }
         var status = stat()
         guard lstat(context.sysroot + source, &status) == 0, status.st_mode & S_IFMT == S_IFLNK else { return .failure }
         guard try installer.install(source, at: destination, resolvingDependencies: true, hostonly: hostonly) else {
@@ -153,7 +158,8 @@ public final class DracutHelpers: HelperHandler {
 
     private func installAll(_ sources: [String], optional: Bool, hostonly: Bool, helper: String) throws -> HelperReply {
         var missing: [String] = []
-        for source in sources {
+        // An empty word names nothing: dracut-install skips it (and installs nothing for it).
+        for source in sources where !source.isEmpty {
             let candidates = source.hasPrefix("/") && source.contains("*") ? glob(source) : try locate(source)
             if candidates.isEmpty { missing.append(source) }
             for candidate in candidates {
@@ -288,9 +294,9 @@ public final class DracutHelpers: HelperHandler {
     private func glob(_ pattern: String) -> [String] {
         var result = glob_t()
         defer { globfree(&result) }
-        guard Glibc.glob(context.sysroot + pattern, 0, nil, &result) == 0 else { return [] }
+        guard PathBytes.withCString(context.sysroot + pattern, { Glibc.glob($0, 0, nil, &result) }) == 0 else { return [] }
         return (0..<Int(result.gl_pathc)).compactMap { index in
-            result.gl_pathv[index].map { String(String(cString: $0).dropFirst(context.sysroot.count)) }
+            result.gl_pathv[index].map { String(PathBytes.string(cString: $0).dropFirst(context.sysroot.count)) }
         }
     }
 
@@ -308,6 +314,13 @@ public final class DracutHelpers: HelperHandler {
         guard arguments.first == flag else { return false }
         arguments.removeFirst()
         return true
+    }
+
+    /// An empty file name where dracut's helper fails: status 1, nothing installed, one line
+    /// naming the helper (dracut's own says nothing, which leaves a module author guessing).
+    func emptyName(_ helper: String, _ arguments: [String]) -> HelperReply {
+        logger.error("\(helper): an empty file name installs nothing (arguments: \(arguments.map(PathBytes.quoted).joined(separator: " ")))")
+        return HelperReply(status: 1)
     }
 
     func failed(_ helper: String, _ arguments: [String]) -> HelperReply {

@@ -29,6 +29,11 @@ public enum PathBytes {
         return String(scalars)
     }
 
+    /// The String that carries the bytes of a NUL-terminated C string.
+    public static func string(cString pointer: UnsafePointer<CChar>) -> String {
+        string(UnsafeBufferPointer(start: pointer, count: strlen(pointer)).map { UInt8(bitPattern: $0) })
+    }
+
     /// The bytes `string` carries: its UTF-8, with each escape turned back into its byte.
     public static func bytes(_ string: String) -> [UInt8] {
         guard string.unicodeScalars.contains(where: isEscape) else { return Array(string.utf8) }
@@ -41,6 +46,54 @@ public enum PathBytes {
             }
         }
         return result
+    }
+
+    /// Whether `string` carries bytes that are not UTF-8.
+    public static func carriesRawBytes(_ string: String) -> Bool {
+        string.unicodeScalars.contains(where: isEscape)
+    }
+
+    /// `string` for a message: as it is when it is printable UTF-8, else quoted as bash's
+    /// `printf %q` does, `$'...'` with `\r`, `\n`, `\t` and `\xHH`, so that no control character
+    /// or raw byte reaches the terminal and the reader sees what the value holds.
+    public static func visible(_ string: String) -> String {
+        let raw = bytes(string)
+        let plain =
+            !carriesRawBytes(string) && !raw.contains { $0 < 0x20 || $0 == 0x7F }
+            && !string.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        if plain { return string }
+        var result = "$'"
+        var index = 0
+        while index < raw.count {
+            let byte = raw[index]
+            switch byte {
+            case 0x0A: result += "\\n"
+            case 0x0D: result += "\\r"
+            case 0x09: result += "\\t"
+            case 0x5C: result += "\\\\"
+            case 0x27: result += "\\'"
+            case 0x20..<0x7F: result.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                // A UTF-8 character that is not a control character stays as it is.
+                let decoded = byte >= 0x80 ? Self.scalar(in: raw, at: index) : nil
+                if let (scalar, length) = decoded, scalar.properties.generalCategory != .control {
+                    result.unicodeScalars.append(scalar)
+                    index += length
+                    continue
+                }
+                let hex = String(byte, radix: 16)
+                result += (hex.count == 1 ? "\\x0" : "\\x") + hex
+            }
+            index += 1
+        }
+        return result + "'"
+    }
+
+    /// `string` in single quotes for a message, or as `visible` gives it (`$'...'`) when it holds
+    /// a control character or a byte that is not UTF-8.
+    public static func quoted(_ string: String) -> String {
+        let shown = visible(string)
+        return shown.hasPrefix("$'") && shown != string ? shown : "'" + string + "'"
     }
 
     /// Calls `body` with the NUL-terminated bytes of `path`.
@@ -108,6 +161,26 @@ public func mknod(_ path: String, _ mode: mode_t, _ device: dev_t) -> Int32 {
 
 public func access(_ path: String, _ mode: Int32) -> Int32 {
     PathBytes.withCString(path) { Glibc.access($0, mode) }
+}
+
+/// The names in a directory (without `.` and `..`), each carrying its raw bytes; nil when the
+/// directory cannot be opened. FileManager would give names that no longer name their files.
+public func directoryEntries(_ path: String) -> [String]? {
+    guard let stream = opendir(path) else { return nil }
+    defer { closedir(stream) }
+    var names: [String] = []
+    while let entry = readdir(stream) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// The type bits (S_IFMT) of what `path` names, following links; nil when nothing is there.
+public func fileType(_ path: String) -> mode_t? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    return status.st_mode & S_IFMT
 }
 
 @discardableResult

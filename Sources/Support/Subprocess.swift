@@ -50,7 +50,8 @@ public final class ChildProcess: @unchecked Sendable {
         for signal in [SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT] { sigaddset(&defaultSignals, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
 
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        // Raw bytes (PathBytes): an argument or a value that is not UTF-8 reaches the child as it is.
+        let argv = ([executable] + arguments).map(Self.duplicate) + [nil]
         defer { argv.forEach { free($0) } }
         let environmentList: [String]
         if let environment {
@@ -58,7 +59,7 @@ public final class ChildProcess: @unchecked Sendable {
         } else {
             environmentList = currentEnvironment().map { "\($0.key)=\($0.value)" }
         }
-        let envp = environmentList.map { strdup($0) } + [nil]
+        let envp = environmentList.map(Self.duplicate) + [nil]
         defer { envp.forEach { free($0) } }
 
         var child: pid_t = 0
@@ -67,6 +68,11 @@ public final class ChildProcess: @unchecked Sendable {
             throw SubprocessError("cannot run \(executable): \(systemErrorDescription(result))")
         }
         pid = child
+    }
+
+    /// A malloc'd NUL-terminated copy of the bytes `text` carries (see PathBytes).
+    static func duplicate(_ text: String) -> UnsafeMutablePointer<CChar>? {
+        PathBytes.withCString(text) { strdup($0) }
     }
 
     /// Waits for the child and returns its exit status (128+N when killed by signal N).
@@ -122,7 +128,8 @@ public func currentEnvironment() -> [String: String] {
     var result: [String: String] = [:]
     var pointer = environ
     while let entry = pointer.pointee {
-        let text = String(cString: entry)
+        // Raw bytes (PathBytes): TMPDIR and the like may name a directory that is not UTF-8.
+        let text = PathBytes.string(cString: entry)
         if let equals = text.firstIndex(of: "=") {
             result[String(text[..<equals])] = String(text[text.index(after: equals)...])
         }

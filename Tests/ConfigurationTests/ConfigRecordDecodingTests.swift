@@ -1,3 +1,5 @@
+import Foundation
+import Support
 import XCTest
 @testable import Configuration
 
@@ -18,5 +20,27 @@ final class ConfigRecordDecodingTests: XCTestCase {
                 XCTAssertTrue("\(error)".hasPrefix("configuration reader:"), "\(error)")
             }
         }
+    }
+
+    /// A value that is not UTF-8 (a Latin-1 file name in install_items) keeps its bytes: it was
+    /// turned into U+FFFD, which names another file, and the file was not installed.
+    func testValuesThatAreNotUTF8KeepTheirBytes() throws {
+        let latin1: [UInt8] = Array(" /tmp/x/caf".utf8) + [0xE9, 0x20]
+        let bytes = Array("S\0install_items\0".utf8) + latin1 + [0] + Array("A\0fscks\01\0".utf8) + [0xFF, 0]
+        let variables = try ConfigEvaluator.decode(bytes)
+        XCTAssertEqual(PathBytes.bytes(variables["install_items"] ?? ""), latin1)
+        XCTAssertEqual(variables.words("install_items").map(PathBytes.bytes), [Array("/tmp/x/caf".utf8) + [0xE9]])
+        XCTAssertEqual(variables.elements("fscks").map(PathBytes.bytes), [[0xFF]])
+    }
+
+    /// End to end: a config file sourced by bash gives back the bytes it set.
+    func testAConfigFileWithLatin1BytesKeepsThem() throws {
+        let file = NSTemporaryDirectory() + "kindling-latin1-\(getpid()).conf"
+        let line = Array("install_items+=\" /tmp/x/caf".utf8) + [0xE9] + Array(" \"\nfw_dir=/lib/fw".utf8) + [0xFF] + [0x0A]
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data(line)))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let variables = try ConfigEvaluator().evaluate(files: [file], presets: ShellVariables(), logger: Logger(level: .fatal))
+        XCTAssertEqual(variables.words("install_items").map(PathBytes.bytes), [Array("/tmp/x/caf".utf8) + [0xE9]])
+        XCTAssertEqual(PathBytes.bytes(variables["fw_dir"] ?? ""), Array("/lib/fw".utf8) + [0xFF])
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import XCTest
 @testable import Configuration
@@ -36,6 +39,36 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(configuration.configFiles.map { $0.replacingOccurrences(of: root, with: "") },
                        ["/etc/dracut.conf", "/usr/lib/dracut/dracut.conf.d/05-b.conf", "/etc/dracut.conf.d/10-a.conf",
                         "/usr/lib/dracut/dracut.conf.d/20-c.conf"])
+    }
+
+    /// A drop-in whose name is not UTF-8 is read as dracut reads it (FileManager's name for it
+    /// named no file: bash warned "No such file" and its settings were lost), and its values keep
+    /// their bytes.
+    func testADropInWhoseNameIsNotUTF8IsRead() throws {
+        let name = Array((root + "/etc/dracut.conf.d/20-caf").utf8) + [0xE9] + Array(".conf".utf8)
+        let text = Array("install_items+=\" /etc/caf".utf8) + [0xE9] + Array(" \"\n".utf8)
+        let fd = open(PathBytes.string(name), O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        XCTAssertEqual(text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }, text.count)
+        close(fd)
+        try write("install_items+=' /etc/first '\n", "/etc/dracut.conf.d/10-first.conf")
+        let configuration = try load([])
+        XCTAssertEqual(configuration.configFiles.map(PathBytes.bytes).last, name)
+        XCTAssertEqual(configuration.variables.words("install_items").map(PathBytes.bytes),
+                       [Array("/etc/first".utf8), Array("/etc/caf".utf8) + [0xE9]])
+    }
+
+    /// A dracut.conf saved with CRLF line ends gives values ending in CR (bash keeps it, as for
+    /// dracut); an error quoting such a value shows the CR as \r, never raw.
+    func testErrorsShowAControlCharacterInAValueVisibly() throws {
+        try write("hostonly_mode=\"strict\"\r\n", "/etc/dracut.conf")
+        XCTAssertThrowsError(try load(["--hostonly"])) { error in
+            XCTAssertEqual("\(error)", "invalid hostonly mode $'strict\\r'")
+        }
+        try write("module_timeout=\"5\"\r\n", "/etc/dracut.conf")
+        XCTAssertThrowsError(try load([])) { error in
+            XCTAssertEqual("\(error)", "invalid module timeout $'5\\r': give a number of seconds (0: no limit)")
+        }
     }
 
     func testCommandLineAppendsListsAndReplacesScalarsAfterTheConfig() throws {

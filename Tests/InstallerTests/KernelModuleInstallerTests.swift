@@ -211,6 +211,26 @@ final class KernelModuleInstallerTests: XCTestCase {
         XCTAssertTrue(build.messages.contains("Missing firmware e100/d102e_ucode.bin for kernel module e100"))
     }
 
+    /// fw_dir need not be UTF-8 (a dracut.conf value is bytes): a firmware directory whose name
+    /// is Latin-1 is searched as it is, plain names and globs alike.
+    func testFirmwareDirectoriesWhoseNamesAreNotUTF8AreSearched() throws {
+        let kernel = try Support.kernel()
+        let parent = try Support.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let firmware = PathBytes.string(Array((parent + "/caf").utf8) + [0xE9])
+        for directory in [firmware, firmware + "/e100", firmware + "/brcm"] { XCTAssertEqual(mkdir(directory, 0o755), 0) }
+        for name in ["e100/d101m_ucode.bin", "brcm/brcmfmac4356-pcie.google,caroline.bin"] {
+            let fd = open(firmware + "/" + name, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            close(fd)
+        }
+        let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version,
+                                      firmwareDirectories: [firmware])
+        try build.modules.install(["e100", "brcmfmac"], options: ModuleInstallOptions())
+        XCTAssertEqual(Support.relativeFiles(under: build.image + "/lib/firmware"),
+                       ["e100/d101m_ucode.bin", "brcm/brcmfmac4356-pcie.google,caroline.bin"])
+    }
+
     func testIndexWriterMakesModprobeWorkInTheImage() throws {
         let kernel = try Support.kernel()
         let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version)

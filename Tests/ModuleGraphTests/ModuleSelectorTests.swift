@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import XCTest
 @testable import ModuleGraph
@@ -52,6 +55,19 @@ final class ModuleSelectorTests: XCTestCase {
     func testCatalogOrdersByDirectoryNameAndSkipsDirectoriesWithoutScripts() {
         let catalog = ModuleCatalog(searchPath: [root + "/mods"])
         XCTAssertEqual(catalog.modules.map(\.name), ["bash", "alpha", "beta", "gamma", "delta", "base"])
+    }
+
+    /// A module path from a config value (modules_dirs, --modules-dir) whose name is not UTF-8
+    /// is searched as it is: it was looked up by FileManager under another name and held nothing.
+    func testAModuleDirectoryWhoseNameIsNotUTF8IsSearched() throws {
+        let directory = PathBytes.string(Array((root + "/caf").utf8) + [0xE9])
+        XCTAssertEqual(mkdir(directory, 0o755), 0)
+        XCTAssertEqual(mkdir(directory + "/40extra", 0o755), 0)
+        let fd = open(directory + "/40extra/module-setup.sh", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        close(fd)
+        let catalog = ModuleCatalog(searchPath: [directory, root + "/mods"])
+        XCTAssertEqual(catalog["extra"].map { PathBytes.bytes($0.directory) }, PathBytes.bytes(directory + "/40extra"))
     }
 
     func testFirstModuleDirectoryOnThePathWins() throws {

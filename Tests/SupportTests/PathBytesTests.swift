@@ -55,4 +55,16 @@ final class PathBytesTests: XCTestCase {
         for _ in 0..<100 where kill(-child.pid, 0) == 0 { usleep(20_000) }
         XCTAssertNotEqual(kill(-child.pid, 0), 0, "nothing of the group is left")
     }
+
+    /// Messages quoting a value show control characters and raw bytes, never send them raw.
+    func testVisibleQuotesControlCharactersAndRawBytes() {
+        XCTAssertEqual(PathBytes.visible("/var/crash"), "/var/crash")
+        XCTAssertEqual(PathBytes.visible("café"), "café")
+        XCTAssertEqual(PathBytes.visible("-l\r"), "$'-l\\r'")
+        XCTAssertEqual(PathBytes.visible("a\nb\tc'd\\"), "$'a\\nb\\tc\\'d\\\\'")
+        XCTAssertEqual(PathBytes.visible(PathBytes.string(Array("caf".utf8) + [0xE9])), "$'caf\\xe9'")
+        XCTAssertEqual(PathBytes.visible("\u{1B}[2J"), "$'\\x1b[2J'")
+        XCTAssertFalse(PathBytes.carriesRawBytes("café"))
+        XCTAssertTrue(PathBytes.carriesRawBytes(PathBytes.string([0xFF])))
+    }
 }

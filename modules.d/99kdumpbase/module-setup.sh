@@ -13,7 +13,9 @@
 # directives are refused; auto_reset_crashkernel, force_rebuild and force_no_rebuild only
 # concern kdumpctl and are ignored. Anything else fails the build, naming the line.
 # Values are split into words and never evaluated; a core_collector holding shell syntax
-# ($ ` ; | & < > ( )) is refused, since the capture runs it without a shell.
+# ($ ` ; | & < > ( )) is refused, since the capture runs it without a shell. CRLF line ends are
+# taken as line ends; any other control character, a '..' component in a path or a device, and
+# a path over 4096 bytes (or a component over 255) are refused.
 #
 # The configuration is read in check(): kdump-storage (which installs before this module) takes
 # the target from it, and check() runs in the build's shell, where its globals persist.
@@ -22,7 +24,7 @@
 kdumpbase_read_config() {
     [[ ${kdumpbase_config_read-} == yes ]] && return 0
     local _file=${dracutsysrootdir-}${KDUMP_CONFIG_FILE:-/etc/kdump.conf}
-    local _line _key _value _number=0 _where
+    local _line _key _value _number=0 _where _problem
     local -a _errors=() _words=()
     local -A _seen=()
 
@@ -41,9 +43,18 @@ kdumpbase_read_config() {
     while IFS= read -r _line || [[ -n $_line ]]; do
         ((++_number))
         _where="$_file:$_number"
+        # CRLF line ends (a file edited on Windows): the CR is the line end, never part of a value
+        # (makedumpfile '-l\r' saves no vmcore, a path with a CR is another directory).
+        _line=${_line%$'\r'}
         _line=${_line%%#*}
         read -r _key _value <<<"$_line" || true
         [[ -n $_key ]] || continue
+        # Any other control character is refused: the image's kdump.conf is read line by line and
+        # its values end up in log lines; the message shows it quoted, never raw.
+        if [[ ${_line//$'\t'/ } == *[[:cntrl:]]* ]]; then
+            _errors+=("$_where: a control character in $(kdumpbase_shown "${_line%"${_line##*[![:space:]]}"}"): give plain text")
+            continue
+        fi
         case $_key in
             path | core_collector | ext2 | ext3 | ext4 | xfs | vfat | btrfs | minix | virtiofs | raw | nfs | ssh | \
                 failure_action | default | final_action | kdump_pre | kdump_post | kdump_emergency | dracut_args)
@@ -68,7 +79,7 @@ kdumpbase_read_config() {
                 if [[ -n $kdumpbase_target_fs ]]; then
                     _errors+=("$_where: only one dump target is allowed ('$kdumpbase_target_fs' is already set)")
                 elif ! kdumpbase_valid_device "$_value"; then
-                    _errors+=("$_where: '$_key' wants one device: /dev/..., UUID=, LABEL= or PARTUUID=, not '$_value'")
+                    _errors+=("$_where: '$_key' wants one device: /dev/..., UUID=, LABEL= or PARTUUID= (no '..'), not $(kdumpbase_shown "$_value")")
                 else
                     kdumpbase_target_fs=$_key kdumpbase_target_dev=$_value
                 fi
@@ -80,16 +91,24 @@ kdumpbase_read_config() {
                 _errors+=("$_where: '$_key': network dump targets are not supported by this image (local ext4, xfs, vfat or raw only)")
                 ;;
             path)
-                kdumpbase_path=$_value
+                # The capture writes under the mounted target: '..' would leave it (a vmcore in
+                # the crash kernel's memory is lost), and the target must be able to hold the name.
+                if _problem=$(kdumpbase_path_problem "$_value"); then
+                    _errors+=("$_where: path $(kdumpbase_shown "$_value"): $_problem")
+                else
+                    kdumpbase_path=$_value
+                fi
                 ;;
             core_collector)
                 read -ra _words <<<"$_value"
                 # The capture runs the collector without a shell: such syntax would reach
                 # makedumpfile as odd arguments and fail at crash time, so refuse it now.
                 if [[ $_value == *[\$\`\;\|\&\<\>\(\)]* ]]; then
-                    _errors+=("$_where: core_collector: shell syntax is not run through a shell: give a command and its arguments only, not '$_value'")
+                    _errors+=("$_where: core_collector: shell syntax is not run through a shell: give a command and its arguments only, not $(kdumpbase_shown "$_value")")
+                elif [[ ${_words[0]} == */* ]] && _problem=$(kdumpbase_path_problem "${_words[0]}"); then
+                    _errors+=("$_where: core_collector $(kdumpbase_shown "${_words[0]}"): $_problem")
                 elif ! find_binary "${_words[0]}" >/dev/null; then
-                    _errors+=("$_where: core_collector: cannot find '${_words[0]}'")
+                    _errors+=("$_where: core_collector: cannot find $(kdumpbase_shown "${_words[0]}")")
                 else
                     kdumpbase_collector=$_value
                 fi
@@ -97,7 +116,7 @@ kdumpbase_read_config() {
             failure_action | default)
                 case $_value in
                     reboot | halt | poweroff | shell | dump_to_rootfs) kdumpbase_failure_action=$_value ;;
-                    *) _errors+=("$_where: $_key '$_value': use reboot, halt, poweroff, shell or dump_to_rootfs") ;;
+                    *) _errors+=("$_where: $_key $(kdumpbase_shown "$_value"): use reboot, halt, poweroff, shell or dump_to_rootfs") ;;
                 esac
                 if [[ $_key == default && -n ${_seen[failure_action]-} ]] || [[ $_key == failure_action && -n ${_seen[default]-} ]]; then
                     _errors+=("$_where: 'default' is the old name of 'failure_action': give only one")
@@ -106,12 +125,15 @@ kdumpbase_read_config() {
             final_action)
                 case $_value in
                     reboot | halt | poweroff) kdumpbase_final_action=$_value ;;
-                    *) _errors+=("$_where: final_action '$_value': use reboot, halt or poweroff") ;;
+                    *) _errors+=("$_where: final_action $(kdumpbase_shown "$_value"): use reboot, halt or poweroff") ;;
                 esac
                 ;;
             kdump_pre | kdump_post | kdump_emergency)
-                if [[ $_value != /* || ! -f ${dracutsysrootdir-}$_value || ! -x ${dracutsysrootdir-}$_value ]]; then
-                    _errors+=("$_where: $_key: '$_value' is not an executable file (give its absolute path)")
+                if _problem=$(kdumpbase_path_problem "$_value"); then
+                    # '..' would name a file outside the sysroot, and another one in the image.
+                    _errors+=("$_where: $_key $(kdumpbase_shown "$_value"): $_problem")
+                elif [[ $_value != /* || ! -f ${dracutsysrootdir-}$_value || ! -x ${dracutsysrootdir-}$_value ]]; then
+                    _errors+=("$_where: $_key: $(kdumpbase_shown "$_value") is not an executable file (give its absolute path)")
                 else
                     case $_key in
                         kdump_pre) kdumpbase_pre=$_value ;;
@@ -124,8 +146,10 @@ kdumpbase_read_config() {
                 read -ra _words <<<"$_value"
                 local _bin
                 for _bin in "${_words[@]}"; do
-                    if ! find_binary "$_bin" >/dev/null && [[ ! -f ${dracutsysrootdir-}$_bin ]]; then
-                        _errors+=("$_where: extra_bins: cannot find '$_bin'")
+                    if [[ $_bin == */* ]] && _problem=$(kdumpbase_path_problem "$_bin"); then
+                        _errors+=("$_where: extra_bins $(kdumpbase_shown "$_bin"): $_problem")
+                    elif ! find_binary "$_bin" >/dev/null && [[ ! -f ${dracutsysrootdir-}$_bin ]]; then
+                        _errors+=("$_where: extra_bins: cannot find $(kdumpbase_shown "$_bin")")
                     else
                         kdumpbase_extra_bins+=("$_bin")
                     fi
@@ -133,10 +157,23 @@ kdumpbase_read_config() {
                 ;;
             extra_modules)
                 read -ra _words <<<"$_value"
-                kdumpbase_extra_modules+=("${_words[@]}")
+                local _module
+                for _module in "${_words[@]}"; do
+                    # Names, or instmods' =subdir: '..' would lead out of the module tree.
+                    if _problem=$(kdumpbase_path_problem "$_module"); then
+                        _errors+=("$_where: extra_modules $(kdumpbase_shown "$_module"): $_problem")
+                    else
+                        kdumpbase_extra_modules+=("$_module")
+                    fi
+                done
                 ;;
             dracut_args)
-                kdumpbase_dracut_args "$_where" "$_value" || _errors+=("$_where: dracut_args: cannot split '$_value' into words")
+                kdumpbase_dracut_args "$_where" "$_value" || _errors+=("$_where: dracut_args: cannot split $(kdumpbase_shown "$_value") into words")
+                if [[ -n ${kdumpbase_dracut_mount-} ]]; then
+                    read -r _problem _ <<<"$kdumpbase_dracut_mount"
+                    kdumpbase_valid_device "$_problem" ||
+                        _errors+=("$_where: dracut_args --mount: $(kdumpbase_shown "$_problem") is not one device: /dev/..., UUID=, LABEL= or PARTUUID= (no '..')")
+                fi
                 ;;
             auto_reset_crashkernel | force_rebuild | force_no_rebuild)
                 ddebug "kdumpbase: $_where: '$_key' concerns kdumpctl only"
@@ -145,7 +182,7 @@ kdumpbase_read_config() {
                 _errors+=("$_where: '$_key' is deprecated and no longer supported")
                 ;;
             *)
-                _errors+=("$_where: unknown directive '$_key'")
+                _errors+=("$_where: unknown directive $(kdumpbase_shown "$_key")")
                 ;;
         esac
     done <"$_file"
@@ -179,11 +216,50 @@ kdumpbase_read_config() {
 }
 
 kdumpbase_valid_device() {
-    [[ $1 != *[[:space:]]* ]] || return 1
+    [[ $1 != *[[:space:]]* && $1 != *[[:cntrl:]]* ]] || return 1
     case $1 in
-        /dev/?* | UUID=?* | LABEL=?* | PARTUUID=?*) return 0 ;;
+        # Not /dev/../etc/x: the capture waits for and writes to the node the spec names.
+        /dev/?*) ! kdumpbase_path_problem "$1" >/dev/null ;;
+        # The capture looks the value up in /dev/disk/by-*: '..' would lead out of there, to
+        # another device (LABEL=../../vda). A label may hold '/' (findfs finds it).
+        UUID=?* | LABEL=?* | PARTUUID=?*) [[ ${1#*=} != . ]] && ! kdumpbase_path_problem "${1#*=}" >/dev/null && ((${#1} <= 255)) ;;
+        *) return 1 ;;
     esac
+}
+
+# kdumpbase_path_problem PATH: prints what is wrong with a path kdump.conf gives, and succeeds;
+# fails, printing nothing, when it is sound: no '..' component (it would leave the dump target,
+# or the sysroot), at most 4096 bytes (PATH_MAX) and 255 bytes a component (NAME_MAX).
+kdumpbase_path_problem() {
+    local LC_ALL=C _component
+    local -a _components=()
+    if ((${#1} > 4096)); then
+        echo "longer than 4096 bytes (${#1})"
+        return 0
+    fi
+    IFS=/ read -ra _components <<<"$1"
+    for _component in "${_components[@]}"; do
+        if [[ $_component == .. ]]; then
+            echo "a '..' component would leave the directory it names; give the path without '..'"
+            return 0
+        fi
+        if ((${#_component} > 255)); then
+            echo "a component is longer than 255 bytes (${#_component})"
+            return 0
+        fi
+    done
     return 1
+}
+
+# kdumpbase_shown VALUE: VALUE for a message, in single quotes; a value holding a control
+# character or a byte that is not printable is quoted as printf %q does, never shown raw.
+kdumpbase_shown() {
+    local LC_ALL=C
+    if [[ $1 == *[![:print:]]* ]]; then
+        printf '%q' "$1"
+    else
+        printf "'%s'" "$1"
+    fi
 }
 
 # The words of dracut_args, split as xargs does (quotes group, nothing is evaluated). Only what

@@ -60,6 +60,8 @@ public final class FileInstaller {
     /// Its directories are resolved inside the sysroot, so no host file is looked at.
     /// - Throws: `InstallError.escapesSysroot` when the path or a symlink on it leaves the sysroot.
     public func sysrootContains(_ path: String) throws -> Bool {
+        // No file has an empty name (bash's [[ -e "" ]] is false): it is not the sysroot itself.
+        guard !path.isEmpty else { return false }
         guard let host = try hostPath(of: path) else { return false }
         var status = stat()
         return lstat(host, &status) == 0
@@ -81,6 +83,9 @@ public final class FileInstaller {
     @discardableResult
     public func install(_ source: String, at destination: String? = nil, resolvingDependencies: Bool = false,
                         hostonly: Bool = false) throws -> Bool {
+        // An empty source names no file; taken as the sysroot's root it made a directory at the
+        // destination (inst_simple "" /etc/x), which dracut never does.
+        guard !source.isEmpty else { return false }
         let destination = try normalizedDestination(destination ?? source)
         if imageContains(destination) {
             if resolvingDependencies && resolvesEagerly { try resolveDependencies(ofImageFile: destination) }

@@ -65,7 +65,8 @@ final class FirmwareInstaller {
     private static func glob(_ pattern: String) -> [String] {
         var result = glob_t()
         defer { globfree(&result) }
-        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
-        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }
+        // Raw bytes both ways (PathBytes): a fw_dir that is not UTF-8 is searched as it is.
+        guard PathBytes.withCString(pattern, { Glibc.glob($0, 0, nil, &result) }) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { PathBytes.string(cString: $0) } }
     }
 }

@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+// Support's stat, access and opendir take a String's raw bytes (PathBytes): --kmoddir (drivers_dir)
+// need not be UTF-8.
+import Support
 
 /// dracut's checks of the module directory, made before the build starts.
 public enum KernelModuleDirectory {

@@ -26,11 +26,13 @@ public final class KernelModuleIndex {
             throw .missingModuleDirectory(directory)
         }
         try BinaryIndexHeader.check(directory + "/modules.dep.bin")
-        let paths = configurationPaths.map { $0.map { strdup($0) } + [nil] }
+        // Raw bytes (PathBytes): a --kmoddir (drivers_dir) that is not UTF-8 is opened as it is.
+        let paths = configurationPaths.map { $0.map { PathBytes.withCString($0) { strdup($0) } } + [nil] }
         defer { paths?.forEach { free($0) } }
-        let created: OpaquePointer? = paths.map { list in
-            list.map { UnsafePointer($0) }.withUnsafeBufferPointer { kmod_new(directory, $0.baseAddress) }
-        } ?? kmod_new(directory, nil)
+        let created: OpaquePointer? = PathBytes.withCString(directory) { name in
+            guard let paths else { return kmod_new(name, nil) }
+            return paths.map { UnsafePointer($0) }.withUnsafeBufferPointer { kmod_new(name, $0.baseAddress) }
+        }
         guard let created else {
             throw .contextUnavailable(directory: directory, message: systemErrorDescription())
         }
@@ -186,7 +188,7 @@ public final class KernelModuleIndex {
             defer { kmod_module_unref(handle) }
             let name = String(cString: kmod_module_get_name(handle))
             if let path = kmod_module_get_path(handle) {
-                result.append(KernelModule(name: name, path: String(cString: path)))
+                result.append(KernelModule(name: name, path: PathBytes.string(cString: path)))
             } else {
                 // Only asked when there is no file: for others it reads the host's /sys/module.
                 let builtin = kmod_module_get_initstate(handle) == Int32(KMOD_MODULE_BUILTIN.rawValue)

@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+// Support's stat, access and opendir take a String's raw bytes (PathBytes): --kmoddir (drivers_dir)
+// need not be UTF-8.
+import Support
 
 /// The module files of an `=subdir` argument: everything under kernel/SUBDIR, extra/SUBDIR and
 /// updates/SUBDIR of the module directory, following symlinks as dracut-install's fts walk does.
@@ -60,10 +63,10 @@ struct ModuleTreeWalk {
         defer { closedir(stream) }
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names.sorted()
+        return names.sorted { PathBytes.bytes($0).lexicographicallyPrecedes(PathBytes.bytes($1)) }
     }
 
     private struct DirectoryIdentity: Hashable {
