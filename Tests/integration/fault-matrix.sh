@@ -317,8 +317,9 @@ expect "the temporary directory is empty after concurrent builds" test -z "$(ls 
 
 # --- 13. kdump.conf: an unknown directive, a missing target, shell metacharacters ------------------
 # Values are data: nothing in them is ever run (the canaries must not appear). A path may hold
-# any byte and is carried as it is; a core_collector with shell syntax is refused (the capture
-# runs it without a shell); a kdump_pre that is not an executable file is refused.
+# any byte but a control character or a '..' component (30-values) and is carried as it is; a
+# core_collector with shell syntax is refused (the capture runs it without a shell); a kdump_pre
+# that is not an executable file is refused.
 if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
     conf=$work/kdump.conf
     canary=$work/canary
