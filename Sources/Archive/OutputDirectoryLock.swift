@@ -14,23 +14,32 @@ public final class OutputDirectoryLock {
     private var descriptor: Int32
 
     /// Blocks until no other build holds the lock; `waiting` is called once if it has to wait.
-    public init(directory: String, waiting: (String) -> Void = { _ in }) throws {
+    /// While it waits, `cancelled` is asked every 50 ms, and what it throws ends the wait: a
+    /// signal must end a build that waits for another one (signals do not interrupt flock here,
+    /// where they are taken by a thread of their own).
+    public init(directory: String, waiting: (String) -> Void = { _ in }, cancelled: () throws -> Void = {}) throws {
         self.directory = directory
         descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw ArchiveError.system(operation: "open the directory", path: directory, errno: errno) }
-        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return }
-        guard errno == EWOULDBLOCK else {
-            let code = errno
-            close(descriptor)
-            throw ArchiveError.system(operation: "lock", path: directory, errno: code)
-        }
-        waiting(directory)
-        while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else {
+        var announced = false
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
                 let code = errno
                 close(descriptor)
                 throw ArchiveError.system(operation: "lock", path: directory, errno: code)
             }
+            if !announced {
+                announced = true
+                waiting(directory)
+            }
+            do {
+                try cancelled()
+            } catch {
+                close(descriptor)
+                descriptor = -1
+                throw error
+            }
+            usleep(50_000)
         }
     }
 

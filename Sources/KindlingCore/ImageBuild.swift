@@ -104,9 +104,9 @@ final class ImageBuild {
     private func prepareOutput(_ output: String) throws -> OutputDirectoryLock? {
         guard configuration.action == .build else { return nil }
         let directory = try checkOutputDirectory(output)
-        let lock = try OutputDirectoryLock(directory: directory) {
-            logger.info("Waiting for another build writing into \($0)")
-        }
+        let lock = try OutputDirectoryLock(
+            directory: directory, waiting: { logger.info("Waiting for another build writing into \($0)") },
+            cancelled: { try Cancellation.shared.checkpoint() })
         do {
             try checkExistingImage(output)
             try prepareInstallLog()

@@ -24,6 +24,24 @@ final class OutputDirectoryLockTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [])
     }
 
+    /// A signal must end a build that waits for another one: the wait asks, and stops.
+    func testTheWaitEndsWhenCancelled() throws {
+        let directory = NSTemporaryDirectory() + "kindling-lock-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try OutputDirectoryLock(directory: directory)
+        defer { first.release() }
+        var asked = 0
+        struct Interrupted: Error {}
+        XCTAssertThrowsError(
+            try OutputDirectoryLock(directory: directory, cancelled: {
+                asked += 1
+                if asked == 3 { throw Interrupted() }
+            })
+        ) { error in XCTAssertTrue(error is Interrupted, "\(error)") }
+        XCTAssertEqual(asked, 3)
+    }
+
     func testAMissingDirectoryIsNamed() {
         XCTAssertThrowsError(try OutputDirectoryLock(directory: "/nonexistent/kindling")) { error in
             XCTAssertTrue("\(error)".contains("/nonexistent/kindling"), "\(error)")
