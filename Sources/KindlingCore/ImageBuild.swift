@@ -467,12 +467,13 @@ final class ImageBuild {
         }
         if !configuration.kernelOnly {
             // As dracut does for libpthread users: glibc loads libgcc_s at run time for thread cancellation.
+            // `builtin`: module code may have defined functions named break and continue (see the shim's header).
             try shell.evaluate("""
                 for __d in ${libdirs-}; do
                     for __f in "${dracutsysrootdir-}$__d"/libpthread.so*; do
-                        [[ -e $__f ]] || continue
+                        [[ -e $__f ]] || builtin continue
                         inst_libdir_file 'libgcc_s.so*'
-                        break 2
+                        builtin break 2
                     done
                 done
                 """, handler: helpers)
