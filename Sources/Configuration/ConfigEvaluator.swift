@@ -63,8 +63,7 @@ public struct ConfigEvaluator {
         close(resultPipe[1]); close(errorPipe[1]); close(progressPipe[1])
         // Not until the pipes close: a file that starts a background job (`sleep 100 &`) leaves
         // them open in it; bash's own end is what counts.
-        let outputs = readUntilExit(of: child, from: [resultPipe[0], errorPipe[0], progressPipe[0]],
-                                    drainLimit: 64 << 20)
+        let outputs = readUntilExit(of: child, from: [resultPipe[0], errorPipe[0], progressPipe[0]])
         for fd in [resultPipe[0], errorPipe[0], progressPipe[0]] { close(fd) }
         let status = child.wait()
         for line in String(decoding: outputs[1], as: UTF8.self).split(separator: "\n") {

@@ -349,6 +349,9 @@ struct LinePump {
             if count > 0 {
                 chunk.withUnsafeBufferPointer { splitter.append(UnsafeBufferPointer(rebasing: $0[0..<count]), body) }
                 drained = drained.map { $0 + count }
+                // A writer that never pauses (a daemon's endless output) must not hide the stop.
+                var stopping = pollfd(fd: stop, events: Int16(POLLIN), revents: 0)
+                if drained == nil, poll(&stopping, 1, 0) > 0 { drained = 0 }
                 continue
             }
             if count == 0 || (errno != EAGAIN && errno != EINTR) || drained != nil { break }

@@ -68,11 +68,15 @@ public func readUntilExit(of child: ChildProcess, from descriptors: [Int32], dra
                 open.remove(index)
             }
         }
+        // Every round, not only when the pipes are quiet: a job that writes without pause must not
+        // hide the child's end.
+        if draining == nil, child.wait(within: 0) != nil {
+            draining = descriptors.map { _ in 0 }
+            continue
+        }
         if progressed || open.isEmpty || draining != nil { continue }
         var polled = open.sorted().map { pollfd(fd: descriptors[$0], events: Int16(POLLIN), revents: 0) }
-        if poll(&polled, nfds_t(polled.count), 250) == 0, child.wait(within: 0) != nil {
-            draining = descriptors.map { _ in 0 }
-        }
+        _ = poll(&polled, nfds_t(polled.count), 250)
     }
     child.wait()
     return results

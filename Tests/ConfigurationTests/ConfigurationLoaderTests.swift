@@ -137,6 +137,25 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(configuration.variables["add_drivers"]?.split(separator: " "), ["early", "later"])
     }
 
+    /// A job that writes without pause must not hide the end of the reader's bash.
+    func testABackgroundJobThatNeverStopsWritingDoesNotHoldTheReading() throws {
+        let pidFile = root + "/job.pid"
+        try write("(while :; do echo chatter; done) >&2 &\necho $! >'\(pidFile)'\n", "/etc/dracut.conf.d/10-chatty.conf")
+        defer {
+            if let pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                kill(pid, SIGKILL)
+            }
+        }
+        let done = DispatchSemaphore(value: 0)
+        let arguments = ["--confdir", root + "/etc/dracut.conf.d"]
+        let loader = { [self] in
+            _ = try? load(arguments)
+            done.signal()
+        }
+        _ = Support.Thread(loader)
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success, "the reading waited for the chatty job")
+    }
+
     func testExitInAConfigFileIsAnErrorNamingTheFile() throws {
         let exiting = root + "/etc/dracut.conf.d/10-exits.conf"
         try write("add_drivers+=' early '\nexit 0\n", "/etc/dracut.conf.d/10-exits.conf")

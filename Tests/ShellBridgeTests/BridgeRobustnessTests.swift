@@ -43,6 +43,21 @@ final class BridgeRobustnessTests: ModuleShellTestCase {
         XCTAssertTrue(finishes(within: 10) { shell.terminate() }, "terminate() waits for the daemon")
     }
 
+    /// A daemon that writes into the log pipe without pause: the pump must still see the stop.
+    func testADaemonThatNeverStopsWritingDoesNotHoldTheEnd() throws {
+        let pidFile = directory + "/daemon.pid"
+        let module = try makeModule(
+            "60chatty",
+            """
+            install() { setsid yes chatter </dev/null & echo $! >'\(pidFile)'; }
+            """)
+        defer { killDaemon(pidFile) }
+        let shell = try session()
+        _ = try shell.call(
+            module: "chatty", directory: module, function: "install", mode: .run, handler: RecordingHandler())
+        XCTAssertTrue(finishes(within: 10) { shell.terminate() }, "terminate() waits for the chatty daemon")
+    }
+
     func testExitWithADaemonHoldingThePipesIsReported() throws {
         let pidFile = directory + "/daemon.pid"
         let module = try makeModule(
