@@ -15,6 +15,12 @@
 #   call MODULE DIR FUNCTION MODE run one module function as dracut does (see __kindling_call)
 #
 # The shim is written to be clean under `set -u`; module code runs with bash's defaults, as in dracut.
+#
+# Module code may define functions with any name, printf, read, local, return, exit, unset, cat,
+# command...: the shim runs every builtin it uses after module code has run through `builtin`, and
+# every external command through `builtin command`, so that no such function can take over the
+# protocol. Keywords ([[, case, while) cannot be redefined. (The one name this cannot defend is
+# `builtin` itself.)
 
 __kindling_out=${KINDLING_TO_ENGINE:?the engine must set KINDLING_TO_ENGINE}
 __kindling_in=${KINDLING_FROM_ENGINE:?the engine must set KINDLING_FROM_ENGINE}
@@ -25,33 +31,33 @@ exec {__kindling_log}>&1
 # Marks the end of a call's output in the log pipe, so the engine can tell which module wrote
 # what came before it.
 __kindling_end_of_output() {
-    printf '\001kindling-end-of-output\n' >&"$__kindling_log"
+    builtin printf '\001kindling-end-of-output\n' >&"$__kindling_log"
 }
 
 __kindling_send() {
-    printf '%s\0' "$1" "$(($# - 1))" "${@:2}" >&"$__kindling_out"
+    builtin printf '%s\0' "$1" "$(($# - 1))" "${@:2}" >&"$__kindling_out"
 }
 
 __kindling_receive() {
-    IFS= read -r -d '' -u "$__kindling_in" "$1"
+    IFS= builtin read -r -d '' -u "$__kindling_in" "$1"
 }
 
 # Sends one helper call and prints the engine's output; returns the engine's status.
 __kindling_request() {
-    local __status __output
+    builtin local __status __output
     __kindling_send REQ "$1" "${hostonly-}" "${@:2}"
-    __kindling_receive __status || exit 70
-    __kindling_receive __output || exit 70
-    [[ -z $__output ]] || printf '%s' "$__output"
+    __kindling_receive __status || builtin exit 70
+    __kindling_receive __output || builtin exit 70
+    [[ -z $__output ]] || builtin printf '%s' "$__output"
     # 256 cannot be a return status: the engine uses it for "this call ends the build".
-    ((__status == 256)) && exit 1
-    return "$__status"
+    ((__status == 256)) && builtin exit 1
+    builtin return "$__status"
 }
 
 # --- the module lifecycle ---------------------------------------------------------------------
 
 __kindling_unset_module_functions() {
-    unset -f check depends cmdline install installkernel
+    builtin unset -f check depends cmdline install installkernel
 }
 
 # Runs FUNCTION of the module in DIR the way dracut does: fresh default stubs, the module
@@ -59,22 +65,22 @@ __kindling_unset_module_functions() {
 # MODE: check-generic (hostonly unset), check-host, check-mount (stub false, mount_needs=1),
 #       capture (stdout returned to the engine: depends, cmdline), or run.
 __kindling_call() {
-    local __module=$1 __dir=$2 __function=$3 __mode=$4 __status=0 __captured=''
-    local __saved_hostonly=${hostonly-}
+    builtin local __module="$1" __dir="$2" __function="$3" __mode="$4" __status=0 __captured=''
+    builtin local __saved_hostonly="${hostonly-}"
     __kindling_current_module=$__module
     __kindling_unset_module_functions
     case $__mode in
-        check-mount) check() { false; } ;;
-        *) eval "$__function() { true; }" ;;
+        check-mount) check() { builtin false; } ;;
+        *) builtin eval "$__function() { builtin true; }" ;;
     esac
     if [[ -f $__dir/module-setup.sh ]]; then
-        __kindling_check_syntax "$__dir/module-setup.sh" || exit 1
+        __kindling_check_syntax "$__dir/module-setup.sh" || builtin exit 1
         # shellcheck disable=SC1091
-        . "$__dir/module-setup.sh"
+        builtin . "$__dir/module-setup.sh"
     fi
     case $__mode in
         check-generic)
-            unset hostonly
+            builtin unset hostonly
             moddir=$__dir check || __status=$?
             hostonly=$__saved_hostonly
             ;;
@@ -83,9 +89,10 @@ __kindling_call() {
             moddir=$__dir check ${hostonly-} || __status=$?
             ;;
         check-mount)
-            export mount_needs=1
+            # shellcheck disable=SC2034 # read by module code
+            builtin export mount_needs=1
             moddir=$__dir check 0 || __status=$?
-            unset mount_needs
+            builtin unset mount_needs
             ;;
         capture)
             __captured=$(moddir=$__dir "$__function") || __status=$?
@@ -105,29 +112,31 @@ __kindling_call() {
 # end the build with bash's message (the file and line) instead.
 declare -A __kindling_syntax_checked=()
 __kindling_check_syntax() {
-    local __file=$1 __error
-    [[ -n ${__kindling_syntax_checked[$__file]-} ]] && return 0
+    builtin local __file="$1" __error
+    [[ -n ${__kindling_syntax_checked[$__file]-} ]] && builtin return 0
     if ! __error=$("$BASH" -O extglob -n "$__file" 2>&1); then
         dfatal "${__error%%$'\n'*}"
-        return 1
+        builtin return 1
     fi
     __kindling_syntax_checked[$__file]=1
 }
 
 __kindling_serve() {
-    local __command __a __b __c __d
+    builtin local __command __a __b __c __d
     while __kindling_receive __command; do
         case $__command in
             eval)
-                __kindling_receive __a || break
-                eval "$__a"
+                __kindling_receive __a || builtin break
+                builtin eval "$__a"
                 __a=$?
                 __kindling_end_of_output
                 __kindling_send DONE "$__a" ''
                 ;;
             call)
-                __kindling_receive __a && __kindling_receive __b &&
-                    __kindling_receive __c && __kindling_receive __d || break
+                if ! { __kindling_receive __a && __kindling_receive __b &&
+                    __kindling_receive __c && __kindling_receive __d; }; then
+                    builtin break
+                fi
                 __kindling_call "$__a" "$__b" "$__c" "$__d"
                 ;;
             *)
@@ -140,16 +149,16 @@ __kindling_serve() {
 # --- logging: dracut's functions, which always return 0 and never exit -------------------------
 
 __kindling_log() {
-    local __level=$1 __line
-    shift
+    builtin local __level="$1" __line
+    builtin shift
     if (($# > 0)); then
         __kindling_send LOG "$__level" "$*"
     else
-        while IFS= read -r __line || [[ -n $__line ]]; do
+        while IFS= builtin read -r __line || [[ -n $__line ]]; do
             __kindling_send LOG "$__level" "$__line"
         done
     fi
-    return 0
+    builtin return 0
 }
 dtrace() { __kindling_log 6 "$@"; }
 ddebug() { __kindling_log 5 "$@"; }
@@ -174,12 +183,13 @@ unset __kindling_helper
 
 # `instmods [-c] [-s]` with no module names reads them from stdin, as in `... | instmods`.
 instmods() {
-    local -a __names=()
-    local __flags=0
+    builtin local -a __names
+    __names=()
+    builtin local __flags=0
     [[ ${1-} == -c ]] && __flags=1
     [[ ${*:__flags+1:1} == -s ]] && __flags=$((__flags + 1))
     if (($# == __flags)); then
-        IFS=$' \t\n' read -r -d '' -a __names || true
+        IFS=$' \t\n' builtin read -r -d '' -a __names || builtin true
     fi
     __kindling_request instmods "$@" "${__names[@]}"
 }
@@ -189,7 +199,7 @@ require_kernel_modules() {
     if [[ ${1-} == -m ]]; then
         __kindling_request require_kernel_modules "$@"
     else
-        local __module=${moddir-}
+        builtin local __module="${moddir-}"
         __kindling_request require_kernel_modules -m "${__module##*/}" "$@"
     fi
 }
@@ -200,24 +210,25 @@ dracut_module_included() {
     [[ " ${mods_to_load-} ${modules_loaded-} " == *" $1 "* ]]
 }
 
+# shellcheck disable=SC2154 # initdir is the build's, declared by the engine
 dracut_need_initqueue() {
-    : >"$initdir/lib/dracut/need-initqueue"
+    builtin : >"$initdir/lib/dracut/need-initqueue"
 }
 
 dracut_no_switch_root() {
-    : >"$initdir/lib/dracut/no-switch-root"
+    builtin : >"$initdir/lib/dracut/no-switch-root"
 }
 
 # `ln_r SOURCE LINK`: LINK points at SOURCE by a relative path, computed as `ln -r` does, through
 # the image's own symlinks (bin -> usr/bin), so the link resolves inside the image.
 ln_r() {
-    ln -sfnr -- "$initdir/$1" "$initdir/$2"
+    builtin command ln -sfnr -- "$initdir/$1" "$initdir/$2"
 }
 
 # Prints the path of TARGET relative to the directory that holds FROM (both absolute).
 convert_abs_rel() {
-    local __from=$1 __target=$2 __common __up='' __rest
-    [[ $__from == "$__target" ]] && { printf '%s\n' "${__target##*/}"; return 0; }
+    builtin local __from="$1" __target="$2" __common __up='' __rest
+    [[ $__from == "$__target" ]] && { builtin printf '%s\n' "${__target##*/}"; builtin return 0; }
     __from=${__from%/*}/
     __common=$__from
     while [[ $__target/ != "$__common"* ]]; do
@@ -226,40 +237,41 @@ convert_abs_rel() {
     done
     __rest=${__target#"$__common"}
     __rest=${__rest#/}
-    printf '%s\n' "$__up$__rest"
+    builtin printf '%s\n' "$__up$__rest"
 }
 
 strstr() { [[ $1 == *"$2"* ]]; }
+# shellcheck disable=SC2053 # the pattern is a glob on purpose
 strglob() { [[ $1 == $2 ]]; }
 strglobin() { [[ $1 == *$2* ]]; }
 str_starts() { [[ $1 == "$2"* ]]; }
 str_ends() { [[ $1 == *"$2" ]]; }
-is_func() { [[ "$(type -t "$1")" == "function" ]]; }
+is_func() { [[ "$(builtin type -t "$1")" == "function" ]]; }
 
 trim() {
-    local __value="$*"
+    builtin local __value="$*"
     __value=${__value#"${__value%%[![:space:]]*}"}
     __value=${__value%"${__value##*[![:space:]]}"}
-    printf '%s' "$__value"
+    builtin printf '%s' "$__value"
 }
 
 mksubdirs() {
-    local __path
+    builtin local __path
     for __path in "$@"; do
-        mkdir -m 0755 -p -- "${__path%/*}"
+        builtin command mkdir -m 0755 -p -- "${__path%/*}"
     done
 }
 
 # `vercmp V1 OP V2`: compares dotted numeric versions; OP is lt, le, eq, ne, ge or gt.
 vercmp() {
-    local -a __left __right
-    local __i __order=0
-    IFS=. read -ra __left <<<"$1"
-    IFS=. read -ra __right <<<"$3"
+    builtin local -a __left __right
+    builtin local __i __order=0
+    IFS=. builtin read -ra __left <<<"$1"
+    IFS=. builtin read -ra __right <<<"$3"
     for ((__i = 0; __i < ${#__left[@]} || __i < ${#__right[@]}; __i++)); do
         if ((10#${__left[__i]:-0} != 10#${__right[__i]:-0})); then
             ((10#${__left[__i]:-0} < 10#${__right[__i]:-0})) && __order=-1 || __order=1
-            break
+            builtin break
         fi
     done
     case $2 in
@@ -269,31 +281,31 @@ vercmp() {
         ne) ((__order != 0)) ;;
         ge) ((__order >= 0)) ;;
         gt) ((__order > 0)) ;;
-        *) derror "vercmp: unknown comparison '$2'"; return 2 ;;
+        *) derror "vercmp: unknown comparison '$2'"; builtin return 2 ;;
     esac
 }
 
 # `print_vars NAME...`: NAME="value" for each variable that is set and not empty.
 print_vars() {
-    local __name
+    builtin local __name
     for __name in "$@"; do
-        [[ -n ${!__name-} ]] && printf '%s="%s"\n' "$__name" "${!__name}"
+        [[ -n ${!__name-} ]] && builtin printf '%s="%s"\n' "$__name" "${!__name}"
     done
-    return 0
+    builtin return 0
 }
 
 # `fs_get_option OPTIONS NAME`: the value of NAME=value in a comma-separated mount option list.
 fs_get_option() {
-    local __option
-    local -a __options
-    IFS=, read -ra __options <<<"$1"
+    builtin local __option
+    builtin local -a __options
+    IFS=, builtin read -ra __options <<<"$1"
     for __option in "${__options[@]}"; do
         if [[ $__option == "$2="* ]]; then
-            printf '%s\n' "${__option#"$2="}"
-            return 0
+            builtin printf '%s\n' "${__option#"$2="}"
+            builtin return 0
         fi
     done
-    return 1
+    builtin return 1
 }
 
 # `shorten_persistent_dev DEV`: /dev/disk/by-uuid/X as UUID=X, and the same for labels and
@@ -312,16 +324,16 @@ shorten_persistent_dev() {
 # dracut 059 never reads systemd-detect-virt's answer (only whether it succeeds), so in effect the
 # DMI vendor decides; Kindling decides the same way, so that images match dracut's.
 is_qemu_virtualized() {
-    local __file __vendor
-    if type -P systemd-detect-virt >/dev/null 2>&1; then
-        systemd-detect-virt --vm >/dev/null 2>&1 || return 255
+    builtin local __file __vendor
+    if builtin type -P systemd-detect-virt >/dev/null 2>&1; then
+        builtin command systemd-detect-virt --vm >/dev/null 2>&1 || builtin return 255
     fi
     for __file in /sys/class/dmi/id/*_vendor; do
-        [[ -f $__file ]] || continue
-        read -r __vendor <"$__file"
-        [[ $__vendor == QEMU || $__vendor == "Red Hat" || $__vendor == Bochs ]] && return 0
+        [[ -f $__file ]] || builtin continue
+        builtin read -r __vendor <"$__file"
+        [[ $__vendor == QEMU || $__vendor == "Red Hat" || $__vendor == Bochs ]] && builtin return 0
     done
-    return 1
+    builtin return 1
 }
 
 # --- host devices: host_devs and host_fs_types, filled from --mount and --add-device ------------
@@ -331,10 +343,10 @@ __kindling_sys=/sys
 
 # `get_maj_min DEV`: the block device's MAJOR:MINOR, following symlinks.
 get_maj_min() {
-    local __numbers __major __minor
-    __numbers=$(stat -L -c '%t %T' -- "$1" 2>/dev/null) || return 1
-    read -r __major __minor <<<"$__numbers"
-    printf '%d:%d\n' "0x$__major" "0x$__minor"
+    builtin local __numbers __major __minor
+    __numbers=$(builtin command stat -L -c '%t %T' -- "$1" 2>/dev/null) || builtin return 1
+    builtin read -r __major __minor <<<"$__numbers"
+    builtin printf '%d:%d\n' "0x$__major" "0x$__minor"
 }
 
 # `check_block_and_slaves FUNC MAJ:MIN`: FUNC on the device, then on the disk that holds a
@@ -349,28 +361,28 @@ check_block_and_slaves_all() {
 }
 
 __kindling_walk_block_tree() {
-    local __mode=$1 __func=$2 __device=$3 __slave __found=1
-    local __node=$__kindling_sys/dev/block/$__device
-    [[ -e $__node ]] || return 1
+    builtin local __mode="$1" __func="$2" __device="$3" __slave __found=1
+    builtin local __node="$__kindling_sys/dev/block/$__device"
+    [[ -e $__node ]] || builtin return 1
     if "$__func" "$__device"; then
-        [[ $__mode == first ]] && return 0
+        [[ $__mode == first ]] && builtin return 0
         __found=0
     fi
     # A partition: its disk is the directory above it in sysfs.
     if [[ -f $__node/partition ]]; then
         if __kindling_walk_block_tree "$__mode" "$__func" "$(<"$__node/../dev")"; then
-            [[ $__mode == first ]] && return 0
+            [[ $__mode == first ]] && builtin return 0
             __found=0
         fi
     fi
     for __slave in "$__node"/slaves/*; do
-        [[ -f $__slave/dev ]] || continue
+        [[ -f $__slave/dev ]] || builtin continue
         if __kindling_walk_block_tree "$__mode" "$__func" "$(<"$__slave/dev")"; then
-            [[ $__mode == first ]] && return 0
+            [[ $__mode == first ]] && builtin return 0
             __found=0
         fi
     done
-    return "$__found"
+    builtin return "$__found"
 }
 
 # `for_each_host_dev_and_slaves FUNC`: check_block_and_slaves over every host device.
@@ -383,57 +395,59 @@ for_each_host_dev_and_slaves_all() {
 }
 
 __kindling_each_host_dev() {
-    local __mode=$1 __func=$2 __dev __majmin __found=1
-    ((${#host_devs[@]} > 0)) || return 2
+    builtin local __mode="$1" __func="$2" __dev __majmin __found=1
+    ((${#host_devs[@]} > 0)) || builtin return 2
     for __dev in "${host_devs[@]}"; do
-        __majmin=$(get_maj_min "$__dev") || continue
+        __majmin=$(get_maj_min "$__dev") || builtin continue
         if __kindling_walk_block_tree "$__mode" "$__func" "$__majmin"; then
-            [[ $__mode == first ]] && return 0
+            [[ $__mode == first ]] && builtin return 0
             __found=0
         fi
     done
-    return "$__found"
+    builtin return "$__found"
 }
 
 # `for_each_host_dev_fs FUNC`: FUNC DEV FSTYPE for every host filesystem; success if any call
 # succeeded (dracut 059 never returns its documented 2 for none, so neither does this).
 for_each_host_dev_fs() {
-    local __func=$1 __dev __found=1
+    builtin local __func="$1" __dev __found=1
     for __dev in "${!host_fs_types[@]}"; do
         "$__func" "$__dev" "${host_fs_types[$__dev]}" && __found=0
     done
-    return "$__found"
+    builtin return "$__found"
 }
 
 # The first non-empty, non-autofs line that `findmnt -o COLUMN SELECTOR VALUE` gives for the
 # mounted filesystems, or (when nothing is mounted there, or with use_fstab=yes) for the fstab.
+# shellcheck disable=SC2046 # no table option is no argument
 __kindling_findmnt_field() {
-    local __column=$1 __selector=$2 __value=$3 __line __table
-    local -a __tables=()
+    builtin local __column="$1" __selector="$2" __value="$3" __line __table
+    builtin local -a __tables
+    __tables=()
     [[ ${use_fstab-} == yes ]] || __tables+=(mounted)
     [[ -f ${dracutsysrootdir-}/etc/fstab ]] && __tables+=(fstab)
     for __table in "${__tables[@]}"; do
-        while IFS= read -r __line; do
-            [[ -n $__line && $__line != autofs ]] || continue
-            printf '%s' "$__line"
-            return 0
-        done < <(findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o "$__column" "$__selector" "$__value" 2>/dev/null)
+        while IFS= builtin read -r __line; do
+            [[ -n $__line && $__line != autofs ]] || builtin continue
+            builtin printf '%s' "$__line"
+            builtin return 0
+        done < <(builtin command findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o "$__column" "$__selector" "$__value" 2>/dev/null)
     done
-    return 1
+    builtin return 1
 }
 
 # findmnt's option for a table: none for the mounted filesystems, --fstab for the fstab.
 __kindling_findmnt_table() {
-    [[ $1 == fstab ]] && printf '%s' --fstab
-    return 0
+    [[ $1 == fstab ]] && builtin printf '%s' --fstab
+    builtin return 0
 }
 
 # A maj:min name resolves through /dev/block when that exists, as udev lays it out.
 __kindling_device_path() {
     if [[ $1 != /dev* && -b /dev/block/$1 ]]; then
-        printf '%s' "/dev/block/$1"
+        builtin printf '%s' "/dev/block/$1"
     else
-        printf '%s' "$1"
+        builtin printf '%s' "$1"
     fi
 }
 
@@ -447,27 +461,29 @@ find_dev_fsopts() { __kindling_findmnt_field OPTIONS --source "$(__kindling_devi
 
 # `find_block_device MOUNTPOINT`: MAJ:MIN of the block device mounted there (a network source,
 # host:path, as it is).
+# shellcheck disable=SC2046 # no table option is no argument
 find_block_device() {
-    local __table __majmin __source
-    local -a __tables=()
+    builtin local __table __majmin __source
+    builtin local -a __tables
+    __tables=()
     [[ ${use_fstab-} == yes ]] || __tables+=(mounted)
     [[ -f ${dracutsysrootdir-}/etc/fstab ]] && __tables+=(fstab)
     for __table in "${__tables[@]}"; do
-        while read -r __majmin __source; do
+        while builtin read -r __majmin __source; do
             # The fstab has no MAJ:MIN column value: the one word read is the source.
             [[ -z $__source ]] && { __source=$__majmin; __majmin=''; }
             if [[ -b $__source ]]; then
                 [[ -z $__majmin || $__majmin == 0:* ]] && __majmin=$(get_maj_min "$__source")
-                printf '%s\n' "${__majmin:-$__source}"
-                return 0
+                builtin printf '%s\n' "${__majmin:-$__source}"
+                builtin return 0
             fi
             if [[ $__source == *:* ]]; then
-                printf '%s\n' "$__source"
-                return 0
+                builtin printf '%s\n' "$__source"
+                builtin return 0
             fi
-        done < <(findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o MAJ:MIN,SOURCE --target "$1" 2>/dev/null)
+        done < <(builtin command findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o MAJ:MIN,SOURCE --target "$1" 2>/dev/null)
     done
-    return 1
+    builtin return 1
 }
 
 find_root_block_device() { find_block_device /; }
@@ -475,92 +491,93 @@ find_root_block_device() { find_block_device /; }
 # `get_persistent_dev DEV`: a stable name for DEV (persistent_policy's directory first, then
 # /dev/mapper, by-uuid, by-label, by-partuuid, by-partlabel, by-id, by-path), or DEV itself.
 get_persistent_dev() {
-    local __want __candidate __directory
-    __want=$(get_maj_min "$1") || return 0
-    local -a __directories=(/dev/mapper /dev/disk/by-uuid /dev/disk/by-label /dev/disk/by-partuuid
+    builtin local __want __candidate __directory
+    __want=$(get_maj_min "$1") || builtin return 0
+    builtin local -a __directories
+    __directories=(/dev/mapper /dev/disk/by-uuid /dev/disk/by-label /dev/disk/by-partuuid
         /dev/disk/by-partlabel /dev/disk/by-id /dev/disk/by-path)
     [[ -n ${persistent_policy-} ]] && __directories=("/dev/disk/$persistent_policy" "${__directories[@]}")
     for __directory in "${__directories[@]}"; do
         for __candidate in "$__directory"/*; do
-            [[ -e $__candidate ]] || continue
-            [[ $__candidate == /dev/mapper/control || $__candidate == /dev/mapper/mpath* ]] && continue
+            [[ -e $__candidate ]] || builtin continue
+            [[ $__candidate == /dev/mapper/control || $__candidate == /dev/mapper/mpath* ]] && builtin continue
             if [[ $(get_maj_min "$__candidate") == "$__want" ]]; then
-                printf '%s' "$__candidate"
-                return 0
+                builtin printf '%s' "$__candidate"
+                builtin return 0
             fi
         done
     done
-    printf '%s' "$1"
+    builtin printf '%s' "$1"
 }
 
 # `expand_persistent_dev SPEC`: UUID=, LABEL=, PARTUUID=, PARTLABEL= as their /dev/disk links.
 expand_persistent_dev() {
-    local __spec=$1
+    builtin local __spec="$1"
     case $__spec in
-        LABEL=*) printf '/dev/disk/by-label/%s' "${__spec#LABEL=}" ;;
-        UUID=*) __spec=${__spec#UUID=}; printf '/dev/disk/by-uuid/%s' "${__spec,,}" ;;
-        PARTUUID=*) __spec=${__spec#PARTUUID=}; printf '/dev/disk/by-partuuid/%s' "${__spec,,}" ;;
-        PARTLABEL=*) printf '/dev/disk/by-partlabel/%s' "${__spec#PARTLABEL=}" ;;
+        LABEL=*) builtin printf '/dev/disk/by-label/%s' "${__spec#LABEL=}" ;;
+        UUID=*) __spec=${__spec#UUID=}; builtin printf '/dev/disk/by-uuid/%s' "${__spec,,}" ;;
+        PARTUUID=*) __spec=${__spec#PARTUUID=}; builtin printf '/dev/disk/by-partuuid/%s' "${__spec,,}" ;;
+        PARTLABEL=*) builtin printf '/dev/disk/by-partlabel/%s' "${__spec#PARTLABEL=}" ;;
         *) printf '%s' "$__spec" ;;
     esac
 }
 
 # `get_fs_env DEV`: the filesystem type blkid reads from the device.
 get_fs_env() {
-    local __line
-    [[ -n ${1-} ]] || return 1
-    while IFS= read -r __line; do
+    builtin local __line
+    [[ -n ${1-} ]] || builtin return 1
+    while IFS= builtin read -r __line; do
         if [[ $__line == TYPE=* ]]; then
-            printf '%s' "${__line#TYPE=}"
-            return 0
+            builtin printf '%s' "${__line#TYPE=}"
+            builtin return 0
         fi
-    done < <(blkid -u filesystem -o export -- "$1" 2>/dev/null)
-    return 1
+    done < <(builtin command blkid -u filesystem -o export -- "$1" 2>/dev/null)
+    builtin return 1
 }
 
 # `get_devpath_block DEV`: the device's directory under /sys/block.
 get_devpath_block() {
-    local __want __file
-    __want=$(get_maj_min "$1") || return 1
+    builtin local __want __file
+    __want=$(get_maj_min "$1") || builtin return 1
     for __file in "$__kindling_sys"/block/*/dev "$__kindling_sys"/block/*/*/dev; do
-        [[ -e $__file && $(<"$__file") == "$__want" ]] || continue
-        printf '%s' "${__file%/dev}"
-        return 0
+        [[ -e $__file && $(<"$__file") == "$__want" ]] || builtin continue
+        builtin printf '%s' "${__file%/dev}"
+        builtin return 0
     done
-    return 1
+    builtin return 1
 }
 
 # `get_blockdev_drv_through_sys SYSPATH`: the kernel modules of the drivers from the device up
 # to the root of /sys/devices, each after a space.
 get_blockdev_drv_through_sys() {
-    local __path __modules=''
-    __path=$(realpath -- "$1") || return 1
+    builtin local __path __modules=''
+    __path=$(builtin command realpath -- "$1") || builtin return 1
     while [[ $__path != "$__kindling_sys/devices" && $__path != / && -n $__path ]]; do
-        [[ -L $__path/driver/module ]] && __modules+=" $(basename -- "$(realpath -- "$__path/driver/module")")"
+        [[ -L $__path/driver/module ]] && __modules+=" $(builtin command basename -- "$(builtin command realpath -- "$__path/driver/module")")"
         __path=${__path%/*}
     done
-    printf '%s\n' "$__modules"
+    builtin printf '%s\n' "$__modules"
 }
 
 # `get_dev_module DEV`: the drivers udev sees on the way up from DEV; for a virtual device with
 # none, the drivers of the devices it links to.
 get_dev_module() {
-    local __walk __drivers __kernel __subsystem __virtual __link
-    __walk=$(udevadm info -a "$1" 2>/dev/null)
-    __drivers=$(sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk")
-    if [[ -z $__drivers && $(udevadm info -q path "$1" 2>/dev/null) == /devices/virtual* ]]; then
-        __kernel=$(sed -n 's/^[[:space:]]*KERNELS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk" | tail -n 1)
-        __subsystem=$(sed -n 's/^[[:space:]]*SUBSYSTEMS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk" | tail -n 1)
+    builtin local __walk __drivers __kernel __subsystem __virtual __link
+    __walk=$(builtin command udevadm info -a "$1" 2>/dev/null)
+    __drivers=$(builtin command sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk")
+    if [[ -z $__drivers && $(builtin command udevadm info -q path "$1" 2>/dev/null) == /devices/virtual* ]]; then
+        __kernel=$(builtin command sed -n 's/^[[:space:]]*KERNELS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk" | builtin command tail -n 1)
+        __subsystem=$(builtin command sed -n 's/^[[:space:]]*SUBSYSTEMS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk" | builtin command tail -n 1)
         __virtual=$__kindling_sys/devices/virtual/$__subsystem/$__kernel
         if [[ -n $__kernel && -n $__subsystem && -d $__virtual ]]; then
-            while IFS= read -r __link; do
+            while IFS= builtin read -r __link; do
                 [[ -n $__drivers ]] && __drivers+=$'\n'
-                __drivers+=$(udevadm info -a "$__virtual/$__link" 2>/dev/null \
-                    | sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' | grep -v -e pcieport)
-            done < <(find "$__virtual" -maxdepth 1 -type l ! -name subsystem -exec readlink {} \;)
+                __drivers+=$(builtin command udevadm info -a "$__virtual/$__link" 2>/dev/null \
+                    | builtin command sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' | builtin command grep -v -e pcieport)
+            done < <(builtin command find "$__virtual" -maxdepth 1 -type l ! -name subsystem -exec readlink {} \;)
         fi
     fi
-    printf '%s\n' "$__drivers"
+    builtin printf '%s\n' "$__drivers"
 }
 
 # `block_is_nbd MAJ:MIN`, `block_is_iscsi`, `block_is_fcoe`, `block_is_netdevice`.
@@ -568,18 +585,18 @@ block_is_nbd() { [[ -b /dev/block/$1 && $1 == 43:* ]]; }
 
 # Climbs from the device's sysfs directory until FOUND is under it, or /sys's top is reached.
 __kindling_sysfs_ancestor_has() {
-    local __directory __found=$2
-    [[ -L $__kindling_sys/dev/block/$1 ]] || return 1
-    __directory=$(readlink -f "$__kindling_sys/dev/block/$1") || return 1
+    builtin local __directory __found="$2"
+    [[ -L $__kindling_sys/dev/block/$1 ]] || builtin return 1
+    __directory=$(builtin command readlink -f "$__kindling_sys/dev/block/$1") || builtin return 1
     while [[ $__directory == "$__kindling_sys"/* ]]; do
-        "$__found" "$__directory" && return 0
+        "$__found" "$__directory" && builtin return 0
         __directory=${__directory%/*}
     done
-    return 1
+    builtin return 1
 }
 
 __kindling_is_iscsi_session() { [[ -d $1/iscsi_session ]]; }
-__kindling_is_fcoe() { [[ -L $1/subsystem && $(basename -- "$(readlink -- "$1/subsystem")") == fcoe ]]; }
+__kindling_is_fcoe() { [[ -L $1/subsystem && $(builtin command basename -- "$(builtin command readlink -- "$1/subsystem")") == fcoe ]]; }
 
 block_is_iscsi() { __kindling_sysfs_ancestor_has "$1" __kindling_is_iscsi_session; }
 block_is_fcoe() { __kindling_sysfs_ancestor_has "$1" __kindling_is_fcoe; }
@@ -588,24 +605,24 @@ block_is_netdevice() { block_is_nbd "$1" || block_is_iscsi "$1" || block_is_fcoe
 # The member devices of the btrfs filesystem mounted at MOUNTPOINT, one a line, as the kernel
 # lists them under /sys/fs/btrfs/UUID/devices (a '!' in a kernel name stands for '/').
 btrfs_devs() {
-    local __uuid __member
-    __uuid=$(findmnt -n -o UUID --target "$1" 2>/dev/null) && [[ -n $__uuid ]] || return 1
-    [[ -d $__kindling_sys/fs/btrfs/$__uuid/devices ]] || return 1
+    builtin local __uuid __member
+    __uuid=$(builtin command findmnt -n -o UUID --target "$1" 2>/dev/null) && [[ -n $__uuid ]] || builtin return 1
+    [[ -d $__kindling_sys/fs/btrfs/$__uuid/devices ]] || builtin return 1
     for __member in "$__kindling_sys/fs/btrfs/$__uuid/devices"/*; do
-        [[ -L $__member || -e $__member ]] || continue
+        [[ -L $__member || -e $__member ]] || builtin continue
         __member=${__member##*/}
-        printf '/dev/%s\n' "${__member//!//}"
+        builtin printf '/dev/%s\n' "${__member//!//}"
     done
 }
 
 # The disks of the zfs pool that holds DATASET (pool/name...), one a line, as zpool lists them.
 zfs_devs() {
-    local __vdev _
-    zpool list -H -v -P "${1%%/*}" | while read -r __vdev _; do
+    builtin local __vdev _
+    builtin command zpool list -H -v -P "${1%%/*}" | while builtin read -r __vdev _; do
         # Pool and vdev-group lines name no path; disks are listed by absolute path (-P).
-        [[ $__vdev == /* ]] && readlink -f -- "$__vdev"
+        [[ $__vdev == /* ]] && builtin command readlink -f -- "$__vdev"
     done
-    return "${PIPESTATUS[0]}"
+    builtin return "${PIPESTATUS[0]}"
 }
 
 # inst_fsck_help FSTYPE FILE: the help text dracut's fsck hook shows when FSTYPE's check fails.
@@ -631,26 +648,26 @@ __kindling_push_host_dev() {
 
 # Records a device's filesystem type in host_fs_types; returns 1 so that the _all walks go on.
 __kindling_record_fs_type() {
-    local __type
-    [[ -n ${1-} ]] || return 1
+    builtin local __type
+    [[ -n ${1-} ]] || builtin return 1
     if [[ -b /dev/block/$1 ]]; then
-        __type=$(get_fs_env "/dev/block/$1") && host_fs_types[$(readlink -f "/dev/block/$1")]=$__type
+        __type=$(get_fs_env "/dev/block/$1") && host_fs_types[$(builtin command readlink -f "/dev/block/$1")]=$__type
     elif [[ -b $1 ]]; then
-        __type=$(get_fs_env "$1") && host_fs_types[$(readlink -f "$1")]=$__type
+        __type=$(get_fs_env "$1") && host_fs_types[$(builtin command readlink -f "$1")]=$__type
     elif __type=$(find_dev_fstype "$1"); then
         host_fs_types[$1]=$__type
     fi
-    return 1
+    builtin return 1
 }
 
 # The devices that hold the system's own files: what is mounted at /, /usr, /boot and the like.
 __kindling_add_mounted_system_devices() {
-    local __mp __dev __node __member
+    builtin local __mp __dev __node __member
     for __mp in / /etc /bin /sbin /lib /lib64 /usr /usr/bin /usr/sbin /usr/lib /usr/lib64 /boot /boot/efi /boot/zipl; do
-        __mp=$(readlink -f "${dracutsysrootdir-}$__mp")
-        mountpoint -q -- "$__mp" 2>/dev/null || continue
-        __dev=$(find_block_device "$__mp") || continue
-        __node=$(readlink -f "/dev/block/$__dev")
+        __mp=$(builtin command readlink -f "${dracutsysrootdir-}$__mp")
+        builtin command mountpoint -q -- "$__mp" 2>/dev/null || builtin continue
+        __dev=$(find_block_device "$__mp") || builtin continue
+        __node=$(builtin command readlink -f "/dev/block/$__dev")
         [[ -b $__node ]] && __dev=$__node
         [[ $__mp == / ]] && root_devs+=("$__dev")
         __kindling_push_host_dev "$__dev"
@@ -664,55 +681,55 @@ __kindling_add_mounted_system_devices() {
 # The disks under a multi-device filesystem of TYPE mounted at MOUNTPOINT (none when it is not
 # mounted: what holds the directory then is another filesystem).
 __kindling_volume_members() {
-    mountpoint -q -- "$2" 2>/dev/null || return 0
+    builtin command mountpoint -q -- "$2" 2>/dev/null || builtin return 0
     case $1 in
         btrfs) btrfs_devs "$2" ;;
-        zfs) zfs_devs "$(findmnt -n -o SOURCE --target "$2")" ;;
+        zfs) zfs_devs "$(builtin command findmnt -n -o SOURCE --target "$2")" ;;
     esac
-    return 0
+    builtin return 0
 }
 
 # Active swap partitions that the fstab mounts (not those a crypttab makes afresh at boot).
 __kindling_add_swap_devices() {
-    local __swap __kind _ __device __mountpoint __type __options __fstab=${dracutsysrootdir-}/etc/fstab
-    [[ -f /proc/swaps && -f $__fstab ]] || return 0
-    while read -r __swap __kind _; do
-        [[ -b $__swap && $__kind == partition ]] || continue
-        while read -r __device __mountpoint __type __options _; do
-            [[ -n $__device && $__device != \#* && $__type == swap ]] || continue
-            [[ $__mountpoint == swap || $__mountpoint == none ]] || continue
-            [[ $__options != *noauto* ]] || continue
+    builtin local __swap __kind _ __device __mountpoint __type __options __fstab="${dracutsysrootdir-}/etc/fstab"
+    [[ -f /proc/swaps && -f $__fstab ]] || builtin return 0
+    while builtin read -r __swap __kind _; do
+        [[ -b $__swap && $__kind == partition ]] || builtin continue
+        while builtin read -r __device __mountpoint __type __options _; do
+            [[ -n $__device && $__device != \#* && $__type == swap ]] || builtin continue
+            [[ $__mountpoint == swap || $__mountpoint == none ]] || builtin continue
+            [[ $__options != *noauto* ]] || builtin continue
             __device=$(expand_persistent_dev "$__device")
-            [[ $__device -ef $__swap ]] || continue
-            __kindling_swap_is_remade "$__device" && continue 2
-            __kindling_push_host_dev "$(readlink -f "$__swap")"
-            swap_devs+=("$(readlink -f "$__swap")")
-            break
+            [[ $__device -ef $__swap ]] || builtin continue
+            __kindling_swap_is_remade "$__device" && builtin continue 2
+            __kindling_push_host_dev "$(builtin command readlink -f "$__swap")"
+            swap_devs+=("$(builtin command readlink -f "$__swap")")
+            builtin break
         done <"$__fstab"
-    done < <(tail -n +2 /proc/swaps)
+    done < <(builtin command tail -n +2 /proc/swaps)
 }
 
 # Whether the crypttab sets DEVICE up with a key file or as a fresh swap at every boot.
 __kindling_swap_is_remade() {
-    local __name _ __key __options __crypttab=${dracutsysrootdir-}/etc/crypttab
-    [[ -f $__crypttab ]] || return 1
-    while read -r __name _ __key __options; do
-        [[ -n $__name && $__name != \#* && $1 -ef /dev/mapper/$__name ]] || continue
+    builtin local __name _ __key __options __crypttab="${dracutsysrootdir-}/etc/crypttab"
+    [[ -f $__crypttab ]] || builtin return 1
+    while builtin read -r __name _ __key __options; do
+        [[ -n $__name && $__name != \#* && $1 -ef /dev/mapper/$__name ]] || builtin continue
         [[ -n $__options ]] || __options=$__key
-        [[ $__key == /* && -f $__key ]] && return 0
-        [[ $__options == *swap* ]] && return 0
+        [[ $__key == /* && -f $__key ]] && builtin return 0
+        [[ $__options == *swap* ]] && builtin return 0
     done <"$__crypttab"
-    return 1
+    builtin return 1
 }
 
 # fstab entries marked x-initrd.mount are needed in the initramfs too.
 __kindling_add_initrd_mounts() {
-    local __device __mountpoint __type __options __member _ __fstab=${dracutsysrootdir-}/etc/fstab
-    [[ -f $__fstab ]] || return 0
-    while read -r __device __mountpoint __type __options _; do
-        [[ -n $__device && $__device != \#* && $__options == *x-initrd.mount* ]] || continue
-        __device=$(readlink -f "$(expand_persistent_dev "$__device")")
-        [[ -b $__device ]] || continue
+    builtin local __device __mountpoint __type __options __member _ __fstab="${dracutsysrootdir-}/etc/fstab"
+    [[ -f $__fstab ]] || builtin return 0
+    while builtin read -r __device __mountpoint __type __options _; do
+        [[ -n $__device && $__device != \#* && $__options == *x-initrd.mount* ]] || builtin continue
+        __device=$(builtin command readlink -f "$(expand_persistent_dev "$__device")")
+        [[ -b $__device ]] || builtin continue
         __kindling_push_host_dev "$__device"
         for __member in $(__kindling_volume_members "$__type" "${dracutsysrootdir-}$__mountpoint"); do
             __kindling_push_host_dev "$__member"
@@ -723,11 +740,11 @@ __kindling_add_initrd_mounts() {
 # --mount on btrfs or zfs: the disks under the filesystem are host devices too. Until now
 # host_fs_types holds only the --mount lines' devices, which the engine has declared.
 __kindling_add_mount_option_members() {
-    local __dev __mp __member
+    builtin local __dev __mp __member
     for __dev in "${!host_fs_types[@]}"; do
         case ${host_fs_types[$__dev]} in
             btrfs)
-                for __mp in $(findmnt -n -o TARGET --source "$__dev" 2>/dev/null); do
+                for __mp in $(builtin command findmnt -n -o TARGET --source "$__dev" 2>/dev/null); do
                     for __member in $(btrfs_devs "$__mp"); do __kindling_push_host_dev "$__member"; done
                 done
                 ;;
@@ -742,7 +759,7 @@ __kindling_add_mount_option_members() {
 # the system's own devices in hostonly mode (unless hostonly_default_device=no), then the
 # filesystem type of every host device and of what it is built on, then external journals.
 __kindling_find_host_devices() {
-    local __dev __options __journal
+    builtin local __dev __options __journal
     __kindling_add_mount_option_members
     if [[ -n ${hostonly-} && ${hostonly_default_device-} != no ]]; then
         __kindling_add_mounted_system_devices
@@ -757,26 +774,26 @@ __kindling_find_host_devices() {
         case ${host_fs_types[$__dev]} in
             xfs) __options=logdev ;;
             reiserfs) __options=jdev ;;
-            *) continue ;;
+            *) builtin continue ;;
         esac
-        __journal=$(fs_get_option "$(find_dev_fsopts "$__dev")" "$__options") || continue
-        __journal=$(readlink -f "$__journal")
+        __journal=$(fs_get_option "$(find_dev_fsopts "$__dev")" "$__options") || builtin continue
+        __journal=$(builtin command readlink -f "$__journal")
         __kindling_push_host_dev "$__journal"
         __kindling_record_fs_type "$__journal"
         check_block_and_slaves_all __kindling_record_fs_type "$(get_maj_min "$__journal")"
     done
-    return 0
+    builtin return 0
 }
 
 # --- helpers composed from the engine's: their globs and regexes are bash's own -----------------
 
 require_binaries() {
-    local __module=${moddir-}
-    local __missing=0 __command
+    builtin local __module="${moddir-}"
+    builtin local __missing=0 __command
     __module=${__module##*/}
     if [[ ${1-} == -m ]]; then
         __module=$2
-        shift 2
+        builtin shift 2
     fi
     for __command in "$@"; do
         if ! find_binary "$__command" >/dev/null; then
@@ -784,54 +801,55 @@ require_binaries() {
             ((__missing++))
         fi
     done
-    return "$__missing"
+    builtin return "$__missing"
 }
 
 require_any_binary() {
-    local __module=${moddir-}
-    local __command
+    builtin local __module="${moddir-}"
+    builtin local __command
     __module=${__module##*/}
     if [[ ${1-} == -m ]]; then
         __module=$2
-        shift 2
+        builtin shift 2
     fi
     for __command in "$@"; do
-        find_binary "$__command" >/dev/null && return 0
+        find_binary "$__command" >/dev/null && builtin return 0
     done
     dinfo "$__module: Could not find any command of '$*'!"
-    return 1
+    builtin return 1
 }
 
 # `inst_any [-d DEST] FILE...`: installs the first FILE that exists.
 inst_any() {
-    local __to='' __file
+    builtin local __to='' __file
     if [[ ${1-} == -d ]]; then
         __to=$2
-        shift 2
+        builtin shift 2
     fi
     for __file in "$@"; do
-        [[ -e ${dracutsysrootdir-}$__file ]] || continue
+        [[ -e ${dracutsysrootdir-}$__file ]] || builtin continue
         if [[ -n $__to ]]; then
-            inst "$__file" "$__to" && return 0
+            inst "$__file" "$__to" && builtin return 0
         else
-            inst "$__file" && return 0
+            inst "$__file" && builtin return 0
         fi
     done
-    return 1
+    builtin return 1
 }
 
 # `inst_libdir_file [-n REGEX] GLOB...`: each GLOB under every $libdirs directory.
 inst_libdir_file() {
-    local __pattern='' __dir __glob __file
-    local -a __files=()
+    builtin local __pattern='' __dir __glob __file
+    builtin local -a __files
+    __files=()
     if [[ ${1-} == -n ]]; then
         __pattern=$2
-        shift 2
+        builtin shift 2
     fi
     for __dir in ${libdirs-}; do
         for __glob in "$@"; do
             for __file in "${dracutsysrootdir-}$__dir"/$__glob; do
-                [[ -e $__file ]] || continue
+                [[ -e $__file ]] || builtin continue
                 __file=${__file#"${dracutsysrootdir-}"}
                 [[ -z $__pattern || $__file =~ $__pattern ]] && __files+=("$__file")
             done
@@ -841,7 +859,7 @@ inst_libdir_file() {
 }
 
 inst_libdir_dir() {
-    local __dir __glob __found
+    builtin local __dir __glob __found
     for __dir in ${libdirs-}; do
         for __glob in "$@"; do
             for __found in "${dracutsysrootdir-}$__dir"/$__glob; do
@@ -849,20 +867,20 @@ inst_libdir_dir() {
             done
         done
     done
-    return 0
+    builtin return 0
 }
 
 mark_hostonly() {
-    local __file
+    builtin local __file
     for __file in "$@"; do
-        printf '%s\n' "$__file" >>"$initdir/lib/dracut/hostonly-files"
+        builtin printf '%s\n' "$__file" >>"$initdir/lib/dracut/hostonly-files"
     done
 }
 
 # `optional_hostonly`: the hostonly flag only in strict mode, as `hostonly=$(optional_hostonly)`.
 optional_hostonly() {
     if [[ ${hostonly_mode-} == strict ]]; then
-        printf '%s' "${hostonly-}"
+        builtin printf '%s' "${hostonly-}"
     fi
 }
 

@@ -284,7 +284,7 @@ public final class ArchiveExtractor {
     private func openDirectory(
         _ components: ArraySlice<RawPath>, creatingMissing: Bool, for path: RawPath
     ) throws -> Int32 {
-        var current = dup(root)
+        var current = fcntl(root, F_DUPFD_CLOEXEC, 0)
         guard current >= 0 else { throw ArchiveError.systemError("open directory", destination) }
         var walked: [RawPath] = []
         for component in components {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 /// A file that replaces `target` only when complete: it is written beside the target under a
 /// temporary name, synced, renamed over the target, and the directory is synced. Until
@@ -18,9 +19,8 @@ public final class AtomicFile {
         let directory = slash.map { $0 == target.startIndex ? "/" : String(target[..<$0]) } ?? "."
         let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
         var template = Array("\(directory)/.\(name).kindling-XXXXXX".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let descriptor = template.withUnsafeMutableBufferPointer { GNUCalls.mkostempCloseOnExec($0.baseAddress!) }
         guard descriptor >= 0 else { throw ArchiveError.system(operation: "create a file in", path: directory, errno: errno) }
-        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         fileDescriptor = descriptor
         temporaryPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         fchmod(descriptor, permissions)

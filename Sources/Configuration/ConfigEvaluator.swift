@@ -11,12 +11,16 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 public struct ConfigEvaluator {
     /// The script: remember bash's own variables, set the presets, source each file, then print
     /// every other variable as NUL-separated records (S name value | A name count items | H name count k v...).
+    /// On descriptor 4 it names each file before sourcing it, and writes "end" once all is printed:
+    /// without it the run ended early, and the last name is the file that ended it. `return` in a
+    /// file ends that file only, as in dracut, which sources them in its own shell.
     static let script = #"""
         declare -A __kindling_builtin=()
         for __kindling_v in $(compgen -v); do __kindling_builtin[$__kindling_v]=1; done
         eval "$KINDLING_PRESETS"
         unset KINDLING_PRESETS
         for __kindling_f in "$@"; do
+            builtin printf 'file %s\0' "$__kindling_f" >&4
             . "$__kindling_f"
         done
         for __kindling_v in $(compgen -v); do
@@ -36,6 +40,7 @@ public struct ConfigEvaluator {
                 *) printf '%s\0' S "$__kindling_v" "${!__kindling_v}" >&3 ;;
             esac
         done
+        builtin printf 'end\0' >&4
         """#
 
     public init() {}
@@ -50,24 +55,31 @@ public struct ConfigEvaluator {
         if let home = currentEnvironment()["HOME"] { environment["HOME"] = home }
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(devNull) }
-        let errorPipe = try makePipe()
+        let errorPipe = try makePipe(), progressPipe = try makePipe()
         let child = try ChildProcess(
             executable: "/bin/bash", arguments: ["--noprofile", "--norc", "-c", Self.script, "kindling-config"] + files,
-            environment: environment, descriptors: [0: devNull, 1: errorPipe[1], 2: errorPipe[1], 3: resultPipe[1]])
-        close(resultPipe[1]); close(errorPipe[1])
-        var messages: [UInt8] = []
-        let reader = Thread { messages = readAll(fd: errorPipe[0]) }
-        let output = readAll(fd: resultPipe[0])
-        reader.join()
-        close(resultPipe[0]); close(errorPipe[0])
+            environment: environment,
+            descriptors: [0: devNull, 1: errorPipe[1], 2: errorPipe[1], 3: resultPipe[1], 4: progressPipe[1]])
+        close(resultPipe[1]); close(errorPipe[1]); close(progressPipe[1])
+        // Not until the pipes close: a file that starts a background job (`sleep 100 &`) leaves
+        // them open in it; bash's own end is what counts.
+        let outputs = readUntilExit(of: child, from: [resultPipe[0], errorPipe[0], progressPipe[0]])
+        for fd in [resultPipe[0], errorPipe[0], progressPipe[0]] { close(fd) }
         let status = child.wait()
-        for line in PathBytes.string(messages).split(separator: "\n") {
+        for line in PathBytes.string(outputs[1]).split(separator: "\n") {
             logger.warning("config: \(line)")
+        }
+        let progress = outputs[2].split(separator: 0).map { PathBytes.string($0) }
+        guard progress.last == "end" else {
+            // exit, exec or a fatal error in a file: the options after that point would be lost.
+            let file = progress.last.map { $0.hasPrefix("file ") ? "configuration file \($0.dropFirst(5))" : $0 }
+            throw ConfigError(description: "\(file ?? "the configuration reader") ended the reading of the configuration "
+                + "early (exit, exec or a fatal error; bash exited with status \(status))")
         }
         guard status == 0 else {
             throw ConfigError(description: "reading the configuration failed (bash exited with status \(status)) in \(files.joined(separator: ", "))")
         }
-        return try Self.decode(output)
+        return try Self.decode(outputs[0])
     }
 
     static func decode(_ bytes: [UInt8]) throws -> ShellVariables {

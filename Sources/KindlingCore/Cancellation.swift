@@ -5,7 +5,7 @@ import Archive
 import Support
 
 /// SIGINT and SIGTERM end the build cleanly: a watcher thread records the signal and stops the
-/// module shell, and the build unwinds through its normal cleanup (temporary files removed, the
+/// module shell and every other child the build waits for, and the build unwinds through its normal cleanup (temporary files removed, the
 /// old image left as it was) before exiting with 128 + the signal number.
 final class Cancellation: @unchecked Sendable {
     static let shared = Cancellation()
@@ -31,6 +31,8 @@ final class Cancellation: @unchecked Sendable {
                     return childProcessGroup
                 }
                 if let child { kill(-child, SIGTERM) }
+                // And whatever else the build waits for: a configuration file's command, a tool.
+                RunningChildren.terminateAll()
             }
         }
     }

@@ -27,8 +27,9 @@ final class ImageBuild {
     }
 
     private var sysroot: String { configuration.sysroot }
-    /// Files older than this, of the kinds a build leaves, are not a live build's.
-    private let startTime = time(nil)
+    /// Files older than this, of the kinds a build leaves, are no live build's: this build's start,
+    /// or the oldest other build's (0, so nothing, when /proc cannot tell).
+    private let leftoverCutoff = LiveBuilds.cutoff() ?? 0
 
     func run() throws {
         let output = configuration.outputPath
@@ -38,7 +39,7 @@ final class ImageBuild {
         try checkEnhancedCpio()
 
         let temporaryParent = try temporaryParent()
-        for leftover in StagingDirectory.removeAbandoned(in: temporaryParent) {
+        for leftover in StagingDirectory.removeAbandoned(in: temporaryParent, changedBefore: leftoverCutoff) {
             logger.info("Removed \(leftover), left by a build that was killed")
         }
         let staging = try StagingDirectory(parent: temporaryParent)
@@ -116,8 +117,9 @@ final class ImageBuild {
                 logger.info("Waiting for \(holder.map { "build \($0)" } ?? "another build") writing into \(directory)")
             },
             checkpoint: { try Cancellation.shared.checkpoint() })
-        // Holding the lock, no live build writes here: what killed builds left can go.
-        for leftover in AtomicFile.removeLeftovers(of: output, changedBefore: startTime) {
+        // Holding the lock, no live build of this Kindling writes here: what killed builds left can
+        // go, if it is older than every other build running (another version may lock otherwise).
+        for leftover in AtomicFile.removeLeftovers(of: output, changedBefore: leftoverCutoff) {
             logger.info("Removed \(leftover), left by a build that was killed")
         }
         do {
@@ -482,12 +484,13 @@ final class ImageBuild {
         try writeImageFile("/lib/dracut/build-parameter.txt", configuration.storedParameters + "\n", installer: installer)
         if !configuration.kernelOnly {
             // As dracut does for libpthread users: glibc loads libgcc_s at run time for thread cancellation.
+            // `builtin`: module code may have defined functions named break and continue (see the shim's header).
             try shell.evaluate("""
                 for __d in ${libdirs-}; do
                     for __f in "${dracutsysrootdir-}$__d"/libpthread.so*; do
-                        [[ -e $__f ]] || continue
+                        [[ -e $__f ]] || builtin continue
                         inst_libdir_file 'libgcc_s.so*'
-                        break 2
+                        builtin break 2
                     done
                 done
                 """, handler: helpers)

@@ -76,8 +76,13 @@ public enum KindlingCommand {
             logger.fatal(failure.description)
             return failure.exitStatus
         } catch {
+            // A signal stops what the build waited for (the configuration's bash, a tool): it is the cause.
+            if let signal = Cancellation.shared.receivedSignal {
+                logger.fatal("interrupted by signal \(signal)")
+                return 128 + signal
+            }
             logger.fatal("\(error)")
-            return Cancellation.shared.receivedSignal.map { 128 + $0 } ?? 1
+            return 1
         }
     }
 

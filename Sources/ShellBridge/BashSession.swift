@@ -78,12 +78,16 @@ public final class BashSession {
     private let messageFD: Int32
     private var decoder = ShellMessageDecoder()
     private let outputPump: Thread
+    /// Written to when the shell is gone: the pump takes what is left and stops, even while a
+    /// command the shell started still holds the log pipe.
+    private let outputStop: [Int32]
     private let logger: Logger
     private let currentModule = ModuleLabel()
     /// Signalled by the output pump at each end-of-output marker the shim writes before DONE.
     private let outputEnds = DispatchSemaphore(value: 0)
     static let endOfOutputMarker = "\u{1}kindling-end-of-output"
     private var closed = false
+    private var pumpStopped = false
     /// Seconds one module function may run before its shell is killed; nil: no limit.
     public var callTimeout: Int?
 
@@ -112,11 +116,15 @@ public final class BashSession {
         close(toShell[0]); close(fromShell[1]); close(output[1])
         commandFD = toShell[1]
         messageFD = fromShell[0]
-        let outputFD = output[0]
+        // Our read ends are ours alone: a command module code left running (a daemon) holds the
+        // write ends open, so neither end of file nor a blocking read can be relied on.
+        _ = fcntl(messageFD, F_SETFL, fcntl(messageFD, F_GETFL) | O_NONBLOCK)
+        outputStop = try makePipe()
+        let outputFD = output[0], stopFD = outputStop[0]
         let label = currentModule
         let ends = outputEnds
         outputPump = Thread {
-            LinePump(fd: outputFD).forEachLine { line in
+            LinePump(fd: outputFD, stop: stopFD).forEachLine { line in
                 // Output without a final newline shares its line with the marker.
                 let isEnd = line.hasSuffix(Self.endOfOutputMarker)
                 let text = isEnd ? String(line.dropLast(Self.endOfOutputMarker.count)) : line
@@ -188,20 +196,43 @@ public final class BashSession {
     }
 
     /// Kills the whole group (a command module code started must not outlive the build), SIGKILL
-    /// for what ignores SIGTERM, and waits for the shell and its output.
+    /// for what ignores SIGTERM, and waits for the shell and its output. A command that left the
+    /// group (`setsid daemon &`) may still hold the pipes: once the shell is reaped nothing waits
+    /// for them.
     private func stop() {
-        if !closed {
-            closed = true
-            close(commandFD)
-            close(messageFD)
-        }
+        closeChannels()
         process.terminateGroup()
+        stopOutputPump()
+    }
+
+    private func closeChannels() {
+        guard !closed else { return }
+        closed = true
+        close(commandFD)
+        close(messageFD)
+    }
+
+    /// Tells the pump the shell is gone, and waits for it to log what was left in the pipe.
+    private func stopOutputPump() {
+        guard !pumpStopped else { return }
+        pumpStopped = true
+        writeAll(fd: outputStop[1], [1])
         outputPump.join()
+        close(outputStop[0])
+        close(outputStop[1])
+    }
+
+    /// The shell has ended (or closed its end): reap it, take its last output, and report it.
+    private func shellEnded(module: String?, status: Int32) -> BashSessionError {
+        closeChannels()
+        process.terminateGroup()  // what it left running in its group; the shell is reaped already
+        stopOutputPump()
+        return BashSessionError.shellExited(module: module, status: status)
     }
 
     private func send(_ fields: [String]) throws {
         guard !closed, writeAll(fd: commandFD, ShellCommandEncoder.encode(fields)) else {
-            throw BashSessionError.shellExited(module: currentModule.value, status: process.wait())
+            throw shellEnded(module: currentModule.value, status: process.wait(within: 2) ?? process.terminateGroup())
         }
     }
 
@@ -221,7 +252,7 @@ public final class BashSession {
                     ?? HelperReply(status: 1, output: "")
                 let encoded = ShellCommandEncoder.encode([String(reply.status), reply.output])
                 guard writeAll(fd: commandFD, encoded) else {
-                    throw BashSessionError.shellExited(module: module, status: process.wait())
+                    throw shellEnded(module: module, status: process.wait(within: 2) ?? process.terminateGroup())
                 }
             }
         }
@@ -229,34 +260,59 @@ public final class BashSession {
 
     private func nextMessage(module: String?, deadline: Double?) throws -> ShellMessage {
         var chunk = [UInt8](repeating: 0, count: 65536)
+        var shellIsGone = false
         while true {
             do {
                 if let message = try decoder.nextMessage() { return message }
             } catch let error as ShellProtocolError {
                 throw BashSessionError.protocolViolation(error.description)
             }
-            if let deadline, !(try waitForMessage(until: deadline)) { continue }
+            if shellIsGone { throw shellEnded(module: module, status: process.wait()) }
             let count = chunk.withUnsafeMutableBytes { read(messageFD, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 {
-                closed = true
-                close(commandFD)
-                close(messageFD)
-                let status = process.wait()
-                outputPump.join()
-                throw BashSessionError.shellExited(module: module, status: status)
+            if count > 0 {
+                decoder.append(chunk[0..<count])
+            } else if count == 0 {
+                // Every writer closed its end: the shell is ending (or module code closed it).
+                let status = process.wait(within: 2) ?? process.terminateGroup()
+                throw shellEnded(module: module, status: status)
+            } else if errno == EAGAIN {
+                // Nothing to read: wait a while, then look whether the shell itself is still
+                // there, as a command it started may hold the pipe open long after it exited.
+                if !(try waitForMessage(until: deadline)), process.wait(within: 0) != nil {
+                    shellIsGone = true
+                    drainMessages(into: &chunk)
+                }
+            } else if errno != EINTR {
+                throw shellEnded(module: module, status: process.terminateGroup())
             }
-            decoder.append(chunk[0..<count])
         }
     }
 
-    /// Whether the shell has written something (or hung up) before `deadline`; false on EINTR.
-    private func waitForMessage(until deadline: Double) throws -> Bool {
-        let remaining = deadline - MonotonicClock.seconds
-        guard remaining > 0 else { throw CallDeadline.passed }
+    /// Takes what the shell wrote before it ended, without waiting for more.
+    private func drainMessages(into chunk: inout [UInt8]) {
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(messageFD, $0.baseAddress, $0.count) }
+            if count > 0 {
+                decoder.append(chunk[0..<count])
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
+    }
+
+    /// Whether the shell has written something (or hung up) within a quarter of a second, or by
+    /// `deadline` if that is sooner; false when not (or on EINTR).
+    private func waitForMessage(until deadline: Double?) throws -> Bool {
+        var wait = 0.25
+        if let deadline {
+            let remaining = deadline - MonotonicClock.seconds
+            guard remaining > 0 else { throw CallDeadline.passed }
+            wait = min(wait, remaining)
+        }
         var descriptor = pollfd(fd: messageFD, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, Int32(min(remaining * 1000, 60_000).rounded(.up)))
-        return ready > 0
+        return poll(&descriptor, 1, Int32((wait * 1000).rounded(.up))) > 0
     }
 }
 
@@ -275,23 +331,36 @@ private final class ModuleLabel: @unchecked Sendable {
     }
 }
 
-/// Splits what a descriptor delivers into lines.
+/// Splits what a descriptor delivers into lines, until end of file or until `stop` is readable;
+/// then it takes what is already in the pipe (up to a bound) without waiting for more.
 struct LinePump {
     let fd: Int32
+    let stop: Int32
+    /// What is still read once told to stop: a writer that never pauses cannot keep it going.
+    static let drainLimit = 1 << 20
 
     func forEachLine(_ body: (String) -> Void) {
-        var pending: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var splitter = LineSplitter()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var drained: Int?
+        while drained.map({ $0 < Self.drainLimit }) ?? true {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            pending.append(contentsOf: chunk[0..<count])
-            while let newline = pending.firstIndex(of: 10) {
-                body(String(decoding: pending[..<newline], as: UTF8.self))
-                pending.removeFirst(newline + 1)
+            if count > 0 {
+                chunk.withUnsafeBufferPointer { splitter.append(UnsafeBufferPointer(rebasing: $0[0..<count]), body) }
+                drained = drained.map { $0 + count }
+                // A writer that never pauses (a daemon's endless output) must not hide the stop.
+                var stopping = pollfd(fd: stop, events: Int16(POLLIN), revents: 0)
+                if drained == nil, poll(&stopping, 1, 0) > 0 { drained = 0 }
+                continue
             }
+            if count == 0 || (errno != EAGAIN && errno != EINTR) || drained != nil { break }
+            if errno == EINTR { continue }
+            var descriptors = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
+            guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { break }
+            if descriptors[1].revents != 0 { drained = 0 }
         }
-        if !pending.isEmpty { body(String(decoding: pending, as: UTF8.self)) }
+        if let last = splitter.finish() { body(last) }
     }
 }

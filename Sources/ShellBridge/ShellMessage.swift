@@ -64,24 +64,43 @@ extension ShellMessage {
 }
 
 /// Splits the shim's byte stream into messages. Fields are NUL-terminated byte strings; bytes
-/// that are not UTF-8 (file names) are kept through `PathBytes`.
+/// that are not UTF-8 (file names) are kept through `PathBytes`. Linear in what arrives: the
+/// fields of a message that is not complete yet are kept, and the search for the next NUL goes
+/// on from where it stopped, so a huge field arriving in many chunks is scanned once.
 struct ShellMessageDecoder {
     private var buffer: [UInt8] = []
-    private var fields: [String] = []
+    /// Where the next field starts; the bytes before it are decoded (or consumed) already.
+    private var start = 0
+    /// Where the search for the next NUL goes on (at or after `start`).
+    private var scanned = 0
+    /// The fields decoded so far of the message being read, and its field count once known.
+    private var parsed: [String] = []
+    private var expected: Int?
+    /// Every byte searched for a NUL so far, for the tests that prove the work is linear.
+    private(set) var bytesScanned = 0
 
     mutating func append(_ bytes: some Collection<UInt8>) {
+        // Drop what is consumed before growing, at most once per chunk: amortised linear.
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeFirst(start)
+            scanned -= start
+            start = 0
+        }
         buffer.append(contentsOf: bytes)
     }
 
     /// Returns the next complete message, or nil when more bytes are needed.
     mutating func nextMessage() throws -> ShellMessage? {
-        var start = 0
-        var parsed: [String] = []
-        var expected: Int?
         while expected.map({ parsed.count < $0 + 2 }) ?? true {
-            guard let end = buffer[start...].firstIndex(of: 0) else { return nil }
+            guard let end = buffer[scanned...].firstIndex(of: 0) else {
+                bytesScanned += buffer.count - scanned
+                scanned = buffer.count
+                return nil
+            }
+            bytesScanned += end + 1 - scanned
             parsed.append(PathBytes.string(buffer[start..<end]))
             start = end + 1
+            scanned = start
             if parsed.count == 2 {
                 guard let count = Int(parsed[1]), count >= 0, count < 1_000_000 else {
                     throw ShellProtocolError(description: "malformed shim message header '\(parsed[0])' '\(parsed[1])'")
@@ -89,8 +108,10 @@ struct ShellMessageDecoder {
                 expected = count
             }
         }
-        buffer.removeFirst(start)
-        return try ShellMessage(kind: parsed[0], fields: Array(parsed[2...]))
+        let fields = parsed
+        parsed = []
+        expected = nil
+        return try ShellMessage(kind: fields[0], fields: Array(fields[2...]))
     }
 }
 

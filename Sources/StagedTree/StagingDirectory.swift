@@ -49,12 +49,12 @@ public final class StagingDirectory {
 
     /// Removes the staging directories in `parent` that builds killed before they could remove
     /// them left: named as this type names them, this user's directories (not symlinks), locked by
-    /// no live build, and unchanged for `minimumAge` seconds (a live build locks its directory
-    /// right after making it: the age covers that moment). Returns the paths removed.
+    /// no live build, and last changed before `time` (the start of every live build: a build of
+    /// another version may not lock its directory, and a live one locks it only once made).
+    /// Returns the paths removed.
     @discardableResult
-    public static func removeAbandoned(in parent: String, minimumAge: Int = 2) -> [String] {
+    public static func removeAbandoned(in parent: String, changedBefore time: time_t) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return [] }
-        let now = time(nil)
         return names.filter { $0.hasPrefix("kindling.") && $0.utf8.count == "kindling.XXXXXX".utf8.count }.compactMap { name in
             let path = parent + "/" + name
             let directory = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -62,7 +62,7 @@ public final class StagingDirectory {
             defer { close(directory) }
             var status = stat()
             guard fstat(directory, &status) == 0, status.st_uid == geteuid(),
-                now - status.st_mtim.tv_sec >= minimumAge, flock(directory, LOCK_EX | LOCK_NB) == 0
+                status.st_mtim.tv_sec < time, flock(directory, LOCK_EX | LOCK_NB) == 0
             else { return nil }
             do {
                 try FileManager.default.removeItem(atPath: path)

@@ -43,3 +43,41 @@ public func readAll(fd: Int32) -> [UInt8] {
 public func systemErrorDescription(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
+
+/// Reads each of `descriptors` (read ends of pipes that `child` writes) to its end, and returns
+/// what each gave. It does not wait for the pipes to be closed once `child` has exited: a command
+/// the child started in the background (`sleep 100 &`, a daemon) may hold them open for as long
+/// as it runs. Then what is already in them is taken, up to `drainLimit` bytes each, and the child
+/// is reaped; `child.wait()` returns its status at once afterwards.
+public func readUntilExit(of child: ChildProcess, from descriptors: [Int32], drainLimit: Int = 1 << 20) -> [[UInt8]] {
+    var results = descriptors.map { _ in [UInt8]() }
+    var open = Set(descriptors.indices)
+    for fd in descriptors { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    var draining: [Int]?  // bytes taken from each pipe since the child exited
+    while !open.isEmpty {
+        var progressed = false
+        for index in open.sorted() {
+            if let draining, draining[index] >= drainLimit { open.remove(index); continue }
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptors[index], $0.baseAddress, $0.count) }
+            if count > 0 {
+                results[index].append(contentsOf: chunk[0..<count])
+                draining?[index] += count
+                progressed = true
+            } else if count == 0 || (errno != EAGAIN && errno != EINTR) || draining != nil && errno == EAGAIN {
+                open.remove(index)
+            }
+        }
+        // Every round, not only when the pipes are quiet: a job that writes without pause must not
+        // hide the child's end.
+        if draining == nil, child.wait(within: 0) != nil {
+            draining = descriptors.map { _ in 0 }
+            continue
+        }
+        if progressed || open.isEmpty || draining != nil { continue }
+        var polled = open.sorted().map { pollfd(fd: descriptors[$0], events: Int16(POLLIN), revents: 0) }
+        _ = poll(&polled, nfds_t(polled.count), 250)
+    }
+    child.wait()
+    return results
+}

@@ -32,6 +32,14 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&actions, Int32(900 + index), mapping.key)
             posix_spawn_file_actions_addclose(&actions, Int32(900 + index))
         }
+        // The child gets its standard descriptors and the mapped ones, nothing else: not a
+        // descriptor of another thread's that is not close-on-exec yet, nor one this process
+        // inherited without close-on-exec (a caller's pipe that a module's daemon would then
+        // hold open). A close of a descriptor that is not open is not an error for posix_spawn.
+        let kept = Set(descriptors.keys).union([0, 1, 2])
+        let highest = kept.max() ?? 2
+        for fd in stride(from: 3, to: highest, by: 1) where !kept.contains(fd) { posix_spawn_file_actions_addclose(&actions, fd) }
+        GNUCalls.addCloseFrom(&actions, highest + 1)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -68,6 +76,7 @@ public final class ChildProcess: @unchecked Sendable {
             throw SubprocessError("cannot run \(executable): \(systemErrorDescription(result))")
         }
         pid = child
+        RunningChildren.add(child, leadsGroup: newProcessGroup)
     }
 
     /// A malloc'd NUL-terminated copy of the bytes `text` carries (see PathBytes).
@@ -113,6 +122,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     private func record(_ status: Int32) -> Int32 {
+        RunningChildren.remove(pid)
         let code: Int32
         if status & 0x7f == 0 {
             code = (status >> 8) & 0xff
@@ -121,6 +131,28 @@ public final class ChildProcess: @unchecked Sendable {
         }
         cachedStatus = code
         return code
+    }
+}
+
+/// The children started and not reaped yet, so that SIGINT or SIGTERM can end whatever the build
+/// waits for (a config file's `sleep`, a tool, the module shell) wherever the build is.
+public enum RunningChildren {
+    private static let lock = Lock()
+    nonisolated(unsafe) private static var children: [pid_t: Bool] = [:]
+
+    static func add(_ pid: pid_t, leadsGroup: Bool) {
+        lock.withLock { children[pid] = leadsGroup }
+    }
+
+    static func remove(_ pid: pid_t) {
+        _ = lock.withLock { children.removeValue(forKey: pid) }
+    }
+
+    /// SIGTERM to each (to its whole group when it leads one).
+    public static func terminateAll() {
+        lock.withLock {
+            for (pid, leadsGroup) in children { kill(leadsGroup ? -pid : pid, SIGTERM) }
+        }
     }
 }
 
@@ -166,12 +198,11 @@ public func runCommand(
         writeAll(fd: inPipe[1], input)
         close(inPipe[1])
     }
-    var errorBytes: [UInt8] = []
-    let errorReader = Thread { errorBytes = readAll(fd: errPipe[0]) }
-    let outputBytes = readAll(fd: outPipe[0])
-    writer.join(); errorReader.join()
+    // A command that leaves something running in the background must not hold the build.
+    let outputs = readUntilExit(of: child, from: [outPipe[0], errPipe[0]])
     close(outPipe[0]); close(errPipe[0])
-    return CommandOutput(status: child.wait(), standardOutput: outputBytes, standardError: errorBytes)
+    writer.join()
+    return CommandOutput(status: child.wait(), standardOutput: outputs[0], standardError: outputs[1])
 }
 
 /// A joinable POSIX thread; enough for the few helper threads the engine needs.
@@ -195,10 +226,10 @@ public final class Thread: @unchecked Sendable {
 /// A close-on-exec pipe: [read end, write end]. Children get only the ends mapped into them.
 public func makePipe() throws -> [Int32] {
     var ends: [Int32] = [0, 0]
-    guard pipe(&ends) == 0 else {
+    // Atomically: another thread may start a child between pipe() and fcntl().
+    guard GNUCalls.pipe2(&ends, O_CLOEXEC) == 0 else {
         throw SubprocessError("cannot create a pipe: \(systemErrorDescription())")
     }
-    for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     return ends
 }
 
@@ -208,5 +239,41 @@ public enum MonotonicClock {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+}
+
+/// glibc functions that Swift's Glibc module does not declare (they need _GNU_SOURCE): the ones
+/// that create a descriptor already close-on-exec, so that no child started by another thread in
+/// between can inherit it. glibc has had them since 2.9 and 2.7.
+public enum GNUCalls {
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
+    private typealias Mkostemp = @convention(c) (UnsafeMutablePointer<CChar>?, Int32) -> Int32
+    private static let pipe2Function = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+    private static let mkostempFunction = dlsym(nil, "mkostemp").map { unsafeBitCast($0, to: Mkostemp.self) }
+
+    /// pipe2(2); without it (never on glibc), pipe and FD_CLOEXEC.
+    public static func pipe2(_ ends: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32 {
+        if let pipe2Function { return pipe2Function(ends, flags) }
+        guard pipe(ends) == 0 else { return -1 }
+        if flags & O_CLOEXEC != 0 { for fd in [ends[0], ends[1]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) } }
+        return 0
+    }
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+    private static let addCloseFromFunction = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
+    /// posix_spawn_file_actions_addclosefrom_np (glibc 2.34): the child closes every descriptor
+    /// from `lowest` up. Without it, close-on-exec is all that keeps descriptors from children.
+    public static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) {
+        _ = addCloseFromFunction?(actions, lowest)
+    }
+
+    /// mkostemp(3) with O_CLOEXEC; without it (never on glibc), mkstemp and FD_CLOEXEC.
+    public static func mkostempCloseOnExec(_ template: UnsafeMutablePointer<CChar>) -> Int32 {
+        if let mkostempFunction { return mkostempFunction(template, O_CLOEXEC) }
+        let fd = mkstemp(template)
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return fd
     }
 }

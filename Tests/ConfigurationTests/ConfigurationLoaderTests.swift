@@ -158,4 +158,51 @@ final class ConfigurationLoaderTests: XCTestCase {
         }
         XCTAssertThrowsError(try load(["--module-timeout", "-1"]))
     }
+
+    // MARK: config files that end the reading early or leave a job behind
+
+    func testABackgroundJobInAConfigFileDoesNotHoldTheReading() throws {
+        try write("add_drivers+=' early '\n(sleep 30) &\n", "/etc/dracut.conf.d/10-job.conf")
+        try write("add_drivers+=' later '\n", "/etc/dracut.conf.d/20-after.conf")
+        let started = MonotonicClock.seconds
+        let configuration = try load(["--confdir", root + "/etc/dracut.conf.d"])
+        XCTAssertLessThan(MonotonicClock.seconds - started, 10, "the reading waited for the background job")
+        XCTAssertEqual(configuration.variables["add_drivers"]?.split(separator: " "), ["early", "later"])
+    }
+
+    /// A job that writes without pause must not hide the end of the reader's bash.
+    func testABackgroundJobThatNeverStopsWritingDoesNotHoldTheReading() throws {
+        let pidFile = root + "/job.pid"
+        try write("(while :; do echo chatter; done) >&2 &\necho $! >'\(pidFile)'\n", "/etc/dracut.conf.d/10-chatty.conf")
+        defer {
+            if let pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                kill(pid, SIGKILL)
+            }
+        }
+        let done = DispatchSemaphore(value: 0)
+        let arguments = ["--confdir", root + "/etc/dracut.conf.d"]
+        let loader = { [self] in
+            _ = try? load(arguments)
+            done.signal()
+        }
+        _ = Support.Thread(loader)
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success, "the reading waited for the chatty job")
+    }
+
+    func testExitInAConfigFileIsAnErrorNamingTheFile() throws {
+        let exiting = root + "/etc/dracut.conf.d/10-exits.conf"
+        try write("add_drivers+=' early '\nexit 0\n", "/etc/dracut.conf.d/10-exits.conf")
+        try write("add_drivers+=' later '\n", "/etc/dracut.conf.d/20-after.conf")
+        XCTAssertThrowsError(try load(["--confdir", root + "/etc/dracut.conf.d"])) { error in
+            XCTAssertEqual("\(error)", "configuration file \(exiting) ended the reading of the configuration early "
+                + "(exit, exec or a fatal error; bash exited with status 0)")
+        }
+    }
+
+    func testReturnInAConfigFileEndsThatFileOnlyAsInDracut() throws {
+        try write("add_drivers+=' early '\nreturn\nadd_drivers+=' skipped '\n", "/etc/dracut.conf.d/10-returns.conf")
+        try write("add_drivers+=' later '\n", "/etc/dracut.conf.d/20-after.conf")
+        let configuration = try load(["--confdir", root + "/etc/dracut.conf.d"])
+        XCTAssertEqual(configuration.variables["add_drivers"]?.split(separator: " "), ["early", "later"])
+    }
 }

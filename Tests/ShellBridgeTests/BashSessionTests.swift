@@ -286,19 +286,23 @@ final class BashSessionTests: ModuleShellTestCase {
             ln -s ../../../../devices/pci/cciss/c0d0 'sys/fs/btrfs/f00d/devices/cciss!c0d0'
             touch dev/sdb1 dev/sdc1
             ln -s ../../sdb1 dev/disk/by-id/disk-b
+            mkdir bin
+            printf '%s\n' '#!/bin/bash' '[[ $* == "-n -o UUID --target /mnt/pool" ]] && echo f00d' >bin/findmnt
+            printf '%s\n' '#!/bin/bash' '[[ $* == "list -H -v -P tank" ]] || exit 1' 'printf "%s\n" "$ZPOOL_LISTING"' >bin/zpool
+            chmod +x bin/findmnt bin/zpool
             """])
         XCTAssertEqual(setup.status, 0, setup.errorText)
         let shell = try session()
         let handler = RecordingHandler()
+        // The stand-ins are commands on PATH: the shim runs commands with `builtin command`, so a
+        // shell function of the same name is not what it runs.
         let script = """
             members() {
                 __kindling_sys=\(shellQuoted(directory + "/sys"))
-                findmnt() { [[ $* == "-n -o UUID --target /mnt/pool" ]] && echo f00d; }
-                zpool() {
-                    [[ $* == "list -H -v -P tank" ]] || return 1
-                    printf 'tank\\t9G\\t1G\\n\\tmirror-0\\t9G\\n\\t%s\\t-\\n\\t%s\\t-\\n' \\
-                        \(shellQuoted(directory))/dev/disk/by-id/disk-b \(shellQuoted(directory))/dev/sdc1
-                }
+                PATH=\(shellQuoted(directory + "/bin")):$PATH
+                export ZPOOL_LISTING
+                ZPOOL_LISTING=$(printf 'tank\\t9G\\t1G\\n\\tmirror-0\\t9G\\n\\t%s\\t-\\n\\t%s\\t-\\n' \\
+                    \(shellQuoted(directory))/dev/disk/by-id/disk-b \(shellQuoted(directory))/dev/sdc1)
                 [[ $(btrfs_devs /mnt/pool | tr '\\n' ' ') == "/dev/cciss/c0d0 /dev/loop3 " ]] || return 11
                 btrfs_devs /elsewhere && return 12
                 [[ $(zfs_devs tank/ROOT/debian | tr '\\n' ' ') == "$(readlink -f "$1")/dev/sdb1 $(readlink -f "$1")/dev/sdc1 " ]] || return 13

@@ -22,7 +22,7 @@ final class StagingDirectoryTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
         try FileManager.default.createSymbolicLink(atPath: parent + "/kindling.Link01", withDestinationPath: target)
 
-        XCTAssertEqual(StagingDirectory.removeAbandoned(in: parent, minimumAge: 10), [abandoned])
+        XCTAssertEqual(StagingDirectory.removeAbandoned(in: parent, changedBefore: time(nil) - 10), [abandoned])
         XCTAssertEqual(
             Set(try FileManager.default.contentsOfDirectory(atPath: parent)),
             ["kindling.Young1", "kindling.Link01", "elsewhere", (live.path as NSString).lastPathComponent])
