@@ -36,5 +36,6 @@ let package = Package(
         .testTarget(name: "ShellBridgeTests", dependencies: ["ShellBridge"]),
         .testTarget(name: "ModuleGraphTests", dependencies: ["ModuleGraph"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+        .testTarget(name: "KindlingCoreTests", dependencies: ["KindlingCore", "Configuration", "Support"]),
     ]
 )
