@@ -405,6 +405,9 @@ for_each_host_dev_fs() {
     return "$__found"
 }
 
+# Command output is read from here-strings, never from process substitution: <(...) opens
+# /dev/fd/N, which a chroot or container without /proc does not have (the loop would read nothing).
+
 # The first non-empty, non-autofs line that `findmnt -o COLUMN SELECTOR VALUE` gives for the
 # mounted filesystems, or (when nothing is mounted there, or with use_fstab=yes) for the fstab.
 __kindling_findmnt_field() {
@@ -417,7 +420,7 @@ __kindling_findmnt_field() {
             [[ -n $__line && $__line != autofs ]] || continue
             printf '%s' "$__line"
             return 0
-        done < <(findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o "$__column" "$__selector" "$__value" 2>/dev/null)
+        done <<<"$(findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o "$__column" "$__selector" "$__value" 2>/dev/null)"
     done
     return 1
 }
@@ -465,7 +468,7 @@ find_block_device() {
                 printf '%s\n' "$__source"
                 return 0
             fi
-        done < <(findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o MAJ:MIN,SOURCE --target "$1" 2>/dev/null)
+        done <<<"$(findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o MAJ:MIN,SOURCE --target "$1" 2>/dev/null)"
     done
     return 1
 }
@@ -514,7 +517,7 @@ get_fs_env() {
             printf '%s' "${__line#TYPE=}"
             return 0
         fi
-    done < <(blkid -u filesystem -o export -- "$1" 2>/dev/null)
+    done <<<"$(blkid -u filesystem -o export -- "$1" 2>/dev/null)"
     return 1
 }
 
@@ -554,10 +557,11 @@ get_dev_module() {
         __virtual=$__kindling_sys/devices/virtual/$__subsystem/$__kernel
         if [[ -n $__kernel && -n $__subsystem && -d $__virtual ]]; then
             while IFS= read -r __link; do
+                [[ -n $__link ]] || continue
                 [[ -n $__drivers ]] && __drivers+=$'\n'
                 __drivers+=$(udevadm info -a "$__virtual/$__link" 2>/dev/null \
                     | sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' | grep -v -e pcieport)
-            done < <(find "$__virtual" -maxdepth 1 -type l ! -name subsystem -exec readlink {} \;)
+            done <<<"$(find "$__virtual" -maxdepth 1 -type l ! -name subsystem -exec readlink {} \;)"
         fi
     fi
     printf '%s\n' "$__drivers"
@@ -689,7 +693,7 @@ __kindling_add_swap_devices() {
             swap_devs+=("$(readlink -f "$__swap")")
             break
         done <"$__fstab"
-    done < <(tail -n +2 /proc/swaps)
+    done <<<"$(tail -n +2 /proc/swaps 2>/dev/null)"
 }
 
 # Whether the crypttab sets DEVICE up with a key file or as a fresh swap at every boot.
