@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2154,SC2016 # $work, $status, $mounts are the sourcing script's; eval strings expand later
+# shellcheck disable=SC2154,SC2016,SC2034 # $work, $status, $mounts are the sourcing script's; eval strings expand later
 # Sourced by ../fault-matrix.sh (its helpers and state; see README.md here).
 
 # --- 40. refused early: what can be checked is, before the first module runs ----------------------
@@ -69,3 +69,83 @@ rm -f "$marker"
 KINDLING_IMAGE=$early/good.img FAULT_MARKER=$marker run_kindling -m "early-marker run" --no-kernel
 expect "a good build runs the early-marker check()" eval '((status == 0)) && [[ -e $marker ]]'
 rm -f "$early/good.img"
+
+# --- 41. environment faults: no /proc, no /dev, closed standard descriptors, an empty environment -
+# Never a trap (Swift's "Fatal error", SIGILL 132, SIGABRT 134, SIGSEGV 139); a build that can do
+# without the resource succeeds, as dracut's would; one that fails says why in one line. Each
+# build runs in a mount namespace of its own, so the host's /proc and /dev are never touched.
+no_trap() {
+    local what=$1
+    # shellcheck disable=SC2154 # $status is set by the caller (run_kindling, in_namespace)
+    expect "$what: no trap" eval '((status != 132 && status != 134 && status != 139)) &&
+        ! grep -qE "Illegal instruction|Fatal error|Segmentation fault|Backtracing" "$work/log"'
+}
+# in_namespace SETUP ARGUMENT...: run_kindling in a new mount namespace after the shell code SETUP.
+in_namespace() {
+    local setup=$1
+    shift
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    unshare -m bash -c "$setup"' && "$@"' in-namespace timeout -k 5 120 "$KINDLING" "${common[@]}" --force "$@" \
+        >"$work/log" 2>&1
+    status=$?
+}
+no_proc='mount -t tmpfs kindling-no-proc /proc'
+
+in_namespace "$no_proc" -m "early-marker run" --no-kernel "$early/no-proc.img"
+no_trap "no /proc"
+expect "no /proc: the build succeeds with its own arguments" \
+    eval '((status == 0)) && list_image "$early/no-proc.img" | grep -qxE "(usr/)?lib/dracut/modules\.txt"'
+expect "no /proc: the image holds the busybox applets (read without process substitution)" \
+    eval '[[ ! -x /bin/busybox ]] || { in_namespace "$no_proc" -m "busybox" --no-kernel "$early/no-proc-busybox.img";
+        ((status == 0)) && list_image "$early/no-proc-busybox.img" | grep -qxE "(usr/)?bin/sh"; }'
+in_namespace "$no_proc" -m "early-marker run" --no-kernel --hostonly "$early/no-proc.img"
+no_trap "no /proc, hostonly"
+expect "no /proc, hostonly: host-only mode is turned off with a warning, as in dracut" \
+    eval '((status == 0)) && grep -qx "kindling: Turning off host-only mode: '"'"'/proc'"'"' is not mounted!" "$work/log"'
+rm -f "$early/no-proc.img" "$early/no-proc-busybox.img"
+rm -f "$marker"
+FAULT_MARKER=$marker in_namespace "$no_proc" -m "early-marker run" --no-kernel --compress gzipp "$image"
+no_trap "no /proc, a misspelt --compress"
+expect_failure "no /proc, a misspelt --compress" 1 "cannot compress the image with 'gzipp'"
+expect "no /proc, a misspelt --compress: refused before any module's check()" test ! -e "$marker"
+in_namespace "$no_proc" --bad-option "$image"
+no_trap "no /proc, an unknown option"
+expect_failure "no /proc, an unknown option" 1 "bad-option"
+
+in_namespace 'mount -t tmpfs kindling-no-dev /dev' -m "early-marker run" --no-kernel "$early/no-dev.img"
+no_trap "no /dev (no /dev/null, no /dev/fd)"
+expect "no /dev: the build succeeds" eval '((status == 0)) && list_image "$early/no-dev.img" | grep -qxE "(usr/)?lib/dracut/modules\.txt"'
+rm -f "$early/no-dev.img"
+
+# Closed descriptors: what kindling opens next must not take their numbers and receive the log
+# (it was the pipe of commands to the module shell). The module reads kindling's (its parent's)
+# descriptors 0, 1 and 2: each must be /dev/null.
+FAULT_INSTALL='for fd in 0 1 2; do readlink "/proc/$PPID/fd/$fd"; done >'"$early/fds" \
+    "$KINDLING" "${common[@]}" --force -m "early-marker run" --no-kernel "$early/closed.img" <&- >&- 2>&-
+status=$?
+: >"$work/log"
+no_trap "stdin, stdout and stderr closed"
+expect "stdin, stdout and stderr closed: kindling's descriptors 0, 1 and 2 are /dev/null" \
+    test "$(cat "$early/fds" 2>/dev/null)" = $'/dev/null\n/dev/null\n/dev/null'
+expect "stdin, stdout and stderr closed: the build succeeds and the image holds no log line" \
+    eval '((status == 0)) && list_image "$early/closed.img" | grep -qxE "(usr/)?lib/dracut/modules\.txt" &&
+        ! { gzip -dc "$early/closed.img" | grep -aq "kindling: "; }'
+rm -f "$early/closed.img"
+cases=$((cases + 1))
+"$KINDLING" "${common[@]}" --force -m "early-marker run" --no-kernel --compress gzipp "$image" <&- >&- 2>&-
+status=$?
+no_trap "stdin, stdout and stderr closed, a failing build"
+expect "stdin, stdout and stderr closed, a failing build: exits 1, the old image is byte-identical" \
+    eval '((status == 1)) && cmp -s "$image" "$work/old.img" && test -z "$(ls -A "$TMPDIR")"'
+
+# An empty environment (no PATH, HOME, TMPDIR), and PATH or HOME alone missing.
+env -i "$KINDLING" "${common[@]}" --force -m "early-marker run" --no-kernel "$early/env.img" >"$work/log" 2>&1
+status=$?
+no_trap "env -i"
+expect "env -i: the build succeeds (ldconfig and strip are found without PATH)" \
+    eval '((status == 0)) && list_image "$early/env.img" | grep -qxE "(usr/)?lib/dracut/modules\.txt"'
+env -u HOME PATH= "$KINDLING" "${common[@]}" --force -m "early-marker run" --no-kernel "$early/env.img" >"$work/log" 2>&1
+status=$?
+no_trap "HOME unset, PATH empty"
+expect "HOME unset, PATH empty: the build succeeds" eval '((status == 0))'
+rm -f "$early/env.img"
