@@ -149,3 +149,18 @@ status=$?
 no_trap "HOME unset, PATH empty"
 expect "HOME unset, PATH empty: the build succeeds" eval '((status == 0))'
 rm -f "$early/env.img"
+
+# A kdump capture image made without /proc holds the same drivers (kdump-storage read none: its
+# lists came through process substitution, and the image had no kernel module at all).
+if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
+    printf 'ext4 LABEL=kdump\npath /var/crash\n' >"$early/kdump.conf"
+    kdump_args=(--kver "$kver" --kmoddir "$kroot/lib/modules/$kver" -m kdumpbase)
+    KDUMP_CONFIG_FILE=$early/kdump.conf run_kindling "${kdump_args[@]}" "$early/kdump-proc.img"
+    KDUMP_CONFIG_FILE=$early/kdump.conf in_namespace "$no_proc" "${kdump_args[@]}" "$early/kdump-no-proc.img"
+    no_trap "no /proc, a kdump image"
+    expect "no /proc, a kdump image: the same kernel modules as with /proc" \
+        eval '((status == 0)) && list_image "$early/kdump-proc.img" | grep "\.ko" >"$early/kdump-proc.list" &&
+            (($(wc -l <"$early/kdump-proc.list") > 5)) &&
+            list_image "$early/kdump-no-proc.img" | grep "\.ko" | cmp -s - "$early/kdump-proc.list"'
+    rm -f "$early"/kdump-*
+fi
