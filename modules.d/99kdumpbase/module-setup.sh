@@ -192,11 +192,17 @@ kdumpbase_valid_device() {
 kdumpbase_dracut_args() {
     local _where=$1 _value=$2 _word _i
     local -a _args=()
+    local _status _lastpipe=
     # No newline after the value: xargs would take a trailing backslash as escaping it, and put
-    # a newline into the last word.
-    mapfile -d '' -t _args < <(printf '%s' "$_value" | xargs printf '%s\0' 2>/dev/null)
+    # a newline into the last word. mapfile runs in this shell (lastpipe), not on a process
+    # substitution: <(...) needs /dev/fd, which a chroot without /proc lacks.
+    shopt -q lastpipe && _lastpipe=yes
+    shopt -s lastpipe
+    printf '%s' "$_value" | xargs printf '%s\0' 2>/dev/null | mapfile -d '' -t _args
     # xargs's own status (an unmatched quote), which mapfile's does not carry.
-    wait $! || return 1
+    _status=${PIPESTATUS[1]}
+    [[ -n $_lastpipe ]] || shopt -u lastpipe
+    ((_status == 0)) || return 1
     for ((_i = 0; _i < ${#_args[@]}; _i++)); do
         _word=${_args[_i]}
         case $_word in
