@@ -226,11 +226,14 @@ kdumpbase_dracut_args() {
 
 # No target directive: the dracut_args --mount, else the host filesystem that holds path.
 kdumpbase_target_from_path() {
-    local _source _fstype _mountpoint _uuid
+    local _source _fstype _mountpoint _uuid _found
     if [[ -n ${kdumpbase_dracut_mount-} ]]; then
         read -r _source _mountpoint _fstype _ <<<"$kdumpbase_dracut_mount"
     else
-        read -r _source _fstype _mountpoint _uuid < <(findmnt -n -o SOURCE,FSTYPE,TARGET,UUID -T "${dracutsysrootdir-}$kdumpbase_path" 2>/dev/null) || return 1
+        # Not read from <(...), which needs /dev/fd (missing without /proc).
+        _found=$(findmnt -n -o SOURCE,FSTYPE,TARGET,UUID -T "${dracutsysrootdir-}$kdumpbase_path" 2>/dev/null)
+        [[ -n $_found ]] || return 1
+        read -r _source _fstype _mountpoint _uuid <<<"$_found"
         [[ -n ${_uuid-} ]] && _source=UUID=$_uuid
         _mountpoint=${_mountpoint#"${dracutsysrootdir-}"}
         # path is relative to the target's root.
@@ -246,8 +249,10 @@ kdumpbase_target_from_path() {
 }
 
 kdumpbase_find_rootfs() {
-    local _source _fstype _uuid
-    read -r _source _fstype _uuid < <(findmnt -n -o SOURCE,FSTYPE,UUID "${dracutsysrootdir:-/}" 2>/dev/null) || return 1
+    local _source _fstype _uuid _found
+    _found=$(findmnt -n -o SOURCE,FSTYPE,UUID "${dracutsysrootdir:-/}" 2>/dev/null)
+    [[ -n $_found ]] || return 1
+    read -r _source _fstype _uuid <<<"$_found"
     [[ -n ${_uuid-} ]] && _source=UUID=$_uuid
     case $_fstype in
         ext4 | xfs | vfat) ;;
