@@ -138,6 +138,19 @@ no_trap "stdin, stdout and stderr closed, a failing build"
 expect "stdin, stdout and stderr closed, a failing build: exits 1, the old image is byte-identical" \
     eval '((status == 1)) && cmp -s "$image" "$work/old.img" && test -z "$(ls -A "$TMPDIR")"'
 
+# A low open-file limit: the module shell's descriptors 61 and 62 cannot exist under it (the
+# configuration's bash failed before, "Bad file descriptor" lines and no cause).
+cases=$((cases + 1))
+(
+    ulimit -n 40
+    exec "$KINDLING" "${common[@]}" --force -m "early-marker run" --no-kernel "$image"
+) >"$work/log" 2>&1
+status=$?
+no_trap "ulimit -n 40"
+expect "ulimit -n 40: exits 1 in one line naming the limit, the old image is byte-identical" \
+    eval '((status == 1)) && [[ $(grep -v "^kindling: Executing: " "$work/log") == "kindling: "*"over the open-file limit (ulimit -n is 40)" ]] &&
+        cmp -s "$image" "$work/old.img" && test -z "$(ls -A "$TMPDIR")"'
+
 # An empty environment (no PATH, HOME, TMPDIR), and PATH or HOME alone missing.
 env -i "$KINDLING" "${common[@]}" --force -m "early-marker run" --no-kernel "$early/env.img" >"$work/log" 2>&1
 status=$?
