@@ -15,7 +15,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CKmod", pkgConfig: "libkmod", providers: [.apt(["libkmod-dev"])]),
 
-        .target(name: "Support"),
+        // argc and argv without /proc (the Swift runtime reads CommandLine from /proc/self/cmdline).
+        .target(name: "CProcessArguments"),
+        .target(name: "Support", dependencies: ["CProcessArguments"]),
         .target(name: "Archive", dependencies: ["Support", "CZlib"]),
         .target(name: "StagedTree", dependencies: ["Support", "Archive"]),
         .target(name: "Installer", dependencies: ["Support", "StagedTree", "CKmod"]),
@@ -36,5 +38,6 @@ let package = Package(
         .testTarget(name: "ShellBridgeTests", dependencies: ["ShellBridge"]),
         .testTarget(name: "ModuleGraphTests", dependencies: ["ModuleGraph"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+        .testTarget(name: "KindlingCoreTests", dependencies: ["KindlingCore", "Configuration", "Support"]),
     ]
 )

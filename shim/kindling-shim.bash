@@ -417,6 +417,9 @@ for_each_host_dev_fs() {
     builtin return "$__found"
 }
 
+# Command output is read from here-strings, never from process substitution: <(...) opens
+# /dev/fd/N, which a chroot or container without /proc does not have (the loop would read nothing).
+
 # The first non-empty, non-autofs line that `findmnt -o COLUMN SELECTOR VALUE` gives for the
 # mounted filesystems, or (when nothing is mounted there, or with use_fstab=yes) for the fstab.
 # shellcheck disable=SC2046 # no table option is no argument
@@ -431,7 +434,7 @@ __kindling_findmnt_field() {
             [[ -n $__line && $__line != autofs ]] || builtin continue
             builtin printf '%s' "$__line"
             builtin return 0
-        done < <(builtin command findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o "$__column" "$__selector" "$__value" 2>/dev/null)
+        done <<<"$(builtin command findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o "$__column" "$__selector" "$__value" 2>/dev/null)"
     done
     builtin return 1
 }
@@ -481,7 +484,7 @@ find_block_device() {
                 builtin printf '%s\n' "$__source"
                 builtin return 0
             fi
-        done < <(builtin command findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o MAJ:MIN,SOURCE --target "$1" 2>/dev/null)
+        done <<<"$(builtin command findmnt -e -v -n $(__kindling_findmnt_table "$__table") -o MAJ:MIN,SOURCE --target "$1" 2>/dev/null)"
     done
     builtin return 1
 }
@@ -531,7 +534,7 @@ get_fs_env() {
             builtin printf '%s' "${__line#TYPE=}"
             builtin return 0
         fi
-    done < <(builtin command blkid -u filesystem -o export -- "$1" 2>/dev/null)
+    done <<<"$(builtin command blkid -u filesystem -o export -- "$1" 2>/dev/null)"
     builtin return 1
 }
 
@@ -571,10 +574,11 @@ get_dev_module() {
         __virtual=$__kindling_sys/devices/virtual/$__subsystem/$__kernel
         if [[ -n $__kernel && -n $__subsystem && -d $__virtual ]]; then
             while IFS= builtin read -r __link; do
+                [[ -n $__link ]] || builtin continue
                 [[ -n $__drivers ]] && __drivers+=$'\n'
                 __drivers+=$(builtin command udevadm info -a "$__virtual/$__link" 2>/dev/null \
                     | builtin command sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' | builtin command grep -v -e pcieport)
-            done < <(builtin command find "$__virtual" -maxdepth 1 -type l ! -name subsystem -exec readlink {} \;)
+            done <<<"$(builtin command find "$__virtual" -maxdepth 1 -type l ! -name subsystem -exec readlink {} \;)"
         fi
     fi
     builtin printf '%s\n' "$__drivers"
@@ -706,7 +710,7 @@ __kindling_add_swap_devices() {
             swap_devs+=("$(builtin command readlink -f "$__swap")")
             builtin break
         done <"$__fstab"
-    done < <(builtin command tail -n +2 /proc/swaps)
+    done <<<"$(builtin command tail -n +2 /proc/swaps 2>/dev/null)"
 }
 
 # Whether the crypttab sets DEVICE up with a key file or as a fresh swap at every boot.

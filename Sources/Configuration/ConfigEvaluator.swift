@@ -53,7 +53,7 @@ public struct ConfigEvaluator {
         var environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
                            "KINDLING_PRESETS": presets.declarations]
         if let home = currentEnvironment()["HOME"] { environment["HOME"] = home }
-        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let devNull = try openEmptyInput()
         defer { close(devNull) }
         let errorPipe = try makePipe(), progressPipe = try makePipe()
         let child = try ChildProcess(

@@ -1,20 +1,26 @@
 import Archive
 
 /// The image's compression, from dracut's `compress` value: a name or a full command line.
-/// The rules live in `CompressionMethod`; this turns its errors into build failures.
+/// The rules live in `CompressionMethod`; the build resolves it in its preflight, before any module
+/// runs, so a compressor that is misspelt or not installed never costs a whole build.
 struct Compressor {
     let method: CompressionMethod
 
-    init(_ setting: String) throws {
-        do {
-            method = try CompressionMethod(dracutSetting: setting)
-        } catch {
-            throw BuildFailure(error.description)
-        }
+    /// - Parameter findExecutable: resolves a tool name to a runnable path, nil when missing.
+    init(_ setting: String, findExecutable: (String) -> String? = findExecutableInSearchPath) throws(ArchiveError) {
+        method = try CompressionMethod(dracutSetting: setting, findExecutable: findExecutable)
     }
 
     /// Compresses into `file`, which an external tool writes to directly.
     func sink(writingTo file: FileSink) throws -> ByteSink {
         try method.makeSink(writingTo: file)
+    }
+}
+
+extension ArchiveError {
+    /// Why a compress setting cannot be used, for a line that already says what was being done.
+    var reason: String {
+        if case .toolMissing(let tool, _) = self { return "'\(tool)' is not installed" }
+        return description
     }
 }

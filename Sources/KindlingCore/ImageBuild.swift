@@ -33,16 +33,16 @@ final class ImageBuild {
 
     func run() throws {
         let output = configuration.outputPath
-        let outputLock = try prepareOutput(output)
+        // Everything that can be checked is, before anything is locked, written or run.
+        let checked = try BuildPreflight(configuration: configuration, logger: logger).run()
+        let outputLock = try prepareOutput(output, in: checked.outputDirectory)
         defer { outputLock?.release() }
-        try checkKernelRequest()
         try checkEnhancedCpio()
 
-        let temporaryParent = try temporaryParent()
-        for leftover in StagingDirectory.removeAbandoned(in: temporaryParent, changedBefore: leftoverCutoff) {
+        for leftover in StagingDirectory.removeAbandoned(in: checked.temporaryParent, changedBefore: leftoverCutoff) {
             logger.info("Removed \(leftover), left by a build that was killed")
         }
-        let staging = try StagingDirectory(parent: temporaryParent)
+        let staging = try StagingDirectory(parent: checked.temporaryParent)
         staging.keep = configuration.keepTemporaryDirectory
         defer {
             if staging.keep { logger.info("Not removing \(staging.path).") }
@@ -89,7 +89,9 @@ final class ImageBuild {
             }
         }
         let earlyRoot = try stageEarlyMicrocode(staging)
-        try timer.measure("Writing the image") { try writeImage(root: staging.imageRoot, earlyRoot: earlyRoot, to: output) }
+        try timer.measure("Writing the image") {
+            try writeImage(root: staging.imageRoot, earlyRoot: earlyRoot, to: output, compressor: checked.compressor)
+        }
     }
 
     /// What installs into the staged tree, made once the staging directory exists.
@@ -108,9 +110,8 @@ final class ImageBuild {
     /// A real build: the output directory checked and locked (held to the end of the build, so
     /// another build of the same image waits, then sees this one's image), and the old image kept
     /// unless --force.
-    private func prepareOutput(_ output: String) throws -> OutputDirectoryLock? {
-        guard configuration.action == .build else { return nil }
-        let directory = try checkOutputDirectory(output)
+    private func prepareOutput(_ output: String, in directory: String?) throws -> OutputDirectoryLock? {
+        guard configuration.action == .build, let directory else { return nil }
         let lock = try OutputDirectoryLock(
             directory: directory, timeout: configuration.lockTimeout,
             waiting: { holder in
@@ -194,19 +195,6 @@ final class ImageBuild {
         if stat(output, &status) == 0, !configuration.force {
             throw BuildFailure("Will not override existing initramfs (\(output)) without --force")
         }
-    }
-
-    /// The directory the image goes into, which must exist and be writable.
-    private func checkOutputDirectory(_ output: String) throws -> String {
-        let directory = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw BuildFailure("Can't write to \(directory): Directory \(directory) does not exist or is not accessible.")
-        }
-        guard access(directory, W_OK) == 0 else {
-            throw BuildFailure("No permission to write to \(directory): \(systemErrorDescription()).")
-        }
-        return directory
     }
 
     /// --loginstall DIR: created when missing, and named by its real path from then on.
@@ -299,33 +287,10 @@ final class ImageBuild {
         return !commandLines.contains { $0.hasSuffix(".conf") && !$0.hasPrefix(".") }
     }
 
-    private func checkKernelRequest() throws {
-        guard !configuration.noKernel else { return }
-        if let driversDirectory = variables["drivers_dir"], !driversDirectory.isEmpty,
-           currentEnvironment()["DRACUT_KMODDIR_OVERRIDE"] == nil {
-            try KernelModuleDirectory.checkDriversDirectory(driversDirectory, kernelVersion: configuration.kernelVersion)
-        }
-        if let warning = try KernelModuleDirectory.checkContents(of: variables["srcmods"] ?? "") { logger.warning(warning) }
-    }
-
     private var driverOptions: DriverOptions {
         DriverOptions(drivers: variables.words("drivers"), addDrivers: variables.words("add_drivers"),
                       forceDrivers: variables.words("force_drivers"), filesystems: variables.words("filesystems"),
                       omitDrivers: variables.words("omit_drivers"))
-    }
-
-    private func temporaryParent() throws -> String {
-        let parent = configuration.temporaryDirectoryParent
-        // The build's tree lives under it and many of its steps name files as UTF-8 text: a tmpdir
-        // whose name is not UTF-8 is refused by name, never taken for another directory.
-        guard !PathBytes.carriesRawBytes(parent) else {
-            throw BuildFailure("Invalid tmpdir \(PathBytes.quoted(parent)): the name is not UTF-8, which Kindling cannot use for its temporary directory")
-        }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw BuildFailure("Invalid tmpdir \(PathBytes.quoted(parent)).")
-        }
-        return (parent as NSString).resolvingSymlinksInPath
     }
 
     /// dracut's PATH: each $DRACUT_PATH directory with symlinks resolved, without repeats.
@@ -583,10 +548,10 @@ final class ImageBuild {
         return directory
     }
 
-    private func writeImage(root: String, earlyRoot: String?, to output: String) throws {
+    private func writeImage(root: String, earlyRoot: String?, to output: String, compressor: Compressor?) throws {
         try Cancellation.shared.checkpoint()
+        guard let compressor else { throw BuildFailure("the preflight did not resolve the compressor") }
         logger.info("*** Creating image file '\(output)' ***")
-        let compressor = try Compressor(variables["compress"] ?? "")
         var entries = try TreeScanner(root: root).entries()
         if variables["do_hardlink"] == "yes" { try ArchivePolish.linkIdenticalFiles(&entries) }
         if let recorder, let explainPath = configuration.explainPath {

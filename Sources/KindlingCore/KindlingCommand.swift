@@ -18,6 +18,11 @@ public enum KindlingCommand {
     /// Runs the command and returns its exit status.
     public static func run(arguments: [String], executable: String) -> Int32 {
         let logger = Logger(level: .info)
+        // dracut exports a PATH of its own; with none at all (`env -i`), the tools a build runs
+        // (ldconfig, strip, a compressor) are looked for where systems install them.
+        if (getenv("PATH").map { String(cString: $0) } ?? "").isEmpty {
+            setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1)
+        }
         let environment = currentEnvironment()
         guard let data = DataDirectory.locate(executable: executable, environment: environment) else {
             writeStandardError("kindling: cannot find the shim and modules.d (set KINDLING_DATADIR)\n")
@@ -61,6 +66,7 @@ public enum KindlingCommand {
                 }
                 logger.info("Executing: \(([executable] + arguments).joined(separator: " "))")
                 logger.debug(configurationTime)
+                HostonlyEnvironment.adjust(&configuration, logger: logger)
                 try ImageBuild(configuration: configuration, data: data, logger: logger).run()
                 return 0
             }

@@ -101,7 +101,7 @@ public final class BashSession {
         var environment = environment
         environment["KINDLING_TO_ENGINE"] = "61"
         environment["KINDLING_FROM_ENGINE"] = "62"
-        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let devNull = try openEmptyInput()
         defer { close(devNull) }
         do {
             process = try ChildProcess(

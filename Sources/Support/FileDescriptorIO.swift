@@ -81,3 +81,28 @@ public func readUntilExit(of child: ChildProcess, from descriptors: [Int32], dra
     child.wait()
     return results
 }
+
+/// Standard input, output and error, opened on /dev/null when they were closed (`kindling <&- >&-
+/// 2>&-`): otherwise the next file opened would get the number and the log would be written into
+/// it. Without /dev/null (a chroot without /dev) the root directory, opened read-only, takes the
+/// number: writes to it fail and go nowhere. Call it first, before anything opens a file.
+public func reopenClosedStandardDescriptors() {
+    for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+        var opened = Glibc.open("/dev/null", O_RDWR)
+        if opened < 0 { opened = Glibc.open("/", O_RDONLY | O_DIRECTORY) }
+        if opened >= 0 && opened != fd {
+            dup2(opened, fd)
+            close(opened)
+        }
+    }
+}
+
+/// A descriptor that reads as an empty file, for a child's standard input: /dev/null, else the
+/// read end of a pipe whose write end is closed (a chroot without /dev has no /dev/null).
+public func openEmptyInput() throws -> Int32 {
+    let devNull = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
+    if devNull >= 0 { return devNull }
+    let ends = try makePipe()
+    close(ends[1])
+    return ends[0]
+}

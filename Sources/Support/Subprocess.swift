@@ -23,14 +23,29 @@ public final class ChildProcess: @unchecked Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // Duplicate through high temporary numbers first, so that a mapping never clobbers a source.
+        // Duplicate through temporary numbers above every one involved first, so that a mapping
+        // never clobbers a source; they stay as low as they can, under the open-file limit.
         let ordered = descriptors.sorted { $0.key < $1.key }
-        for (index, mapping) in ordered.enumerated() {
-            posix_spawn_file_actions_adddup2(&actions, mapping.value, Int32(900 + index))
+        let temporaryBase = (descriptors.keys.max().map { max($0, descriptors.values.max() ?? 0) } ?? 0) + 1
+        var added: Int32 = 0
+        for (index, mapping) in ordered.enumerated() where added == 0 {
+            added = posix_spawn_file_actions_adddup2(&actions, mapping.value, temporaryBase + Int32(index))
         }
-        for (index, mapping) in ordered.enumerated() {
-            posix_spawn_file_actions_adddup2(&actions, Int32(900 + index), mapping.key)
-            posix_spawn_file_actions_addclose(&actions, Int32(900 + index))
+        for (index, mapping) in ordered.enumerated() where added == 0 {
+            added = posix_spawn_file_actions_adddup2(&actions, temporaryBase + Int32(index), mapping.key)
+            if added == 0 { added = posix_spawn_file_actions_addclose(&actions, temporaryBase + Int32(index)) }
+        }
+        guard !descriptors.values.contains(where: { $0 < 0 }) else {
+            throw SubprocessError("cannot run \(executable): a descriptor to give it is not open")
+        }
+        guard added == 0 else {
+            // EBADF: a number at or over the open-file limit (ulimit -n), which the child could not have.
+            var limit = rlimit()
+            let current = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0
+                ? " (ulimit -n is \(limit.rlim_cur))" : ""
+            let highest = temporaryBase + Int32(descriptors.count) - 1
+            throw SubprocessError(
+                "cannot run \(executable): it needs descriptor \(highest), over the open-file limit\(current)")
         }
         // The child gets its standard descriptors and the mapped ones, nothing else: not a
         // descriptor of another thread's that is not close-on-exec yet, nor one this process

@@ -5,11 +5,12 @@ import Glibc
 import Archive
 import Support
 
-/// The arguments as the raw bytes the kernel passed, so non-UTF-8 file names survive.
-let rawArguments: [[UInt8]] = (0..<Int(CommandLine.argc)).dropFirst().map { index in
-    let argument = CommandLine.unsafeArgv[index]!
-    return Array(UnsafeRawBufferPointer(start: argument, count: strlen(argument)))
-}
+// First: a closed standard descriptor would otherwise be the next file opened.
+reopenClosedStandardDescriptors()
+
+/// The arguments as the raw bytes the kernel passed, so non-UTF-8 file names survive; read
+/// without /proc, which a chroot may lack (the image asked for would silently become the default).
+let rawArguments: [[UInt8]] = Array(ProcessArguments.bytes.dropFirst())
 
 let options: CommandLineOptions
 do {

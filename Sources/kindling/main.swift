@@ -1,14 +1,18 @@
-import Foundation
 import KindlingCore
 import Support
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
-// The arguments as bytes: a file name need not be UTF-8 (CommandLine.arguments would replace such bytes).
-let arguments = (1..<Int(CommandLine.argc)).map { index in
-    PathBytes.string(UnsafeBufferPointer(start: CommandLine.unsafeArgv[index], count: strlen(CommandLine.unsafeArgv[index]!))
-        .map { UInt8(bitPattern: $0) })
+// First: a closed standard descriptor would otherwise be the next file opened, and get the log.
+reopenClosedStandardDescriptors()
+// The arguments as bytes (a file name need not be UTF-8), read without /proc.
+let commandLine = ProcessArguments.bytes.map(PathBytes.string)
+guard !commandLine.isEmpty,
+    let executable = ProcessArguments.executablePath(argumentZero: commandLine.first)
+else {
+    writeStandardError("kindling: cannot read the command line\n")
+    exit(1)
 }
-exit(KindlingCommand.run(arguments: arguments, executable: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]))
+exit(KindlingCommand.run(arguments: Array(commandLine.dropFirst()), executable: executable))

@@ -43,6 +43,7 @@ install() {
     _wanted=" ${busybox_applets:-$(kindling_busybox_default_applets)} "
     _wanted=${_wanted//$'\n'/ }
     # --list-full prints each applet with the directory busybox was configured to put it in.
+    # (A here-string: process substitution needs /dev/fd, missing in a chroot without /proc.)
     while IFS= read -r _path; do
         _applet=${_path##*/}
         [[ -n $_applet && $_applet != busybox && $_path != */ ]] || continue
@@ -53,5 +54,5 @@ install() {
         [[ -e $initdir/$_path || -L $initdir/$_path ]] && continue
         mkdir -p "$initdir/${_path%/*}"
         ln -s /bin/busybox "$initdir/$_path"
-    done < <("$_busybox" --list-full)
+    done <<<"$("$_busybox" --list-full)"
 }

@@ -105,6 +105,19 @@ kdump_storage_resolve() {
     done
 }
 
+# Command output is read from here-strings, not process substitution: <(...) needs /dev/fd, which
+# a chroot without /proc lacks, and the image then silently had no driver at all.
+
+# kdump_storage_lines ARRAY: the non-empty lines read from stdin.
+kdump_storage_lines() {
+    local -n _lines=$1
+    local _line
+    _lines=()
+    while IFS= read -r _line; do
+        [[ -z $_line ]] || _lines+=("$_line")
+    done
+}
+
 # kdump_storage_add_words ARRAY: appends the words read from stdin (no globbing).
 kdump_storage_add_words() {
     local -n _array=$1
@@ -121,10 +134,10 @@ installkernel() {
     read -ra _filesystems <<<"${kdump_storage_filesystems-}"
 
     for _spec in "${_targets[@]}"; do
-        if _majmin=$(kdump_storage_host_device "$_spec") && mapfile -t _candidates < <(kdump_storage_chain "$_majmin") \
+        if _majmin=$(kdump_storage_host_device "$_spec") && kdump_storage_lines _candidates <<<"$(kdump_storage_chain "$_majmin")" \
             && ((${#_candidates[@]} > 0)); then
             dinfo "kdump-storage: $_spec is $_majmin on this host: only its driver chain goes in"
-            kdump_storage_add_words _wanted < <(kdump_storage_resolve "${_candidates[@]}")
+            kdump_storage_add_words _wanted <<<"$(kdump_storage_resolve "${_candidates[@]}")"
         else
             dinfo "kdump-storage: $_spec is not on this host: the drivers of every supported bus go in"
             _all=yes
@@ -132,10 +145,10 @@ installkernel() {
     done
     ((${#_targets[@]} > 0)) || _all=yes
     if [[ $_all == yes ]]; then
-        kdump_storage_add_words _wanted < <(kdump_storage_bus_drivers)
+        kdump_storage_add_words _wanted <<<"$(kdump_storage_bus_drivers)"
     fi
     for _fs in "${_filesystems[@]}"; do
-        kdump_storage_add_words _wanted < <(kdump_storage_fs_drivers "$_fs")
+        kdump_storage_add_words _wanted <<<"$(kdump_storage_fs_drivers "$_fs")"
     done
 
     # hostonly='': the list is already what this host needs; strict hostonly would drop the
@@ -151,11 +164,13 @@ installkernel() {
 kdump_storage_write_lists() {
     local _module _file _name
     local -A _present=() _listed=()
-    while IFS= read -r -d '' _file; do
+    # Module file names hold no newline: one a line.
+    while IFS= read -r _file; do
+        [[ -n $_file ]] || continue
         _name=${_file##*/}
         _name=${_name%%.ko*}
         _present[${_name//-/_}]=1
-    done < <(find "$initdir/lib/modules/$kernel" -name '*.ko*' -print0 2>/dev/null)
+    done <<<"$(find "$initdir/lib/modules/$kernel" -name '*.ko*' 2>/dev/null)"
 
     mkdir -p "$initdir/etc/modules-load.d" "$initdir/lib/dracut"
     for _module in "$@"; do

@@ -268,11 +268,17 @@ kdumpbase_shown() {
 kdumpbase_dracut_args() {
     local _where=$1 _value=$2 _word _i
     local -a _args=()
+    local _status _lastpipe=
     # No newline after the value: xargs would take a trailing backslash as escaping it, and put
-    # a newline into the last word.
-    mapfile -d '' -t _args < <(printf '%s' "$_value" | xargs printf '%s\0' 2>/dev/null)
+    # a newline into the last word. mapfile runs in this shell (lastpipe), not on a process
+    # substitution: <(...) needs /dev/fd, which a chroot without /proc lacks.
+    shopt -q lastpipe && _lastpipe=yes
+    shopt -s lastpipe
+    printf '%s' "$_value" | xargs printf '%s\0' 2>/dev/null | mapfile -d '' -t _args
     # xargs's own status (an unmatched quote), which mapfile's does not carry.
-    wait $! || return 1
+    _status=${PIPESTATUS[1]}
+    [[ -n $_lastpipe ]] || shopt -u lastpipe
+    ((_status == 0)) || return 1
     for ((_i = 0; _i < ${#_args[@]}; _i++)); do
         _word=${_args[_i]}
         case $_word in
@@ -296,11 +302,14 @@ kdumpbase_dracut_args() {
 
 # No target directive: the dracut_args --mount, else the host filesystem that holds path.
 kdumpbase_target_from_path() {
-    local _source _fstype _mountpoint _uuid
+    local _source _fstype _mountpoint _uuid _found
     if [[ -n ${kdumpbase_dracut_mount-} ]]; then
         read -r _source _mountpoint _fstype _ <<<"$kdumpbase_dracut_mount"
     else
-        read -r _source _fstype _mountpoint _uuid < <(findmnt -n -o SOURCE,FSTYPE,TARGET,UUID -T "${dracutsysrootdir-}$kdumpbase_path" 2>/dev/null) || return 1
+        # Not read from <(...), which needs /dev/fd (missing without /proc).
+        _found=$(findmnt -n -o SOURCE,FSTYPE,TARGET,UUID -T "${dracutsysrootdir-}$kdumpbase_path" 2>/dev/null)
+        [[ -n $_found ]] || return 1
+        read -r _source _fstype _mountpoint _uuid <<<"$_found"
         [[ -n ${_uuid-} ]] && _source=UUID=$_uuid
         _mountpoint=${_mountpoint#"${dracutsysrootdir-}"}
         # path is relative to the target's root.
@@ -316,8 +325,10 @@ kdumpbase_target_from_path() {
 }
 
 kdumpbase_find_rootfs() {
-    local _source _fstype _uuid
-    read -r _source _fstype _uuid < <(findmnt -n -o SOURCE,FSTYPE,UUID "${dracutsysrootdir:-/}" 2>/dev/null) || return 1
+    local _source _fstype _uuid _found
+    _found=$(findmnt -n -o SOURCE,FSTYPE,UUID "${dracutsysrootdir:-/}" 2>/dev/null)
+    [[ -n $_found ]] || return 1
+    read -r _source _fstype _uuid <<<"$_found"
     [[ -n ${_uuid-} ]] && _source=UUID=$_uuid
     case $_fstype in
         ext4 | xfs | vfat) ;;
