@@ -17,7 +17,7 @@ let package = Package(
     name: "KindlingFuzz",
     dependencies: [.package(name: "Kindling", path: "..")],
     targets: [
-        .target(name: "FuzzKit", path: "Sources/FuzzKit"),
+        .target(name: "FuzzKit", dependencies: [.product(name: "KindlingCore", package: "Kindling")], path: "Sources/FuzzKit"),
     ] + harnesses.map { name in
         .executableTarget(
             name: name,

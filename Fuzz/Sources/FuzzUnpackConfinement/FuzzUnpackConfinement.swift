@@ -7,7 +7,6 @@
 //
 // FIFOs and sockets are extracted (the extractor never opens them); character and block devices
 // are not: as root they would be real device nodes on this machine.
-@testable import Archive
 import FuzzKit
 #if canImport(Glibc)
 import Glibc
@@ -88,25 +87,11 @@ public func fuzzUnpackConfinement(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
     let before = sentinels.map { observe(fence + "/" + $0) }
     let fenceBefore = observe(fence)
 
-    let archive = Array(UnsafeBufferPointer(start: data, count: size))
-    do {
-        let extractor = try ArchiveExtractor(destination: destination)
-        let reader = CpioReader(source: MemorySource(archive))
-        while let member = try reader.nextMember() {
-            switch member.fileType {
-            case .characterDevice, .blockDevice: continue
-            default: break
-            }
-            do {
-                try extractor.extract(member, from: reader)
-            } catch ArchiveError.refusedMember {
-            } catch ArchiveError.system {
-            }
+    extractHostileArchive(Array(UnsafeBufferPointer(start: data, count: size)), into: destination) { member in
+        switch member.fileType {
+        case .characterDevice, .blockDevice: return true
+        default: return false
         }
-        try extractor.finish()
-    } catch is ArchiveError {
-    } catch {
-        fuzzFailure("unexpected error type: \(error)")
     }
 
     for (name, was) in zip(sentinels, before) {
