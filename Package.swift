@@ -16,8 +16,8 @@ let package = Package(
         .systemLibrary(name: "CKmod", pkgConfig: "libkmod", providers: [.apt(["libkmod-dev"])]),
 
         // argc and argv without /proc (the Swift runtime reads CommandLine from /proc/self/cmdline).
-        .target(name: "CProcessArguments"),
-        .target(name: "Support", dependencies: ["CProcessArguments"]),
+        .target(name: "CSystem"),
+        .target(name: "Support", dependencies: ["CSystem"]),
         .target(name: "Archive", dependencies: ["Support", "CZlib"]),
         .target(name: "StagedTree", dependencies: ["Support", "Archive"]),
         .target(name: "Installer", dependencies: ["Support", "StagedTree", "CKmod"]),

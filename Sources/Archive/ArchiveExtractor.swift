@@ -1,10 +1,10 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import Support
 
-// Glibc exports these only with _GNU_SOURCE; the values are Linux's on x86_64 and arm64.
-private let O_PATH: Int32 = 0o10_000_000
-private let AT_EMPTY_PATH: Int32 = 0x1000
+private let O_PATH = GNUCalls.pathOnly
+private let AT_EMPTY_PATH = GNUCalls.emptyPath
 
 /// Unpacks cpio members into a directory, never writing outside it.
 ///

@@ -1,4 +1,4 @@
-import CProcessArguments
+import CSystem
 
 #if canImport(Glibc)
     import Glibc

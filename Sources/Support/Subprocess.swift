@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSystem
 
 public struct SubprocessError: Error, CustomStringConvertible {
     public let description: String
@@ -242,7 +243,7 @@ public final class Thread: @unchecked Sendable {
 public func makePipe() throws -> [Int32] {
     var ends: [Int32] = [0, 0]
     // Atomically: another thread may start a child between pipe() and fcntl().
-    guard GNUCalls.pipe2(&ends, O_CLOEXEC) == 0 else {
+    guard GNUCalls.pipeCloseOnExec(&ends) == 0 else {
         throw SubprocessError("cannot create a pipe: \(systemErrorDescription())")
     }
     return ends
@@ -257,38 +258,26 @@ public enum MonotonicClock {
     }
 }
 
-/// glibc functions that Swift's Glibc module does not declare (they need _GNU_SOURCE): the ones
-/// that create a descriptor already close-on-exec, so that no child started by another thread in
-/// between can inherit it. glibc has had them since 2.9 and 2.7.
+/// GNU calls that Swift's Glibc module leaves out, through CSystem.
 public enum GNUCalls {
-    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
-    private typealias Mkostemp = @convention(c) (UnsafeMutablePointer<CChar>?, Int32) -> Int32
-    private static let pipe2Function = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
-    private static let mkostempFunction = dlsym(nil, "mkostemp").map { unsafeBitCast($0, to: Mkostemp.self) }
-
-    /// pipe2(2); without it (never on glibc), pipe and FD_CLOEXEC.
-    public static func pipe2(_ ends: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32 {
-        if let pipe2Function { return pipe2Function(ends, flags) }
-        guard pipe(ends) == 0 else { return -1 }
-        if flags & O_CLOEXEC != 0 { for fd in [ends[0], ends[1]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) } }
-        return 0
+    /// pipe2(2) with `O_CLOEXEC` set atomically, as another thread may start a child meanwhile.
+    public static func pipeCloseOnExec(_ ends: UnsafeMutablePointer<Int32>) -> Int32 {
+        kindling_pipe_cloexec(ends)
     }
-
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-    private static let addCloseFromFunction = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
-        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
 
     /// posix_spawn_file_actions_addclosefrom_np (glibc 2.34): the child closes every descriptor
-    /// from `lowest` up. Without it, close-on-exec is all that keeps descriptors from children.
+    /// from `lowest` up.
     public static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) {
-        _ = addCloseFromFunction?(actions, lowest)
+        _ = kindling_spawn_add_close_from(actions, lowest)
     }
 
-    /// mkostemp(3) with O_CLOEXEC; without it (never on glibc), mkstemp and FD_CLOEXEC.
+    /// mkostemp(3) with O_CLOEXEC.
     public static func mkostempCloseOnExec(_ template: UnsafeMutablePointer<CChar>) -> Int32 {
-        if let mkostempFunction { return mkostempFunction(template, O_CLOEXEC) }
-        let fd = mkstemp(template)
-        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        return fd
+        kindling_mkstemp_cloexec(template)
     }
+
+    /// Linux's O_PATH: a descriptor that names a file without opening it for reading or writing.
+    public static let pathOnly = kindling_O_PATH
+    /// Linux's AT_EMPTY_PATH: the *at call acts on the descriptor itself.
+    public static let emptyPath = kindling_AT_EMPTY_PATH
 }

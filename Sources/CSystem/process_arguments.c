@@ -1,4 +1,4 @@
-#include "process_arguments.h"
+#include "csystem.h"
 
 #include <stddef.h>
 

@@ -1,0 +1,18 @@
+#define _GNU_SOURCE
+#include "csystem.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int kindling_pipe_cloexec(int ends[2]) { return pipe2(ends, O_CLOEXEC); }
+
+int kindling_mkstemp_cloexec(char *template_path) { return mkostemp(template_path, O_CLOEXEC); }
+
+int kindling_spawn_add_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+const int kindling_O_PATH = O_PATH;
+const int kindling_AT_EMPTY_PATH = AT_EMPTY_PATH;
