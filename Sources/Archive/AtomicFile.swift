@@ -15,9 +15,7 @@ public final class AtomicFile {
     /// - Parameter permissions: the image may hold keys, so it is private by default, as dracut's.
     public init(replacing target: String, permissions: mode_t = 0o600) throws {
         self.target = target
-        let slash = target.lastIndex(of: "/")
-        let directory = slash.map { $0 == target.startIndex ? "/" : String(target[..<$0]) } ?? "."
-        let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        let (directory, name) = Self.split(target)
         var template = Array("\(directory)/.\(name).kindling-XXXXXX".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { GNUCalls.mkostempCloseOnExec($0.baseAddress!) }
         guard descriptor >= 0 else { throw ArchiveError.system(operation: "create a file in", path: directory, errno: errno) }
@@ -36,8 +34,7 @@ public final class AtomicFile {
         }
         finished = true
         close(fileDescriptor)
-        let directory = target.lastIndex(of: "/").map { $0 == target.startIndex ? "/" : String(target[..<$0]) } ?? "."
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directoryDescriptor = open(Self.split(target).directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)
             close(directoryDescriptor)
@@ -50,36 +47,25 @@ public final class AtomicFile {
     /// Returns the names removed.
     @discardableResult
     public static func removeLeftovers(of target: String, changedBefore time: time_t) -> [String] {
-        let slash = target.lastIndex(of: "/")
-        let directory = slash.map { $0 == target.startIndex ? "/" : String(target[..<$0]) } ?? "."
-        let prefix = Array(".\(slash.map { String(target[target.index(after: $0)...]) } ?? target).kindling-".utf8)
-        let opened = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard opened >= 0, let stream = fdopendir(opened) else {
-            if opened >= 0 { close(opened) }
-            return []
-        }
-        defer { closedir(stream) }
-        var removed: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+        let (directory, name) = split(target)
+        let prefix = PathBytes.bytes(".\(name).kindling-")
+        return (directoryEntries(directory) ?? []).filter { entry in
             // mkstemp's six characters, letters and digits.
-            guard name.count == prefix.count + 6, name.starts(with: prefix),
-                name[prefix.count...].allSatisfy({ isalnum(Int32($0)) != 0 })
-            else { continue }
+            let bytes = PathBytes.bytes(entry)
+            guard bytes.count == prefix.count + 6, bytes.starts(with: prefix),
+                bytes[prefix.count...].allSatisfy({ isalnum(Int32($0)) != 0 })
+            else { return false }
+            let path = directory + "/" + entry
             var status = stat()
-            let path = name + [0]
-            let found = path.withUnsafeBufferPointer { pointer in
-                pointer.withMemoryRebound(to: CChar.self) { fstatat(opened, $0.baseAddress!, &status, AT_SYMLINK_NOFOLLOW) }
-            }
-            guard found == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(),
-                status.st_mtim.tv_sec < time
-            else { continue }
-            let unlinked = path.withUnsafeBufferPointer { pointer in
-                pointer.withMemoryRebound(to: CChar.self) { unlinkat(opened, $0.baseAddress!, 0) }
-            }
-            if unlinked == 0 { removed.append(String(decoding: name, as: UTF8.self)) }
+            return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG && status.st_uid == geteuid()
+                && status.st_mtim.tv_sec < time && unlink(path) == 0
         }
-        return removed
+    }
+
+    /// The target's directory and its name in it.
+    private static func split(_ target: String) -> (directory: String, name: String) {
+        guard let slash = target.lastIndex(of: "/") else { return (".", target) }
+        return (slash == target.startIndex ? "/" : String(target[..<slash]), String(target[target.index(after: slash)...]))
     }
 
     /// Removes the temporary file; the target stays as it was.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import Support
 
 /// Serialises builds that write into the same directory, from the check for an existing image to
 /// the rename that replaces it.
@@ -26,20 +27,10 @@ public final class OutputDirectoryLock {
             switch self {
             case .timedOut(let directory, let seconds, let holder):
                 let who =
-                    holder.map { "build \($0)\(Self.commandName(of: $0).map { " (\($0))" } ?? "")" }
+                    holder.map { "build \($0)\(LiveBuilds.commandName(of: $0).map { " (\($0))" } ?? "")" }
                     ?? "another build"
                 return "cannot lock \(directory): \(who) has held it for \(seconds) s (--lock-timeout)"
             }
-        }
-
-        private static func commandName(of pid: pid_t) -> String? {
-            let descriptor = open("/proc/\(pid)/comm", O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { return nil }
-            defer { close(descriptor) }
-            var buffer = [UInt8](repeating: 0, count: 64)
-            let count = read(descriptor, &buffer, buffer.count)
-            guard count > 1 else { return nil }
-            return String(decoding: buffer[..<(count - 1)], as: UTF8.self)
         }
     }
 

@@ -54,7 +54,7 @@ public final class StagingDirectory {
     /// Returns the paths removed.
     @discardableResult
     public static func removeAbandoned(in parent: String, changedBefore time: time_t) -> [String] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return [] }
+        guard let names = directoryEntries(parent) else { return [] }
         return names.filter { $0.hasPrefix("kindling.") && $0.utf8.count == "kindling.XXXXXX".utf8.count }.compactMap { name in
             let path = parent + "/" + name
             let directory = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)

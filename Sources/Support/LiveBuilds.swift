@@ -13,19 +13,22 @@ public enum LiveBuilds {
     /// other running build, or `now` when there is none. Nil when /proc cannot tell (then nothing
     /// is old enough to remove).
     public static func cutoff(now: time_t = time(nil)) -> time_t? {
-        guard let boot = bootTime(), let directory = opendir("/proc") else { return nil }
-        defer { closedir(directory) }
+        guard let boot = bootTime(), let entries = directoryEntries("/proc") else { return nil }
         let ticks = time_t(sysconf(Int32(_SC_CLK_TCK)))
         guard ticks > 0 else { return nil }
         var oldest = now
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let pid = pid_t(name), pid != getpid(), let command = readSmallFile("/proc/\(pid)/comm"),
-                names.contains(command.trimmingSuffix("\n")), let started = startTicks(of: pid)
+        for name in entries {
+            guard let pid = pid_t(name), pid != getpid(), let command = commandName(of: pid), names.contains(command),
+                let started = startTicks(of: pid)
             else { continue }
             oldest = min(oldest, boot + started / ticks)
         }
         return oldest
+    }
+
+    /// The command name of a process (/proc/PID/comm); nil when it is gone or /proc cannot tell.
+    public static func commandName(of pid: pid_t) -> String? {
+        readSmallFile("/proc/\(pid)/comm").map { $0.trimmingSuffix("\n") }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     private static func bootTime() -> time_t? {
