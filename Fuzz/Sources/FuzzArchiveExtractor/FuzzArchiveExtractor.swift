@@ -6,22 +6,12 @@
 // device nodes on this machine, and a FIFO can block an open forever. Their member headers are
 // still read, and their names still take part in the path handling.
 import FuzzKit
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
 
-private func entryNames(_ path: String) -> [String] {
-    guard let directory = opendir(path) else { return [] }
-    defer { closedir(directory) }
-    var names: [String] = []
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-        }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
-}
+private func entryNames(_ path: String) -> [String] { directoryEntries(path) ?? [] }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzArchiveExtractor(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {

@@ -8,6 +8,7 @@
 // FIFOs and sockets are extracted (the extractor never opens them); character and block devices
 // are not: as root they would be real device nodes on this machine.
 import FuzzKit
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -67,15 +68,9 @@ private func makeSentinels(in fence: String) {
     guard symlink("file", fence + "/sentinel/link") == 0 else { fuzzFailure("cannot create the sentinel link") }
 }
 
+/// The names in a directory, sorted (Support's listing keeps their bytes).
 private func entryNames(_ path: String) -> [String] {
-    guard let directory = opendir(path) else { return [] }
-    defer { closedir(directory) }
-    var names: [String] = []
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
+    (directoryEntries(path) ?? []).sorted()
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
