@@ -38,6 +38,6 @@ let package = Package(
         .testTarget(name: "ShellBridgeTests", dependencies: ["ShellBridge"]),
         .testTarget(name: "ModuleGraphTests", dependencies: ["ModuleGraph"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
-        .testTarget(name: "KindlingCoreTests", dependencies: ["KindlingCore", "Configuration", "Support"]),
+        .testTarget(name: "KindlingCoreTests", dependencies: ["KindlingCore", "Configuration", "Archive", "Support"]),
     ]
 )

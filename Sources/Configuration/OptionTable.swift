@@ -18,7 +18,19 @@ public enum OptionEffect: Sendable, Equatable {
     /// Sets several variables at once.
     case several([OptionEffect])
     /// Handled by the command itself (help, version, verbosity, list-modules, ...).
-    case command(String)
+    case command(CommandOption)
+}
+
+/// The options that set no variable: the loader reads them itself.
+public enum CommandOption: String, Sendable, Equatable {
+    case help, version, verbose, quiet, keep, local, sysroot, rebuild, include, explain, conf, confdir
+    case printSize = "printsize"
+    case noCompress = "no-compress"
+    case listModules = "list-modules"
+    case printCommandLine = "print-cmdline"
+    case regenerateAll = "regenerate-all"
+    case addConfdir = "add-confdir"
+    case modulesDir = "modules-dir"
 }
 
 /// One option of dracut 059's command line.
@@ -60,26 +72,26 @@ public enum OptionTable {
         flag("nofscks", effect: .set("nofscks", "yes")),
         flag("ro-mnt", effect: .set("ro_mnt", "yes")),
         value("kmoddir", short: "k", effect: .scalar("drivers_dir")),
-        value("conf", short: "c", effect: .command("conf")),
-        value("confdir", effect: .command("confdir")),
-        value("add-confdir", effect: .command("add-confdir")),
-        value("modules-dir", effect: .command("modules-dir")),
+        value("conf", short: "c", effect: .command(.conf)),
+        value("confdir", effect: .command(.confdir)),
+        value("add-confdir", effect: .command(.addConfdir)),
+        value("modules-dir", effect: .command(.modulesDir)),
         // Kindling's: seconds one module function may run before the build fails (0: no limit).
         value("module-timeout", effect: .scalar("module_timeout")),
         // Kindling's: seconds to wait for another build writing into the same directory (0: no limit).
         value("lock-timeout", effect: .scalar("lock_timeout")),
         value("tmpdir", effect: .scalar("tmpdir")),
-        value("sysroot", short: "r", effect: .command("sysroot")),
+        value("sysroot", short: "r", effect: .command(.sysroot)),
         value("stdlog", short: "L", effect: .scalar("stdloglvl")),
         value("compress", effect: .scalar("compress")),
         value("squash-compressor", effect: .scalar("squash_compress"), supported: false),
         value("prefix", effect: .scalar("prefix")),
         // Read before everything else (RebuildRequest); never stored.
-        value("rebuild", effect: .command("rebuild"), stored: false),
+        value("rebuild", effect: .command(.rebuild), stored: false),
         flag("force", short: "f", effect: .early("force", "yes")),
         flag("kernel-only", effect: .several([.early("kernel_only", "yes"), .early("no_kernel", "no")])),
         flag("no-kernel", effect: .several([.early("kernel_only", "no"), .early("no_kernel", "yes")])),
-        flag("print-cmdline", effect: .command("print-cmdline")),
+        flag("print-cmdline", effect: .command(.printCommandLine)),
         value("kernel-cmdline", effect: .appendList("kernel_cmdline")),
         flag("strip", effect: .set("do_strip", "yes")),
         flag("aggressive-strip", effect: .set("aggressive_strip", "yes")),
@@ -95,9 +107,9 @@ public enum OptionTable {
         flag("profile", effect: .early("debug", "yes"), supported: false),
         value("sshkey", effect: .earlyValue("sshkey")),
         value("logfile", effect: .scalar("logfile"), stored: false),
-        flag("verbose", short: "v", effect: .command("verbose")),
-        flag("quiet", short: "q", effect: .command("quiet")),
-        flag("local", short: "l", effect: .command("local")),
+        flag("verbose", short: "v", effect: .command(.verbose)),
+        flag("quiet", short: "q", effect: .command(.quiet)),
+        flag("local", short: "l", effect: .command(.local)),
         flag("hostonly", "host-only", short: "H", effect: .set("hostonly", "yes")),
         flag("no-hostonly", "no-host-only", short: "N", effect: .set("hostonly", "no")),
         value("hostonly-mode", effect: .scalar("hostonly_mode")),
@@ -106,22 +118,22 @@ public enum OptionTable {
         flag("no-hostonly-default-device", effect: .early("hostonly_default_device", "no")),
         value("persistent-policy", effect: .scalar("persistent_policy")),
         flag("fstab", effect: .set("use_fstab", "yes")),
-        flag("help", short: "h", effect: .command("help")),
+        flag("help", short: "h", effect: .command(.help)),
         flag("bzip2", effect: .set("compress", "bzip2")),
         flag("lzma", effect: .set("compress", "lzma")),
         flag("xz", effect: .set("compress", "xz")),
         flag("lzo", effect: .set("compress", "lzop")),
         flag("lz4", effect: .set("compress", "lz4")),
         flag("zstd", effect: .set("compress", "zstd")),
-        flag("no-compress", effect: .command("no-compress")),
+        flag("no-compress", effect: .command(.noCompress)),
         flag("gzip", effect: .set("compress", "gzip")),
         flag("enhanced-cpio", effect: .set("enhanced_cpio", "yes")),
-        flag("list-modules", effect: .command("list-modules")),
+        flag("list-modules", effect: .command(.listModules)),
         flag("show-modules", short: "M", effect: .set("show_modules", "yes")),
-        flag("keep", effect: .command("keep")),
-        flag("printsize", effect: .command("printsize")),
-        value("explain", effect: .command("explain"), stored: false),
-        flag("regenerate-all", effect: .command("regenerate-all")),
+        flag("keep", effect: .command(.keep)),
+        flag("printsize", effect: .command(.printSize)),
+        value("explain", effect: .command(.explain), stored: false),
+        flag("regenerate-all", effect: .command(.regenerateAll)),
         flag("parallel", short: "p", effect: .set("parallel", "yes")),
         flag("noimageifnotneeded", effect: .early("noimageifnotneeded", "yes")),
         flag("early-microcode", effect: .set("early_microcode", "yes")),
@@ -138,9 +150,9 @@ public enum OptionTable {
         flag("hostonly-i18n", effect: .set("i18n_install_all", "no")),
         value("hostonly-nics", effect: .appendList("hostonly_nics")),
         flag("no-machineid", effect: .set("machine_id", "no")),
-        flag("version", effect: .command("version")),
+        flag("version", effect: .command(.version)),
         // -i/--include takes two values and is parsed on its own, as dracut does.
-        OptionSpec(longNames: ["include"], shortName: "i", takesValue: true, effect: .command("include"),
+        OptionSpec(longNames: ["include"], shortName: "i", takesValue: true, effect: .command(.include),
                    isSupported: true),
     ]
 

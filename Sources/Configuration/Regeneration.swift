@@ -5,11 +5,14 @@ import Foundation
 public struct Regeneration: Equatable, Sendable {
     /// --parallel (or parallel=yes in a config file): the rebuilds run side by side.
     public var parallel: Bool
+    /// --sysroot: whose installed kernels are rebuilt.
+    public var sysroot: String
     /// The command line without --regenerate-all and --parallel.
     public var commonArguments: [String]
 
-    public init(parallel: Bool, commonArguments: [String]) {
+    public init(parallel: Bool, sysroot: String = "", commonArguments: [String]) {
         self.parallel = parallel
+        self.sysroot = sysroot
         self.commonArguments = commonArguments
     }
 

@@ -11,14 +11,20 @@ import Support
 /// and the basic device nodes when allowed.
 struct BaseLayout {
     let installer: FileInstaller
-    let variables: ShellVariables
+    /// --prefix: the top-level directories live under it, the image's own ones link there.
+    let prefix: String
+    /// $libdirs, without their leading slash.
+    let libraryDirectories: [String]
+    let hookDirectories: [String]
     let sysroot: String
 
-    /// --prefix: the top-level directories live under it, the image's own ones link there.
-    private var prefix: String { variables["prefix"] ?? "" }
-
-    private var libraryDirectories: [String] {
-        variables.words("libdirs").map { String($0.drop { $0 == "/" }) }
+    init(installer: FileInstaller, prefix: String, libraryDirectories: [String], hookDirectories: [String],
+         sysroot: String) {
+        self.installer = installer
+        self.prefix = prefix
+        self.libraryDirectories = libraryDirectories.map { String($0.drop { $0 == "/" }) }
+        self.hookDirectories = hookDirectories
+        self.sysroot = sysroot
     }
 
     func create(kernelOnly: Bool) throws {
@@ -58,7 +64,7 @@ struct BaseLayout {
         try makeDirectory(root + "/lib/dracut")
         try makeDirectory(root + "/etc/cmdline.d")
         try makeDirectory(root + "/lib/dracut/hooks")
-        for hook in variables.words("hookdirs") { try makeDirectory(root + "/lib/dracut/hooks/" + hook) }
+        for hook in hookDirectories { try makeDirectory(root + "/lib/dracut/hooks/" + hook) }
         if geteuid() == 0 && !Self.deviceNodesForbidden {
             for (name, major, minor) in [("null", 1, 3), ("kmsg", 1, 11), ("console", 5, 1), ("random", 1, 8), ("urandom", 1, 9)] {
                 // mknod(1) under dracut's umask 022 gives 0644.

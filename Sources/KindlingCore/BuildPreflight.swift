@@ -103,24 +103,29 @@ struct BuildPreflight {
         let temporaryParent: String
     }
 
-    let configuration: BuildConfiguration
+    let settings: BuildSettings
+    /// Whether an image is written (not --print-cmdline).
+    let writesImage: Bool
+    let explainPath: String?
     let logger: Logger
     var probe: any PreflightProbe = SystemPreflightProbe()
     /// The environment's DRACUT_KMODDIR_OVERRIDE turns the --kmoddir name check off, as in dracut.
-    var kernelDirectoryOverride = currentEnvironment()["DRACUT_KMODDIR_OVERRIDE"] != nil
+    let kernelDirectoryOverride: Bool
 
-    init(configuration: BuildConfiguration, logger: Logger) {
-        self.configuration = configuration
+    init(settings: BuildSettings, configuration: BuildConfiguration, probes: HostProbes, logger: Logger) {
+        self.settings = settings
+        writesImage = configuration.action == .build
+        explainPath = configuration.explainPath
+        kernelDirectoryOverride = probes.environment["DRACUT_KMODDIR_OVERRIDE"] != nil
         self.logger = logger
     }
 
     func run() throws(PreflightError) -> Checked {
-        let writesImage = configuration.action == .build
-        let directory = writesImage ? try checkOutput(configuration.outputPath) : nil
-        let compressor = writesImage ? try checkCompressor(configuration.compress) : nil
+        let directory = writesImage ? try checkOutput(settings.outputPath) : nil
+        let compressor = writesImage ? try checkCompressor(settings.image.compression.setting) : nil
         try checkKernel()
-        let temporaryParent = try checkTemporaryDirectory(configuration.temporaryDirectoryParent)
-        if writesImage, let explain = configuration.explainPath { try checkExplainFile(explain) }
+        let temporaryParent = try checkTemporaryDirectory(settings.paths.temporaryParent)
+        if writesImage, let explain = explainPath { try checkExplainFile(explain) }
         return Checked(outputDirectory: directory, compressor: compressor, temporaryParent: temporaryParent)
     }
 
@@ -149,13 +154,12 @@ struct BuildPreflight {
 
     /// The kernel's module directory: it must exist, and a --kmoddir must be named for the kernel.
     func checkKernel() throws(PreflightError) {
-        guard !configuration.noKernel else { return }
-        let variables = configuration.variables
+        guard !settings.noKernel else { return }
         do {
-            if let driversDirectory = variables["drivers_dir"], !driversDirectory.isEmpty, !kernelDirectoryOverride {
-                try KernelModuleDirectory.checkDriversDirectory(driversDirectory, kernelVersion: configuration.kernelVersion)
+            if let driversDirectory = settings.paths.driversDirectory, !kernelDirectoryOverride {
+                try KernelModuleDirectory.checkDriversDirectory(driversDirectory, kernelVersion: settings.kernelVersion)
             }
-            if let warning = try KernelModuleDirectory.checkContents(of: variables["srcmods"] ?? "") {
+            if let warning = try KernelModuleDirectory.checkContents(of: settings.paths.kernelModules) {
                 logger.warning(warning)
             }
         } catch {

@@ -9,8 +9,8 @@ struct HostDevices {
     /// Device path -> filesystem type.
     var filesystemTypes: [String: String] = [:]
 
-    init(variables: ShellVariables, logger: Logger) {
-        for line in variables.elements("fstab_lines") {
+    init(contents: ImageContents, logger: Logger) {
+        for line in contents.mountLines {
             let fields = line.split(whereSeparator: \.isWhitespace).map(String.init)
             guard let first = fields.first else { continue }
             guard let device = Self.resolve(first) else {
@@ -20,10 +20,10 @@ struct HostDevices {
             add(device)
             if fields.count > 2 { filesystemTypes[device] = fields[2] }
         }
-        for file in variables.words("add_fstab") {
+        for file in contents.fstabFiles {
             for device in Self.firstFields(ofFile: file) { add(device) }
         }
-        for device in variables.words("add_device") { add(device) }
+        for device in contents.addedDevices { add(device) }
     }
 
     /// What `while read -r dev rest` gives for each line of an --add-fstab file (comments and
@@ -61,8 +61,8 @@ struct HostDevices {
     }
 
     /// The image's /etc/fstab lines for `--mount`: dracut fills in options, dump and pass.
-    static func fstabLines(_ variables: ShellVariables) throws -> [String] {
-        try variables.elements("fstab_lines").compactMap { line in
+    static func fstabLines(_ mountLines: [String]) throws -> [String] {
+        try mountLines.compactMap { line in
             var fields = line.split(whereSeparator: \.isWhitespace).map(String.init)
             guard !fields.isEmpty else { return nil }
             if fields.count == 1 {

@@ -1,4 +1,3 @@
-import Configuration
 import Support
 
 #if canImport(Glibc)
@@ -18,12 +17,5 @@ enum HostonlyEnvironment {
     ) -> String? {
         guard access(mountTable, R_OK) == 0 else { return "/proc" }
         return needed.first { !exists($0) }
-    }
-
-    /// Turns hostonly off in `configuration` when the host cannot be looked at.
-    static func adjust(_ configuration: inout BuildConfiguration, logger: Logger, unmounted: String? = unmounted()) {
-        guard configuration.hostonly, let directory = unmounted else { return }
-        logger.warning("Turning off host-only mode: '\(directory)' is not mounted!")
-        configuration.variables.remove("hostonly")
     }
 }

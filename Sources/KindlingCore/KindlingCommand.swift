@@ -33,10 +33,13 @@ public enum KindlingCommand {
             let loader = ConfigurationLoader(environment: environment, ownModules: data.modules, kernelRelease: kernelRelease)
             let started = PhaseTimer.now()
             let rebuild = try RebuildRequest(arguments: arguments)
-            var configuration = try loader.load(arguments: try rebuild?.arguments(adding: arguments) ?? arguments,
+            let configuration = try loader.load(arguments: try rebuild?.arguments(adding: arguments) ?? arguments,
                                                 logger: logger)
-            if let rebuild, rebuild.overwritesImage(configuration.outputPath) { configuration.variables["force"] = "yes" }
-            logger.level = configuration.logLevel
+            var settings = configuration.settings
+            if let rebuild, let output = settings?.outputPath, rebuild.overwritesImage(output) {
+                settings?.overwriteExistingImage()
+            }
+            if let settings { logger.level = settings.log.level }
             // The level comes from the configuration, so this phase's line waits until it is known.
             let configurationTime = PhaseTimer.line("Reading the configuration", since: started)
             switch configuration.action {
@@ -47,27 +50,27 @@ public enum KindlingCommand {
                 writeStandardOutput("kindling \(KindlingVersion.version) (dracut \(KindlingVersion.dracutCompatible) compatible)\n")
                 return 0
             case .listModules:
-                let catalog = ModuleCatalog(searchPath: configuration.moduleSearchPath)
+                let catalog = ModuleCatalog(searchPath: settings?.moduleSearchPath ?? [])
                 let lines = catalog.modules.map { configuration.verboseListing ? "\($0.name)\t\($0.directory)" : $0.name }
                 writeStandardOutput(lines.map { $0 + "\n" }.joined())
                 return 0
             case .regenerateAll(let regeneration):
-                let kernels = try Regeneration.kernels(sysroot: configuration.sysroot)
+                let kernels = try Regeneration.kernels(sysroot: regeneration.sysroot)
                 return KernelRegeneration(regeneration: regeneration, kernels: kernels, executable: executable,
                                           logger: logger).run()
             case .build, .printCommandLine:
-                if let logfile = configuration.variables["logfile"], !logfile.isEmpty {
-                    let level = Int(configuration.variables["fileloglvl"] ?? "").flatMap(LogLevel.init(rawValue:)) ?? .info
-                    try attachLogFile(logfile, level: level, to: logger)
+                guard let settings else { throw BuildFailure("the configuration gave no settings to build with") }
+                if let logfile = settings.log.file {
+                    try attachLogFile(logfile, level: settings.log.fileLevel, to: logger)
                 }
                 // dracut's sysloglvl (0, the default, for none): the lines at that level go to syslog.
-                if let level = Int(configuration.variables["sysloglvl"] ?? "").flatMap({ LogLevel(rawValue: min($0, 6)) }) {
+                if let level = settings.log.systemLogLevel {
                     logger.addSink(upTo: level) { level, line in SystemLog.write(level, line) }
                 }
                 logger.info("Executing: \(([executable] + arguments).joined(separator: " "))")
                 logger.debug(configurationTime)
-                HostonlyEnvironment.adjust(&configuration, logger: logger)
-                try ImageBuild(configuration: configuration, data: data, logger: logger).run()
+                try ImageBuild(configuration: configuration, settings: settings, data: data, probes: .live(),
+                               logger: logger).run()
                 return 0
             }
         } catch let failure as BuildFailure {

@@ -83,7 +83,7 @@ final class ConfigurationLoaderTests: XCTestCase {
 
     func testEarlyOptionsLoseToTheConfigAsInDracut() throws {
         try write("no_kernel=no\n", "/etc/dracut.conf")
-        XCTAssertFalse(try load(["--no-kernel"]).noKernel)
+        XCTAssertEqual(try load(["--no-kernel"]).settings?.noKernel, false)
     }
 
     func testConfAndConfdirAndAddConfdir() throws {
@@ -107,21 +107,21 @@ final class ConfigurationLoaderTests: XCTestCase {
 
     func testDefaultsFollowDracut() throws {
         let configuration = try load(["--no-kernel"])
-        XCTAssertEqual(configuration.kernelVersion, "6.1.0-test")
-        XCTAssertEqual(configuration.outputPath, root + "/boot/initrd.img-6.1.0-test")
+        XCTAssertEqual(configuration.settings?.kernelVersion, "6.1.0-test")
+        XCTAssertEqual(configuration.settings?.outputPath, root + "/boot/initrd.img-6.1.0-test")
         XCTAssertEqual(configuration.variables["dracutmodules"], "all")
         XCTAssertNil(configuration.variables["hostonly"])
-        XCTAssertEqual(configuration.moduleSearchPath, ["/own/modules.d"])
+        XCTAssertEqual(configuration.settings?.moduleSearchPath, ["/own/modules.d"])
         let explicit = try load(["out.img", "5.10"])
-        XCTAssertEqual(explicit.outputPath, "out.img")
-        XCTAssertEqual(explicit.kernelVersion, "5.10")
+        XCTAssertEqual(explicit.settings?.outputPath, "out.img")
+        XCTAssertEqual(explicit.settings?.kernelVersion, "5.10")
     }
 
     func testModulePathOrder() throws {
         try write("modules_dirs+=' /from/config '\n", "/etc/dracut.conf")
         let configuration = try load(["--modules-dir", "/first", "--modules-dir", "/second"],
                                      environment: ["dracutbasedir": "/base"])
-        XCTAssertEqual(configuration.moduleSearchPath, ["/first", "/second", "/from/config", "/base/modules.d", "/own/modules.d"])
+        XCTAssertEqual(configuration.settings?.moduleSearchPath, ["/first", "/second", "/from/config", "/base/modules.d", "/own/modules.d"])
     }
 
     func testUnsupportedOptionFailsNamingIt() {
@@ -148,11 +148,11 @@ final class ConfigurationLoaderTests: XCTestCase {
     }
 
     func testModuleTimeoutFromTheCommandLineOrTheConfig() throws {
-        XCTAssertEqual(try load([]).moduleTimeout, 600, "ten minutes by default")
-        XCTAssertEqual(try load(["--module-timeout", "2"]).moduleTimeout, 2)
-        XCTAssertNil(try load(["--module-timeout", "0"]).moduleTimeout, "0 is no limit")
+        XCTAssertEqual(try load([]).settings?.moduleTimeout, 600, "ten minutes by default")
+        XCTAssertEqual(try load(["--module-timeout", "2"]).settings?.moduleTimeout, 2)
+        XCTAssertNil(try load(["--module-timeout", "0"]).settings?.moduleTimeout, "0 is no limit")
         try write("module_timeout=30\n", "/etc/dracut.conf")
-        XCTAssertEqual(try load([]).moduleTimeout, 30)
+        XCTAssertEqual(try load([]).settings?.moduleTimeout, 30)
         XCTAssertThrowsError(try load(["--module-timeout", "soon"])) { error in
             XCTAssertEqual("\(error)", "invalid module timeout 'soon': give a number of seconds (0: no limit)")
         }

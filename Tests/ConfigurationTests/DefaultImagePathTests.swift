@@ -76,6 +76,6 @@ final class DefaultImagePathTests: XCTestCase {
         try touch("/boot/vmlinuz-5.10")
         let loader = ConfigurationLoader(environment: [:], ownModules: "/own", kernelRelease: { "5.10" })
         let configuration = try loader.load(arguments: ["--sysroot", root, "--no-kernel"], logger: .init(level: .fatal))
-        XCTAssertEqual(configuration.outputPath, root + "/boot/initrd.img-5.10")
+        XCTAssertEqual(configuration.settings?.outputPath, root + "/boot/initrd.img-5.10")
     }
 }

@@ -46,7 +46,7 @@ final class OptionsTakenOverTests: XCTestCase {
         XCTAssertNil(try load(["--persistent-policy", "by-nothing"]).variables["persistent_policy"])
         var variables = ShellVariables()
         variables["persistent_policy"] = "by-nothing"
-        XCTAssertEqual(ConfigurationLoader.checkPersistentPolicy(&variables, diskDirectory: root + "/disk"),
+        XCTAssertEqual(BuildSettings.checkPersistentPolicy(&variables, diskDirectory: root + "/disk"),
                        "Invalid persistent policy, your system does not have a /dev/disk/by-nothing directory.")
     }
 

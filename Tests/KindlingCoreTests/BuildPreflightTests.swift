@@ -28,12 +28,14 @@ final class BuildPreflightTests: XCTestCase {
     ) -> BuildPreflight {
         var configuration = BuildConfiguration()
         configuration.action = action
-        configuration.outputPath = output
         configuration.explainPath = explain
-        configuration.variables["no_kernel"] = "yes"
-        configuration.variables["tmpdir"] = "/var/tmp"
-        for (name, value) in settings { configuration.variables[name] = value }
-        var preflight = BuildPreflight(configuration: configuration, logger: Logger(level: .fatal))
+        var variables = ShellVariables(["no_kernel": .scalar("yes"), "tmpdir": .scalar("/var/tmp")])
+        for (name, value) in settings { variables[name] = value }
+        let buildSettings = try! BuildSettings(
+            normalized: variables, kernelVersion: "", outputPath: output, sysroot: "", moduleSearchPath: [],
+            logLevel: .fatal)
+        var preflight = BuildPreflight(
+            settings: buildSettings, configuration: configuration, probes: .live(), logger: Logger(level: .fatal))
         preflight.probe = probe
         return preflight
     }

@@ -1,0 +1,111 @@
+import Foundation
+import Support
+
+/// What the settings are derived from besides the variables: the command line's own facts and
+/// the host's answers, as values so tests can give their own.
+struct SettingsSources {
+    var commandLine: ParsedCommandLine
+    var verbosity: Int
+    var printsCommandLine: Bool
+    var sysroot: String
+    var environment: [String: String]
+    var ownModules: String
+    var kernelRelease: () -> String
+    var diskDirectory: String
+}
+
+extension BuildSettings {
+    /// Applies dracut's defaults and normalisations to the variables the config files and the
+    /// options set, in dracut's order, and reads the typed settings from the result.
+    static func derive(from variables: ShellVariables, _ sources: SettingsSources, logger: Logger)
+        throws(ConfigError) -> BuildSettings
+    {
+        var variables = variables
+        let sysroot = sources.sysroot
+        for name in variables.values.keys where name.hasPrefix("kindling_cli_") { variables.remove(name) }
+        var positionals = sources.commandLine.positionals
+        if positionals.count > 2 {
+            throw ConfigError(description: "unknown arguments: \(positionals[2...].joined(separator: " "))")
+        }
+        if positionals.count == 2 && variables.has("kernel") && sources.commandLine.contains("kver") {
+            positionals.removeLast()
+        }
+        if positionals.count == 2 { variables["kernel"] = positionals[1] }
+        if !variables.has("kernel") { variables["kernel"] = sources.kernelRelease() }
+        let kernel = variables["kernel"]!
+
+        let level = Int(variables["stdloglvl"] ?? "") ?? 4
+        let clamped = min(max(level + sources.verbosity, 0), 6)
+        variables["stdloglvl"] = String(clamped)
+        let logLevel = sources.printsCommandLine ? .fatal : LogLevel(rawValue: max(clamped, 1)) ?? .info
+
+        if variables["hostonly"] == "yes" {
+            variables["hostonly"] = "-h"
+            if !variables.has("hostonly_cmdline") { variables["hostonly_cmdline"] = "yes" }
+        }
+        if variables["hostonly"] != "-h" { variables.remove("hostonly") }
+        switch variables["hostonly_mode"] ?? "" {
+        case "": if variables.has("hostonly") { variables["hostonly_mode"] = "sloppy" }
+        case "sloppy", "strict": if !variables.has("hostonly") { variables.remove("hostonly_mode") }
+        case let mode: throw ConfigError(description: "invalid hostonly mode \(PathBytes.quoted(mode))")
+        }
+        for (name, fallback) in [("do_strip", "yes"), ("do_hardlink", "yes"), ("early_microcode", "yes")]
+        where !variables.has(name) {
+            variables[name] = fallback
+        }
+        if variables["prefix"] == "/" { variables.remove("prefix") }
+        if !variables.has("tmpdir") { variables["tmpdir"] = sources.environment["TMPDIR"] ?? (sysroot + "/var/tmp") }
+        if ["", "auto"].contains(variables["dracutmodules"] ?? "") { variables["dracutmodules"] = "all" }
+        if !variables.has("fw_dir") {
+            variables["fw_dir"] = [
+                "/lib/firmware/updates/\(kernel)", "/lib/firmware/updates", "/lib/firmware/\(kernel)", "/lib/firmware",
+            ].map { sysroot + $0 }.joined(separator: ":")
+        }
+        variables["DRACUT_FIRMWARE_PATH"] = (variables["fw_dir"] ?? "").replacingOccurrences(of: " ", with: ":")
+        variables["fw_dir"] = (variables["fw_dir"] ?? "").replacingOccurrences(of: ":", with: " ")
+        variables["srcmods"] = variables.has("drivers_dir") ? variables["drivers_dir"]! : "\(sysroot)/lib/modules/\(kernel)/"
+
+        SystemPaths.fill(&variables, sysroot: sysroot)
+        if !variables.has("hookdirs") { variables["hookdirs"] = hookDirectories.joined(separator: " ") + " " }
+        if !variables.has("DRACUT_PATH") {
+            variables["DRACUT_PATH"] = sources.environment["DRACUT_PATH"] ?? "/sbin /bin /usr/sbin /usr/bin"
+        }
+
+        var searchPath = sources.commandLine.values(of: "modules-dir") + variables.words("modules_dirs")
+        // Only a dracutbasedir that the environment or a config file names joins the module path.
+        if variables.has("dracutbasedir") {
+            searchPath.append(variables["dracutbasedir"]! + "/modules.d")
+        } else {
+            variables["dracutbasedir"] = sysroot + "/usr/lib/dracut"
+        }
+        searchPath.append(sources.ownModules)
+
+        let outputPath = positionals.first ?? DefaultImagePath(
+            sysroot: sysroot, usesMachineID: variables["machine_id"] != "no"
+        ).path(forKernel: kernel)
+        if let warning = checkPersistentPolicy(&variables, diskDirectory: sources.diskDirectory) {
+            logger.warning(warning)
+        }
+        return try BuildSettings(
+            normalized: variables, kernelVersion: kernel, outputPath: outputPath, sysroot: sysroot,
+            moduleSearchPath: searchPath, logLevel: logLevel)
+    }
+
+    /// dracut drops `mapper` (the /dev/mapper names are its default anyway) and a policy whose
+    /// /dev/disk directory the host lacks, warning about the latter.
+    static func checkPersistentPolicy(_ variables: inout ShellVariables, diskDirectory: String) -> String? {
+        guard let policy = variables["persistent_policy"], !policy.isEmpty else { return nil }
+        if policy == "mapper" {
+            variables.remove("persistent_policy")
+            return nil
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: diskDirectory + "/" + policy, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            variables.remove("persistent_policy")
+            return "Invalid persistent policy, your system does not have a /dev/disk/\(policy) directory."
+        }
+        return nil
+    }
+}

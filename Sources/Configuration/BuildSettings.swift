@@ -1,0 +1,250 @@
+import Foundation
+import Support
+
+/// Which dracut modules the build asks for (-m, -a, --force-add, -o and their config variables).
+public struct ModuleRequestSettings: Equatable, Sendable {
+    /// The modules named by -m or dracutmodules; empty for "all" (every module whose check passes).
+    public var modules: [String]
+    public var add: [String]
+    public var forceAdd: [String]
+    public var omit: [String]
+}
+
+/// The kernel drivers the build names itself (--drivers, --add-drivers, ...), as given.
+public struct DriverRequestSettings: Equatable, Sendable {
+    public var drivers: [String]
+    public var add: [String]
+    public var force: [String]
+    public var filesystems: [String]
+    public var omit: [String]
+}
+
+/// The image's compression as the settings name it; the build resolves the tool before any work.
+public enum CompressionRequest: Equatable, Sendable {
+    /// No setting: gzip on every core.
+    case automatic
+    /// `cat`, `none` or --no-compress: the archive as it is.
+    case uncompressed
+    /// A compressor's name (dracut's fixed arguments) or a whole command line.
+    case command([String])
+
+    init(setting: String) {
+        let words = ShellValue.scalar(setting).words
+        if words.isEmpty {
+            self = .automatic
+        } else if words.count == 1 && ["cat", "none"].contains(words[0]) {
+            self = .uncompressed
+        } else {
+            self = .command(words)
+        }
+    }
+
+    /// The setting as dracut writes it, for messages.
+    public var setting: String {
+        switch self {
+        case .automatic: return ""
+        case .uncompressed: return "cat"
+        case .command(let words): return words.joined(separator: " ")
+        }
+    }
+}
+
+/// dracut's hostonly modes.
+public enum HostonlyMode: String, Equatable, Sendable {
+    case sloppy, strict
+}
+
+/// The directories a build reads from and writes to, after dracut's defaults.
+public struct BuildPaths: Equatable, Sendable {
+    /// --tmpdir, $TMPDIR or /var/tmp.
+    public var temporaryParent: String
+    /// --kmoddir, when given.
+    public var driversDirectory: String?
+    /// The kernel's module directory (--kmoddir or /lib/modules/KVER/).
+    public var kernelModules: String
+    public var firmwareDirectories: [String]
+    public var dracutBaseDirectory: String
+    public var udevDirectory: String
+    /// `$hookdirs` as modules see it: inst_hook checks a name against this text.
+    public var hookDirectories: String
+    public var hookDirectoryNames: [String] { ShellValue.scalar(hookDirectories).words }
+    /// `$DRACUT_PATH`: where binaries are looked for.
+    public var binarySearchPath: [String]
+    /// --libdirs or libdirs=; empty: the loader's own directories.
+    public var libraryDirectories: [String]
+    /// --prefix, "" without one.
+    public var prefix: String
+    /// systemdutildir, systemdsystemunitdir and systemdsystemconfdir, for the image's systemd.conf.
+    public var systemd: (utilities: String, systemUnits: String, systemConfiguration: String)
+    /// --loginstall DIR.
+    public var installLog: String?
+
+    public static func == (lhs: BuildPaths, rhs: BuildPaths) -> Bool {
+        lhs.temporaryParent == rhs.temporaryParent && lhs.kernelModules == rhs.kernelModules
+            && lhs.driversDirectory == rhs.driversDirectory && lhs.firmwareDirectories == rhs.firmwareDirectories
+            && lhs.dracutBaseDirectory == rhs.dracutBaseDirectory && lhs.udevDirectory == rhs.udevDirectory
+            && lhs.hookDirectories == rhs.hookDirectories && lhs.binarySearchPath == rhs.binarySearchPath
+            && lhs.libraryDirectories == rhs.libraryDirectories && lhs.prefix == rhs.prefix
+            && lhs.systemd == rhs.systemd && lhs.installLog == rhs.installLog
+    }
+}
+
+/// The steps that turn the image tree into the archive.
+public struct ImageSettings: Equatable, Sendable {
+    public var compression: CompressionRequest
+    /// do_strip, aggressive_strip.
+    public var strip: Bool
+    public var aggressiveStrip: Bool
+    /// do_hardlink: identical files become one.
+    public var hardlink: Bool
+    public var earlyMicrocode: Bool
+    /// --reproducible: times clamped, as with SOURCE_DATE_EPOCH.
+    public var reproducible: Bool
+    /// --enhanced-cpio.
+    public var enhancedCpio: Bool
+    /// --noimageifnotneeded.
+    public var skipsUnneededImage: Bool
+}
+
+/// What goes into the image besides the modules' files.
+public struct ImageContents: Equatable, Sendable {
+    /// -I / install_items and --install-optional / install_optional_items.
+    public var installItems: [String]
+    public var optionalItems: [String]
+    /// --kernel-cmdline, for /etc/cmdline.d/01-default.conf; nil when not set.
+    public var kernelCommandLine: String?
+    /// --mount lines, for the image's fstab and the host's devices.
+    public var mountLines: [String]
+    /// --add-fstab files.
+    public var fstabFiles: [String]
+    /// --add-device.
+    public var addedDevices: [String]
+}
+
+/// Where the build's messages go besides standard error.
+public struct LogSettings: Equatable, Sendable {
+    /// --logfile and its level (fileloglvl).
+    public var file: String?
+    public var fileLevel: LogLevel
+    /// sysloglvl: the lines up to this level go to syslog; nil for none.
+    public var systemLogLevel: LogLevel?
+    /// The level of standard error (stdloglvl, -v, -q).
+    public var level: LogLevel
+}
+
+/// Every setting of a build, typed and checked once. The variables modules see in bash are kept
+/// beside them, for export only: the engine reads the typed fields.
+public struct BuildSettings: Sendable {
+    public private(set) var kernelVersion: String
+    public private(set) var outputPath: String
+    public private(set) var sysroot: String
+    public private(set) var moduleSearchPath: [String]
+    public private(set) var modules: ModuleRequestSettings
+    public private(set) var drivers: DriverRequestSettings
+    public private(set) var paths: BuildPaths
+    public private(set) var image: ImageSettings
+    public private(set) var contents: ImageContents
+    public private(set) var log: LogSettings
+    public private(set) var force: Bool
+    public private(set) var noKernel: Bool
+    public private(set) var kernelOnly: Bool
+    public private(set) var hostonly: HostonlyMode?
+    /// --show-modules: each module's name on standard output as it is installed.
+    public private(set) var showsModules: Bool
+    /// Seconds one module function may run; nil: no limit.
+    public private(set) var moduleTimeout: Int?
+    /// Seconds to wait for another build writing into the same directory; nil: no limit.
+    public private(set) var lockTimeout: Int?
+    /// dracut's global variables, as modules will see them: exported to bash, never read by the engine.
+    public private(set) var exportedVariables: ShellVariables
+
+    /// Ten minutes: far beyond any sane check() or install(), short of a hung build.
+    public static let defaultModuleTimeout = 600
+    public static let defaultLockTimeout = 600
+
+    /// dracut's hook points, in the order /init runs them.
+    public static let hookDirectories = [
+        "cmdline", "pre-udev", "pre-trigger", "netroot", "initqueue", "initqueue/settled", "initqueue/online",
+        "initqueue/finished", "initqueue/timeout", "pre-mount", "pre-pivot", "cleanup", "mount", "emergency",
+        "shutdown-emergency", "pre-shutdown", "shutdown",
+    ]
+
+    /// Reads the typed settings from variables that dracut's defaults have been applied to.
+    init(normalized variables: ShellVariables, kernelVersion: String, outputPath: String, sysroot: String,
+         moduleSearchPath: [String], logLevel: LogLevel) throws(ConfigError) {
+        func isYes(_ name: String) -> Bool { variables[name] == "yes" }
+        func nonEmpty(_ name: String) -> String? { variables[name].flatMap { $0.isEmpty ? nil : $0 } }
+        self.kernelVersion = kernelVersion
+        self.outputPath = outputPath
+        self.sysroot = sysroot
+        self.moduleSearchPath = moduleSearchPath
+        let requested = variables.words("dracutmodules")
+        modules = ModuleRequestSettings(
+            modules: requested == ["all"] ? [] : requested, add: variables.words("add_dracutmodules"),
+            forceAdd: variables.words("force_add_dracutmodules"), omit: variables.words("omit_dracutmodules"))
+        drivers = DriverRequestSettings(
+            drivers: variables.words("drivers"), add: variables.words("add_drivers"),
+            force: variables.words("force_drivers"), filesystems: variables.words("filesystems"),
+            omit: variables.words("omit_drivers"))
+        paths = BuildPaths(
+            temporaryParent: variables["tmpdir"] ?? "/var/tmp", driversDirectory: nonEmpty("drivers_dir"),
+            kernelModules: variables["srcmods"] ?? "", firmwareDirectories: variables.words("fw_dir"),
+            dracutBaseDirectory: variables["dracutbasedir"] ?? "/usr/lib/dracut",
+            udevDirectory: variables["udevdir"] ?? "/lib/udev", hookDirectories: variables["hookdirs"] ?? "",
+            binarySearchPath: variables.words("DRACUT_PATH"), libraryDirectories: variables.words("libdirs"),
+            prefix: variables["prefix"] ?? "",
+            systemd: (variables["systemdutildir"] ?? "", variables["systemdsystemunitdir"] ?? "",
+                      variables["systemdsystemconfdir"] ?? ""),
+            installLog: nonEmpty("loginstall"))
+        image = ImageSettings(
+            compression: CompressionRequest(setting: variables["compress"] ?? ""), strip: isYes("do_strip"),
+            aggressiveStrip: isYes("aggressive_strip"), hardlink: isYes("do_hardlink"),
+            earlyMicrocode: isYes("early_microcode"), reproducible: isYes("reproducible"),
+            enhancedCpio: isYes("enhanced_cpio"), skipsUnneededImage: isYes("noimageifnotneeded"))
+        contents = ImageContents(
+            installItems: variables.words("install_items"), optionalItems: variables.words("install_optional_items"),
+            kernelCommandLine: variables.has("kernel_cmdline") ? variables["kernel_cmdline"] : nil,
+            mountLines: variables.elements("fstab_lines"), fstabFiles: variables.words("add_fstab"),
+            addedDevices: variables.words("add_device"))
+        log = LogSettings(
+            file: nonEmpty("logfile"),
+            fileLevel: Int(variables["fileloglvl"] ?? "").flatMap(LogLevel.init(rawValue:)) ?? .info,
+            systemLogLevel: Int(variables["sysloglvl"] ?? "").flatMap { LogLevel(rawValue: min($0, 6)) },
+            level: logLevel)
+        force = isYes("force")
+        noKernel = isYes("no_kernel")
+        kernelOnly = isYes("kernel_only")
+        hostonly = variables["hostonly"] == "-h" ? HostonlyMode(rawValue: variables["hostonly_mode"] ?? "") : nil
+        showsModules = isYes("show_modules")
+        moduleTimeout = try Self.seconds(variables["module_timeout"], what: "module timeout",
+                                          defaultValue: Self.defaultModuleTimeout)
+        lockTimeout = try Self.seconds(variables["lock_timeout"], what: "lock timeout",
+                                        defaultValue: Self.defaultLockTimeout)
+        exportedVariables = variables
+    }
+
+    /// A timeout in seconds: unset or empty for the default, 0 for none.
+    private static func seconds(_ text: String?, what: String, defaultValue: Int) throws(ConfigError) -> Int? {
+        guard let text, !text.isEmpty else { return defaultValue }
+        guard let seconds = Int(text), seconds >= 0 else {
+            throw ConfigError(
+                description: "invalid \(what) \(PathBytes.quoted(text)): give a number of seconds (0: no limit)")
+        }
+        return seconds == 0 ? nil : seconds
+    }
+
+    /// --rebuild onto the image it reads: the old image is replaced, as with --force.
+    public mutating func overwriteExistingImage() {
+        force = true
+        exportedVariables["force"] = "yes"
+    }
+
+    /// A host that cannot be looked at gets a generic image.
+    public mutating func turnOffHostonly() {
+        hostonly = nil
+        exportedVariables.remove("hostonly")
+    }
+
+    /// Whether --regenerate-all rebuilds side by side (--parallel, parallel=yes).
+    static func regeneratesInParallel(_ variables: ShellVariables) -> Bool { variables["parallel"] == "yes" }
+}

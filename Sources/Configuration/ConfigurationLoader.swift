@@ -1,0 +1,206 @@
+import Foundation
+import Support
+
+/// Reads the command line and the configuration into a BuildConfiguration.
+public struct ConfigurationLoader {
+    public var environment: [String: String]
+    public var ownModules: String
+    public var kernelRelease: () -> String
+    /// Where --persistent-policy's directories are looked for (the host's, as dracut looks).
+    public var diskDirectory = "/dev/disk"
+
+    public init(environment: [String: String], ownModules: String, kernelRelease: @escaping () -> String) {
+        self.environment = environment
+        self.ownModules = ownModules
+        self.kernelRelease = kernelRelease
+    }
+
+    public func load(arguments: [String], logger: Logger) throws -> BuildConfiguration {
+        let commandLine = try CommandLineParser().parse(arguments)
+        var configuration = BuildConfiguration()
+        configuration.storedParameters = commandLine.storedParameters
+        configuration.includes = commandLine.includes
+
+        for option in commandLine.options {
+            switch option.spec.effect {
+            case .command(.help): configuration.action = .help; return configuration
+            case .command(.version): configuration.action = .version; return configuration
+            default: break
+            }
+        }
+        if let unsupported = commandLine.options.first(where: { !$0.spec.isSupported }) {
+            throw ConfigError(description: "option \(unsupported.spec.displayName) is not supported yet")
+        }
+
+        let sysroot = commandLine.values(of: "sysroot").last.map(Self.trimmingTrailingSlashes) ?? ""
+        var presets = ShellVariables()
+        presets["dracutsysrootdir"] = sysroot
+        let explicitBasedir = environment["dracutbasedir"]
+        let basedir = explicitBasedir ?? (sysroot + "/usr/lib/dracut")
+        if let explicitBasedir { presets["dracutbasedir"] = explicitBasedir }
+        for option in commandLine.options {
+            applyEarly(option.spec.effect, value: option.value, to: &presets)
+        }
+
+        configuration.configFiles = try configFiles(commandLine, sysroot: sysroot, basedir: basedir)
+        var variables = try ConfigEvaluator().evaluate(files: configuration.configFiles, presets: presets, logger: logger)
+
+        var appended: [(name: String, values: [String])] = []
+        for option in commandLine.options {
+            apply(option.spec.effect, value: option.value, to: &variables, appending: &appended)
+        }
+        // dracut gathers each list option's values in an array and appends them once: `x+=" a b "`.
+        for (name, values) in appended { variables.append(name, words: values) }
+        var verbosity = 0
+        var noCompress = false
+        for option in commandLine.options {
+            guard case .command(let command) = option.spec.effect else { continue }
+            switch command {
+            case .verbose: verbosity += 1
+            case .quiet: verbosity -= 1
+            case .noCompress: noCompress = true
+            case .keep: configuration.keepTemporaryDirectory = true
+            case .printSize: configuration.printSize = true
+            case .explain: configuration.explainPath = option.value
+            case .listModules: configuration.action = .listModules
+            case .printCommandLine:
+                configuration.action = .printCommandLine
+                variables["hostonly"] = "yes"
+                variables["kernel_only"] = "yes"
+                variables["no_kernel"] = "yes"
+            default: break
+            }
+        }
+        configuration.verboseListing = verbosity > 0
+        if let compress = environment["INITRD_COMPRESS"], !commandLine.options.contains(where: {
+            if case .set("compress", _) = $0.spec.effect { return true }
+            return $0.spec.longNames == ["compress"]
+        }) {
+            variables["compress"] = compress
+        }
+        if noCompress { variables["compress"] = "cat" }
+
+        // As in dracut: the config may ask for parallel rebuilds, never for the rebuild itself.
+        if commandLine.options.contains(where: { $0.spec.effect == .command(.regenerateAll) }) {
+            if commandLine.contains("kver") || commandLine.positionals.count > 1 {
+                throw ConfigError(description: "--regenerate-all cannot be called with a kernel version")
+            }
+            if !commandLine.positionals.isEmpty {
+                throw ConfigError(description: "--regenerate-all cannot be called with an image file")
+            }
+            configuration.action = .regenerateAll(Regeneration(
+                parallel: BuildSettings.regeneratesInParallel(variables), sysroot: sysroot,
+                commonArguments: Regeneration.commonArguments(arguments, parsed: commandLine)))
+            return configuration
+        }
+
+        configuration.settings = try BuildSettings.derive(
+            from: variables,
+            SettingsSources(
+                commandLine: commandLine, verbosity: verbosity, printsCommandLine: configuration.action == .printCommandLine,
+                sysroot: sysroot, environment: environment, ownModules: ownModules, kernelRelease: kernelRelease,
+                diskDirectory: diskDirectory),
+            logger: logger)
+        return configuration
+    }
+
+    private func applyEarly(_ effect: OptionEffect, value: String?, to variables: inout ShellVariables) {
+        switch effect {
+        case .early(let name, let fixed): variables[name] = fixed
+        case .earlyValue(let name): variables[name] = value ?? ""
+        case .several(let effects): effects.forEach { applyEarly($0, value: value, to: &variables) }
+        default: break
+        }
+    }
+
+    private func apply(_ effect: OptionEffect, value: String?, to variables: inout ShellVariables,
+                       appending appended: inout [(name: String, values: [String])]) {
+        switch effect {
+        case .appendList(let name):
+            if let index = appended.firstIndex(where: { $0.name == name }) {
+                appended[index].values.append(value ?? "")
+            } else {
+                appended.append((name, [value ?? ""]))
+            }
+        case .appendElement(let name): variables.appendElement(name, value ?? "")
+        case .replaceList(let name):
+            // Repeated options accumulate among themselves, then replace the config value.
+            let previous = variables["kindling_cli_\(name)"]
+            let joined = previous.map { $0 + " " + (value ?? "") } ?? (value ?? "")
+            variables["kindling_cli_\(name)"] = joined
+            variables[name] = joined
+        case .scalar(let name): variables[name] = value ?? ""
+        case .set(let name, let fixed): variables[name] = fixed
+        case .several(let effects): effects.forEach { apply($0, value: value, to: &variables, appending: &appended) }
+        case .early, .earlyValue, .command: break
+        }
+    }
+
+    /// The config files in the order dracut sources them.
+    func configFiles(_ commandLine: ParsedCommandLine, sysroot: String, basedir: String) throws -> [String] {
+        let local = commandLine.contains("local")
+        var files: [String] = []
+        if let explicit = commandLine.values(of: "conf").last {
+            // stat, not FileManager: the name's raw bytes (PathBytes), UTF-8 or not.
+            guard fileType(explicit) != nil else {
+                throw ConfigError(description: "configuration file \(PathBytes.quoted(explicit)) not found")
+            }
+            files.append(explicit)
+        } else {
+            let main = local ? basedir + "/dracut.conf" : sysroot + "/etc/dracut.conf"
+            if fileType(main) != nil { files.append(main) }
+        }
+        var directories: [String]
+        if let explicit = commandLine.values(of: "confdir").last {
+            guard fileType(explicit) == S_IFDIR else {
+                throw ConfigError(description: "configuration directory \(PathBytes.quoted(explicit)) not found")
+            }
+            directories = [explicit]
+        } else {
+            directories = [local ? basedir + "/dracut.conf.d" : sysroot + "/etc/dracut.conf.d"]
+        }
+        directories += commandLine.values(of: "add-confdir")
+        directories.append(basedir + "/dracut.conf.d")
+        return files + Self.dropIns(in: directories)
+    }
+
+    /// `*.conf` names from all directories, version-sorted; a name in an earlier directory shadows later ones.
+    static func dropIns(in directories: [String]) -> [String] {
+        var firstPath: [String: String] = [:]
+        for directory in directories {
+            let names = directoryEntries(directory) ?? []
+            for name in names where name.hasSuffix(".conf") && firstPath[name] == nil {
+                firstPath[name] = directory + "/" + name
+            }
+        }
+        return firstPath.keys.sorted(by: versionOrder).map { firstPath[$0]! }
+    }
+
+    /// `sort -V` for file names: runs of digits compare as numbers, the rest byte by byte.
+    static func versionOrder(_ lhs: String, _ rhs: String) -> Bool {
+        var left = PathBytes.bytes(lhs)[...]
+        var right = PathBytes.bytes(rhs)[...]
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+        while let a = left.first, let b = right.first {
+            if isDigit(a) && isDigit(b) {
+                let leftDigits = left.prefix(while: isDigit), rightDigits = right.prefix(while: isDigit)
+                let leftNumber = leftDigits.drop { $0 == 48 }, rightNumber = rightDigits.drop { $0 == 48 }
+                if leftNumber.count != rightNumber.count { return leftNumber.count < rightNumber.count }
+                if !leftNumber.elementsEqual(rightNumber) { return leftNumber.lexicographicallyPrecedes(rightNumber) }
+                left = left.dropFirst(leftDigits.count)
+                right = right.dropFirst(rightDigits.count)
+            } else {
+                if a != b { return a < b }
+                left = left.dropFirst()
+                right = right.dropFirst()
+            }
+        }
+        return left.isEmpty && !right.isEmpty
+    }
+
+    static func trimmingTrailingSlashes(_ path: String) -> String {
+        var path = path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return path == "/" ? "" : path
+    }
+}

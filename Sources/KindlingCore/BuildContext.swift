@@ -1,0 +1,117 @@
+import Configuration
+import Foundation
+import Installer
+import ShellBridge
+import StagedTree
+import Support
+
+/// What every phase of a build works with: the settings, the staged tree, what installs into it
+/// and the one module shell. Made once the staging directory exists; `close()` stops the shell.
+final class BuildContext {
+    let configuration: BuildConfiguration
+    let settings: BuildSettings
+    let environment: BuildEnvironment
+    let staging: StagingDirectory
+    let installer: FileInstaller
+    let helpers: DracutHelpers
+    let kernelModules: KernelModuleHelpers
+    let shell: BashSession
+    let runner: ShellModuleRunner
+    /// With --explain: which step put each path into the tree.
+    let recorder: ProvenanceRecorder?
+    let logger: Logger
+
+    init(
+        configuration: BuildConfiguration, environment: BuildEnvironment, staging: StagingDirectory,
+        shim: String, logger: Logger
+    ) throws {
+        var environment = environment
+        let settings = environment.settings
+        self.configuration = configuration
+        self.settings = settings
+        self.staging = staging
+        self.logger = logger
+        recorder = configuration.explainPath.map { _ in ProvenanceRecorder(root: staging.imageRoot) }
+        installer = FileInstaller(
+            sysroot: settings.sysroot, imageRoot: staging.imageRoot, searchPath: environment.searchPath,
+            resolver: LibraryResolver(sysroot: settings.sysroot), resolvesEagerly: !environment.resolvesLazily,
+            logger: logger)
+        helpers = DracutHelpers(installer: installer, context: environment.helperContext, logger: logger)
+        kernelModules = KernelModuleHelpers(
+            settings: environment.kernelModuleSettings, imageInstaller: installer, logger: logger)
+        kernelModules.register(in: helpers)
+        if let directory = environment.installLogDirectory {
+            installer.installLog = try InstallLog(directory: directory)
+        }
+        if settings.hostonly != nil {
+            environment.kernelModaliases = try Self.writeKernelModaliases(
+                environment.probes, kernelModules, in: staging.path)
+        }
+        self.environment = environment
+        shell = try BashSession(shimPath: shim, environment: environment.shellEnvironment, logger: logger)
+        shell.callTimeout = settings.moduleTimeout
+        Cancellation.shared.watch(shell.processIdentifier)
+        runner = ShellModuleRunner(shell: shell, helpers: helpers)
+        runner.recorder = recorder
+        do {
+            try prepareShell()
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    func close() {
+        Cancellation.shared.watch(nil)
+        shell.terminate()
+    }
+
+    /// dracut's variables in the shell every module runs in, and the host's devices found there,
+    /// with the same helpers modules use to look at them.
+    private func prepareShell() throws {
+        let hostDevices = HostDevices(contents: settings.contents, logger: logger)
+        try shell.evaluate(environment.declarations + "\n" + hostDevices.declarations, handler: helpers)
+        try shell.evaluate("__kindling_find_host_devices", handler: helpers)
+        if let helper = helpers.unsupportedCall {
+            throw BuildFailure("finding the host's devices needs \(helper), which Kindling does not implement yet")
+        }
+    }
+
+    /// Hostonly: the host's kernel modules in $DRACUT_KERNEL_MODALIASES (kept when the environment
+    /// names an existing file), which modules such as nvdimm read.
+    private static func writeKernelModaliases(
+        _ probes: HostProbes, _ kernelModules: KernelModuleHelpers, in directory: String
+    ) throws -> String {
+        if let given = probes.variable("DRACUT_KERNEL_MODALIASES"), FileManager.default.fileExists(atPath: given) {
+            return given
+        }
+        let path = directory + "/modaliases"
+        let list = probes.kernelModules.map { $0.map { $0 + "\n" }.joined() } ?? kernelModules.hostModuleList()
+        do {
+            try list.write(toFile: path, atomically: false, encoding: .utf8)
+        } catch {
+            throw BuildFailure("cannot write \(path): \(error.localizedDescription)")
+        }
+        return path
+    }
+
+    /// Credits the paths that appeared since the last step to `provenance`, for --explain.
+    func credit(_ provenance: Provenance) {
+        recorder?.attributeNewPaths(to: provenance)
+    }
+
+    /// Runs a dracut helper in the module shell, as module code would.
+    func runHelper(_ words: [String]) throws {
+        _ = try shell.evaluate(words.map(shellQuote).joined(separator: " "), handler: helpers)
+    }
+
+    /// Replaces the image file `path` with `text` (bytes: it may name files that are not UTF-8),
+    /// making its directory first, all through the image's own paths.
+    func writeImageFile(_ path: String, _ text: String) throws {
+        try installer.installDirectory((path as NSString).deletingLastPathComponent)
+        let file = try installer.imageFilePath(path)
+        guard FileManager.default.createFile(atPath: file, contents: Data(PathBytes.bytes(text))) else {
+            throw BuildFailure("cannot write \(file)")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Archive
+import Configuration
+import Foundation
+import StagedTree
+import Support
+
+/// The staged tree as the image file: early microcode first, uncompressed, then the main archive
+/// through the compressor, into a file that replaces the old image only once it is whole.
+struct ImageWriting {
+    let context: BuildContext
+    let compressor: Compressor
+    /// The shim, whose time a --reproducible image's files may not pass.
+    let shim: String
+
+    func run() throws {
+        let output = context.settings.outputPath
+        let earlyRoot = try stageEarlyMicrocode()
+        try Cancellation.shared.checkpoint()
+        context.logger.info("*** Creating image file '\(output)' ***")
+        let reproducibleTime = context.environment.reproducibleTime(shim: shim)
+        var entries = try TreeScanner(root: context.staging.imageRoot).entries()
+        if context.settings.image.hardlink { try ArchivePolish.linkIdenticalFiles(&entries) }
+        if let recorder = context.recorder, let explainPath = context.configuration.explainPath {
+            try writeExplanation(ProvenanceReport(entries: entries, recorder: recorder, imageName: output), to: explainPath)
+        }
+        if let limit = reproducibleTime { ArchivePolish.clampTimes(&entries, to: limit) }
+        let file = try AtomicFile(replacing: output)
+        let fileSink = FileSink(fileDescriptor: file.fileDescriptor, name: file.temporaryPath)
+        if let earlyRoot {
+            var early = try TreeScanner(root: earlyRoot).entries()
+            if let limit = reproducibleTime { ArchivePolish.clampTimes(&early, to: limit) }
+            try CpioWriter(sink: fileSink).writeArchive(early)
+        }
+        let sink = CancellingSink(try compressor.sink(writingTo: fileSink))
+        _ = try CpioWriter(sink: sink).writeArchive(entries)
+        try sink.finish()
+        try Cancellation.shared.checkpoint()
+        try file.commit()
+        context.logger.info("*** Creating initramfs image file '\(output)' done ***")
+    }
+
+    /// The processor's microcode in its own uncompressed archive, which the kernel reads first.
+    private func stageEarlyMicrocode() throws -> String? {
+        let settings = context.settings
+        guard settings.image.earlyMicrocode else { return nil }
+        let directory = context.staging.path + "/early"
+        let host = settings.hostonly != nil
+            ? context.environment.probes.processorInformation().flatMap(HostProcessor.init(cpuinfo:)) : nil
+        if settings.hostonly != nil && host == nil { return nil }
+        let microcode = EarlyMicrocode(firmwareDirectories: settings.paths.firmwareDirectories, hostProcessor: host)
+        guard try microcode.stage(in: directory) else { return nil }
+        context.logger.info("*** Generating early-microcode cpio image ***")
+        return directory
+    }
+
+    private func writeExplanation(_ report: ProvenanceReport, to path: String) throws {
+        let file = try AtomicFile(replacing: path, permissions: 0o644)
+        guard writeAll(fd: file.fileDescriptor, report.render()) else {
+            throw BuildFailure("cannot write the --explain report \(path): \(systemErrorDescription())")
+        }
+        try file.commit()
+        context.logger.info("*** Wrote where each file came from to '\(path)' ***")
+    }
+}

@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import Configuration
+import Foundation
+import ModuleGraph
+import ShellBridge
+import StagedTree
+import Support
+
+/// The dracut modules: which ones the build takes (check and depends), then each one's install()
+/// and installkernel() in order, as dracut runs them.
+struct ModuleInstallation {
+    let context: BuildContext
+
+    func select() throws -> [Module] {
+        let hasHostFilesystems = try context.shell.evaluate("((${#host_fs_types[@]} > 0))").status == 0
+        let request = context.settings.modules
+        let catalog = ModuleCatalog(searchPath: context.settings.moduleSearchPath)
+        return try ModuleSelector(catalog: catalog, runner: context.runner, logger: context.logger).select(
+            ModuleRequest(
+                modules: request.modules, add: request.add, forceAdd: request.forceAdd, omit: request.omit,
+                checkMounts: hasHostFilesystems))
+    }
+
+    /// --print-cmdline: what each module's cmdline() prints, nothing installed.
+    func commandLine(of modules: [Module]) throws -> String {
+        var printed = ""
+        for module in modules { printed += try context.runner.call(module, "cmdline", .capture).output }
+        return printed + "\n"
+    }
+
+    func install(_ modules: [Module]) throws {
+        let settings = context.settings, shell = context.shell
+        var pending = modules.map(\.name)
+        var loaded: [String] = []
+        var installedSize = 0
+        for module in modules {
+            try Cancellation.shared.checkpoint()
+            if settings.showsModules {
+                writeStandardOutput(module.name + "\n")
+            } else {
+                context.logger.info("*** Including module: \(module.name) ***")
+            }
+            try shell.evaluate("mods_to_load=\(Self.spaced(pending)); modules_loaded=\(Self.spaced(loaded))")
+            if !settings.kernelOnly {
+                _ = try context.runner.call(module, "install", .run)
+            }
+            if !settings.noKernel {
+                _ = try context.runner.call(module, "installkernel", .run, failureIsFatal: true)
+            }
+            pending.removeAll { $0 == module.name }
+            loaded.append(module.name)
+            if context.configuration.printSize {
+                let size = Self.diskUsageKiB(context.staging.imageRoot)
+                writeStandardOutput("\(module.name) install size: \(size - installedSize)k\n")
+                installedSize = size
+            }
+        }
+        try shell.evaluate("mods_to_load=''; modules_loaded=\(Self.spaced(loaded))")
+        // Written where the image's own paths lead: module code may have made symlinks in it.
+        try context.writeImageFile("/lib/dracut/modules.txt", loaded.map { $0 + "\n" }.joined())
+        context.credit(.engine("modules.txt"))
+        context.logger.info("*** Including modules done ***")
+    }
+
+    /// dracut's spelling of a module list: padded with a space on both sides, quoted for bash.
+    private static func spaced(_ names: [String]) -> String {
+        shellQuote(" " + names.joined(separator: " ") + " ")
+    }
+
+    /// `du -sk`: the blocks of every file and directory, each inode counted once.
+    static func diskUsageKiB(_ root: String) -> Int {
+        var seen = Set<UInt64>()
+        var blocks = 0
+        func visit(_ path: String) {
+            var status = stat()
+            guard lstat(path, &status) == 0, seen.insert(UInt64(status.st_ino)).inserted else { return }
+            blocks += Int(status.st_blocks)
+            if status.st_mode & S_IFMT == S_IFDIR {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+                    visit(path + "/" + name)
+                }
+            }
+        }
+        visit(root)
+        return blocks / 2
+    }
+}
