@@ -22,7 +22,6 @@ extension BuildSettings {
     {
         var variables = variables
         let sysroot = sources.sysroot
-        for name in variables.values.keys where name.hasPrefix("kindling_cli_") { variables.remove(name) }
         var positionals = sources.commandLine.positionals
         if positionals.count > 2 {
             throw ConfigError(description: "unknown arguments: \(positionals[2...].joined(separator: " "))")

@@ -74,19 +74,16 @@ public struct BuildPaths: Equatable, Sendable {
     public var libraryDirectories: [String]
     /// --prefix, "" without one.
     public var prefix: String
-    /// systemdutildir, systemdsystemunitdir and systemdsystemconfdir, for the image's systemd.conf.
-    public var systemd: (utilities: String, systemUnits: String, systemConfiguration: String)
+    public var systemd: SystemdDirectories
     /// --loginstall DIR.
     public var installLog: String?
+}
 
-    public static func == (lhs: BuildPaths, rhs: BuildPaths) -> Bool {
-        lhs.temporaryParent == rhs.temporaryParent && lhs.kernelModules == rhs.kernelModules
-            && lhs.driversDirectory == rhs.driversDirectory && lhs.firmwareDirectories == rhs.firmwareDirectories
-            && lhs.dracutBaseDirectory == rhs.dracutBaseDirectory && lhs.udevDirectory == rhs.udevDirectory
-            && lhs.hookDirectories == rhs.hookDirectories && lhs.binarySearchPath == rhs.binarySearchPath
-            && lhs.libraryDirectories == rhs.libraryDirectories && lhs.prefix == rhs.prefix
-            && lhs.systemd == rhs.systemd && lhs.installLog == rhs.installLog
-    }
+/// systemdutildir, systemdsystemunitdir and systemdsystemconfdir, for the image's systemd.conf.
+public struct SystemdDirectories: Equatable, Sendable {
+    public var utilities: String
+    public var systemUnits: String
+    public var systemConfiguration: String
 }
 
 /// The steps that turn the image tree into the archive.
@@ -193,8 +190,9 @@ public struct BuildSettings: Sendable {
             udevDirectory: variables["udevdir"] ?? "/lib/udev", hookDirectories: variables["hookdirs"] ?? "",
             binarySearchPath: variables.words("DRACUT_PATH"), libraryDirectories: variables.words("libdirs"),
             prefix: variables["prefix"] ?? "",
-            systemd: (variables["systemdutildir"] ?? "", variables["systemdsystemunitdir"] ?? "",
-                      variables["systemdsystemconfdir"] ?? ""),
+            systemd: SystemdDirectories(
+                utilities: variables["systemdutildir"] ?? "", systemUnits: variables["systemdsystemunitdir"] ?? "",
+                systemConfiguration: variables["systemdsystemconfdir"] ?? ""),
             installLog: nonEmpty("loginstall"))
         image = ImageSettings(
             compression: CompressionRequest(setting: variables["compress"] ?? ""), strip: isYes("do_strip"),

@@ -33,24 +33,18 @@ public struct ConfigurationLoader {
         }
 
         let sysroot = commandLine.values(of: "sysroot").last.map(Self.trimmingTrailingSlashes) ?? ""
-        var presets = ShellVariables()
-        presets["dracutsysrootdir"] = sysroot
         let explicitBasedir = environment["dracutbasedir"]
         let basedir = explicitBasedir ?? (sysroot + "/usr/lib/dracut")
-        if let explicitBasedir { presets["dracutbasedir"] = explicitBasedir }
+        var assignments = OptionAssignments()
+        assignments.add(.early("dracutsysrootdir", sysroot), value: nil)
+        if let explicitBasedir { assignments.add(.early("dracutbasedir", explicitBasedir), value: nil) }
         for option in commandLine.options {
-            applyEarly(option.spec.effect, value: option.value, to: &presets)
+            assignments.add(option.spec.effect, value: option.value)
         }
 
         configuration.configFiles = try configFiles(commandLine, sysroot: sysroot, basedir: basedir)
-        var variables = try ConfigEvaluator().evaluate(files: configuration.configFiles, presets: presets, logger: logger)
-
-        var appended: [(name: String, values: [String])] = []
-        for option in commandLine.options {
-            apply(option.spec.effect, value: option.value, to: &variables, appending: &appended)
-        }
-        // dracut gathers each list option's values in an array and appends them once: `x+=" a b "`.
-        for (name, values) in appended { variables.append(name, words: values) }
+        var variables = try ConfigEvaluator().evaluate(
+            files: configuration.configFiles, presets: assignments.presets, logger: logger)
         var verbosity = 0
         var noCompress = false
         for option in commandLine.options {
@@ -65,9 +59,9 @@ public struct ConfigurationLoader {
             case .listModules: configuration.action = .listModules
             case .printCommandLine:
                 configuration.action = .printCommandLine
-                variables["hostonly"] = "yes"
-                variables["kernel_only"] = "yes"
-                variables["no_kernel"] = "yes"
+                // Whatever the other options say: only the modules' command lines, for this host.
+                assignments.add(.several([.set("hostonly", "yes"), .set("kernel_only", "yes"), .set("no_kernel", "yes")]),
+                                value: nil)
             default: break
             }
         }
@@ -76,9 +70,10 @@ public struct ConfigurationLoader {
             if case .set("compress", _) = $0.spec.effect { return true }
             return $0.spec.longNames == ["compress"]
         }) {
-            variables["compress"] = compress
+            assignments.add(.set("compress", compress), value: nil)
         }
-        if noCompress { variables["compress"] = "cat" }
+        if noCompress { assignments.add(.set("compress", "cat"), value: nil) }
+        assignments.apply(to: &variables)
 
         // As in dracut: the config may ask for parallel rebuilds, never for the rebuild itself.
         if commandLine.options.contains(where: { $0.spec.effect == .command(.regenerateAll) }) {
@@ -102,38 +97,6 @@ public struct ConfigurationLoader {
                 diskDirectory: diskDirectory),
             logger: logger)
         return configuration
-    }
-
-    private func applyEarly(_ effect: OptionEffect, value: String?, to variables: inout ShellVariables) {
-        switch effect {
-        case .early(let name, let fixed): variables[name] = fixed
-        case .earlyValue(let name): variables[name] = value ?? ""
-        case .several(let effects): effects.forEach { applyEarly($0, value: value, to: &variables) }
-        default: break
-        }
-    }
-
-    private func apply(_ effect: OptionEffect, value: String?, to variables: inout ShellVariables,
-                       appending appended: inout [(name: String, values: [String])]) {
-        switch effect {
-        case .appendList(let name):
-            if let index = appended.firstIndex(where: { $0.name == name }) {
-                appended[index].values.append(value ?? "")
-            } else {
-                appended.append((name, [value ?? ""]))
-            }
-        case .appendElement(let name): variables.appendElement(name, value ?? "")
-        case .replaceList(let name):
-            // Repeated options accumulate among themselves, then replace the config value.
-            let previous = variables["kindling_cli_\(name)"]
-            let joined = previous.map { $0 + " " + (value ?? "") } ?? (value ?? "")
-            variables["kindling_cli_\(name)"] = joined
-            variables[name] = joined
-        case .scalar(let name): variables[name] = value ?? ""
-        case .set(let name, let fixed): variables[name] = fixed
-        case .several(let effects): effects.forEach { apply($0, value: value, to: &variables, appending: &appended) }
-        case .early, .earlyValue, .command: break
-        }
     }
 
     /// The config files in the order dracut sources them.

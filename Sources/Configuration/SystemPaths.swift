@@ -9,31 +9,31 @@ struct PkgConfigFiles {
 
     mutating func variable(_ name: String, of package: String) -> String? {
         if cache[package] == nil { cache[package] = Self.load(package) }
-        guard let variables = cache[package], let raw = variables[name] else { return nil }
-        return Self.expand(raw, variables, depth: 0)
+        guard let definitions = cache[package], let raw = definitions[name] else { return nil }
+        return Self.expand(raw, definitions, depth: 0)
     }
 
     private static func load(_ package: String) -> [String: String] {
         for directory in searchPath {
             guard let text = try? String(contentsOfFile: "\(directory)/\(package).pc", encoding: .utf8) else { continue }
-            var variables: [String: String] = [:]
+            var definitions: [String: String] = [:]
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                 guard let equals = line.firstIndex(of: "="), !line[..<equals].contains(":"),
                       !line[..<equals].contains(" ") else { continue }
-                variables[String(line[..<equals])] = String(line[line.index(after: equals)...])
+                definitions[String(line[..<equals])] = String(line[line.index(after: equals)...])
             }
-            return variables
+            return definitions
         }
         return [:]
     }
 
-    private static func expand(_ value: String, _ variables: [String: String], depth: Int) -> String {
+    private static func expand(_ value: String, _ definitions: [String: String], depth: Int) -> String {
         guard depth < 16, let start = value.range(of: "${"), let end = value[start.upperBound...].firstIndex(of: "}") else {
             return value
         }
         let name = String(value[start.upperBound..<end])
-        let replaced = value.replacingCharacters(in: start.lowerBound...end, with: variables[name] ?? "")
-        return expand(replaced, variables, depth: depth + 1)
+        let replaced = value.replacingCharacters(in: start.lowerBound...end, with: definitions[name] ?? "")
+        return expand(replaced, definitions, depth: depth + 1)
     }
 }
 
