@@ -152,6 +152,8 @@ public struct BuildSettings: Sendable {
     public private(set) var moduleTimeout: Int?
     /// Seconds to wait for another build writing into the same directory; nil: no limit.
     public private(set) var lockTimeout: Int?
+    /// The installed dracut, whose modules the build runs: 059 or dracut-ng.
+    public private(set) var dracut: DracutRelease
     /// dracut's global variables, as modules will see them: exported to bash, never read by the engine.
     public private(set) var exportedVariables: ShellVariables
 
@@ -218,6 +220,7 @@ public struct BuildSettings: Sendable {
                                           defaultValue: Self.defaultModuleTimeout)
         lockTimeout = try Self.seconds(variables["lock_timeout"], what: "lock timeout",
                                         defaultValue: Self.defaultLockTimeout)
+        dracut = DracutRelease.installed(in: paths.dracutBaseDirectory)
         exportedVariables = variables
     }
 

@@ -118,9 +118,7 @@ struct BuildEnvironment {
         lines.append("readonly initdir DRACUT_TMPDIR")
         lines.append("declare -ga root_devs=() swap_devs=()")
         // The installed dracut's version when there is one, so images match dracut's byte for byte.
-        lines.append("DRACUT_VERSION=\(shellQuote(KindlingVersion.dracutCompatible))")
-        lines.append("[[ -f $dracutbasedir/dracut-version.sh ]] && . \"$dracutbasedir/dracut-version.sh\"")
-        lines.append("export DRACUT_VERSION")
+        lines.append("declare -gx DRACUT_VERSION=\(shellQuote(settings.dracut.version))")
         if probes.sysfsRoot != "/sys" { lines.append("__kindling_sys=\(shellQuote(probes.sysfsRoot))") }
         return lines.joined(separator: "\n")
     }

@@ -9,8 +9,6 @@ import Support
 
 public enum KindlingVersion {
     public static let version = "0.1.0"
-    /// What modules see as $DRACUT_VERSION.
-    public static let dracutCompatible = "059"
 }
 
 /// The `kindling` command: reads the command line and the configuration, then builds.
@@ -47,7 +45,7 @@ public enum KindlingCommand {
                 writeStandardOutput(Usage.text)
                 return 0
             case .version:
-                writeStandardOutput("kindling \(KindlingVersion.version) (dracut \(KindlingVersion.dracutCompatible) compatible)\n")
+                writeStandardOutput("kindling \(KindlingVersion.version) (dracut \(DracutRelease.compatible.version) compatible)\n")
                 return 0
             case .listModules:
                 let catalog = ModuleCatalog(searchPath: settings?.moduleSearchPath ?? [])
