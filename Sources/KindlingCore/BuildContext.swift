@@ -8,13 +8,18 @@ import Support
 /// What every phase of a build works with: the settings, the staged tree, what installs into it
 /// and the one module shell. Made once the staging directory exists; `close()` stops the shell.
 final class BuildContext {
+    /// The command line's own requests (--include, --explain, --printsize...).
     let configuration: BuildConfiguration
-    let settings: BuildSettings
+    /// The variables modules see, this build's included.
     let environment: BuildEnvironment
+    var settings: BuildSettings { environment.settings }
     let staging: StagingDirectory
+    /// Installs files, with their libraries, into the staged tree.
     let installer: FileInstaller
+    /// Answers the dracut helpers that module code calls.
     let helpers: DracutHelpers
     let kernelModules: KernelModuleHelpers
+    /// The one bash every module function runs in.
     let shell: BashSession
     let runner: ShellModuleRunner
     /// With --explain: which step put each path into the tree.
@@ -28,7 +33,6 @@ final class BuildContext {
         var environment = environment
         let settings = environment.settings
         self.configuration = configuration
-        self.settings = settings
         self.staging = staging
         self.logger = logger
         recorder = configuration.explainPath.map { _ in ProvenanceRecorder(root: staging.imageRoot) }

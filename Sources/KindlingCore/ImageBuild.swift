@@ -7,25 +7,26 @@ import StagedTree
 import Support
 
 /// One build, from the settings to an image file: the phases in the order data flows through them.
-final class ImageBuild {
+struct ImageBuild {
     let configuration: BuildConfiguration
-    let settings: BuildSettings
+    private(set) var settings: BuildSettings
+    /// Kindling's shim and modules.
     let data: DataDirectory
+    /// The host, as the build may look at it.
     let probes: HostProbes
     let logger: Logger
 
     init(configuration: BuildConfiguration, settings: BuildSettings, data: DataDirectory, probes: HostProbes,
          logger: Logger) {
         self.configuration = configuration
-        var settings = settings
-        if settings.hostonly != nil, let directory = probes.unmountedHostDirectory() {
-            logger.warning("Turning off host-only mode: '\(directory)' is not mounted!")
-            settings.turnOffHostonly()
-        }
         self.settings = settings
         self.data = data
         self.probes = probes
         self.logger = logger
+        if settings.hostonly != nil, let directory = probes.unmountedHostDirectory() {
+            logger.warning("Turning off host-only mode: '\(directory)' is not mounted!")
+            self.settings.turnOffHostonly()
+        }
     }
 
     func run() throws {
