@@ -3,6 +3,8 @@
 # The engine starts `bash --noprofile --norc kindling-shim.bash` with two extra descriptors:
 #   KINDLING_TO_ENGINE   messages from this shell to the engine
 #   KINDLING_FROM_ENGINE commands and replies from the engine
+# and names in KINDLING_ENGINE_HELPERS the helpers whose calls come to it (its table, DracutHelper
+# in Sources/ShellBridge): the shim defines a forwarder for each.
 # Every message is a list of NUL-terminated fields: KIND, a field count, then the fields.
 # NUL cannot occur in a bash word, so arguments with spaces, quotes, newlines or globs pass intact.
 #
@@ -24,7 +26,8 @@
 
 __kindling_out=${KINDLING_TO_ENGINE:?the engine must set KINDLING_TO_ENGINE}
 __kindling_in=${KINDLING_FROM_ENGINE:?the engine must set KINDLING_FROM_ENGINE}
-unset KINDLING_TO_ENGINE KINDLING_FROM_ENGINE
+__kindling_engine_helpers=${KINDLING_ENGINE_HELPERS:?the engine must set KINDLING_ENGINE_HELPERS}
+unset KINDLING_TO_ENGINE KINDLING_FROM_ENGINE KINDLING_ENGINE_HELPERS
 # The log pipe, kept apart from stdout, which module code may redirect.
 exec {__kindling_log}>&1
 
@@ -170,16 +173,13 @@ dfatal() { __kindling_log 1 "$@"; }
 
 # --- helpers answered by the engine ----------------------------------------------------------
 
-for __kindling_helper in \
-    inst inst_simple inst_multiple dracut_install inst_binary inst_script inst_library \
-    inst_symlink inst_dir inst_hook inst_rules \
-    inst_rules_wildcard inst_rule_programs inst_rule_group_owner inst_rule_initqueue \
-    prepare_udev_rules inst_decompress inst_opt_decompress find_binary \
-    instmods dracut_instmods require_kernel_modules check_kernel_module \
-    check_kernel_config dracut_kernel_post; do
+# A forwarder for each helper the engine named at startup: those it answers, and those Kindling
+# does not implement yet, which fail the build naming themselves rather than let a module go on
+# with a made-up answer.
+for __kindling_helper in ${__kindling_engine_helpers-}; do
     eval "$__kindling_helper() { __kindling_request $__kindling_helper \"\$@\"; }"
 done
-unset __kindling_helper
+unset __kindling_helper __kindling_engine_helpers
 
 # `instmods [-c] [-s]` with no module names reads them from stdin, as in `... | instmods`.
 instmods() {
@@ -633,16 +633,6 @@ zfs_devs() {
 inst_fsck_help() {
     inst_simple "$2" "/run/dracut/fsck/fsck_help_$1.txt"
 }
-
-# dracut helpers Kindling does not answer yet: each fails the build, naming itself, rather than
-# letting a module go on with a made-up answer (no network address, no volume's disks).
-for __kindling_helper in host_fs_all check_vol_slaves check_vol_slaves_all lvm_internal_dev \
-    get_cpu_vendor get_ucode_file get_decompress_cmd normalize_path ldconfig_paths rev_lib_symlinks build_ld_cache \
-    iface_for_remote_addr local_addr_for_remote_addr peer_for_addr netmask_for_addr gateway_for_iface \
-    bootproto_for_iface is_unbracketed_ipv6_address ip_params_for_remote_addr; do
-    eval "$__kindling_helper() { __kindling_request $__kindling_helper \"\$@\"; }"
-done
-unset __kindling_helper
 
 # --- the host's own devices, for hostonly builds (run once by the engine before module checks) --
 

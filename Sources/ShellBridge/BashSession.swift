@@ -101,6 +101,8 @@ public final class BashSession {
         var environment = environment
         environment["KINDLING_TO_ENGINE"] = "61"
         environment["KINDLING_FROM_ENGINE"] = "62"
+        // The shim defines a forwarder for each helper the engine answers (or refuses, naming it).
+        environment[DracutHelper.environmentVariable] = DracutHelper.forwarded.joined(separator: " ")
         let devNull = try openEmptyInput()
         defer { close(devNull) }
         do {
