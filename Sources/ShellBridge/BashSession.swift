@@ -92,7 +92,7 @@ public final class BashSession {
     public var callTimeout: Int?
 
     /// - Parameters:
-    ///   - shimPath: kindling-shim.bash.
+    ///   - shimPath: kindling-shim.bash, which sources its sibling files from its own directory.
     ///   - environment: the shell's environment (exported variables, as dracut exports them).
     public init(shimPath: String, environment: [String: String], logger: Logger) throws {
         self.logger = logger

@@ -22,19 +22,19 @@ public enum DracutHelper {
     /// Plain bash functions of the shim: they look at their arguments, the build's variables and
     /// the host, and call the engine's helpers for files.
     public enum Shell: String, CaseIterable, Sendable {
-        // The log.
+        // kindling-logger.bash
         case dinfo, dwarn, dwarning, derror, dfatal, ddebug, dtrace
-        // Strings, versions, the image tree, helpers composed from the engine's.
+        // kindling-functions.bash
         case dracut_module_included, dracut_need_initqueue, dracut_no_switch_root, ln_r, convert_abs_rel
         case strstr, strglob, strglobin, str_starts, str_ends, is_func, trim, mksubdirs, vercmp, print_vars
         case is_qemu_virtualized, inst_fsck_help, require_binaries, require_any_binary, inst_any
         case inst_libdir_file, inst_libdir_dir, mark_hostonly, optional_hostonly
-        // Block devices.
+        // kindling-block-devices.bash
         case get_maj_min, check_block_and_slaves, check_block_and_slaves_all
         case for_each_host_dev_and_slaves, for_each_host_dev_and_slaves_all, for_each_host_dev_fs
         case get_devpath_block, get_blockdev_drv_through_sys, get_dev_module
         case block_is_nbd, block_is_iscsi, block_is_fcoe, block_is_netdevice, btrfs_devs, zfs_devs
-        // Filesystems and device names.
+        // kindling-filesystems.bash
         case find_mp_fstype, find_dev_fstype, find_mp_fsopts, find_dev_fsopts, fs_get_option
         case find_block_device, find_root_block_device
         case get_persistent_dev, expand_persistent_dev, shorten_persistent_dev, get_fs_env

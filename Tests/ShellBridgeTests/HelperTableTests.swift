@@ -5,6 +5,13 @@ import XCTest
 
 @testable import ShellBridge
 
+/// The shim's files: the bridge and the siblings it sources.
+let shimFiles: [String] = {
+    let directory = repositoryRoot + "/shim"
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return names.filter { $0.hasSuffix(".bash") }.sorted().map { directory + "/" + $0 }
+}()
+
 /// DracutHelper is the one list of helper names: the shim's functions, the engine's answers and
 /// kindling.modules(7) must all agree with it.
 final class HelperTableTests: ModuleShellTestCase {
@@ -61,6 +68,37 @@ final class HelperTableTests: ModuleShellTestCase {
             XCTAssertEqual(helpers.handle(HelperRequest(helper: helper.rawValue, arguments: [])).status, 1, helper.rawValue)
         }
         XCTAssertEqual(helpers.unsupportedCall, DracutHelper.NotImplemented.allCases.first?.rawValue)
+    }
+
+    /// kindling-functions.bash is usable on its own, as dracut-functions.sh is: under `set -u`, with
+    /// no engine, it brings its siblings and defines the shell helpers (and the two fronts of the
+    /// engine's kernel module helpers); the log goes to standard error.
+    func testTheHelpersFileCanBeSourcedOnItsOwn() throws {
+        let script = """
+            set -u
+            . "$1" || exit 90
+            vercmp 1.10 gt 1.9 || exit 91
+            [[ $(expand_persistent_dev UUID=AB) == /dev/disk/by-uuid/ab ]] || exit 92
+            dinfo "to standard error"
+            builtin declare -F
+            """
+        let result = try runCommand("/bin/bash", ["--noprofile", "--norc", "-c", script, "standalone", repositoryRoot + "/shim/kindling-functions.bash"],
+                                    environment: ["PATH": "/usr/bin:/bin"])
+        XCTAssertEqual(result.status, 0, result.errorText)
+        XCTAssertEqual(result.errorText, "to standard error\n")
+        let fronts: Set = [DracutHelper.KernelModule.instmods.rawValue, DracutHelper.KernelModule.require_kernel_modules.rawValue]
+        let wanted = Set(DracutHelper.Shell.allCases.map(\.rawValue)).union(fronts)
+        XCTAssertEqual(shellFunctions(result.outputText).symmetricDifference(wanted), [],
+                       "kindling-functions.bash and DracutHelper.Shell differ in these")
+    }
+
+    func testEveryShimFileIsCleanUnderShellcheck() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/shellcheck") else {
+            throw XCTSkip("shellcheck is not installed")
+        }
+        XCTAssertGreaterThan(shimFiles.count, 1)
+        let result = try runCommand("/usr/bin/shellcheck", ["-x"] + shimFiles)
+        XCTAssertEqual(result.status, 0, result.outputText + result.errorText)
     }
 
     /// kindling.modules(7) sorts the helpers as the table does: those Kindling answers, those in
