@@ -117,7 +117,7 @@ expand_persistent_dev() {
         UUID=*) __spec=${__spec#UUID=}; builtin printf '/dev/disk/by-uuid/%s' "${__spec,,}" ;;
         PARTUUID=*) __spec=${__spec#PARTUUID=}; builtin printf '/dev/disk/by-partuuid/%s' "${__spec,,}" ;;
         PARTLABEL=*) builtin printf '/dev/disk/by-partlabel/%s' "${__spec#PARTLABEL=}" ;;
-        *) printf '%s' "$__spec" ;;
+        *) builtin printf '%s' "$__spec" ;;
     esac
 }
 
@@ -125,11 +125,11 @@ expand_persistent_dev() {
 # partition ids; any other name unchanged.
 shorten_persistent_dev() {
     case $1 in
-        /dev/disk/by-uuid/*) printf 'UUID=%s\n' "${1#/dev/disk/by-uuid/}" ;;
-        /dev/disk/by-label/*) printf 'LABEL=%s\n' "${1#/dev/disk/by-label/}" ;;
-        /dev/disk/by-partuuid/*) printf 'PARTUUID=%s\n' "${1#/dev/disk/by-partuuid/}" ;;
-        /dev/disk/by-partlabel/*) printf 'PARTLABEL=%s\n' "${1#/dev/disk/by-partlabel/}" ;;
-        *) printf '%s\n' "$1" ;;
+        /dev/disk/by-uuid/*) builtin printf 'UUID=%s\n' "${1#/dev/disk/by-uuid/}" ;;
+        /dev/disk/by-label/*) builtin printf 'LABEL=%s\n' "${1#/dev/disk/by-label/}" ;;
+        /dev/disk/by-partuuid/*) builtin printf 'PARTUUID=%s\n' "${1#/dev/disk/by-partuuid/}" ;;
+        /dev/disk/by-partlabel/*) builtin printf 'PARTLABEL=%s\n' "${1#/dev/disk/by-partlabel/}" ;;
+        *) builtin printf '%s\n' "$1" ;;
     esac
 }
 
