@@ -1,9 +1,9 @@
 # Installation, the dracut alias, the kernel hooks and the Debian package.
 #
-# The layout: the kindling binary lives with its data in LIBDIR/kindling (shim, modules.d) and
-# BINDIR/kindling is a relative symbolic link to it. The binary finds its data beside its real
-# path, so any BINDIR/LIBDIR pair works, a DESTDIR tree is usable where it lies, and nothing
-# is compiled in.
+# The layout: the kindling binary lives with its data in LIBDIR/kindling (the shim's files,
+# modules.d) and BINDIR/kindling is a relative symbolic link to it. The binary finds its data
+# beside its real path, so any BINDIR/LIBDIR pair works, a DESTDIR tree is usable where it lies,
+# and nothing is compiled in.
 PKGLIBDIR = $(LIBDIR)/kindling
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 KERNEL_INSTALL_DIR ?= $(PREFIX)/lib/kernel/install.d
@@ -25,7 +25,7 @@ install: release
 	install -s -m 0755 $(RELEASE_DIR)/kindling $(DESTDIR)$(PKGLIBDIR)/kindling
 	install -s -m 0755 $(RELEASE_DIR)/kindling-lsinitrd $(DESTDIR)$(BINDIR)/kindling-lsinitrd
 	ln -sfr $(DESTDIR)$(PKGLIBDIR)/kindling $(DESTDIR)$(BINDIR)/kindling
-	install -m 0644 shim/kindling-shim.bash $(DESTDIR)$(PKGLIBDIR)/
+	install -m 0644 shim/*.bash $(DESTDIR)$(PKGLIBDIR)/
 	rm -rf $(DESTDIR)$(PKGLIBDIR)/modules.d
 	cp -R --no-preserve=ownership modules.d $(DESTDIR)$(PKGLIBDIR)/
 	for page in $(wildcard $(addprefix $(MANSRC)/,$(MAN_PAGES))); do \

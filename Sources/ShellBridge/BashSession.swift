@@ -92,7 +92,7 @@ public final class BashSession {
     public var callTimeout: Int?
 
     /// - Parameters:
-    ///   - shimPath: kindling-shim.bash.
+    ///   - shimPath: kindling-shim.bash, which sources its sibling files from its own directory.
     ///   - environment: the shell's environment (exported variables, as dracut exports them).
     public init(shimPath: String, environment: [String: String], logger: Logger) throws {
         self.logger = logger
@@ -101,6 +101,8 @@ public final class BashSession {
         var environment = environment
         environment["KINDLING_TO_ENGINE"] = "61"
         environment["KINDLING_FROM_ENGINE"] = "62"
+        // The shim defines a forwarder for each helper the engine answers (or refuses, naming it).
+        environment[DracutHelper.environmentVariable] = DracutHelper.forwarded.joined(separator: " ")
         let devNull = try openEmptyInput()
         defer { close(devNull) }
         do {

@@ -52,30 +52,32 @@ public final class DracutHelpers: HelperHandler {
 
     public func handle(_ request: HelperRequest) -> HelperReply {
         if let delegate = delegates[request.helper] { return delegate(request) }
+        guard let helper = DracutHelper.File(rawValue: request.helper) else {
+            // A helper of DracutHelper.NotImplemented, or a name module code sent on its own.
+            unsupportedCall = unsupportedCall ?? request.helper
+            logger.error("helper \(request.helper) is not implemented in Kindling yet")
+            return HelperReply(status: 1)
+        }
         var arguments = request.arguments
         do {
-            switch request.helper {
-            case "inst": return try inst(&arguments)
-            case "inst_simple": return try instSimple(&arguments, resolving: false)
-            case "inst_library": return try instSimple(&arguments, resolving: true)
-            case "inst_binary", "inst_script": return try instBinary(arguments)
-            case "inst_symlink": return try instSymlink(&arguments)
-            case "inst_multiple", "dracut_install": return try instMultiple(&arguments)
-            case "inst_dir": return try instDir(arguments)
-            case "inst_hook": return try instHook(arguments)
-            case "find_binary": return findBinary(arguments.first ?? "").map { HelperReply(output: $0 + "\n") } ?? .failure
-            case "inst_rules": return try udevRules.install(arguments, hostonly: !request.hostonly.isEmpty)
-            case "inst_rules_wildcard": return try udevRules.installWildcard(arguments.first ?? "")
-            case "inst_rule_programs": return try udevRules.installPrograms(ofRule: arguments.first ?? "")
-            case "inst_rule_group_owner": return try udevRules.installGroupsAndOwners(ofRule: arguments.first ?? "")
-            case "inst_rule_initqueue": return try udevRules.markInitqueue(ifRuleNeeds: arguments.first ?? "")
-            case "prepare_udev_rules": return try udevRules.rewriteLegacyImports(arguments)
-            case "inst_decompress": return try instDecompress(arguments)
-            case "inst_opt_decompress": return try instOptionallyDecompressed(arguments)
-            default:
-                unsupportedCall = unsupportedCall ?? request.helper
-                logger.error("helper \(request.helper) is not implemented in Kindling yet")
-                return HelperReply(status: 1)
+            switch helper {
+            case .inst: return try inst(&arguments)
+            case .inst_simple: return try instSimple(&arguments, resolving: false)
+            case .inst_library: return try instSimple(&arguments, resolving: true)
+            case .inst_binary, .inst_script: return try instBinary(arguments)
+            case .inst_symlink: return try instSymlink(&arguments)
+            case .inst_multiple, .dracut_install: return try instMultiple(&arguments)
+            case .inst_dir: return try instDir(arguments)
+            case .inst_hook: return try instHook(arguments)
+            case .find_binary: return findBinary(arguments.first ?? "").map { HelperReply(output: $0 + "\n") } ?? .failure
+            case .inst_rules: return try udevRules.install(arguments, hostonly: !request.hostonly.isEmpty)
+            case .inst_rules_wildcard: return try udevRules.installWildcard(arguments.first ?? "")
+            case .inst_rule_programs: return try udevRules.installPrograms(ofRule: arguments.first ?? "")
+            case .inst_rule_group_owner: return try udevRules.installGroupsAndOwners(ofRule: arguments.first ?? "")
+            case .inst_rule_initqueue: return try udevRules.markInitqueue(ifRuleNeeds: arguments.first ?? "")
+            case .prepare_udev_rules: return try udevRules.rewriteLegacyImports(arguments)
+            case .inst_decompress: return try instDecompress(arguments)
+            case .inst_opt_decompress: return try instOptionallyDecompressed(arguments)
             }
         } catch InstallError.notFound(let what) {
             logger.error("\(request.helper): \(InstallError.notFound(what))")

@@ -77,11 +77,6 @@ public struct DriverOptions: Sendable, Equatable {
 /// for the whole build, plus the engine's driver options. The libkmod context is opened on first
 /// use, so a --no-kernel build never touches the module directory.
 public final class KernelModuleHelpers {
-    public static let helperNames = [
-        "instmods", "dracut_instmods", "require_kernel_modules", "check_kernel_module", "check_kernel_config",
-        "dracut_kernel_post",
-    ]
-
     public let settings: KernelModuleSettings
     private let imageInstaller: FileInstaller
     private let logger: Logger
@@ -97,20 +92,20 @@ public final class KernelModuleHelpers {
 
     /// Answers the kernel module helpers of `helpers` from here.
     public func register(in helpers: DracutHelpers) {
-        for name in Self.helperNames {
-            helpers.delegate(name) { [self] request in handle(request) }
+        for helper in DracutHelper.KernelModule.allCases {
+            helpers.delegate(helper.rawValue) { [self] request in handle(request) }
         }
     }
 
     public func handle(_ request: HelperRequest) -> HelperReply {
-        switch request.helper {
-        case "instmods": return instmods(request)
-        case "dracut_instmods": return dracutInstmods(request)
-        case "require_kernel_modules": return requireKernelModules(request.arguments)
-        case "check_kernel_module": return request.arguments.first.map { isAvailable($0) } == true ? .success : .failure
-        case "check_kernel_config": return kernelConfigurationHas(request.arguments.first ?? "") ? .success : .failure
-        case "dracut_kernel_post": return dracutKernelPost()
-        default: return .failure
+        guard let helper = DracutHelper.KernelModule(rawValue: request.helper) else { return .failure }
+        switch helper {
+        case .instmods: return instmods(request)
+        case .dracut_instmods: return dracutInstmods(request)
+        case .require_kernel_modules: return requireKernelModules(request.arguments)
+        case .check_kernel_module: return request.arguments.first.map { isAvailable($0) } == true ? .success : .failure
+        case .check_kernel_config: return kernelConfigurationHas(request.arguments.first ?? "") ? .success : .failure
+        case .dracut_kernel_post: return dracutKernelPost()
         }
     }
 

@@ -140,36 +140,6 @@ final class ManualPageTests: XCTestCase {
         XCTAssertFalse(entries[1].body.contains(Self.notSupportedMarker))
     }
 
-    /// kindling.modules(7) sorts dracut's helpers into those Kindling has and those that stop the
-    /// build naming themselves; both lists must agree with the shim and the engine's helper switch,
-    /// and every helper the shim sends but the engine does not answer must be listed.
-    func testHelperListsAgreeWithTheShimAndTheEngine() throws {
-        let page = try Self.read("Documentation/man/kindling.modules.7")
-        let shim = ShimHelpers(try Self.read("shim/kindling-shim.bash"))
-        let answered = EngineHelpers.names(in: try Self.read("Sources/ShellBridge/DracutHelpers.swift"))
-            .union(EngineHelpers.names(in: try Self.read("Sources/ShellBridge/KernelModuleHelpers.swift")))
-        XCTAssertTrue(shim.functions.contains("dinfo") && shim.requested.contains("inst_multiple"), "shim helpers not found")
-        XCTAssertTrue(answered.contains("inst_hook") && answered.contains("instmods"), "engine helpers not found")
-
-        let documented = HelperSection.tagNames(page, heading: "HELPERS KINDLING ANSWERS")
-            + HelperSection.tagNames(page, heading: "HELPERS IN THE SHELL")
-        XCTAssertGreaterThan(documented.count, 30)
-        for name in documented {
-            XCTAssertTrue(shim.functions.contains(name) || (shim.requested.contains(name) && answered.contains(name)),
-                          "kindling.modules.7 documents \(name), which Kindling does not implement")
-        }
-        let prose = ["kdumpbase", "findmnt", "blkid"]
-        let stopping = Set(HelperSection.boldNames(page, heading: "HELPERS NOT IMPLEMENTED YET")).subtracting(prose)
-        XCTAssertGreaterThan(stopping.count, 10)
-        for name in stopping {
-            XCTAssertTrue(shim.requested.contains(name) && !answered.contains(name) && !shim.functions.contains(name),
-                          "kindling.modules.7 says \(name) stops the build, but the shim does not send it or the engine answers it")
-        }
-        for name in shim.requested.subtracting(answered).subtracting(shim.functions) {
-            XCTAssertTrue(stopping.contains(name), "the shim sends \(name), which the engine does not answer, and kindling.modules.7 does not list it")
-        }
-    }
-
     /// kindling-lsinitrd is an executable target, which tests cannot import: its option table is
     /// read from its source instead (the `longOptions` list and the short letters of its parser).
     func testEveryLsinitrdOptionIsInItsManualPage() throws {
@@ -212,82 +182,6 @@ struct LsinitrdOptionSource {
         let range = NSRange(text.startIndex..., in: text)
         return regex.matches(in: text, range: range).compactMap { match in
             Range(match.range(at: 1), in: text).map { String(text[$0]) }
-        }
-    }
-}
-
-/// The helpers shim/kindling-shim.bash defines: shell functions (`name() {` at the start of a
-/// line) and the helpers of its `for __kindling_helper in ...; do` loops, which it sends to the engine.
-struct ShimHelpers {
-    var functions: Set<String> = []
-    var requested: Set<String> = []
-
-    init(_ shim: String) {
-        for line in shim.split(separator: "\n") {
-            guard let parenthesis = line.range(of: "() {"), line.first.map({ $0.isLetter }) == true else { continue }
-            functions.insert(String(line[..<parenthesis.lowerBound]))
-        }
-        var rest = shim[...]
-        while let start = rest.range(of: "for __kindling_helper in"), let end = rest[start.upperBound...].range(of: "; do") {
-            for word in rest[start.upperBound..<end.lowerBound].split(whereSeparator: { $0 == " " || $0 == "\\" || $0 == "\n" }) {
-                requested.insert(String(word))
-            }
-            rest = rest[end.upperBound...]
-        }
-    }
-}
-
-/// The helpers an engine source answers: the `case "name"` labels of its switches.
-enum EngineHelpers {
-    static func names(in source: String) -> Set<String> {
-        guard let regex = try? NSRegularExpression(pattern: #"case ((?:"[a-z_]+"(?:, )?)+):"#),
-              let name = try? NSRegularExpression(pattern: #""([a-z_]+)""#) else { return [] }
-        var names: Set<String> = []
-        for match in regex.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
-            guard let range = Range(match.range(at: 1), in: source) else { continue }
-            let labels = String(source[range])
-            for label in name.matches(in: labels, range: NSRange(labels.startIndex..., in: labels)) {
-                if let range = Range(label.range(at: 1), in: labels) { names.insert(String(labels[range])) }
-            }
-        }
-        return names
-    }
-}
-
-/// Helper names in a section (`.SH`) or subsection (`.SS`) of kindling.modules.7.
-enum HelperSection {
-    static func lines(_ page: String, heading: String) -> [String] {
-        var inside = false
-        var result: [String] = []
-        for line in page.components(separatedBy: "\n") {
-            if line.hasPrefix(".SH") || line.hasPrefix(".SS") { inside = line.contains(heading) }
-            if inside { result.append(line) }
-        }
-        return result
-    }
-
-    static func isHelperName(_ word: Substring) -> Bool {
-        guard let first = word.first, first.isLowercase else { return false }
-        return word.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "_" }
-    }
-
-    /// The lowercase words of each tag line (the line after `.TP` or `.TQ`).
-    static func tagNames(_ page: String, heading: String) -> [String] {
-        let lines = lines(page, heading: heading)
-        var names: [String] = []
-        for (index, line) in lines.enumerated() where (line == ".TP" || line == ".TQ") && index + 1 < lines.count {
-            let words = lines[index + 1].split(separator: " ").dropFirst().map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\",")) }
-            names += words.map { Substring($0) }.filter(isHelperName).map(String.init)
-        }
-        return names
-    }
-
-    /// The words set in bold (`.B name` or `.BR name ,`) anywhere in the section.
-    static func boldNames(_ page: String, heading: String) -> [String] {
-        lines(page, heading: heading).compactMap { line in
-            guard line.hasPrefix(".B ") || line.hasPrefix(".BR ") else { return nil }
-            let word = line.split(separator: " ").dropFirst().first ?? ""
-            return isHelperName(word) ? String(word) : nil
         }
     }
 }

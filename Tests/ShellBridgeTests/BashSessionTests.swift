@@ -146,8 +146,11 @@ final class BashSessionTests: ModuleShellTestCase {
     }
 
     func testShimIsCleanUnderNounset() throws {
-        let output = try runCommand("/bin/bash", ["-n", shimPath])
-        XCTAssertEqual(output.status, 0, output.errorText)
+        XCTAssertTrue(shimFiles.contains(shimPath), "\(shimFiles)")
+        for file in shimFiles {
+            let output = try runCommand("/bin/bash", ["-n", file])
+            XCTAssertEqual(output.status, 0, output.errorText)
+        }
         // Source the shim under set -u with no engine: it must stop at the first missing variable
         // check, naming it, rather than on some other unset variable.
         let strict = try runCommand("/bin/bash", ["-u", "-c", "source \(shellQuoted(shimPath))"])

@@ -136,6 +136,8 @@ final class BridgeRobustnessTests: ModuleShellTestCase {
                 strstr "abc" "b" && inst_dir /ok-strstr
                 [[ $(trim "  x  ") == x ]] && inst_dir /ok-trim
                 [[ $(convert_abs_rel /a/b/c /a/d) == ../d ]] && inst_dir /ok-convert
+                [[ $(shorten_persistent_dev /dev/disk/by-uuid/u) == UUID=u ]] && inst_dir /ok-shorten
+                [[ $(expand_persistent_dev /dev/sda) == /dev/sda ]] && inst_dir /ok-expand
                 require_binaries sh
             }
             """)
@@ -162,7 +164,7 @@ final class BridgeRobustnessTests: ModuleShellTestCase {
         let calls = handler.requests.map { ([$0.helper] + $0.arguments).joined(separator: " ") }
         for expected in [
             "inst_simple /etc/a with space", "inst_dir /ok-vercmp", "inst_dir /ok-strstr", "inst_dir /ok-trim",
-            "inst_dir /ok-convert", "find_binary sh",
+            "inst_dir /ok-convert", "inst_dir /ok-shorten", "inst_dir /ok-expand", "find_binary sh",
         ] {
             XCTAssertTrue(calls.contains(expected), "\(expected) in \(calls)")
         }

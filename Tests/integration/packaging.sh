@@ -53,7 +53,10 @@ else
     fail "make install: $(tail -n 3 "$work/install.log")"
 fi
 missing=()
-for path in usr/sbin/kindling usr/sbin/kindling-lsinitrd usr/lib64/kindling/kindling usr/lib64/kindling/kindling-shim.bash \
+# The shim is the bridge, kindling-shim.bash, and the files beside it that it sources.
+shim_files=()
+for file in "$repo"/shim/*.bash; do shim_files+=("usr/lib64/kindling/${file##*/}"); done
+for path in usr/sbin/kindling usr/sbin/kindling-lsinitrd usr/lib64/kindling/kindling "${shim_files[@]}" \
     usr/lib64/kindling/modules.d/99base/module-setup.sh usr/share/man/man8/kindling.8 usr/share/man/man5/kindling.conf.5 \
     usr/share/man/man7/kindling.modules.7 usr/share/man/man1/kindling-lsinitrd.1 \
     usr/share/bash-completion/completions/kindling usr/share/bash-completion/completions/kindling-lsinitrd; do
@@ -84,6 +87,15 @@ if "$installed" "${isolated[@]}" --no-kernel -m base "$work/moved.img" >"$work/m
 else
     fail "the moved install did not build: $(tail -n 3 "$work/moved.log")"
 fi
+mv "$work/moved/usr/lib64/kindling/kindling-logger.bash" "$work/logger.bash"
+if "$installed" "${isolated[@]}" --no-kernel -m base "$work/partial.img" >"$work/partial.log" 2>&1; then
+    fail "an install without kindling-logger.bash still built"
+elif grep -q 'kindling-logger.bash: No such file' "$work/partial.log"; then
+    pass "an install without one of the shim's files fails, naming it"
+else
+    fail "an install without kindling-logger.bash failed otherwise: $(tail -n 2 "$work/partial.log")"
+fi
+mv "$work/logger.bash" "$work/moved/usr/lib64/kindling/kindling-logger.bash"
 rm "$work/moved/usr/lib64/kindling/kindling-shim.bash"
 if "$installed" "${isolated[@]}" --no-kernel -m base "$work/broken.img" >"$work/broken.log" 2>&1; then
     fail "an install without its shim still built: it found data elsewhere"
