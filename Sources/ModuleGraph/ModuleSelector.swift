@@ -89,7 +89,7 @@ public final class ModuleSelector {
         add = request.add
         forceAdd = request.forceAdd
         omit = Set(request.omit)
-        selectsAll = request.modules.isEmpty || request.modules == ["auto"] || request.modules == ["all"]
+        selectsAll = request.modules.isEmpty
     }
 
     /// Returns the selected modules in install (directory) order.
