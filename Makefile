@@ -14,7 +14,8 @@ DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybo
 	kexec-tools e2fsprogs dosfstools mtools qemu-system-x86 udev binutils gcc \
 	zstd xz-utils lz4 lzop lbzip2 bzip2 pigz time util-linux fdisk dash \
 	dracut-network nfs-common rpcbind isc-dhcp-client iputils-arping open-iscsi cifs-utils nbd-client iproute2 \
-	lvm2 mdadm cryptsetup-bin dmraid kpartx btrfs-progs systemd dbus dpkg-dev kbd console-setup
+	lvm2 mdadm cryptsetup-bin dmraid kpartx btrfs-progs systemd dbus dpkg-dev kbd console-setup \
+	shellcheck
 
 .PHONY: all build release deps test unit-test integration-test kdump-test kdump-image bench install uninstall clean
 
@@ -32,7 +33,8 @@ deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES)
 
-test: unit-test integration-test kdump-test
+# lint (mk/lint.mk) first: shellcheck and swift-format take seconds, and need no build.
+test: lint unit-test integration-test kdump-test
 
 unit-test:
 	$(SWIFT) build --build-tests $(SWIFTFLAGS)
@@ -61,9 +63,10 @@ kdump-image: release
 	.build/release/kindling-lsinitrd kdump.img | head -n 20; ls -l kdump.img
 
 # install, uninstall, install-dracut-alias, install-kernel-hooks and deb: mk/packaging.mk.
+# lint, lint-shell, lint-swift and format: mk/lint.mk.
 
 clean:
 	rm -rf .build .build-*
 
-# Each area keeps its own targets in a fragment: fuzzing, documentation, packaging.
+# Each area keeps its own targets in a fragment: fuzzing, documentation, packaging, lint.
 include $(wildcard mk/*.mk)

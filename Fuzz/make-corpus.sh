@@ -98,18 +98,19 @@ cat > "$work/main.c" <<'C'
 int seed_value(void);
 int main(void) { return seed_value() != 42; }
 C
-elf_flags=(-Os -s -Wl,--build-id=none -Wl,-z,noseparate-code)
+elf_flags=(-Os -s '-Wl,--build-id=none' '-Wl,-z,noseparate-code')
 elf() { # ARCH-FLAG SUFFIX
     local dir=$work/elf$2
     mkdir -p "$dir"
-    gcc $1 "${elf_flags[@]}" -static -nostdlib -o "$dir/static" "$work/start.c" 2>/dev/null || return 0
-    gcc $1 "${elf_flags[@]}" -shared -fPIC -Wl,-soname,libseed.so.1 -o "$dir/libseed.so.1" "$work/lib.c" 2>/dev/null &&
-        gcc $1 "${elf_flags[@]}" -o "$dir/needs-libseed" "$work/main.c" -L"$dir" -l:libseed.so.1 \
+    gcc "$1" "${elf_flags[@]}" -static -nostdlib -o "$dir/static" "$work/start.c" 2>/dev/null || return 0
+    # shellcheck disable=SC2016 # $ORIGIN is the dynamic loader's, not the shell's
+    gcc "$1" "${elf_flags[@]}" -shared -fPIC -Wl,-soname,libseed.so.1 -o "$dir/libseed.so.1" "$work/lib.c" 2>/dev/null &&
+        gcc "$1" "${elf_flags[@]}" -o "$dir/needs-libseed" "$work/main.c" -L"$dir" -l:libseed.so.1 \
             -Wl,-rpath,'$ORIGIN/../lib' -Wl,--enable-new-dtags &&
-        gcc $1 "${elf_flags[@]}" -o "$dir/needs-libseed-rpath" "$work/main.c" -L"$dir" -l:libseed.so.1 \
+        gcc "$1" "${elf_flags[@]}" -o "$dir/needs-libseed-rpath" "$work/main.c" -L"$dir" -l:libseed.so.1 \
             -Wl,-rpath,/opt/seed/lib -Wl,--disable-new-dtags
     local file
-    for file in "$dir"/*; do seed FuzzELFParser "$(basename "$file")$2" < "$file"; done
+    for file in "$dir"/*; do seed FuzzELFParser "${file##*/}$2" < "$file"; done
 }
 if have gcc; then
     elf -m64 ""
@@ -170,7 +171,9 @@ printf '# a comment\next4 UUID=0123-4567 # trailing comment\npath /crash\nfailur
 printf 'raw /dev/vdc\ncore_collector makedumpfile -F -c -d 31\ndefault halt\n' | seed FuzzKdumpConfig raw
 printf 'xfs LABEL=dump\nkdump_pre /usr/sbin/kdump-pre.sh\nkdump_post /usr/sbin/kdump-post.sh\nkdump_emergency /usr/sbin/kdump-pre.sh\nextra_bins cp /usr/bin/cp\nextra_modules xfs virtio_blk\n' | seed FuzzKdumpConfig hooks
 printf 'path /var/crash\nfailure_action dump_to_rootfs\ndracut_args --add-drivers "nvme ahci" --mount "/dev/vdd /kdumproot vfat defaults" --quiet\nauto_reset_crashkernel yes\n' | seed FuzzKdumpConfig dracut-args
+# shellcheck disable=SC2016 # the seeds hold shell syntax that nothing may ever expand
 printf 'nfs server:/export\nssh user@host\nnet eth0\nbtrfs /dev/vda2\nvfat PARTUUID=1234\next4 /dev/vda1\npath\nunknown value\ncore_collector makedumpfile $(touch canary); `touch canary`\n' | seed FuzzKdumpConfig refused
+# shellcheck disable=SC2016 # as above
 printf 'path /var/crash/$(touch canary)/`touch canary`/${x:=y}\next4 LABEL=a;touch canary\nextra_modules $(touch canary)\n' | seed FuzzKdumpConfig no-evaluation
 printf 'path /var/crash\r\nfinal_action reboot\t\n\tcore_collector\tcp\x20\x20--sparse=always\n\x00ext4 /dev/\xff\xfe\n' | seed FuzzKdumpConfig odd-bytes
 

@@ -93,7 +93,7 @@ expect "an existing image needs --force" grep -q 'Will not override existing ini
 expect "without --force the old image is untouched" test "$status" = 1 -a "$(cat "$work/old.img")" = 'old image'
 build -m no-such-module --force "$work/old.img"
 expect "a failed build leaves the old image" test "$(cat "$work/old.img")" = 'old image'
-expect "no temporary file is left beside the image" test "$(ls -A "$work" | grep -c '^\.old')" = 0
+expect "no temporary file is left beside the image" test -z "$(compgen -G "$work/.old*")"
 
 "$KINDLING" --uefi "$work/x.img" >"$work/log" 2>&1
 status=$?

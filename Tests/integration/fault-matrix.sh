@@ -6,6 +6,8 @@
 # directory, and leave the --tmpdir (also $TMPDIR) empty.
 #
 # Signals follow dracut's convention: 128 + the signal, so SIGINT exits 130 and SIGTERM 143.
+
+# shellcheck disable=SC2016 # expect's checks are code in single quotes, run by eval
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -51,6 +53,7 @@ expect() {
 # on the log's last line, a "kindling: " line, and on no other (the "Executing: COMMAND" line that
 # opens every build, as dracut's, repeats the arguments and is not counted); the old image is unchanged,
 # nothing was added beside it, and the temporary directory is empty.
+# shellcheck disable=SC2034 # pattern and last are read by the eval'd check
 expect_failure() {
     local what=$1 want=$2 pattern=$3 last
     cases=$((cases + 1))
@@ -92,6 +95,7 @@ started=$SECONDS
 FAULT_PIDFILE=$work/loop.pid run_kindling --no-kernel -m check-loops --module-timeout 2
 expect_failure "check() loops forever" 1 "module 'check-loops': check\(\) did not finish within 2 s"
 expect "a timed-out build fails fast" test $((SECONDS - started)) -le 8
+# shellcheck disable=SC2034 # read by the eval'd check below
 loop_shell=$(cat "$work/loop.pid" 2>/dev/null || echo 0)
 # A zombie waiting for init to reap it is not running: only other states count.
 expect "the timed-out shell and its children are killed" \
@@ -125,6 +129,7 @@ if read -r kver kroot < <("$here/../support/kernel-cache") && [[ -d $kroot/lib/m
     done
     cp "$kroot/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$tree/"
     depmod -b "$work/kernel" "$kver" || give_up "depmod failed on the copied module tree"
+    # shellcheck disable=SC2120 # a case may pass more options; none does yet
     kernel_build() { run_kindling --kver "$kver" --kmoddir "$tree" -m kmods "$@"; }
 
     FAULT_KMODS="virtio_blk loop" kernel_build
@@ -192,6 +197,7 @@ printf 'HOST SECRET\n' >"$work/secret"
 printf 'sysroot file\n' >"$sysroot$work/secret"
 ln -s "$work/secret" "$sysroot/etc/absolute-link"
 ln -s "$(printf '../%.0s' {1..20})${work#/}/secret" "$sysroot/etc/relative-link"
+# shellcheck disable=SC2120 # a case may pass more options; none does yet
 sysroot_build() { run_kindling --no-kernel --sysroot "$sysroot" -m run "$@"; }
 
 KINDLING_IMAGE=$work/sysroot.img FAULT_INSTALL='inst /etc/absolute-link' sysroot_build
@@ -248,6 +254,7 @@ interrupt() {
             writing*)
                 if [[ -n $(find "${image%/*}" -maxdepth 1 -name ".${image##*/}.kindling-*" -size +0 2>/dev/null) ]]; then
                     [[ $when == writing ]] && break
+                    # shellcheck disable=SC2034 # read by an eval'd check after the signal
                     children=$(pgrep -P "$pid" -x "${when#writing }") && break
                 fi
                 ;;
@@ -323,6 +330,7 @@ expect "the temporary directory is empty after concurrent builds" test -z "$(ls 
 if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
     conf=$work/kdump.conf
     canary=$work/canary
+    # shellcheck disable=SC2120 # a case may pass more options; none does yet
     kdump_build() {
         KDUMP_CONFIG_FILE=$conf run_kindling --kver "$kver" --kmoddir "$kroot/lib/modules/$kver" -m kdumpbase "$@"
     }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the integration tests (sourced, bash).
 
 . "$(dirname "${BASH_SOURCE[0]}")/../support/private-dracut-config.sh"
@@ -53,6 +54,7 @@ boot_kvm_or_tcg() {
         timeout "$limit" qemu-system-x86_64 -accel tcg -nographic -no-reboot "$@" </dev/null >"$prefix-tcg.log" 2>&1
         status=$?
     fi
+    # shellcheck disable=SC2034 # for the caller, with accel and status
     log=$prefix-$accel.log
 }
 
@@ -126,6 +128,7 @@ give_up() {
 # kindling binary and dracut are there; gives up, naming what is missing, otherwise.
 require_kindling_dracut_and_kernel() {
     [[ -x $KINDLING ]] || give_up "no kindling binary at $KINDLING"
+    # shellcheck disable=SC2154 # the calling script sets dracut
     [[ -x $dracut ]] || give_up "dracut is not installed"
     read -r kver root < <("$(dirname "${BASH_SOURCE[0]}")/../support/kernel-cache") ||
         give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"

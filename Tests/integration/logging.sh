@@ -50,6 +50,7 @@ check "an unwritable log file is one error line naming it" test "$status" != 0 -
 # the test's own at /dev/log, read by a small listener.
 if command -v python3 >/dev/null && command -v unshare >/dev/null && [[ $(id -u) == 0 ]]; then
     printf 'sysloglvl=4\n' >"$work/syslog.conf"
+    # shellcheck disable=SC2016 # the inner bash expands its own variables
     unshare --mount -- bash -c '
         mount -t tmpfs none /dev 2>/dev/null || exit 3
         python3 -c "
@@ -85,9 +86,12 @@ if command -v dracut >/dev/null; then
     dracut --no-kernel --no-hostonly -m "base bash" --force --no-compress "$work/d.img" 2>"$work/d.err"
     "$KINDLING" --no-kernel --no-hostonly --modules-dir /usr/lib/dracut/modules.d -m "base bash" --force --no-compress \
         "$work/k.img" 2>"$work/k.err"
-    diff <(grep -o '\*\*\* Including module: .* \*\*\*' "$work/d.err") \
-        <(grep -o '\*\*\* Including module: .* \*\*\*' "$work/k.err") >"$work/err" \
-        && pass "module announcements match dracut's ($(grep -c 'Including module' "$work/k.err"))" \
-        || { fail "module announcements match dracut's"; cat "$work/err"; }
+    if diff <(grep -o '\*\*\* Including module: .* \*\*\*' "$work/d.err") \
+        <(grep -o '\*\*\* Including module: .* \*\*\*' "$work/k.err") >"$work/err"; then
+        pass "module announcements match dracut's ($(grep -c 'Including module' "$work/k.err"))"
+    else
+        fail "module announcements match dracut's"
+        cat "$work/err"
+    fi
 fi
 finish

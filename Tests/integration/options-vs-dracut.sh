@@ -120,8 +120,11 @@ if compare '--prefix /opt/pfx' --no-kernel --no-hostonly -m 'base bash probe' --
 fi
 skip=(usr/lib/dracut/build-parameter.txt)
 if compare '--prefix then --noprefix' --no-kernel --no-hostonly -m 'base bash' --prefix /opt/pfx --noprefix; then
-    [[ ! -e $work/k/opt/pfx && -d $work/k/usr/bin ]] && pass '--noprefix: no prefix directory' ||
+    if [[ ! -e $work/k/opt/pfx && -d $work/k/usr/bin ]]; then
+        pass '--noprefix: no prefix directory'
+    else
         fail '--noprefix: the prefix directory is still there'
+    fi
 fi
 
 # --- --sshkey (ssh-client installs the key) -----------------------------------------------------
@@ -145,19 +148,30 @@ fi
 
 # --- --fscks, --nofscks, --ro-mnt, --persistent-policy, --fstab, --add-fstab ----------------------
 compare '--fscks e2fsck' --no-kernel --no-hostonly -m 'base fs-lib probe' --fscks 'e2fsck' --fscks 'fsck'
-[[ -x $work/k/usr/sbin/e2fsck && ! -e $work/k/usr/sbin/fsck.xfs ]] &&
-    pass '--fscks: only the named fsck tools' || fail '--fscks: expected e2fsck alone'
+if [[ -x $work/k/usr/sbin/e2fsck && ! -e $work/k/usr/sbin/fsck.xfs ]]; then
+    pass '--fscks: only the named fsck tools'
+else
+    fail '--fscks: expected e2fsck alone'
+fi
 compare '--nofscks' --no-kernel --no-hostonly -m 'base fs-lib probe' --nofscks
 compare '--ro-mnt' --no-kernel --no-hostonly -m 'base probe' --ro-mnt
-grep -qx ro "$work/k/etc/cmdline.d/base.conf" 2>/dev/null && pass '--ro-mnt: ro on the image command line' ||
+if grep -qx ro "$work/k/etc/cmdline.d/base.conf" 2>/dev/null; then
+    pass '--ro-mnt: ro on the image command line'
+else
     fail '--ro-mnt: no ro on the image command line'
+fi
 compare '--persistent-policy mapper' --no-kernel --no-hostonly -m 'base probe' --persistent-policy mapper
-[[ $(probe_line persistent_policy) == persistent_policy= ]] && pass '--persistent-policy mapper: dropped' ||
+if [[ $(probe_line persistent_policy) == persistent_policy= ]]; then
+    pass '--persistent-policy mapper: dropped'
+else
     fail '--persistent-policy mapper: expected it dropped'
+fi
 compare '--persistent-policy by-nothing' --no-kernel --no-hostonly -m 'base probe' --persistent-policy by-nothing
-grep -q 'Invalid persistent policy' "$work/kindling.log" && [[ $(probe_line persistent_policy) == persistent_policy= ]] &&
-    pass '--persistent-policy: a policy without /dev/disk/POLICY is dropped with a warning' ||
+if grep -q 'Invalid persistent policy' "$work/kindling.log" && [[ $(probe_line persistent_policy) == persistent_policy= ]]; then
+    pass '--persistent-policy: a policy without /dev/disk/POLICY is dropped with a warning'
+else
     fail '--persistent-policy: expected a warning and no policy'
+fi
 compare '--fstab' --no-kernel --no-hostonly -m 'base probe' --fstab
 printf '# extra\n/dev/fake1 /data ext4 defaults 0 2\n\n  /dev/fake2\t/srv xfs ro 0 0' >"$work/fstab.add"
 printf '/dev/fake3 /opt ext4 defaults 0 0\n' >"$work/fstab2.add"
@@ -171,8 +185,11 @@ fi
 
 # --- --enhanced-cpio, --profile -------------------------------------------------------------------
 compare '--enhanced-cpio (no dracut-cpio on this system)' --no-kernel --no-hostonly -m 'base' --enhanced-cpio
-grep -q 'enhanced-cpio ignored' "$work/kindling.log" && pass '--enhanced-cpio: ignored, as dracut says' ||
+if grep -q 'enhanced-cpio ignored' "$work/kindling.log"; then
+    pass '--enhanced-cpio: ignored, as dracut says'
+else
     fail '--enhanced-cpio: expected the "ignored" message'
+fi
 out=$("$KINDLING" --profile --no-kernel -m base "$work/p.img" 2>&1)
 status=$?
 if ((status != 0)) && [[ $out == *'option --profile is not supported yet'* ]] && (($(wc -l <<<"$out") == 1)); then
@@ -219,8 +236,11 @@ if [[ ! -e /etc/vconsole.conf ]] && [[ -f /usr/share/consolefonts/Lat2-Terminus1
     compare 'i18n hostonly with a vconsole.conf' --conf "$work/i18n.conf" -H --no-hostonly-default-device \
         --no-kernel -m 'base i18n'
     if [[ -f $work/d/usr/share/consolefonts/Lat2-Terminus16.psf ]]; then
-        [[ -f $work/k/usr/share/consolefonts/Lat2-Terminus16.psf ]] && pass 'i18n: the font is in the image, decompressed' ||
+        if [[ -f $work/k/usr/share/consolefonts/Lat2-Terminus16.psf ]]; then
+            pass 'i18n: the font is in the image, decompressed'
+        else
             fail 'i18n: no decompressed font in the image'
+        fi
     fi
     rm -f /etc/vconsole.conf
     created_vconsole=''
@@ -279,8 +299,11 @@ loginstall_case() {
 }
 loginstall_case 'base bash' --no-kernel --no-hostonly -m 'base bash'
 loginstall_case 'kernel modules' -N "${kmod_args[@]}" -m 'base' --add-drivers 'loop ext4'
-grep -q '/kernel/fs/ext4/ext4.ko' "$work/klog/sub"/*.log && pass '--loginstall: kernel modules are logged' ||
+if grep -q '/kernel/fs/ext4/ext4.ko' "$work/klog/sub"/*.log; then
+    pass '--loginstall: kernel modules are logged'
+else
     fail '--loginstall: ext4.ko is not logged'
+fi
 
 # --- --rebuild ------------------------------------------------------------------------------------
 rebuild_args=(--no-kernel --no-hostonly -m 'base bash' -I /usr/bin/od)

@@ -63,8 +63,11 @@ for path in usr/sbin/kindling usr/sbin/kindling-lsinitrd usr/lib64/kindling/kind
     [[ -e $work/dest/$path ]] || missing+=("$path")
 done
 [[ -d $work/dest/etc/dracut.conf.d ]] || missing+=(etc/dracut.conf.d)
-((${#missing[@]} == 0)) && pass "the layout holds binaries, data, config directory, man pages, completions" ||
+if ((${#missing[@]} == 0)); then
+    pass "the layout holds binaries, data, config directory, man pages, completions"
+else
     fail "missing after make install: ${missing[*]}"
+fi
 
 # No Swift runtime from /opt/swift: only system libraries.
 for binary in usr/lib64/kindling/kindling usr/sbin/kindling-lsinitrd; do
@@ -80,8 +83,11 @@ done
 mv "$work/dest" "$work/moved"
 installed=$work/moved/usr/sbin/kindling
 modules=$("$installed" "${isolated[@]}" --list-modules -v 2>&1 | awk '{ print $2 }' | sort -u | xargs -n 1 dirname | sort -u)
-[[ $modules == "$work/moved/usr/lib64/kindling/modules.d" ]] && pass "the moved install lists its own modules.d" ||
+if [[ $modules == "$work/moved/usr/lib64/kindling/modules.d" ]]; then
+    pass "the moved install lists its own modules.d"
+else
     fail "the moved install's modules come from: $modules"
+fi
 if "$installed" "${isolated[@]}" --no-kernel -m base "$work/moved.img" >"$work/moved.log" 2>&1 && image_paths "$work/moved.img" | grep -qx init; then
     pass "the moved install builds an image"
 else
@@ -115,7 +121,11 @@ else
 fi
 dracut_alias=$work/alias/usr/bin/dracut
 version=$("$dracut_alias" --version 2>&1)
-[[ $version == kindling\ * ]] && pass "dracut --version through the alias: $version" || fail "dracut --version: $version"
+if [[ $version == kindling\ * ]]; then
+    pass "dracut --version through the alias: $version"
+else
+    fail "dracut --version: $version"
+fi
 # Kindling reads /etc/dracut.conf.d; the alias's copy lies under DESTDIR, so it is named here.
 confdir=$work/alias/etc/dracut.conf.d
 listing=$("$dracut_alias" --conf "$work/empty.conf" --confdir "$confdir" --list-modules -v 2>&1)
@@ -139,7 +149,11 @@ fi
 make -s -C "$repo" uninstall DESTDIR="$work/alias" "${alias_layout[@]}" >"$work/uninstall.log" 2>&1 ||
     fail "make uninstall: $(tail -n 3 "$work/uninstall.log")"
 left=$(find "$work/alias" ! -type d)
-[[ -z $left ]] && pass "make uninstall leaves no file or link behind" || fail "left after uninstall: $left"
+if [[ -z $left ]]; then
+    pass "make uninstall leaves no file or link behind"
+else
+    fail "left after uninstall: $left"
+fi
 
 # --- the Debian kernel hooks and the kernel-install plugin, against a scratch root -------------
 hooks=$repo/packaging/kernel
@@ -148,6 +162,7 @@ make_fake_kernel "$root" 1.0.0-kindling-hook
 make_fake_kernel "$root" 1.0.0-kindling-other
 # The hooks run "kindling"; this one reads the scratch root's modules (the last argument is the
 # kernel) and adds the loop driver, whose presence shows which kernel the image was built for.
+# shellcheck disable=SC2016 # the wrapper expands ${!#} and $@ when it runs
 printf '#!/bin/bash\nexec %q %q %q %q %q --kmoddir %q/lib/modules/"${!#}" --add-drivers loop "$@"\n' \
     "$KINDLING" "${isolated[@]}" "$root" >"$work/kindling-wrapper"
 chmod +x "$work/kindling-wrapper"
@@ -157,14 +172,25 @@ hook() { KINDLING=$KINDLING_HOOK "$@" >>"$work/hooks.log" 2>&1; }
 kver=1.0.0-kindling-hook
 hook "$hooks/postinst.d/kindling" "$kver" "$root/boot/vmlinuz-$kver"
 image=$root/boot/initrd.img-$kver
-has_kernel_index "$image" "$kver" &&
-    pass "postinst.d builds /boot/initrd.img-KVER for that kernel" || fail "postinst.d: $(tail -n 3 "$work/hooks.log")"
+if has_kernel_index "$image" "$kver"; then
+    pass "postinst.d builds /boot/initrd.img-KVER for that kernel"
+else
+    fail "postinst.d: $(tail -n 3 "$work/hooks.log")"
+fi
 rm -f "$image"
 INITRD=No hook "$hooks/postinst.d/kindling" "$kver" "$root/boot/vmlinuz-$kver"
 DEB_MAINT_PARAMS="abort-configure" hook "$hooks/postinst.d/kindling" "$kver" "$root/boot/vmlinuz-$kver"
-[[ ! -e $image ]] && pass "postinst.d builds nothing with INITRD=No or outside 'configure'" || fail "postinst.d built with INITRD=No"
+if [[ ! -e $image ]]; then
+    pass "postinst.d builds nothing with INITRD=No or outside 'configure'"
+else
+    fail "postinst.d built with INITRD=No"
+fi
 DEB_MAINT_PARAMS="configure 6.1" hook "$hooks/postinst.d/kindling" "$kver" "$root/boot/vmlinuz-$kver"
-[[ -s $image ]] && pass "postinst.d builds on 'configure'" || fail "postinst.d did not build on configure"
+if [[ -s $image ]]; then
+    pass "postinst.d builds on 'configure'"
+else
+    fail "postinst.d did not build on configure"
+fi
 hook "$hooks/postinst.d/kindling" 1.0.0-kindling-other "$root/boot/vmlinuz-1.0.0-kindling-other"
 : >"$image.bak"
 hook "$hooks/postrm.d/kindling" "$kver" "$root/boot/vmlinuz-$kver"
@@ -173,25 +199,40 @@ if [[ ! -e $image && ! -e $image.bak && -s $root/boot/initrd.img-1.0.0-kindling-
 else
     fail "postrm.d: $(ls "$root/boot")"
 fi
-hook "$hooks/postinst.d/kindling" && fail "postinst.d without a kernel version succeeded" ||
+if hook "$hooks/postinst.d/kindling"; then
+    fail "postinst.d without a kernel version succeeded"
+else
     pass "postinst.d without a kernel version fails"
+fi
 
 plugin=$hooks/install.d/50-kindling.install
 entry=$root/boot/machine/$kver
 hook "$plugin" add "$kver" "$entry" "$root/boot/vmlinuz-$kver"
-has_kernel_index "$entry/initrd" "$kver" &&
-    pass "50-kindling.install add builds ENTRY_DIR/initrd" || fail "kernel-install add: $(tail -n 3 "$work/hooks.log")"
+if has_kernel_index "$entry/initrd" "$kver"; then
+    pass "50-kindling.install add builds ENTRY_DIR/initrd"
+else
+    fail "kernel-install add: $(tail -n 3 "$work/hooks.log")"
+fi
 mkdir -p "$work/staging"
 KERNEL_INSTALL_LAYOUT=bls KERNEL_INSTALL_STAGING_AREA=$work/staging hook "$plugin" add "$kver" "$work/entry2" "$root/boot/vmlinuz-$kver"
-[[ -s $work/staging/initrd && ! -e $work/entry2/initrd ]] && pass "50-kindling.install builds into the staging area" ||
+if [[ -s $work/staging/initrd && ! -e $work/entry2/initrd ]]; then
+    pass "50-kindling.install builds into the staging area"
+else
     fail "50-kindling.install ignored KERNEL_INSTALL_STAGING_AREA"
+fi
 KERNEL_INSTALL_LAYOUT=other hook "$plugin" add "$kver" "$work/entry3" "$root/boot/vmlinuz-$kver"
 hook "$plugin" add "$kver" "$work/entry4" "$root/boot/vmlinuz-$kver" "$work/user-initrd"
-[[ ! -e $work/entry3/initrd && ! -e $work/entry4/initrd ]] &&
-    pass "50-kindling.install builds nothing for layout 'other' or when initrds are given" ||
+if [[ ! -e $work/entry3/initrd && ! -e $work/entry4/initrd ]]; then
+    pass "50-kindling.install builds nothing for layout 'other' or when initrds are given"
+else
     fail "50-kindling.install built for layout other or over given initrds"
+fi
 hook "$plugin" remove "$kver" "$entry"
-[[ ! -e $entry/initrd ]] && pass "50-kindling.install remove deletes ENTRY_DIR/initrd" || fail "remove left $entry/initrd"
+if [[ ! -e $entry/initrd ]]; then
+    pass "50-kindling.install remove deletes ENTRY_DIR/initrd"
+else
+    fail "remove left $entry/initrd"
+fi
 # Through systemd's kernel-install, with its loader-entry plugin copying the staged initrd: the
 # layout is BLS because BOOT_ROOT has loader/entries and a directory named by the machine ID.
 if command -v kernel-install >/dev/null && read -r machine_id </etc/machine-id 2>/dev/null; then
@@ -202,11 +243,17 @@ if command -v kernel-install >/dev/null && read -r machine_id </etc/machine-id 2
     }
     kernel_install add "$kver" "$root/boot/vmlinuz-$kver"
     entry=$root/efi/$machine_id/$kver
-    has_kernel_index "$entry/initrd" "$kver" &&
-        pass "kernel-install add with the plugin puts the initrd in the BLS entry" ||
+    if has_kernel_index "$entry/initrd" "$kver"; then
+        pass "kernel-install add with the plugin puts the initrd in the BLS entry"
+    else
         fail "kernel-install add: $(tail -n 5 "$work/hooks.log")"
+    fi
     kernel_install remove "$kver"
-    [[ ! -e $entry/initrd ]] && pass "kernel-install remove takes the initrd away" || fail "kernel-install remove left $entry/initrd"
+    if [[ ! -e $entry/initrd ]]; then
+        pass "kernel-install remove takes the initrd away"
+    else
+        fail "kernel-install remove left $entry/initrd"
+    fi
 fi
 
 # --- --regenerate-all over a scratch sysroot ---------------------------------------------------
@@ -221,7 +268,7 @@ for mode in sequential parallel; do
     [[ $mode == parallel ]] && extra=(--parallel)
     "$KINDLING" "${regenerate[@]}" "${extra[@]}" >"$work/regenerate.log" 2>&1
     status=$?
-    built=$(cd "$sysroot/boot" && ls initrd.img-* 2>/dev/null | tr '\n' ' ')
+    built=$(cd "$sysroot/boot" && for file in initrd.img-*; do [[ -e $file ]] && printf '%s ' "$file"; done)
     if ((status == 0)) && [[ $built == "initrd.img-1.0.0-kindling-a initrd.img-1.0.0-kindling-b " ]] &&
             has_kernel_index "$sysroot/boot/initrd.img-1.0.0-kindling-b" 1.0.0-kindling-b; then
         pass "--regenerate-all ($mode) builds each indexed kernel's /boot/initrd.img-KVER"
@@ -259,7 +306,10 @@ if make -s -C "$repo" deb >"$work/deb.log" 2>&1; then
 else
     fail "make deb: $(tail -n 3 "$work/deb.log")"
 fi
-deb=$(ls "$repo"/.build/deb/kindling_*.deb 2>/dev/null | head -n 1)
+deb=
+for candidate in "$repo"/.build/deb/kindling_*.deb; do
+    [[ -e $candidate ]] && { deb=$candidate; break; }
+done
 version=$("$repo/.build/release/kindling" --version | awk '{ print $2 }')
 if [[ -n $deb && $(dpkg-deb -f "$deb" Version) == "$version" ]]; then
     pass "the package's version is kindling --version's ($version)"
@@ -282,8 +332,11 @@ for binary in kindling kindling-lsinitrd; do
 done
 # The shim runs in bash, depmod indexes the image's modules, Kindling's base module needs busybox.
 for tool in bash kmod busybox; do [[ $depends == *"$tool"* ]] || missing+=("$tool"); done
-((${#missing[@]} == 0)) && pass "Depends covers every linked library and bash, kmod, busybox: $depends" ||
+if ((${#missing[@]} == 0)); then
+    pass "Depends covers every linked library and bash, kmod, busybox: $depends"
+else
     fail "Depends ($depends) lacks: ${missing[*]}"
+fi
 
 dpkg_root=$work/dpkg-root
 # dpkg logs to the host's /var/log/dpkg.log even with --root: keep the log with the test.
@@ -298,8 +351,11 @@ else
     fail "dpkg -i: $(tail -n 3 "$work/dpkg.log")"
 fi
 packaged=$dpkg_root/usr/bin/kindling
-[[ $("$packaged" --version 2>&1) == "kindling $version"* ]] && pass "the packaged kindling --version runs" ||
+if [[ $("$packaged" --version 2>&1) == "kindling $version"* ]]; then
+    pass "the packaged kindling --version runs"
+else
     fail "the packaged kindling --version: $("$packaged" --version 2>&1)"
+fi
 if "$packaged" "${isolated[@]}" --no-kernel -m base "$work/packaged.img" >"$work/packaged.log" 2>&1 &&
     "$dpkg_root/usr/bin/kindling-lsinitrd" "$work/packaged.img" | grep -q 'dracut modules:' &&
     [[ $("$packaged" "${isolated[@]}" --list-modules -v | awk '$1 == "base" { print $2 }') == "$dpkg_root/usr/lib/kindling/modules.d/99base" ]]; then
@@ -312,12 +368,18 @@ for hook_file in etc/kernel/postinst.d/kindling etc/kernel/postrm.d/kindling usr
 done
 dpkg "${dpkg_options[@]}" -r kindling >>"$work/dpkg.log" 2>&1 || fail "dpkg -r: $(tail -n 3 "$work/dpkg.log")"
 left=$(cd "$dpkg_root" && find . -path ./var/lib/dpkg -prune -o ! -type d -print | sort | tr '\n' ' ')
-[[ $left == "./etc/kernel/postinst.d/kindling ./etc/kernel/postrm.d/kindling " ]] &&
-    pass "dpkg -r leaves only the conffiles" || fail "left after dpkg -r: $left"
+if [[ $left == "./etc/kernel/postinst.d/kindling ./etc/kernel/postrm.d/kindling " ]]; then
+    pass "dpkg -r leaves only the conffiles"
+else
+    fail "left after dpkg -r: $left"
+fi
 dpkg "${dpkg_options[@]}" --purge kindling >>"$work/dpkg.log" 2>&1 || fail "dpkg --purge: $(tail -n 3 "$work/dpkg.log")"
 left=$(cd "$dpkg_root" && find . -path ./var/lib/dpkg -prune -o ! -type d -print)
 status=$(dpkg --root="$dpkg_root" -s kindling 2>&1 | grep '^Status')
-[[ -z $left && -z $status ]] && pass "dpkg --purge leaves nothing of the package" ||
+if [[ -z $left && -z $status ]]; then
+    pass "dpkg --purge leaves nothing of the package"
+else
     fail "left after purge: $left $status"
+fi
 
 finish

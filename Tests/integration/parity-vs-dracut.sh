@@ -30,8 +30,11 @@ if [[ ! -e /lib/modules/$kver/modules.dep ]]; then
     if [[ ! -d /lib/modules/$kver ]]; then
         mkdir -p "/lib/modules/$kver" && made_directory=yes
     fi
-    mount --bind "$root/lib/modules/$kver" "/lib/modules/$kver" && mounted=yes ||
+    if mount --bind "$root/lib/modules/$kver" "/lib/modules/$kver"; then
+        mounted=yes
+    else
         give_up "cannot bind-mount the test kernel at /lib/modules/$kver"
+    fi
 fi
 # Both tools read the host's dracut.conf.d the same way; an empty one keeps the sets exact.
 mkdir -p "$work/confdir"

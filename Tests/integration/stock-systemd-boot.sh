@@ -7,7 +7,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-name=stock-systemd-boot
+name='stock-systemd-boot'
 timeout_seconds=${TIMEOUT:-420}
 kvm_probe_seconds=${KVM_PROBE_TIMEOUT:-15}
 PATH=$PATH:/usr/sbin:/sbin
@@ -16,8 +16,9 @@ stock=/usr/lib/dracut/modules.d
 require_boot_test_tools
 [[ -d $stock/00systemd ]] || give_up "dracut's stock modules are not installed (apt-get install dracut-core)"
 # Static: no program interpreter among its program headers.
-[[ -x /bin/busybox ]] && ! readelf -lW /bin/busybox 2>/dev/null | grep -q 'Requesting program interpreter' ||
+if [[ ! -x /bin/busybox ]] || readelf -lW /bin/busybox 2>/dev/null | grep -q 'Requesting program interpreter'; then
     give_up "the root disk needs a static /bin/busybox (apt-get install busybox-static)"
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

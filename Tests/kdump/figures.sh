@@ -9,6 +9,7 @@
 #
 #   Tests/kdump/figures.sh [size] [crashkernel] [time]     (default: all three)
 
+# shellcheck disable=SC2317 # main runs the figure_* functions by name ("figure_$_figure")
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -75,11 +76,11 @@ figure_crashkernel() {
     KD_TIMEOUT=${KDUMP_TEST_TIMEOUT:-}
     kd_choose_accel
     ((KD_TIMEOUT > 200)) && KD_TIMEOUT=200
-    capture_with "$KD_WORK/ck.img" "$_uuid" ${_high}M ck || { echo "crashkernel: case 1 fails even at ${_high}M"; return 1; }
+    capture_with "$KD_WORK/ck.img" "$_uuid" "${_high}M" ck || { echo "crashkernel: case 1 fails even at ${_high}M"; return 1; }
     _tried="${_high}M ok"
     while ((_high - _low > 8)); do
         _mid=$(((_low + _high) / 2 / 8 * 8))
-        if capture_with "$KD_WORK/ck.img" "$_uuid" ${_mid}M ck; then
+        if capture_with "$KD_WORK/ck.img" "$_uuid" "${_mid}M" ck; then
             _high=$_mid
             _tried+=", ${_mid}M ok"
         else

@@ -120,6 +120,7 @@ kd_boot() {
         -kernel "$KD_VMLINUZ" -initrd "$_first" \
         -append "console=ttyS0 crashkernel=$_crashkernel panic=1 kdtest.marker=$_marker" \
         "$@" >"$_log.qemu" 2>&1 || _status=$?
+    # shellcheck disable=SC2034 # read by the caller
     KD_ELAPSED=$(($(date +%s) - _start))
     return $_status
 }
@@ -154,11 +155,11 @@ kd_disk_raw() {
 # kd_fetch_ext4 IMAGE DESTDIR: copies the newest <path>/127.0.0.1-*/ of /var/crash to DESTDIR.
 kd_fetch_ext4() {
     local _image=$1 _dest=$2 _dir _file
-    _dir=$(debugfs -R "ls /var/crash" "$_image" 2>/dev/null | tr -s ' \t' '\n\n' | grep '^127\.0\.0\.1-' | sort | tail -n 1)
+    _dir=$(debugfs -R "ls /var/crash" "$_image" 2>/dev/null | tr -s ' \t' '\n' | grep '^127\.0\.0\.1-' | sort | tail -n 1)
     [[ -n $_dir ]] || { kd_log "no 127.0.0.1-* directory in /var/crash"; return 1; }
     kd_log "dump directory: /var/crash/$_dir"
     mkdir -p "$_dest"
-    for _file in $(debugfs -R "ls /var/crash/$_dir" "$_image" 2>/dev/null | tr -s ' \t' '\n\n' | grep -E '^(vmcore|vmcore-dmesg.txt|vmcore-incomplete|kexec-dmesg.log)$'); do
+    for _file in $(debugfs -R "ls /var/crash/$_dir" "$_image" 2>/dev/null | tr -s ' \t' '\n' | grep -E '^(vmcore|vmcore-dmesg.txt|vmcore-incomplete|kexec-dmesg.log)$'); do
         debugfs -R "dump /var/crash/$_dir/$_file $_dest/$_file" "$_image" >/dev/null 2>&1
     done
 }

@@ -49,6 +49,7 @@ case_config-one-target() {
 # Nothing in a value is evaluated: neither at build time nor in the image's configuration.
 case_config-no-evaluation() {
     local _flag=$KD_WORK/evaluated
+    # shellcheck disable=SC2016 # values that must never be expanded, by the test or by Kindling
     config_case metachar ok "" "$(printf '%s\n' 'ext4 LABEL=a$(touch_'"$_flag"')' \
         'path /var/crash;touch${IFS}'"$_flag")" || return 1
     [[ ! -e $_flag ]] || { kd_log "a value was evaluated"; return 1; }
@@ -58,6 +59,7 @@ case_config-no-evaluation() {
     config_case metachar-collector fail "metachar-collector.conf:2: core_collector: shell syntax" \
         "$(printf '%s\n' 'ext4 /dev/vda' "core_collector makedumpfile -l -d 31 \`touch $_flag\`")" || return 1
     [[ ! -e $_flag ]] || { kd_log "core_collector was evaluated"; return 1; }
+    # shellcheck disable=SC2016 # as above
     config_case metachar-bins fail "extra_bins: cannot find '\$(touch'" "$(printf 'ext4 /dev/vda\nextra_bins $(touch %s)' "$_flag")" || return 1
     [[ ! -e $_flag ]]
 }
@@ -138,6 +140,7 @@ case_partuuid-reader() {
                 _want=$(printf '%s-%02x' "$(sfdisk --disk-id "$_disk" | sed 's/^0x//')" "$_n")
             fi
             _want=${_want,,}
+            # shellcheck disable=SC2016 # dash expands them
             _got=$(dash -c '. "$1"; partuuid "$2" "$3"' sh "$_functions" "$_disk" "$_n")
             kd_log "$_label partition $_n: sfdisk $_want, kdump-capture $_got"
             [[ -n $_want && $_got == "$_want" ]] || _status=1
@@ -288,6 +291,7 @@ case_base-break-shell() {
     mkfifo "$KD_WORK/console.in"
     (
         sleep 20
+        # shellcheck disable=SC2016 # typed into the image's shell, which does the arithmetic
         printf 'echo BREAK-SHELL-$((6*7))\nexit\n'
         exec sleep "$KD_TIMEOUT"
     ) >"$KD_WORK/console.in" &

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced first by the test libraries. The tests compare tools and check behaviour; the host's
 # own dracut configuration (dracut-network's /etc/dracut.conf.d/11-ifcfg.conf adds a module, for
 # one) is not under test. When it has drop-ins, the calling script runs again in a private mount
@@ -6,6 +7,7 @@
 if [[ -z ${KINDLING_TEST_PRIVATE_CONFIG-} ]] && compgen -G '/etc/dracut.conf.d/*.conf' >/dev/null; then
     export KINDLING_TEST_PRIVATE_CONFIG=1
     if [[ $(id -u) == 0 ]] && command -v unshare >/dev/null; then
+        # shellcheck disable=SC2016 # $0 and $@ are the inner bash's
         exec unshare --mount --propagation private -- bash -c \
             'mount -t tmpfs -o mode=0755 kindling-test-confdir /etc/dracut.conf.d && exec bash "$0" "$@"' "$0" "$@"
     fi

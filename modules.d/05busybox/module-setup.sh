@@ -14,6 +14,8 @@
 # The links are absolute (/bin/busybox): on a merged-/usr host /bin is a symlink in the image,
 # so a relative link computed from the applet's nominal path would point to the wrong place.
 
+# shellcheck disable=SC2154 # set by dracut before it sources this file: initdir
+
 check() {
     require_any_binary busybox.static busybox || return 1
     # Only when asked for, or as another module's dependency.

@@ -16,6 +16,8 @@
 # so it loads them from there) and lib/dracut/hostonly-kernel-modules.txt (what kdumpctl
 # compares with the target's drivers to decide on a rebuild).
 
+# shellcheck disable=SC2154 # set by dracut before it sources this file: initdir, srcmods, kernel
+
 check() {
     return 255
 }

@@ -90,7 +90,7 @@ source_all() {
     local _dir="$1" _file
     [ -d "$hookdir/$_dir" ] || return 0
     for _file in "$hookdir/$_dir"/*.sh; do
-        # shellcheck disable=SC1090
+        # shellcheck disable=SC1090 # a hook script, known only when the image runs
         [ -e "$_file" ] && . "$_file"
     done
     return 0
@@ -109,7 +109,7 @@ check_finished() {
     local _file
     for _file in "$hookdir"/initqueue/finished/*.sh; do
         [ -e "$_file" ] || continue
-        # shellcheck disable=SC1090
+        # shellcheck disable=SC1090 # a hook script, known only when the image runs
         (. "$_file") >/dev/null 2>&1 || return 1
     done
     return 0

@@ -108,6 +108,7 @@ for _mount in /run /dev /proc /sys; do
     mount --move "$_mount" "$NEWROOT$_mount" 2>/dev/null || umount -l "$_mount"
 done
 trap - INT TERM
+# shellcheck disable=SC2093 # what follows runs only if switch_root cannot be executed
 exec switch_root "$NEWROOT" "$_init"
 # exec failed: /proc is gone, so only a reboot remains.
 echo "switch_root failed" >/dev/console

@@ -2,6 +2,8 @@
 # Kindling's base module: a POSIX sh /init on busybox (see init.sh) and the runtime library its
 # hooks use. dracut's own 99base shadows it when dracut's module directory comes first.
 
+# shellcheck disable=SC2154 # set by dracut before it sources this file: initdir, moddir
+
 check() {
     return 0
 }

@@ -90,27 +90,27 @@ le() {
 
 # partuuid DISK NUMBER: the PARTUUID of partition NUMBER of DISK (GPT or MBR), as blkid prints it.
 partuuid() {
-    local _disk=$1 _number=$2 _size _lba _entry_size _offset
-    # shellcheck disable=SC2046
+    local _disk="$1" _number="$2" _size _lba _entry_size _offset
+    # shellcheck disable=SC2046 # one word per hex byte
     set -- $(bytes "$_disk" 510 2)
     [ "$1 $2" = "55 aa" ] || return 1
-    # shellcheck disable=SC2046
+    # shellcheck disable=SC2046 # one word per hex byte
     set -- $(bytes "$_disk" 450 1)
     if [ "$1" = ee ]; then
         _size=$(cat "/sys/class/block/${_disk##*/}/queue/logical_block_size" 2>/dev/null) || _size=512
         [ "$(dd if="$_disk" bs=1 skip="$_size" count=8 2>/dev/null)" = "EFI PART" ] || return 1
-        # shellcheck disable=SC2046
+        # shellcheck disable=SC2046 # one word per hex byte
         _lba=$(le $(bytes "$_disk" $((_size + 72)) 8))
-        # shellcheck disable=SC2046
+        # shellcheck disable=SC2046 # one word per hex byte
         _entry_size=$(le $(bytes "$_disk" $((_size + 84)) 4))
         _offset=$((_lba * _size + (_number - 1) * _entry_size + 16))
-        # shellcheck disable=SC2046
+        # shellcheck disable=SC2046 # one word per hex byte
         set -- $(bytes "$_disk" "$_offset" 16)
         [ $# = 16 ] || return 1
         printf '%s%s%s%s-%s%s-%s%s-%s%s-%s%s%s%s%s%s\n' "$4" "$3" "$2" "$1" "$6" "$5" "$8" "$7" \
             "$9" "${10}" "${11}" "${12}" "${13}" "${14}" "${15}" "${16}"
     else
-        # shellcheck disable=SC2046
+        # shellcheck disable=SC2046 # one word per hex byte
         set -- $(bytes "$_disk" 440 4)
         printf '%s%s%s%s-%02x\n' "$4" "$3" "$2" "$1" "$_number"
     fi
@@ -153,7 +153,7 @@ find_dev() {
 }
 
 wait_for_dev() {
-    local _left=$2 _dev
+    local _left="$2" _dev
     while :; do
         if _dev=$(find_dev "$1") && [ -b "$_dev" ]; then
             echo "$_dev"
@@ -181,7 +181,7 @@ load_drivers() {
 }
 
 mount_target() {
-    local _fs=$1 _spec=$2 _where=$3 _dev
+    local _fs="$1" _spec="$2" _where="$3" _dev
     log "waiting up to ${timeout}s for $_spec"
     _dev=$(wait_for_dev "$_spec" "$timeout") || {
         error "$_spec did not appear within ${timeout}s"
@@ -201,7 +201,7 @@ mount_target() {
 # The collector is word-split (globbing off) and run directly: its arguments are never evaluated.
 run_collector() {
     set -f
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086 # the collector is split into its words on purpose
     set -- $collector "$@"
     set +f
     "$@"

@@ -3,5 +3,6 @@
 # an empty root. Give it a placeholder; the pre-mount hook saves the dump and never returns.
 if [ -e /proc/vmcore ] && [ -z "${root-}" ]; then
     root=kdump
+    # shellcheck disable=SC2034 # read by dracut's init, which sources this hook
     rootok=1
 fi

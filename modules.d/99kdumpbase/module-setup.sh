@@ -20,6 +20,8 @@
 # The configuration is read in check(): kdump-storage (which installs before this module) takes
 # the target from it, and check() runs in the build's shell, where its globals persist.
 
+# shellcheck disable=SC2154 # set by dracut before it sources this file: initdir, moddir, kernel, systemdsystemunitdir
+
 # Reads and checks the configuration once; on an error, logs every problem and ends the build.
 kdumpbase_read_config() {
     [[ ${kdumpbase_config_read-} == yes ]] && return 0

@@ -76,6 +76,7 @@ build_pass() { # WRITTEN VALUES
     ) </dev/null
 }
 
+# shellcheck disable=SC2034,SC2154 # read_config (eval'd above) reads CONF and sets the values
 capture_pass() {
     (
         CONF=$out/written
