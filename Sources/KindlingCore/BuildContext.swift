@@ -18,7 +18,8 @@ final class BuildContext {
     let installer: FileInstaller
     /// Answers the dracut helpers that module code calls.
     let helpers: DracutHelpers
-    let kernelModules: KernelModuleHelpers
+    /// The build's kernel modules, shared by the module helpers and the driver phase.
+    let kernelModules: KernelModuleSession
     /// The one bash every module function runs in.
     let shell: BashSession
     let runner: ShellModuleRunner
@@ -41,9 +42,9 @@ final class BuildContext {
             resolver: LibraryResolver(sysroot: settings.sysroot), resolvesEagerly: !environment.resolvesLazily,
             logger: logger)
         helpers = DracutHelpers(installer: installer, context: environment.helperContext, logger: logger)
-        kernelModules = KernelModuleHelpers(
+        kernelModules = KernelModuleSession(
             settings: environment.kernelModuleSettings, imageInstaller: installer, logger: logger)
-        kernelModules.register(in: helpers)
+        KernelModuleHelpers(session: kernelModules, logger: logger).register(in: helpers)
         if let directory = environment.installLogDirectory {
             installer.installLog = try InstallLog(directory: directory)
         }
@@ -84,7 +85,7 @@ final class BuildContext {
     /// Hostonly: the host's kernel modules in $DRACUT_KERNEL_MODALIASES (kept when the environment
     /// names an existing file), which modules such as nvdimm read.
     private static func writeKernelModaliases(
-        _ probes: HostProbes, _ kernelModules: KernelModuleHelpers, in directory: String
+        _ probes: HostProbes, _ kernelModules: KernelModuleSession, in directory: String
     ) throws -> String {
         if let given = probes.variable("DRACUT_KERNEL_MODALIASES"), FileManager.default.fileExists(atPath: given) {
             return given

@@ -1,6 +1,6 @@
 import Configuration
 import Foundation
-import ShellBridge
+import Installer
 import StagedTree
 
 /// The drivers the build names itself (--drivers, --add-drivers, --force-drivers, --filesystems),
