@@ -3,6 +3,7 @@
 #endif
 import Configuration
 import Foundation
+import Installer
 import StagedTree
 import Support
 

@@ -8,6 +8,8 @@ public enum InstallError: Error, CustomStringConvertible, Equatable {
     case system(path: String, operation: String, message: String)
     /// A file the image would need that cannot be used (the text names it and says why).
     case unusableFile(String)
+    /// A step of the image's own layout that could not finish; the text is the line the user reads.
+    case failed(String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum InstallError: Error, CustomStringConvertible, Equatable {
         case .escapesImage(let message): return message
         case .system(let path, let operation, let message): return "\(path): cannot \(operation): \(message)"
         case .unusableFile(let message): return message
+        case .failed(let message): return message
         }
     }
 }
