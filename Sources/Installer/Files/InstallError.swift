@@ -8,7 +8,7 @@ public enum InstallError: Error, CustomStringConvertible, Equatable {
     case system(path: String, operation: String, message: String)
     /// A file the image would need that cannot be used (the text names it and says why).
     case unusableFile(String)
-    /// A step of the image's own layout that could not finish; the text is the line the user reads.
+    /// A step of the image's layout or an --include that could not finish; the text is the line the user reads.
     case failed(String)
 
     public var description: String {

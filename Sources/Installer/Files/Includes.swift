@@ -1,17 +1,17 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import Configuration
 import Foundation
-import Installer
 import Support
 
 /// -i/--include SRC DST: a file is installed with what it needs; a directory's contents are copied.
-struct Includes {
+public struct Includes {
     let installer: FileInstaller
     let logger: Logger
 
-    func include(_ source: String, at target: String) throws {
+    public init(installer: FileInstaller, logger: Logger) {
+        self.installer = installer
+        self.logger = logger
+    }
+
+    public func include(_ source: String, at target: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
             logger.error("\(source) doesn't exist")
@@ -19,16 +19,20 @@ struct Includes {
         }
         if !isDirectory.boolValue {
             guard try installer.install(source, at: target, resolvingDependencies: true) else {
-                throw BuildFailure("--include: cannot install \(source)")
+                throw InstallError.failed("--include: cannot install \(source)")
             }
             return
         }
         let destination = try installer.imageFilePath(target)
         try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
-        let copy = try runCommand("cp", ["--reflink=auto", "--sparse=auto", "--preserve=mode,timestamps,links", "-dfr",
-                                         source + "/.", destination + "/"])
+        let copy = try runCommand(
+            "cp",
+            [
+                "--reflink=auto", "--sparse=auto", "--preserve=mode,timestamps,links", "-dfr",
+                source + "/.", destination + "/",
+            ])
         guard copy.status == 0 else {
-            throw BuildFailure("--include: copying \(source) failed: \(copy.errorText.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw InstallError.failed("--include: copying \(source) failed: \(copy.errorText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
 }
