@@ -7,7 +7,7 @@ import Support
 
 /// dracut's strip pass: debug information goes from every executable file and from kernel
 /// modules, but never from a signed module, whose appended signature stripping would break.
-struct Stripper {
+public struct Stripper {
     let imageRoot: String
     /// dracut's `--aggressive-strip` strips everything strip removes by default, not just debug info.
     let aggressive: Bool
@@ -15,7 +15,13 @@ struct Stripper {
 
     static let moduleSignatureMarker = Array("~Module signature appended~\n".utf8)
 
-    func run() throws {
+    public init(imageRoot: String, aggressive: Bool, logger: Logger) {
+        self.imageRoot = imageRoot
+        self.aggressive = aggressive
+        self.logger = logger
+    }
+
+    public func run() throws {
         guard let tool = ["eu-strip", "strip"].lazy.compactMap(findExecutableInSearchPath).first else {
             logger.info("Could not find 'strip'. Not stripping the initramfs.")
             return
