@@ -38,15 +38,6 @@ public enum ShellValue: Equatable, Sendable {
     }
 }
 
-/// Quotes a value for bash so that evaluating it gives back exactly the value.
-public func shellQuote(_ value: String) -> String {
-    var quoted = "'"
-    for character in value {
-        if character == "'" { quoted += "'\\''" } else { quoted.append(character) }
-    }
-    return quoted + "'"
-}
-
 /// dracut's global namespace: the variables the config files set, then the command line's.
 public struct ShellVariables: Equatable, Sendable {
     public private(set) var values: [String: ShellValue] = [:]

@@ -3,6 +3,7 @@ import Foundation
 import ModuleGraph
 import ShellBridge
 import StagedTree
+import Support
 
 /// Runs module functions in the build's bash for the module selector and the install loop.
 final class ShellModuleRunner: ModuleFunctionRunner {

@@ -1,4 +1,3 @@
-import Foundation
 import Support
 
 /// A call of a dracut helper, made by module code in the shell.
@@ -125,9 +124,4 @@ enum ShellCommandEncoder {
         }
         return bytes
     }
-}
-
-/// Quotes a value for bash so that `eval` gives back exactly the value.
-public func shellQuoted(_ value: String) -> String {
-    "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

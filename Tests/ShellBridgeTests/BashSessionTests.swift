@@ -94,7 +94,7 @@ final class BashSessionTests: ModuleShellTestCase {
             """)
         let shell = try session()
         let handler = RecordingHandler()
-        try shell.evaluate("hostonly=-h; probe=\(shellQuoted(directory + "/probe"))")
+        try shell.evaluate("hostonly=-h; probe=\(shellQuote(directory + "/probe"))")
         let expectations: [(ModuleCallMode, String)] = [
             (.genericCheck, "arg=[] hostonly=[unset] mount=[]"),
             (.hostCheck, "arg=[-h] hostonly=[-h] mount=[]"),
@@ -120,12 +120,12 @@ final class BashSessionTests: ModuleShellTestCase {
     func testLogHelpersReadStandardInputAndAlwaysSucceed() throws {
         let module = try makeModule("10logger", "install() { printf 'one\\ntwo' | dinfo; dfatal boom; echo \"after:$?\" >\"$out\"; }\n")
         let shell = try session()
-        try shell.evaluate("out=\(shellQuoted(directory + "/out"))")
+        try shell.evaluate("out=\(shellQuote(directory + "/out"))")
         let logger = Logger(level: .fatal)
         var lines: [String] = []
         logger.addSink { lines.append($0) }
         let loggingShell = try BashSession(shimPath: shimPath, environment: ["PATH": "/usr/bin:/bin"], logger: logger)
-        try loggingShell.evaluate("out=\(shellQuoted(directory + "/out"))")
+        try loggingShell.evaluate("out=\(shellQuote(directory + "/out"))")
         _ = try loggingShell.call(module: "logger", directory: module, function: "install", mode: .run, handler: RecordingHandler())
         XCTAssertEqual(lines, ["logger: one", "logger: two", "logger: boom"])
         XCTAssertEqual(try String(contentsOfFile: directory + "/out", encoding: .utf8), "after:0\n")
@@ -153,7 +153,7 @@ final class BashSessionTests: ModuleShellTestCase {
         }
         // Source the shim under set -u with no engine: it must stop at the first missing variable
         // check, naming it, rather than on some other unset variable.
-        let strict = try runCommand("/bin/bash", ["-u", "-c", "source \(shellQuoted(shimPath))"])
+        let strict = try runCommand("/bin/bash", ["-u", "-c", "source \(shellQuote(shimPath))"])
         XCTAssertNotEqual(strict.status, 0)
         XCTAssertTrue(strict.errorText.contains("KINDLING_TO_ENGINE"), strict.errorText)
     }
@@ -211,7 +211,7 @@ final class BashSessionTests: ModuleShellTestCase {
         let sys = directory + "/sys"
         let setup = try runCommand("/bin/bash", ["-c", """
             set -e
-            cd \(shellQuoted(directory))
+            cd \(shellQuote(directory))
             mkdir -p sys/devices/pci/block/sda/sda1 sys/devices/virtual/block/dm-0/slaves sys/dev/block
             echo 8:0 >sys/devices/pci/block/sda/dev
             echo 8:1 >sys/devices/pci/block/sda/sda1/dev
@@ -228,7 +228,7 @@ final class BashSessionTests: ModuleShellTestCase {
         let handler = RecordingHandler()
         let script = """
             walk() {
-                __kindling_sys=\(shellQuoted(sys))
+                __kindling_sys=\(shellQuote(sys))
                 seen=()
                 record() { seen+=("$1"); false; }
                 check_block_and_slaves_all record 254:0 && return 11
@@ -283,7 +283,7 @@ final class BashSessionTests: ModuleShellTestCase {
     func testMultiDeviceFilesystemMembers() throws {
         let setup = try runCommand("/bin/bash", ["-c", """
             set -e
-            cd \(shellQuoted(directory))
+            cd \(shellQuote(directory))
             mkdir -p sys/fs/btrfs/f00d/devices dev/disk/by-id
             ln -s ../../../../devices/virtual/block/loop3 sys/fs/btrfs/f00d/devices/loop3
             ln -s ../../../../devices/pci/cciss/c0d0 'sys/fs/btrfs/f00d/devices/cciss!c0d0'
@@ -301,18 +301,18 @@ final class BashSessionTests: ModuleShellTestCase {
         // shell function of the same name is not what it runs.
         let script = """
             members() {
-                __kindling_sys=\(shellQuoted(directory + "/sys"))
-                PATH=\(shellQuoted(directory + "/bin")):$PATH
+                __kindling_sys=\(shellQuote(directory + "/sys"))
+                PATH=\(shellQuote(directory + "/bin")):$PATH
                 export ZPOOL_LISTING
                 ZPOOL_LISTING=$(printf 'tank\\t9G\\t1G\\n\\tmirror-0\\t9G\\n\\t%s\\t-\\n\\t%s\\t-\\n' \\
-                    \(shellQuoted(directory))/dev/disk/by-id/disk-b \(shellQuoted(directory))/dev/sdc1)
+                    \(shellQuote(directory))/dev/disk/by-id/disk-b \(shellQuote(directory))/dev/sdc1)
                 [[ $(btrfs_devs /mnt/pool | tr '\\n' ' ') == "/dev/cciss/c0d0 /dev/loop3 " ]] || return 11
                 btrfs_devs /elsewhere && return 12
                 [[ $(zfs_devs tank/ROOT/debian | tr '\\n' ' ') == "$(readlink -f "$1")/dev/sdb1 $(readlink -f "$1")/dev/sdc1 " ]] || return 13
                 zfs_devs other && return 14
                 return 0
             }
-            members \(shellQuoted(directory))
+            members \(shellQuote(directory))
             """
         XCTAssertEqual(try shell.evaluate(script, handler: handler).status, 0)
         XCTAssertEqual(handler.requests.map(\.helper), [])
