@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 /// How the main archive is compressed, resolved from dracut's `compress` setting (`--compress`,
 /// `--zstd` and friends, `INITRD_COMPRESS`, `compress=` in dracut.conf).

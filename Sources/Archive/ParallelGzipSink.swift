@@ -1,4 +1,5 @@
 import CZlib
+import Support
 
 /// Compresses into gzip format on several threads, the way pigz does, and passes the result on.
 ///

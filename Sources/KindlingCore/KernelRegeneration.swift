@@ -1,6 +1,5 @@
 import Configuration
 import Dispatch
-import Archive
 import Support
 
 /// Runs --regenerate-all: one kindling process per kernel, as dracut re-runs itself, so that each

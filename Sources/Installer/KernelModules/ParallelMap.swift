@@ -1,13 +1,11 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
+import Support
 
 /// Maps independent work items on every processor: reading the symbol tables of a directory
 /// walk's modules is the one place in a build where that pays.
 enum ParallelMap {
     static func map<Element: Sendable, Result: Sendable>(_ items: [Element], _ transform: @Sendable (Element) -> Result) -> [Result] {
-        let workers = max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), items.count))
+        let workers = max(1, min(availableProcessorCount(), items.count))
         guard workers > 1 else { return items.map(transform) }
         let slots = Slots<Result>(count: items.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// The number of online processors, the default number of compressing threads.
+/// The number of online processors: how many threads compress, map or build at once.
 public func availableProcessorCount() -> Int {
     max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }
