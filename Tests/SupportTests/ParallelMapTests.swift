@@ -1,5 +1,5 @@
 import XCTest
-@testable import Installer
+@testable import Support
 
 final class ParallelMapTests: XCTestCase {
     /// Workers store their results at the same time; each result lands in its own slot. (Stored
