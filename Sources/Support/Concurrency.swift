@@ -3,9 +3,25 @@ import Dispatch
 import Glibc
 #endif
 
+// The engine's general-purpose threads, locks and parallel map, kept together so that no layer
+// grows its own; what uses them for a domain (BlockCompressionPool, the --regenerate-all queue,
+// Cancellation) stays in its layer.
+
 /// The number of online processors: how many threads compress, map or build at once.
 public func availableProcessorCount() -> Int {
     max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+}
+
+/// A pthread mutex; small enough not to need a dependency.
+public final class Lock: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    public init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
 }
 
 /// A mutex paired with one condition variable, for hand-offs between threads.
@@ -80,4 +96,24 @@ public enum ParallelMap {
 
         func values() -> [Value] { storage.map { $0! } }
     }
+}
+
+/// A joinable POSIX thread; enough for the few helper threads the engine needs.
+public final class Thread: @unchecked Sendable {
+    private var handle = pthread_t()
+    private let body: () -> Void
+
+    public init(_ body: @escaping () -> Void) {
+        self.body = body
+        let context = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(
+            &handle, nil,
+            { raw in
+                let thread = Unmanaged<Thread>.fromOpaque(raw!).takeRetainedValue()
+                thread.body()
+                return nil
+            }, context)
+    }
+
+    public func join() { pthread_join(handle, nil) }
 }

@@ -89,18 +89,6 @@ public func writeStandardOutput(_ text: String) {
     _ = writeAll(fd: 1, PathBytes.bytes(text))
 }
 
-/// A pthread mutex; small enough not to need a dependency.
-public final class Lock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    public init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
-}
-
 /// The system log, for dracut's sysloglvl: lines go to syslog(3) as "kindling[PID]".
 public enum SystemLog {
     // openlog keeps the pointer it is given: the name must outlive every later call, so it is

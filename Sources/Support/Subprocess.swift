@@ -221,24 +221,6 @@ public func runCommand(
     return CommandOutput(status: child.wait(), standardOutput: outputs[0], standardError: outputs[1])
 }
 
-/// A joinable POSIX thread; enough for the few helper threads the engine needs.
-public final class Thread: @unchecked Sendable {
-    private var handle = pthread_t()
-    private let body: () -> Void
-
-    public init(_ body: @escaping () -> Void) {
-        self.body = body
-        let context = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&handle, nil, { raw in
-            let thread = Unmanaged<Thread>.fromOpaque(raw!).takeRetainedValue()
-            thread.body()
-            return nil
-        }, context)
-    }
-
-    public func join() { pthread_join(handle, nil) }
-}
-
 /// A close-on-exec pipe: [read end, write end]. Children get only the ends mapped into them.
 public func makePipe() throws -> [Int32] {
     var ends: [Int32] = [0, 0]
