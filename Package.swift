@@ -3,7 +3,8 @@ import PackageDescription
 
 // The engine is split into one target per layer so that the compiler enforces the direction of
 // data flow: options and config -> module graph -> shell bridge -> installer -> staged tree -> archive.
-// A layer imports only the layers below it; KindlingCore wires them into a build.
+// A layer imports only the layers below it; KindlingCore wires them into a build. Each target lists
+// exactly the targets its files import, no more, so the graph here is the one the code has.
 let package = Package(
     name: "Kindling",
     products: [
@@ -20,7 +21,7 @@ let package = Package(
         .target(name: "Support", dependencies: ["CSystem"]),
         .target(name: "Archive", dependencies: ["Support", "CZlib"]),
         .target(name: "StagedTree", dependencies: ["Support", "Archive"]),
-        .target(name: "Installer", dependencies: ["Support", "StagedTree", "CKmod"]),
+        .target(name: "Installer", dependencies: ["Support", "CKmod"]),
         .target(name: "ShellBridge", dependencies: ["Support", "Installer"]),
         .target(name: "ModuleGraph", dependencies: ["Support"]),
         .target(name: "Configuration", dependencies: ["Support"]),
@@ -28,16 +29,16 @@ let package = Package(
             "Support", "Configuration", "ModuleGraph", "ShellBridge", "Installer", "StagedTree", "Archive",
         ]),
 
-        .executableTarget(name: "kindling", dependencies: ["KindlingCore"]),
+        .executableTarget(name: "kindling", dependencies: ["KindlingCore", "Support"]),
         .executableTarget(name: "kindling-lsinitrd", dependencies: ["Archive", "Support"]),
 
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Support", "CZlib"]),
         .testTarget(name: "StagedTreeTests", dependencies: ["StagedTree", "Archive"]),
-        .testTarget(name: "InstallerTests", dependencies: ["Installer"]),
-        .testTarget(name: "ShellBridgeTests", dependencies: ["ShellBridge"]),
-        .testTarget(name: "ModuleGraphTests", dependencies: ["ModuleGraph"]),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+        .testTarget(name: "InstallerTests", dependencies: ["Installer", "Support"]),
+        .testTarget(name: "ShellBridgeTests", dependencies: ["ShellBridge", "Installer", "Support"]),
+        .testTarget(name: "ModuleGraphTests", dependencies: ["ModuleGraph", "Support"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Support"]),
         .testTarget(name: "KindlingCoreTests", dependencies: ["KindlingCore", "Configuration", "Archive", "Support"]),
     ]
 )
