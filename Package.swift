@@ -5,6 +5,9 @@ import PackageDescription
 // data flow: options and config -> module graph -> shell bridge -> installer -> staged tree -> archive.
 // A layer imports only the layers below it; KindlingCore wires them into a build. Each target lists
 // exactly the targets its files import, no more, so the graph here is the one the code has.
+// Each Swift target's folder has a README.md (its job and its imports), for people, not the compiler.
+let readme = ["README.md"]
+
 let package = Package(
     name: "Kindling",
     products: [
@@ -18,19 +21,21 @@ let package = Package(
 
         // argc and argv without /proc (the Swift runtime reads CommandLine from /proc/self/cmdline).
         .target(name: "CSystem"),
-        .target(name: "Support", dependencies: ["CSystem"]),
-        .target(name: "Archive", dependencies: ["Support", "CZlib"]),
-        .target(name: "StagedTree", dependencies: ["Support", "Archive"]),
-        .target(name: "Installer", dependencies: ["Support", "CKmod"]),
-        .target(name: "ShellBridge", dependencies: ["Support", "Installer"]),
-        .target(name: "ModuleGraph", dependencies: ["Support"]),
-        .target(name: "Configuration", dependencies: ["Support"]),
-        .target(name: "KindlingCore", dependencies: [
-            "Support", "Configuration", "ModuleGraph", "ShellBridge", "Installer", "StagedTree", "Archive",
-        ]),
+        .target(name: "Support", dependencies: ["CSystem"], exclude: readme),
+        .target(name: "Archive", dependencies: ["Support", "CZlib"], exclude: readme),
+        .target(name: "StagedTree", dependencies: ["Support", "Archive"], exclude: readme),
+        .target(name: "Installer", dependencies: ["Support", "CKmod"], exclude: readme),
+        .target(name: "ShellBridge", dependencies: ["Support", "Installer"], exclude: readme),
+        .target(name: "ModuleGraph", dependencies: ["Support"], exclude: readme),
+        .target(name: "Configuration", dependencies: ["Support"], exclude: readme),
+        .target(
+            name: "KindlingCore",
+            dependencies: [
+                "Support", "Configuration", "ModuleGraph", "ShellBridge", "Installer", "StagedTree", "Archive",
+            ], exclude: readme),
 
-        .executableTarget(name: "kindling", dependencies: ["KindlingCore", "Support"]),
-        .executableTarget(name: "kindling-lsinitrd", dependencies: ["Archive", "Support"]),
+        .executableTarget(name: "kindling", dependencies: ["KindlingCore", "Support"], exclude: readme),
+        .executableTarget(name: "kindling-lsinitrd", dependencies: ["Archive", "Support"], exclude: readme),
 
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Support", "CZlib"]),
