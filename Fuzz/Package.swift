@@ -17,12 +17,13 @@ let package = Package(
     name: "KindlingFuzz",
     dependencies: [.package(name: "Kindling", path: "..")],
     targets: [
-        .target(name: "FuzzKit", dependencies: [.product(name: "KindlingCore", package: "Kindling")], path: "Sources/FuzzKit"),
-    ] + harnesses.map { name in
-        .executableTarget(
-            name: name,
-            dependencies: ["FuzzKit", .product(name: "KindlingCore", package: "Kindling")],
-            path: "Sources/\(name)",
-            exclude: runtimeFiles[name] ?? [])
-    }
+        .target(name: "FuzzKit", dependencies: [.product(name: "KindlingCore", package: "Kindling")], path: "Sources/FuzzKit")
+    ]
+        + harnesses.map { name in
+            .executableTarget(
+                name: name,
+                dependencies: ["FuzzKit", .product(name: "KindlingCore", package: "Kindling")],
+                path: "Sources/\(name)",
+                exclude: runtimeFiles[name] ?? [])
+        }
 )

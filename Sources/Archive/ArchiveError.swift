@@ -32,28 +32,28 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var description: String {
         switch self {
-        case let .system(operation, path, errno):
+        case .system(let operation, let path, let errno):
             return "cannot \(operation) '\(path)': \(String(cString: strerror(errno)))"
-        case let .invalidEntry(path, reason):
+        case .invalidEntry(let path, let reason):
             return "cannot archive '\(path)': \(reason)"
-        case let .sourceChanged(path):
+        case .sourceChanged(let path):
             return "'\(path)' changed size while it was being archived"
-        case let .truncated(what, location):
+        case .truncated(let what, let location):
             return "truncated input: \(what) ends early, at \(location)"
-        case let .corrupt(what, location):
+        case .corrupt(let what, let location):
             return "corrupt input: \(what), at \(location)"
-        case let .unsupportedFormat(what, location):
+        case .unsupportedFormat(let what, let location):
             return "unsupported format: \(what), at \(location)"
-        case let .compression(operation, message):
+        case .compression(let operation, let message):
             return "\(operation) failed: \(message)"
-        case let .toolMissing(tool, purpose):
+        case .toolMissing(let tool, let purpose):
             return "cannot \(purpose): '\(tool)' is not installed"
-        case let .toolFailed(tool, status, message):
+        case .toolFailed(let tool, let status, let message):
             let detail = message.isEmpty ? "" : ": \(message)"
             return "'\(tool)' failed with exit status \(status)\(detail)"
-        case let .refusedMember(path, reason):
+        case .refusedMember(let path, let reason):
             return "refusing to extract '\(path)': \(reason)"
-        case let .misuse(message):
+        case .misuse(let message):
             return message
         }
     }

@@ -1,9 +1,11 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 import Support
 
+// swift-format-ignore: AlwaysUseLowerCamelCase
 private let O_PATH = GNUCalls.pathOnly
+// swift-format-ignore: AlwaysUseLowerCamelCase
 private let AT_EMPTY_PATH = GNUCalls.emptyPath
 
 /// Unpacks cpio members into a directory, never writing outside it.

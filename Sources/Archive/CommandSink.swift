@@ -23,8 +23,9 @@ public final class CommandSink: ByteSink {
         shutdown(sockets[1], Int32(SHUT_WR))
         defer { close(sockets[1]) }
         do {
-            self.tool = try ExternalTool(tool, arguments: arguments, standardInput: sockets[1],
-                                         standardOutput: outputFileDescriptor, purpose: "compress with \(tool)")
+            self.tool = try ExternalTool(
+                tool, arguments: arguments, standardInput: sockets[1],
+                standardOutput: outputFileDescriptor, purpose: "compress with \(tool)")
         } catch {
             close(sockets[0])
             throw error

@@ -20,8 +20,9 @@ final class CommandSource: ByteSource {
         let outputPipe = try CommandSource.pipe()
         defer { close(outputPipe[1]) }
         do {
-            self.tool = try ExternalTool(tool, arguments: arguments, standardInput: input,
-                                         standardOutput: outputPipe[1], purpose: "decompress \(compression) data")
+            self.tool = try ExternalTool(
+                tool, arguments: arguments, standardInput: input,
+                standardOutput: outputPipe[1], purpose: "decompress \(compression) data")
         } catch {
             close(outputPipe[0])
             throw error

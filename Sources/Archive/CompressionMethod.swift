@@ -35,7 +35,8 @@ public enum CompressionMethod: Equatable, Sendable {
         } else if (name == "cat" || name == "none") && arguments.isEmpty {
             self = .none
         } else {
-            let commandLine = arguments.isEmpty
+            let commandLine =
+                arguments.isEmpty
                 ? Self.dracutCommandLine(for: name, findExecutable: findExecutable) ?? [name] : words
             guard let executable = findExecutable(commandLine[0]) else {
                 throw ArchiveError.toolMissing(tool: commandLine[0], purpose: "compress the image")
@@ -65,10 +66,10 @@ public enum CompressionMethod: Equatable, Sendable {
         switch self {
         case .none:
             return file
-        case let .parallelGzip(level, threadCount):
+        case .parallelGzip(let level, let threadCount):
             return try ParallelGzipSink(
                 level: level, threadCount: threadCount ?? availableProcessorCount(), forwardingTo: file)
-        case let .command(executable, arguments):
+        case .command(let executable, let arguments):
             guard file.fileDescriptor >= 0 else { throw ArchiveError.misuse("compress into a file that was finished") }
             // The tool writes to the descriptor itself: what the file sink holds must go first.
             try file.flush()
@@ -92,14 +93,15 @@ struct GzipOptions: Equatable {
             case "--fast": level = 1
             case "--best": level = 9
             case "-n", "--no-name", "-T", "--no-time", "-R", "--rsyncable",
-                 "-c", "--stdout", "-q", "--quiet", "-f", "--force":
+                "-c", "--stdout", "-q", "--quiet", "-f", "--force":
                 continue
             case "-p", "--processes":
                 guard let count = remaining.popFirst().flatMap({ Int($0) }), count > 0 else { return nil }
                 threadCount = count
             default:
                 guard argument.count == 2, argument.first == "-",
-                      let digit = argument.last?.wholeNumberValue, digit > 0 else { return nil }
+                    let digit = argument.last?.wholeNumberValue, digit > 0
+                else { return nil }
                 level = digit
             }
         }

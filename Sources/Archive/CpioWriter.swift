@@ -56,8 +56,9 @@ public final class CpioWriter {
             } else {
                 nextInode += 1
             }
-            try write(entry, inode: inode, linkCount: plan.linkCount(of: entry),
-                      carriesData: plan.carriesData(entryAt: index, entry))
+            try write(
+                entry, inode: inode, linkCount: plan.linkCount(of: entry),
+                carriesData: plan.carriesData(entryAt: index, entry))
         }
 
         var trailer = NewcHeader()

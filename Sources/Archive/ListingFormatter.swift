@@ -12,8 +12,10 @@ import Glibc
 public final class ListingFormatter {
     /// cpio's idea of six months.
     static let sixMonths: Int64 = 6 * 30 * 24 * 60 * 60
-    private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    private static let monthNames = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
 
     private let now: Int64
     private var userNames: [UInt32: String] = [:]
@@ -29,7 +31,8 @@ public final class ListingFormatter {
         text += " " + rightPadded(groupName(member.gid), 8)
         switch member.fileType {
         case .characterDevice, .blockDevice:
-            text += " " + leftPadded(String(member.representedDevice.major), 3) + ", "
+            text +=
+                " " + leftPadded(String(member.representedDevice.major), 3) + ", "
                 + leftPadded(String(member.representedDevice.minor), 3)
         default:
             text += " " + leftPadded(String(member.size), 8)

@@ -23,9 +23,11 @@ struct NewcHeader: Equatable {
 
     /// The fields in on-disk order, after the magic.
     private var fields: [UInt32] {
-        [inode, mode, uid, gid, linkCount, modificationTime, fileSize,
-         device.major, device.minor, representedDevice.major, representedDevice.minor,
-         nameSize, checksum]
+        [
+            inode, mode, uid, gid, linkCount, modificationTime, fileSize,
+            device.major, device.minor, representedDevice.major, representedDevice.minor,
+            nameSize, checksum,
+        ]
     }
 
     static let fieldNames = [

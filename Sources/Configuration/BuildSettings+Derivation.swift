@@ -79,9 +79,11 @@ extension BuildSettings {
         }
         searchPath.append(sources.ownModules)
 
-        let outputPath = positionals.first ?? DefaultImagePath(
-            sysroot: sysroot, usesMachineID: variables["machine_id"] != "no"
-        ).path(forKernel: kernel)
+        let outputPath =
+            positionals.first
+            ?? DefaultImagePath(
+                sysroot: sysroot, usesMachineID: variables["machine_id"] != "no"
+            ).path(forKernel: kernel)
         if let warning = checkPersistentPolicy(&variables, diskDirectory: sources.diskDirectory) {
             logger.warning(warning)
         }

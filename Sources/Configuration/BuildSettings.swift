@@ -169,8 +169,10 @@ public struct BuildSettings: Sendable {
     ]
 
     /// Reads the typed settings from variables that dracut's defaults have been applied to.
-    init(normalized variables: ShellVariables, kernelVersion: String, outputPath: String, sysroot: String,
-         moduleSearchPath: [String], logLevel: LogLevel) throws(ConfigError) {
+    init(
+        normalized variables: ShellVariables, kernelVersion: String, outputPath: String, sysroot: String,
+        moduleSearchPath: [String], logLevel: LogLevel
+    ) throws(ConfigError) {
         func isYes(_ name: String) -> Bool { variables[name] == "yes" }
         func nonEmpty(_ name: String) -> String? { variables[name].flatMap { $0.isEmpty ? nil : $0 } }
         self.kernelVersion = kernelVersion
@@ -216,10 +218,12 @@ public struct BuildSettings: Sendable {
         kernelOnly = isYes("kernel_only")
         hostonly = variables["hostonly"] == "-h" ? HostonlyMode(rawValue: variables["hostonly_mode"] ?? "") : nil
         showsModules = isYes("show_modules")
-        moduleTimeout = try Self.seconds(variables["module_timeout"], what: "module timeout",
-                                          defaultValue: Self.defaultModuleTimeout)
-        lockTimeout = try Self.seconds(variables["lock_timeout"], what: "lock timeout",
-                                        defaultValue: Self.defaultLockTimeout)
+        moduleTimeout = try Self.seconds(
+            variables["module_timeout"], what: "module timeout",
+            defaultValue: Self.defaultModuleTimeout)
+        lockTimeout = try Self.seconds(
+            variables["lock_timeout"], what: "lock timeout",
+            defaultValue: Self.defaultLockTimeout)
         dracut = DracutRelease.installed(in: paths.dracutBaseDirectory)
         exportedVariables = variables
     }

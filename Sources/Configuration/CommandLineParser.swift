@@ -79,8 +79,10 @@ public struct CommandLineParser {
                 } else if attached != nil {
                     throw CommandLineError(description: "option '--\(spec.longNames[0])' doesn't allow an argument")
                 }
-                result.options.append(ParsedOption(spec: spec, value: value, spelling: "--\(name == spec.longNames[0] ? name : longSpelling(spec, name))",
-                                                  argumentIndex: index))
+                result.options.append(
+                    ParsedOption(
+                        spec: spec, value: value, spelling: "--\(name == spec.longNames[0] ? name : longSpelling(spec, name))",
+                        argumentIndex: index))
             } else if argument.hasPrefix("-") && argument.count > 1 {
                 var rest = Substring(argument.dropFirst())
                 while let letter = rest.first {
@@ -94,8 +96,10 @@ public struct CommandLineParser {
                         value = rest.isEmpty ? try nextValue(for: "-\(letter)") : String(rest)
                         rest = ""
                     }
-                    result.options.append(ParsedOption(spec: spec, value: value, spelling: "-\(letter)",
-                                                       argumentIndex: argumentIndex))
+                    result.options.append(
+                        ParsedOption(
+                            spec: spec, value: value, spelling: "-\(letter)",
+                            argumentIndex: argumentIndex))
                 }
             } else {
                 result.positionals.append(argument)

@@ -50,8 +50,10 @@ public struct ConfigEvaluator {
     ///   - presets: variables set before the first file (dracut sets a few options that early).
     public func evaluate(files: [String], presets: ShellVariables, logger: Logger) throws -> ShellVariables {
         let resultPipe = try makePipe()
-        var environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
-                           "KINDLING_PRESETS": presets.declarations]
+        var environment = [
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
+            "KINDLING_PRESETS": presets.declarations,
+        ]
         if let home = currentEnvironment()["HOME"] { environment["HOME"] = home }
         let devNull = try openEmptyInput()
         defer { close(devNull) }
@@ -73,8 +75,9 @@ public struct ConfigEvaluator {
         guard progress.last == "end" else {
             // exit, exec or a fatal error in a file: the options after that point would be lost.
             let file = progress.last.map { $0.hasPrefix("file ") ? "configuration file \($0.dropFirst(5))" : $0 }
-            throw ConfigError(description: "\(file ?? "the configuration reader") ended the reading of the configuration "
-                + "early (exit, exec or a fatal error; bash exited with status \(status))")
+            throw ConfigError(
+                description: "\(file ?? "the configuration reader") ended the reading of the configuration "
+                    + "early (exit, exec or a fatal error; bash exited with status \(status))")
         }
         guard status == 0 else {
             throw ConfigError(description: "reading the configuration failed (bash exited with status \(status)) in \(files.joined(separator: ", "))")

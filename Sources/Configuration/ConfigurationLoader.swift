@@ -60,16 +60,19 @@ public struct ConfigurationLoader {
             case .printCommandLine:
                 configuration.action = .printCommandLine
                 // Whatever the other options say: only the modules' command lines, for this host.
-                assignments.add(.several([.set("hostonly", "yes"), .set("kernel_only", "yes"), .set("no_kernel", "yes")]),
-                                value: nil)
+                assignments.add(
+                    .several([.set("hostonly", "yes"), .set("kernel_only", "yes"), .set("no_kernel", "yes")]),
+                    value: nil)
             default: break
             }
         }
         configuration.verboseListing = verbosity > 0
-        if let compress = environment["INITRD_COMPRESS"], !commandLine.options.contains(where: {
-            if case .set("compress", _) = $0.spec.effect { return true }
-            return $0.spec.longNames == ["compress"]
-        }) {
+        if let compress = environment["INITRD_COMPRESS"],
+            !commandLine.options.contains(where: {
+                if case .set("compress", _) = $0.spec.effect { return true }
+                return $0.spec.longNames == ["compress"]
+            })
+        {
             assignments.add(.set("compress", compress), value: nil)
         }
         if noCompress { assignments.add(.set("compress", "cat"), value: nil) }
@@ -83,9 +86,10 @@ public struct ConfigurationLoader {
             if !commandLine.positionals.isEmpty {
                 throw ConfigError(description: "--regenerate-all cannot be called with an image file")
             }
-            configuration.action = .regenerateAll(Regeneration(
-                parallel: BuildSettings.regeneratesInParallel(variables), sysroot: sysroot,
-                commonArguments: Regeneration.commonArguments(arguments, parsed: commandLine)))
+            configuration.action = .regenerateAll(
+                Regeneration(
+                    parallel: BuildSettings.regeneratesInParallel(variables), sysroot: sysroot,
+                    commonArguments: Regeneration.commonArguments(arguments, parsed: commandLine)))
             return configuration
         }
 

@@ -18,16 +18,18 @@ public struct DataDirectory: Sendable {
         if let explicit = environment["KINDLING_DATADIR"] {
             return DataDirectory(shim: explicit + "/kindling-shim.bash", modules: explicit + "/modules.d")
         }
-        let resolved = realpath(executable, nil).map { pointer in
-            defer { free(pointer) }
-            return String(cString: pointer)
-        } ?? executable
+        let resolved =
+            realpath(executable, nil).map { pointer in
+                defer { free(pointer) }
+                return String(cString: pointer)
+            } ?? executable
         var directory = (resolved as NSString).deletingLastPathComponent
         if let installed = DataDirectory(holdingFilesIn: directory, shim: "kindling-shim.bash") { return installed }
         guard resolved.split(separator: "/").contains(where: { $0.hasPrefix(".build") }) else { return nil }
         while directory != "/" && !directory.isEmpty {
             if FileManager.default.fileExists(atPath: directory + "/Package.swift"),
-               let checkout = DataDirectory(holdingFilesIn: directory, shim: "shim/kindling-shim.bash") {
+                let checkout = DataDirectory(holdingFilesIn: directory, shim: "shim/kindling-shim.bash")
+            {
                 return checkout
             }
             directory = (directory as NSString).deletingLastPathComponent
@@ -38,8 +40,9 @@ public struct DataDirectory: Sendable {
     private init?(holdingFilesIn directory: String, shim: String) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory + "/" + shim),
-              FileManager.default.fileExists(atPath: directory + "/modules.d", isDirectory: &isDirectory),
-              isDirectory.boolValue else { return nil }
+            FileManager.default.fileExists(atPath: directory + "/modules.d", isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else { return nil }
         self.init(shim: directory + "/" + shim, modules: directory + "/modules.d")
     }
 }

@@ -10,8 +10,10 @@ public struct DefaultImagePath {
     /// Whether a host directory is a mount point; dracut asks only when there is no sysroot.
     public var isMountPoint: (String) -> Bool
 
-    public init(sysroot: String, usesMachineID: Bool = true,
-                isMountPoint: @escaping (String) -> Bool = MountTable.isMountPoint) {
+    public init(
+        sysroot: String, usesMachineID: Bool = true,
+        isMountPoint: @escaping (String) -> Bool = MountTable.isMountPoint
+    ) {
         self.sysroot = sysroot
         self.usesMachineID = usesMachineID
         self.isMountPoint = isMountPoint

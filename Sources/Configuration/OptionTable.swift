@@ -152,15 +152,17 @@ public enum OptionTable {
         flag("no-machineid", effect: .set("machine_id", "no")),
         flag("version", effect: .command(.version)),
         // -i/--include takes two values and is parsed on its own, as dracut does.
-        OptionSpec(longNames: ["include"], shortName: "i", takesValue: true, effect: .command(.include),
-                   isSupported: true),
+        OptionSpec(
+            longNames: ["include"], shortName: "i", takesValue: true, effect: .command(.include),
+            isSupported: true),
     ]
 
     private static func value(
         _ names: String..., short: Character? = nil, effect: OptionEffect, supported: Bool = true, stored: Bool = true
     ) -> OptionSpec {
-        OptionSpec(longNames: names, shortName: short, takesValue: true, effect: effect, isSupported: supported,
-                   isStored: stored)
+        OptionSpec(
+            longNames: names, shortName: short, takesValue: true, effect: effect, isSupported: supported,
+            isStored: stored)
     }
 
     private static func flag(

@@ -24,8 +24,11 @@ public enum ShellWords {
                     if next == "\"" { closedQuote = true; break }
                     if next == "\\", let escaped = iterator.next() {
                         // Inside double quotes a backslash escapes only these.
-                        if "$`\"\\".contains(escaped) { current.append(escaped) }
-                        else if escaped != "\n" { current.append("\\"); current.append(escaped) }
+                        if "$`\"\\".contains(escaped) {
+                            current.append(escaped)
+                        } else if escaped != "\n" {
+                            current.append("\\"); current.append(escaped)
+                        }
                     } else {
                         current.append(next)
                     }

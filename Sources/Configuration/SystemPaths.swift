@@ -3,8 +3,10 @@ import Foundation
 /// Reads variables from pkg-config .pc files without running pkg-config, as dracut's path
 /// defaults need a few dozen of them.
 struct PkgConfigFiles {
-    static let searchPath = ["/usr/lib/x86_64-linux-gnu/pkgconfig", "/usr/lib/pkgconfig", "/usr/share/pkgconfig",
-                             "/usr/local/lib/pkgconfig", "/usr/local/share/pkgconfig"]
+    static let searchPath = [
+        "/usr/lib/x86_64-linux-gnu/pkgconfig", "/usr/lib/pkgconfig", "/usr/share/pkgconfig",
+        "/usr/local/lib/pkgconfig", "/usr/local/share/pkgconfig",
+    ]
     private var cache: [String: [String: String]] = [:]
 
     mutating func variable(_ name: String, of package: String) -> String? {
@@ -19,7 +21,8 @@ struct PkgConfigFiles {
             var definitions: [String: String] = [:]
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                 guard let equals = line.firstIndex(of: "="), !line[..<equals].contains(":"),
-                      !line[..<equals].contains(" ") else { continue }
+                    !line[..<equals].contains(" ")
+                else { continue }
                 definitions[String(line[..<equals])] = String(line[line.index(after: equals)...])
             }
             return definitions

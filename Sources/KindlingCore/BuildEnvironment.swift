@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 import Configuration
 import Foundation
@@ -37,7 +37,8 @@ struct BuildEnvironment {
         searchPath = Self.resolvedSearchPath(settings.paths.binarySearchPath, sysroot: sysroot)
         resolvesLazily = sysroot.isEmpty
         // --libdirs and libdirs= win, as in dracut; only without them are the loader's directories used.
-        libraryDirectories = settings.paths.libraryDirectories.isEmpty
+        libraryDirectories =
+            settings.paths.libraryDirectories.isEmpty
             ? LibraryDirectories.forSysroot(sysroot) : settings.paths.libraryDirectories
         installLogDirectory = settings.paths.installLog
         exportsEnhancedCpio = settings.image.enhancedCpio
@@ -100,7 +101,8 @@ struct BuildEnvironment {
 
     /// dracut-install on PATH, else in dracut's base directory, as dracut-init.sh looks for it.
     static func dracutInstall(path: String, baseDirectory: String) -> String? {
-        let candidates = path.split(separator: ":").map { "\($0)/dracut-install" }
+        let candidates =
+            path.split(separator: ":").map { "\($0)/dracut-install" }
             + [baseDirectory + "/dracut-install", baseDirectory + "/src/install/dracut-install"]
         return candidates.first { access($0, X_OK) == 0 }
     }
@@ -129,7 +131,8 @@ struct BuildEnvironment {
         var environment = probes.environment.filter { !$0.key.hasPrefix("LD_") && !$0.key.hasPrefix("LC_") }
         environment["LC_ALL"] = "C"
         environment["LANG"] = "C"
-        environment["PATH"] = settings.sysroot.isEmpty
+        environment["PATH"] =
+            settings.sysroot.isEmpty
             ? searchPath.joined(separator: ":") : (environment["PATH"] ?? "/usr/sbin:/usr/bin")
         environment["SYSTEMCTL"] = environment["SYSTEMCTL"] ?? "systemctl"
         environment["DRACUT_CP"] = "cp --reflink=auto --sparse=auto --preserve=mode,timestamps,links -dfr"
@@ -156,7 +159,8 @@ struct BuildEnvironment {
         for directory in directories {
             var resolved = directory
             if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: sysroot + directory) {
-                resolved = destination.hasPrefix("/")
+                resolved =
+                    destination.hasPrefix("/")
                     ? destination
                     : ((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent(destination)
             }

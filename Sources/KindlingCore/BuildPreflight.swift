@@ -4,7 +4,7 @@ import Installer
 import Support
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// What the preflight found wrong: each case names the option or the file in one line.

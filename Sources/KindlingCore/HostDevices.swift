@@ -44,7 +44,8 @@ struct HostDevices {
     /// UUID=, LABEL=, PARTUUID= and PARTLABEL= name a device through blkid; a path stays as it is.
     static func resolve(_ specification: String) -> String? {
         guard let equals = specification.firstIndex(of: "="),
-              ["UUID", "LABEL", "PARTUUID", "PARTLABEL"].contains(String(specification[..<equals])) else {
+            ["UUID", "LABEL", "PARTUUID", "PARTLABEL"].contains(String(specification[..<equals]))
+        else {
             return specification
         }
         guard let result = try? runCommand("blkid", ["-l", "-t", specification, "-o", "device"]), result.status == 0 else {

@@ -1,7 +1,7 @@
 import Support
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A hostonly build looks at the running host through /proc, /sys, /run and /dev. As dracut

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 import Configuration
 import Foundation
@@ -17,8 +17,10 @@ struct ImageBuild {
     let probes: HostProbes
     let logger: Logger
 
-    init(configuration: BuildConfiguration, settings: BuildSettings, data: DataDirectory, probes: HostProbes,
-         logger: Logger) {
+    init(
+        configuration: BuildConfiguration, settings: BuildSettings, data: DataDirectory, probes: HostProbes,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.settings = settings
         self.data = data
@@ -33,8 +35,10 @@ struct ImageBuild {
     func run() throws {
         let writesImage = configuration.action == .build
         // Everything that can be checked is, before anything is locked, written or run.
-        let checked = try BuildPreflight(settings: settings, configuration: configuration, probes: probes,
-                                         logger: logger).run()
+        let checked = try BuildPreflight(
+            settings: settings, configuration: configuration, probes: probes,
+            logger: logger
+        ).run()
         let prepared = try OutputPreparation(settings: settings, leftoverCutoff: probes.leftoverCutoff, logger: logger)
             .run(writesImage: writesImage, directory: checked.outputDirectory)
         defer { prepared.lock?.release() }
@@ -44,12 +48,14 @@ struct ImageBuild {
             if staging.keep { logger.info("Not removing \(staging.path).") }
             staging.remove()
         }
-        var environment = BuildEnvironment(settings: settings, probes: probes, temporaryDirectory: staging.path,
-                                           imageRoot: staging.imageRoot)
+        var environment = BuildEnvironment(
+            settings: settings, probes: probes, temporaryDirectory: staging.path,
+            imageRoot: staging.imageRoot)
         environment.installLogDirectory = prepared.installLogDirectory ?? environment.installLogDirectory
         environment.exportsEnhancedCpio = exportsEnhancedCpio
-        let context = try BuildContext(configuration: configuration, environment: environment, staging: staging,
-                                       shim: data.shim, logger: logger)
+        let context = try BuildContext(
+            configuration: configuration, environment: environment, staging: staging,
+            shim: data.shim, logger: logger)
         defer { context.close() }
 
         let timer = PhaseTimer(logger: logger)

@@ -44,7 +44,8 @@ struct ImageWriting {
         let settings = context.settings
         guard settings.image.earlyMicrocode else { return nil }
         let directory = context.staging.path + "/early"
-        let host = settings.hostonly != nil
+        let host =
+            settings.hostonly != nil
             ? context.environment.probes.processorInformation().flatMap(HostProcessor.init(cpuinfo:)) : nil
         if settings.hostonly != nil && host == nil { return nil }
         let microcode = EarlyMicrocode(firmwareDirectories: settings.paths.firmwareDirectories, hostProcessor: host)

@@ -31,8 +31,9 @@ public enum KindlingCommand {
             let loader = ConfigurationLoader(environment: environment, ownModules: data.modules, kernelRelease: kernelRelease)
             let started = PhaseTimer.now()
             let rebuild = try RebuildRequest(arguments: arguments)
-            let configuration = try loader.load(arguments: try rebuild?.arguments(adding: arguments) ?? arguments,
-                                                logger: logger)
+            let configuration = try loader.load(
+                arguments: try rebuild?.arguments(adding: arguments) ?? arguments,
+                logger: logger)
             var settings = configuration.settings
             if let rebuild, let output = settings?.outputPath, rebuild.overwritesImage(output) {
                 settings?.overwriteExistingImage()
@@ -54,8 +55,10 @@ public enum KindlingCommand {
                 return 0
             case .regenerateAll(let regeneration):
                 let kernels = try Regeneration.kernels(sysroot: regeneration.sysroot)
-                return KernelRegeneration(regeneration: regeneration, kernels: kernels, executable: executable,
-                                          logger: logger).run()
+                return KernelRegeneration(
+                    regeneration: regeneration, kernels: kernels, executable: executable,
+                    logger: logger
+                ).run()
             case .build, .printCommandLine:
                 guard let settings else { throw BuildFailure("the configuration gave no settings to build with") }
                 if let logfile = settings.log.file {
@@ -67,8 +70,10 @@ public enum KindlingCommand {
                 }
                 logger.info("Executing: \(([executable] + arguments).joined(separator: " "))")
                 logger.debug(configurationTime)
-                try ImageBuild(configuration: configuration, settings: settings, data: data, probes: .live(),
-                               logger: logger).run()
+                try ImageBuild(
+                    configuration: configuration, settings: settings, data: data, probes: .live(),
+                    logger: logger
+                ).run()
                 return 0
             }
         } catch let failure as BuildFailure {

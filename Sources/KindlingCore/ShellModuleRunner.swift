@@ -40,8 +40,9 @@ final class ShellModuleRunner: ModuleFunctionRunner {
     func call(_ module: Module, _ function: String, _ mode: ModuleCallMode, failureIsFatal: Bool = false) throws -> ModuleCallResult {
         let ownCode = Provenance(module: module.name, step: "\(function)() shell code")
         let handler: HelperHandler = recorder.map { RecordingHandler(helpers, module: module.name, ownCode: ownCode, recorder: $0) } ?? helpers
-        let result = try shell.call(module: module.name, directory: module.directory, function: function, mode: mode,
-                                    handler: handler, failureIsFatal: failureIsFatal)
+        let result = try shell.call(
+            module: module.name, directory: module.directory, function: function, mode: mode,
+            handler: handler, failureIsFatal: failureIsFatal)
         recorder?.attributeNewPaths(to: ownCode)
         if let helper = helpers.unsupportedCall {
             throw BuildFailure("module '\(module.name)' called \(helper), which Kindling does not implement yet")

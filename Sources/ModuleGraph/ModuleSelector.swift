@@ -32,8 +32,10 @@ public struct ModuleRequest: Sendable {
     /// Run the mount pass: the host has filesystems to mount (hostonly, --mount, --add-device).
     public var checkMounts: Bool
 
-    public init(modules: [String] = [], add: [String] = [], forceAdd: [String] = [], omit: [String] = [],
-                checkMounts: Bool = false) {
+    public init(
+        modules: [String] = [], add: [String] = [], forceAdd: [String] = [], omit: [String] = [],
+        checkMounts: Bool = false
+    ) {
         self.modules = modules
         self.add = add
         self.forceAdd = forceAdd
@@ -128,7 +130,9 @@ public final class ModuleSelector {
 
     /// Why a module was not selected: its own reason, or a cause further down its dependencies.
     private enum Rejection {
-        case omitted, notFound, checkFailed(Int32), unavailable
+        case omitted, notFound
+        case checkFailed(Int32)
+        case unavailable
         /// A cycle or a dependency's own failure: passed up unchanged, it names the modules involved.
         case cause(String)
     }

@@ -171,15 +171,17 @@ public final class BashSession {
             stop()
             throw BashSessionError.timedOut(module: module, function: function, seconds: callTimeout ?? 0)
         } catch BashSessionError.shellExited(_, let status, _, _) {
-            throw BashSessionError.shellExited(module: module, status: status, function: function,
-                                               reason: releasedCause(module: module))
+            throw BashSessionError.shellExited(
+                module: module, status: status, function: function,
+                reason: releasedCause(module: module))
         } catch {
             logger.releaseErrors()
             throw error
         }
         if failureIsFatal, result.status != 0 {
-            throw BashSessionError.functionFailed(module: module, function: function, status: result.status,
-                                                  reason: releasedCause(module: module))
+            throw BashSessionError.functionFailed(
+                module: module, function: function, status: result.status,
+                reason: releasedCause(module: module))
         }
         logger.releaseErrors()
         return result
@@ -250,7 +252,8 @@ public final class BashSession {
                 let prefix = module.map { "\($0): " } ?? ""
                 logger.log(LogLevel(rawValue: min(max(level, 1), 6)) ?? .info, prefix + line)
             case .request(let request):
-                let reply = handler?.handle(request)
+                let reply =
+                    handler?.handle(request)
                     ?? HelperReply(status: 1, output: "")
                 let encoded = ShellCommandEncoder.encode([String(reply.status), reply.output])
                 guard writeAll(fd: commandFD, encoded) else {
@@ -358,8 +361,10 @@ struct LinePump {
             }
             if count == 0 || (errno != EAGAIN && errno != EINTR) || drained != nil { break }
             if errno == EINTR { continue }
-            var descriptors = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-                               pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
+            var descriptors = [
+                pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stop, events: Int16(POLLIN), revents: 0),
+            ]
             guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { break }
             if descriptors[1].revents != 0 { drained = 0 }
         }

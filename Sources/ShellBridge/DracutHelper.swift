@@ -1,3 +1,6 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+// The cases are dracut's own function names, spelt as module code calls them.
+
 /// Every dracut helper Kindling defines for module code, by what answers it: the one list of
 /// helper names. DracutHelpers and KernelModuleHelpers dispatch on their part of it; BashSession
 /// hands the names of the helpers the shell sends to the engine to the shim at startup, which

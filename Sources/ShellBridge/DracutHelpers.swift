@@ -17,8 +17,10 @@ public struct HelperContext: Sendable {
     public var udevDirectory: String
     public var dracutBaseDirectory: String
 
-    public init(sysroot: String, hookDirectories: String, binaryPath: [String], libraryDirectories: [String],
-                udevDirectory: String, dracutBaseDirectory: String) {
+    public init(
+        sysroot: String, hookDirectories: String, binaryPath: [String], libraryDirectories: [String],
+        udevDirectory: String, dracutBaseDirectory: String
+    ) {
         self.sysroot = sysroot
         self.hookDirectories = hookDirectories
         self.binaryPath = binaryPath
@@ -100,7 +102,8 @@ public final class DracutHelpers: HelperHandler {
         }
         if arguments.count == 2 {
             guard let source = try locate(arguments[0]).first,
-                  try installer.install(source, at: arguments[1], resolvingDependencies: true, hostonly: hostonly) else {
+                try installer.install(source, at: arguments[1], resolvingDependencies: true, hostonly: hostonly)
+            else {
                 return failed("inst", arguments)
             }
             return .success
@@ -247,8 +250,11 @@ public final class DracutHelpers: HelperHandler {
         var status = stat()
         stat(hostPath, &status)
         let target = try installer.imageFilePath(destination)
-        guard FileManager.default.createFile(atPath: target, contents: data,
-                                             attributes: [.posixPermissions: Int(status.st_mode & 0o7777)]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: target, contents: data,
+                attributes: [.posixPermissions: Int(status.st_mode & 0o7777)])
+        else {
             throw InstallError.system(path: target, operation: "create", message: "write failed")
         }
         installer.installLog?.record(hostPath)

@@ -72,7 +72,8 @@ struct UdevRules {
                     binary = inUdev
                 } else if !program.contains("$env{"), !(kind.skipsInitqueue && program == "/sbin/initqueue") {
                     guard let found = helpers.findBinary(program) else {
-                        helpers.log(.info, "Skipping program \(program) using in udev rule \((path as NSString).lastPathComponent) as it cannot be found")
+                        helpers.log(
+                            .info, "Skipping program \(program) using in udev rule \((path as NSString).lastPathComponent) as it cannot be found")
                         continue
                     }
                     binary = found
@@ -144,10 +145,12 @@ struct UdevRules {
                 // `read -r line` trims the blanks at both ends, so dracut's output does too.
                 let line = rawLine.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
                 if line.hasSuffix("IMPORT PATH_ID") {
-                    output += line.dropLast("IMPORT PATH_ID".count)
+                    output +=
+                        line.dropLast("IMPORT PATH_ID".count)
                         + (version >= 174 ? "IMPORT{builtin}=\"path_id\"" : "IMPORT{program}=\"path_id %p\"") + "\n"
                 } else if line.hasSuffix("IMPORT BLKID") {
-                    output += line.dropLast("IMPORT BLKID".count)
+                    output +=
+                        line.dropLast("IMPORT BLKID".count)
                         + (version >= 176 ? "IMPORT{builtin}=\"blkid\"" : "IMPORT{program}=\"/sbin/blkid -o udev -p $tempnode\"") + "\n"
                 } else {
                     output += line + "\n"

@@ -21,7 +21,8 @@ public enum ArchivePolish {
             var representatives: [(contents: Data, index: Int)] = []
             for index in group {
                 guard case .regularFile(.source(let path)) = entries[index].kind,
-                      let contents = FileManager.default.contents(atPath: path.description) else { continue }
+                    let contents = FileManager.default.contents(atPath: path.description)
+                else { continue }
                 if let match = representatives.first(where: { $0.contents == contents }) {
                     entries[index].hardlinkIdentity = identity(for: entries[match.index], at: match.index)
                     entries[match.index].hardlinkIdentity = entries[index].hardlinkIdentity

@@ -89,7 +89,8 @@ public struct ProvenanceReport {
             let origin = recorder.provenance(of: entry.path) ?? .engine("unrecorded")
             var size = 0
             if case .regularFile(.source(let location)) = entry.kind,
-               entry.hardlinkIdentity.map({ counted.insert($0).inserted }) ?? true {
+                entry.hardlinkIdentity.map({ counted.insert($0).inserted }) ?? true
+            {
                 var status = stat()
                 if location.withCString({ lstat($0, &status) }) == 0 { size = Int(status.st_size) }
             }

@@ -4,7 +4,12 @@ import Glibc
 
 /// dracut's log levels: a message is shown when its level is at most the configured one.
 public enum LogLevel: Int, Comparable, Sendable {
-    case fatal = 1, error = 2, warning = 3, info = 4, debug = 5, trace = 6
+    case fatal = 1
+    case error = 2
+    case warning = 3
+    case info = 4
+    case debug = 5
+    case trace = 6
 
     public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
 

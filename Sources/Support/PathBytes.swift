@@ -113,8 +113,9 @@ public enum PathBytes {
         let lead = bytes[index]
         let length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0
         guard length > 0, index + length <= bytes.count,
-              let text = String(validating: bytes[index..<index + length], as: UTF8.self),
-              let scalar = text.unicodeScalars.first else { return nil }
+            let text = String(validating: bytes[index..<index + length], as: UTF8.self),
+            let scalar = text.unicodeScalars.first
+        else { return nil }
         return (scalar, length)
     }
 }

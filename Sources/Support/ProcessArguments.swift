@@ -1,7 +1,7 @@
 import CSystem
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The command line and the program's own path, without /proc: the Swift runtime on Linux takes

@@ -42,7 +42,8 @@ public final class ChildProcess: @unchecked Sendable {
         guard added == 0 else {
             // EBADF: a number at or over the open-file limit (ulimit -n), which the child could not have.
             var limit = rlimit()
-            let current = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0
+            let current =
+                getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0
                 ? " (ulimit -n is \(limit.rlim_cur))" : ""
             let highest = temporaryBase + Int32(descriptors.count) - 1
             throw SubprocessError(

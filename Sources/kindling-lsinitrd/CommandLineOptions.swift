@@ -80,7 +80,8 @@ struct CommandLineOptions {
             let letter = Character(Unicode.Scalar(byte))
             switch letter {
             case "f", "k":
-                let value = letters.isEmpty
+                let value =
+                    letters.isEmpty
                     ? try CommandLineOptions.value(for: "-\(letter)", from: &rest) : Array(letters)
                 try apply(long: letter == "f" ? "file" : "kver", value: value)
                 return

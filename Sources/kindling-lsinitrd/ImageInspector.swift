@@ -205,9 +205,9 @@ struct ImageInspector {
     }
 }
 
-private extension Array where Element == UInt8 {
+extension Array where Element == UInt8 {
     /// What shell command substitution does to a command's output.
-    func trimmingTrailingNewlines() -> ArraySlice<UInt8> {
+    fileprivate func trimmingTrailingNewlines() -> ArraySlice<UInt8> {
         var end = count
         while end > 0 && self[end - 1] == UInt8(ascii: "\n") { end -= 1 }
         return self[..<end]

@@ -2,7 +2,7 @@ import KindlingCore
 import Support
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 // First: a closed standard descriptor would otherwise be the next file opened, and get the log.

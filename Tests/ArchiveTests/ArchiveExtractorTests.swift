@@ -53,11 +53,13 @@ final class ArchiveExtractorTests: XCTestCase {
             ("fine", 0o100644, Array("good".utf8)),
         ])
         let errors = try extract(archive, into: destination)
-        XCTAssertEqual(errors.map(\.description), [
-            "refusing to extract '../escaped': path contains '..'",
-            "refusing to extract '/tmp/absolute-escape': absolute path",
-            "refusing to extract 'ok/../../escaped2': path contains '..'",
-        ])
+        XCTAssertEqual(
+            errors.map(\.description),
+            [
+                "refusing to extract '../escaped': path contains '..'",
+                "refusing to extract '/tmp/absolute-escape': absolute path",
+                "refusing to extract 'ok/../../escaped2': path contains '..'",
+            ])
         XCTAssertNil(fileStatus(RawPath(directory.path + "/escaped")))
         XCTAssertNil(fileStatus(RawPath(directory.path + "/escaped2")))
         XCTAssertEqual(try readFile(RawPath(destination + "/fine")), Array("good".utf8))
@@ -96,7 +98,8 @@ final class ArchiveExtractorTests: XCTestCase {
         var first = NewcHeader(), second = NewcHeader()
         first.inode = 5; first.mode = 0o100644; first.linkCount = 2; first.fileSize = 4; first.nameSize = 2
         second.inode = 5; second.mode = 0o100644; second.linkCount = 2; second.nameSize = 2
-        let archive = first.encoded(name: Array("a".utf8)) + Array("data".utf8) + second.encoded(name: Array("b".utf8))
+        let archive =
+            first.encoded(name: Array("a".utf8)) + Array("data".utf8) + second.encoded(name: Array("b".utf8))
             + craftedArchive([])
         let directory = try TemporaryDirectory()
         try extract(archive, into: directory.path)
@@ -160,7 +163,8 @@ final class ArchiveExtractorTests: XCTestCase {
         var first = NewcHeader(), second = NewcHeader()
         first.inode = 9; first.mode = 0o100644; first.linkCount = 2; first.nameSize = 2
         second.inode = 9; second.mode = 0o104755; second.linkCount = 2; second.fileSize = 4; second.nameSize = 2
-        let archive = first.encoded(name: Array("a".utf8))
+        let archive =
+            first.encoded(name: Array("a".utf8))
             + craftedArchive([("a", 0o120777, Array(victim.utf8))], trailer: false)
             + second.encoded(name: Array("b".utf8)) + Array("evil".utf8)
             + craftedArchive([])

@@ -10,8 +10,9 @@ final class CommandSinkAbandonTests: XCTestCase {
     func testAnAbandonedSinkStopsItsTool() throws {
         let output = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { close(output) }
-        var sink: CommandSink? = try CommandSink(tool: "/bin/sh", arguments: ["-c", "cat >/dev/null; sleep 30"],
-                                                 outputFileDescriptor: output)
+        var sink: CommandSink? = try CommandSink(
+            tool: "/bin/sh", arguments: ["-c", "cat >/dev/null; sleep 30"],
+            outputFileDescriptor: output)
         try sink!.write(Array(repeating: 0, count: 4096))
         let started = MonotonicClock.seconds
         sink = nil

@@ -94,7 +94,7 @@ final class CompressorChoiceTests: XCTestCase {
         let path = directory.path + "/initrd.img"
         let file = try FileSink(creating: path)
         try CpioWriter(sink: file).writeArchive([
-            ArchiveEntry(path: "early_cpio", kind: .regularFile(.bytes([0x31])), mode: 0o644),
+            ArchiveEntry(path: "early_cpio", kind: .regularFile(.bytes([0x31])), mode: 0o644)
         ])
         let sink = try CompressionMethod(dracutSetting: setting).makeSink(writingTo: file)
         let data = pseudoRandomBytes(150_000) + Array(String(repeating: "kernel module ", count: 30_000).utf8)

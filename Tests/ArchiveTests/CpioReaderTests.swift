@@ -27,8 +27,12 @@ final class CpioReaderTests: XCTestCase {
         let members = try readMembers(archive)
         let byPath = Dictionary(members.map { ($0.member.path, $0) }, uniquingKeysWith: { $1 })
 
-        XCTAssertEqual(Set(byPath.keys), [".", "etc", "etc/hostname", "etc/hostname-link", "data.bin", "with space",
-                                          RawPath(bytes: [0x62, 0x61, 0x64, 0xff]), "bin"])
+        XCTAssertEqual(
+            Set(byPath.keys),
+            [
+                ".", "etc", "etc/hostname", "etc/hostname-link", "data.bin", "with space",
+                RawPath(bytes: [0x62, 0x61, 0x64, 0xff]), "bin",
+            ])
         XCTAssertEqual(byPath["data.bin"]?.data, try readFile(root.appending("data.bin")))
         XCTAssertEqual(byPath["data.bin"]?.member.permissions, 0o755)
         XCTAssertEqual(byPath["data.bin"]?.member.fileType, .regular)
@@ -133,8 +137,10 @@ final class CpioReaderTests: XCTestCase {
         var bytes = try archiveBytes([ArchiveEntry(path: "a", kind: .directory, mode: 0o755)])
         bytes[6 + 8 * 6] = UInt8(ascii: "g")  // first digit of filesize
         XCTAssertThrowsError(try readMembers(bytes)) { error in
-            XCTAssertEqual("\(error)", "corrupt input: cpio header field filesize is not hex (g0000000), "
-                           + "at byte 0 of the cpio stream")
+            XCTAssertEqual(
+                "\(error)",
+                "corrupt input: cpio header field filesize is not hex (g0000000), "
+                    + "at byte 0 of the cpio stream")
         }
     }
 }

@@ -20,8 +20,10 @@ final class CpioWriterTests: XCTestCase {
         var entries = [ArchiveEntry(path: ".", kind: .directory, mode: 0o755, modificationTime: 1_600_000_000)]
         func file(_ name: RawPath, _ bytes: [UInt8], mode: UInt32 = 0o644, identity: HardlinkIdentity? = nil) throws {
             try writeFile(source.appending(name), bytes)
-            entries.append(ArchiveEntry(path: name, kind: .regularFile(.source(source.appending(name))), mode: mode,
-                                        modificationTime: 1_700_000_000, hardlinkIdentity: identity))
+            entries.append(
+                ArchiveEntry(
+                    path: name, kind: .regularFile(.source(source.appending(name))), mode: mode,
+                    modificationTime: 1_700_000_000, hardlinkIdentity: identity))
         }
         try file("empty", [])
         for size in [1, 2, 3, 4, 5, 511, 512, 513] {
@@ -36,17 +38,23 @@ final class CpioWriterTests: XCTestCase {
         for (index, name) in CpioWriterTests.awkwardNames.enumerated() {
             try file(RawPath("sub").appending(name), Array("content \(index)\n".utf8))
         }
-        entries.append(ArchiveEntry(path: "generated.conf", kind: .regularFile(.bytes(Array("key=value\n".utf8))),
-                                    mode: 0o640, modificationTime: 1_700_000_001))
-        entries.append(ArchiveEntry(path: "link", kind: .symlink(target: "size-5"), mode: 0o777,
-                                    modificationTime: 1_700_000_002))
+        entries.append(
+            ArchiveEntry(
+                path: "generated.conf", kind: .regularFile(.bytes(Array("key=value\n".utf8))),
+                mode: 0o640, modificationTime: 1_700_000_001))
+        entries.append(
+            ArchiveEntry(
+                path: "link", kind: .symlink(target: "size-5"), mode: 0o777,
+                modificationTime: 1_700_000_002))
         entries.append(ArchiveEntry(path: "sub/absolute-link", kind: .symlink(target: "/usr/bin/env"), mode: 0o777))
         entries.append(ArchiveEntry(path: "pipe", kind: .fifo, mode: 0o600, modificationTime: 1_700_000_003))
         let shared = HardlinkIdentity(device: 1, inode: 99)
         try writeFile(source.appending("hard"), Array("linked data\n".utf8))
         for name: RawPath in ["hard-a", "sub/hard-b", "sub/deeper/hard-c"] {
-            entries.append(ArchiveEntry(path: name, kind: .regularFile(.source(source.appending("hard"))), mode: 0o644,
-                                        modificationTime: 1_700_000_004, hardlinkIdentity: shared))
+            entries.append(
+                ArchiveEntry(
+                    path: name, kind: .regularFile(.source(source.appending("hard"))), mode: 0o644,
+                    modificationTime: 1_700_000_004, hardlinkIdentity: shared))
         }
         return entries
     }
@@ -61,8 +69,9 @@ final class CpioWriterTests: XCTestCase {
 
         let extracted = directory.raw("extracted")
         try makeDirectory(extracted)
-        let result = try runTool("/usr/bin/cpio", ["-idm", "--no-absolute-filenames", "--quiet"],
-                                 inputFile: archivePath, in: extracted.description)
+        let result = try runTool(
+            "/usr/bin/cpio", ["-idm", "--no-absolute-filenames", "--quiet"],
+            inputFile: archivePath, in: extracted.description)
         XCTAssertEqual(result.status, 0, result.errorText)
 
         for entry in entries where entry.path != "." {
@@ -147,8 +156,9 @@ final class CpioWriterTests: XCTestCase {
 
         let entries = try scanTree(root)
         let ours = try archiveBytes(entries, firstInode: 0)  // --reproducible numbers inodes from 0
-        let gnu = try runTool("/bin/sh", ["-c", "find . | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet"],
-                              in: root.description)
+        let gnu = try runTool(
+            "/bin/sh", ["-c", "find . | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet"],
+            in: root.description)
         XCTAssertEqual(gnu.status, 0, gnu.errorText)
         XCTAssertEqual(ours.count, gnu.output.count)
         XCTAssertTrue(ours == gnu.output, "archive differs from GNU cpio --reproducible")

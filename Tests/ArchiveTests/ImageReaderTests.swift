@@ -9,8 +9,9 @@ final class ImageReaderTests: XCTestCase {
         ArchiveEntry(path: "kernel", kind: .directory, mode: 0o755),
         ArchiveEntry(path: "kernel/x86", kind: .directory, mode: 0o755),
         ArchiveEntry(path: "kernel/x86/microcode", kind: .directory, mode: 0o755),
-        ArchiveEntry(path: "kernel/x86/microcode/GenuineIntel.bin",
-                     kind: .regularFile(.bytes(pseudoRandomBytes(1000))), mode: 0o644),
+        ArchiveEntry(
+            path: "kernel/x86/microcode/GenuineIntel.bin",
+            kind: .regularFile(.bytes(pseudoRandomBytes(1000))), mode: 0o644),
     ]
 
     private let mainEntries = [
@@ -68,8 +69,9 @@ final class ImageReaderTests: XCTestCase {
         let first = try runTool("/usr/bin/gzip", ["-c"], input: Array(main[..<half])).output
         let second = try runTool("/usr/bin/gzip", ["-c", "-1"], input: Array(main[half...])).output
         let path = directory.path + "/multi.img"
-        try write(try archiveBytes(earlyEntries) + [UInt8](repeating: 0, count: 1024) + first + second
-                  + [UInt8](repeating: 0, count: 300), to: path)
+        try write(
+            try archiveBytes(earlyEntries) + [UInt8](repeating: 0, count: 1024) + first + second
+                + [UInt8](repeating: 0, count: 300), to: path)
 
         let archives = try readImage(path)
         XCTAssertEqual(archives.map(\.0), [.uncompressed, .gzip])
@@ -80,8 +82,9 @@ final class ImageReaderTests: XCTestCase {
     func testSeveralArchivesInsideOneCompressedSegment() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path + "/double.img"
-        try write(try gzipCompressed(try archiveBytes(earlyEntries) + [0, 0, 0, 0] + (try archiveBytes(mainEntries))),
-                  to: path)
+        try write(
+            try gzipCompressed(try archiveBytes(earlyEntries) + [0, 0, 0, 0] + (try archiveBytes(mainEntries))),
+            to: path)
         let archives = try readImage(path)
         XCTAssertEqual(archives.map(\.0), [.gzip, .gzip])
         XCTAssertEqual(archives[1].2.count, mainEntries.count)

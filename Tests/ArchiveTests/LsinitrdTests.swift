@@ -36,21 +36,22 @@ final class LsinitrdTests: XCTestCase {
             entry("kernel/x86/microcode", .directory, 0o755),
             entry("kernel/x86/microcode/GenuineIntel.bin", .regularFile(.bytes(pseudoRandomBytes(3000))), 0o644),
         ]
-        let main = [
-            entry(".", .directory, 0o755),
-            entry("bin", .symlink(target: "usr/bin"), 0o777),
-            entry("init", text("#!/bin/sh\necho hello\n"), 0o755),
-            entry("etc", .directory, 0o755),
-            entry("etc/with space.conf", text("spaced\n"), 0o644),
-            entry("usr", .directory, 0o755),
-            entry("usr/bin", .directory, 0o755),
-            entry("usr/bin/tool", .regularFile(.bytes(pseudoRandomBytes(20_000))), 0o4755),
-            entry("usr/lib", .directory, 0o755),
-            entry("usr/lib/dracut", .directory, 0o755),
-            entry("usr/lib/dracut/dracut-059-kindling", text("059-kindling\n"), 0o644),
-            entry("usr/lib/dracut/build-parameter.txt", text(" --force -m 'base bash'\n"), 0o644),
-            entry("usr/lib/dracut/modules.txt", text("bash\nbase\n"), 0o644),
-        ] + extraMain
+        let main =
+            [
+                entry(".", .directory, 0o755),
+                entry("bin", .symlink(target: "usr/bin"), 0o777),
+                entry("init", text("#!/bin/sh\necho hello\n"), 0o755),
+                entry("etc", .directory, 0o755),
+                entry("etc/with space.conf", text("spaced\n"), 0o644),
+                entry("usr", .directory, 0o755),
+                entry("usr/bin", .directory, 0o755),
+                entry("usr/bin/tool", .regularFile(.bytes(pseudoRandomBytes(20_000))), 0o4755),
+                entry("usr/lib", .directory, 0o755),
+                entry("usr/lib/dracut", .directory, 0o755),
+                entry("usr/lib/dracut/dracut-059-kindling", text("059-kindling\n"), 0o644),
+                entry("usr/lib/dracut/build-parameter.txt", text(" --force -m 'base bash'\n"), 0o644),
+                entry("usr/lib/dracut/modules.txt", text("bash\nbase\n"), 0o644),
+            ] + extraMain
         let path = directory.path + "/initrd.img"
         let file = try FileSink(creating: path)
         try CpioWriter(sink: file).writeArchive(early)
@@ -96,14 +97,16 @@ final class LsinitrdTests: XCTestCase {
         // Device lines have one more field, which shifts where sort's keys start: a quirk to match.
         var oldDevice = entry("dev/null", .characterDevice(DeviceNumber(major: 1, minor: 3)), 0o666)
         oldDevice.modificationTime = 1_500_000_000
-        let image = try makeImage(in: directory, extraMain: [
-            entry("zero", .regularFile(.bytes([])), 0o600),
-            entry("z-dir", .directory, 0o700),
-            entry("dev", .directory, 0o755),
-            entry("dev/console", .characterDevice(DeviceNumber(major: 5, minor: 1)), 0o600),
-            entry("dev/sda", .blockDevice(DeviceNumber(major: 8, minor: 0)), 0o660),
-            oldDevice,
-        ])
+        let image = try makeImage(
+            in: directory,
+            extraMain: [
+                entry("zero", .regularFile(.bytes([])), 0o600),
+                entry("z-dir", .directory, 0o700),
+                entry("dev", .directory, 0o755),
+                entry("dev/console", .characterDevice(DeviceNumber(major: 5, minor: 1)), 0o600),
+                entry("dev/sda", .blockDevice(DeviceNumber(major: 8, minor: 0)), 0o660),
+                oldDevice,
+            ])
         for options in [[], ["-s"], ["-m"], ["-f", "/etc/with space.conf"], ["-f", "early_cpio"]] {
             let ours = try lsinitrd(options + [image])
             let theirs = try runTool("/usr/bin/lsinitrd", options + [image])
@@ -118,9 +121,10 @@ final class LsinitrdTests: XCTestCase {
         XCTAssertEqual(try lsinitrd(["-f", "/init", image]).outputText, "#!/bin/sh\necho hello\n")
         XCTAssertEqual(try lsinitrd([image, "init"]).outputText, "#!/bin/sh\necho hello\n")
         let rule = String(repeating: "=", count: 72)
-        XCTAssertEqual(try lsinitrd(["--file=init", "-f", "usr/lib/dracut/modules.txt", image]).outputText,
-                       "initramfs:/init\n\(rule)\n#!/bin/sh\necho hello\n\(rule)\n\n"
-                       + "initramfs:/usr/lib/dracut/modules.txt\n\(rule)\nbash\nbase\n\(rule)\n\n")
+        XCTAssertEqual(
+            try lsinitrd(["--file=init", "-f", "usr/lib/dracut/modules.txt", image]).outputText,
+            "initramfs:/init\n\(rule)\n#!/bin/sh\necho hello\n\(rule)\n\n"
+                + "initramfs:/usr/lib/dracut/modules.txt\n\(rule)\nbash\nbase\n\(rule)\n\n")
     }
 
     func testUnpacksMainAndEarlyArchivesSeparately() throws {
@@ -165,17 +169,19 @@ final class LsinitrdTests: XCTestCase {
     func testErrorsAreOneLineWithStatusOne() throws {
         let missing = try lsinitrd(["/nonexistent/initrd.img"])
         XCTAssertEqual(missing.status, 1)
-        XCTAssertEqual(missing.errorText,
-                       "kindling-lsinitrd: /nonexistent/initrd.img does not exist or is not a regular file\n")
+        XCTAssertEqual(
+            missing.errorText,
+            "kindling-lsinitrd: /nonexistent/initrd.img does not exist or is not a regular file\n")
 
         let directory = try TemporaryDirectory()
         let garbage = directory.path + "/garbage.img"
         try writeFile(RawPath(garbage), Array("not an initramfs".utf8))
         let result = try lsinitrd([garbage])
         XCTAssertEqual(result.status, 1)
-        XCTAssertEqual(result.errorText,
-                       "kindling-lsinitrd: unsupported format: unrecognized data (starts with not an i), "
-                       + "at byte 0 of '\(garbage)'\n")
+        XCTAssertEqual(
+            result.errorText,
+            "kindling-lsinitrd: unsupported format: unrecognized data (starts with not an i), "
+                + "at byte 0 of '\(garbage)'\n")
 
         let badOption = try lsinitrd(["--bogus"])
         XCTAssertEqual(badOption.status, 1)

@@ -72,8 +72,10 @@ final class OutputDirectoryLockTests: XCTestCase {
         let directory = NSTemporaryDirectory() + "kindling-lock-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let names = [".initrd.img.kindling-Ab12Cd", ".initrd.img.kindling-short", ".other.img.kindling-Ab12Cd",
-                     ".initrd.img.kindling-Ef34Gh", ".initrd.img.kindling-New001"]
+        let names = [
+            ".initrd.img.kindling-Ab12Cd", ".initrd.img.kindling-short", ".other.img.kindling-Ab12Cd",
+            ".initrd.img.kindling-Ef34Gh", ".initrd.img.kindling-New001",
+        ]
         for name in names { FileManager.default.createFile(atPath: directory + "/" + name, contents: Data()) }
         let old = Date(timeIntervalSinceNow: -60)
         for name in names.dropLast() {

@@ -114,7 +114,7 @@ final class ParallelGzipSinkTests: XCTestCase {
         let path = directory.path + "/initrd.img"
         let file = try FileSink(creating: path)
         try CpioWriter(sink: file).writeArchive([
-            ArchiveEntry(path: "early_cpio", kind: .regularFile(.bytes([0x31])), mode: 0o644),
+            ArchiveEntry(path: "early_cpio", kind: .regularFile(.bytes([0x31])), mode: 0o644)
         ])
         let gzip = try ParallelGzipSink(threadCount: 2, blockSize: 50_000, forwardingTo: file)
         let data = textBytes(400_000)
@@ -133,8 +133,9 @@ final class ParallelGzipSinkTests: XCTestCase {
 
     func testRejectsBadSettings() {
         for (level, threads, blockSize) in [(10, 1, 1000), (-1, 1, 1000), (9, 0, 1000), (9, 1, 0)] {
-            XCTAssertThrowsError(try ParallelGzipSink(
-                level: level, threadCount: threads, blockSize: blockSize, forwardingTo: MemorySink())
+            XCTAssertThrowsError(
+                try ParallelGzipSink(
+                    level: level, threadCount: threads, blockSize: blockSize, forwardingTo: MemorySink())
             ) { error in
                 XCTAssertTrue("\(error)".hasPrefix("gzip setup failed: "), "\(error)")
             }

@@ -90,8 +90,9 @@ final class SinkTests: XCTestCase {
     }
 
     func testCommandSinkReportsAFailingTool() throws {
-        let sink = try CommandSink(tool: "/bin/sh", arguments: ["-c", "echo 'no space left' >&2; exit 3"],
-                                   outputFileDescriptor: 1)
+        let sink = try CommandSink(
+            tool: "/bin/sh", arguments: ["-c", "echo 'no space left' >&2; exit 3"],
+            outputFileDescriptor: 1)
         // The tool may already be gone while we write; either way the failure must surface, not SIGPIPE.
         do {
             for _ in 0..<100 { try sink.write(pseudoRandomBytes(65536)) }

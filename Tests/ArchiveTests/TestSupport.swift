@@ -117,7 +117,7 @@ func setModificationTime(_ path: RawPath, _ seconds: Int) {
 func pseudoRandomBytes(_ count: Int, seed: UInt64 = 42) -> [UInt8] {
     var state = seed
     return (0..<count).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return UInt8(truncatingIfNeeded: state >> 33)
     }
 }
@@ -157,10 +157,12 @@ func scanTree(_ root: RawPath) throws -> [ArchiveEntry] {
         case S_IFBLK: kind = .blockDevice(DeviceNumber(combined: UInt64(status.st_rdev)))
         default: kind = .regularFile(.source(full))
         }
-        let identity = status.st_nlink > 1 && status.st_mode & S_IFMT == S_IFREG
+        let identity =
+            status.st_nlink > 1 && status.st_mode & S_IFMT == S_IFREG
             ? HardlinkIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino)) : nil
-        return ArchiveEntry(path: relative, kind: kind, mode: UInt32(status.st_mode & 0o7777),
-                            modificationTime: Int64(status.st_mtim.tv_sec), hardlinkIdentity: identity)
+        return ArchiveEntry(
+            path: relative, kind: kind, mode: UInt32(status.st_mode & 0o7777),
+            modificationTime: Int64(status.st_mtim.tv_sec), hardlinkIdentity: identity)
     }
 }
 

@@ -70,7 +70,8 @@ final class CommandLineParserTests: XCTestCase {
 
     func testVersionSortOrdersDropInsLikeSortV() {
         let names = ["10-b.conf", "9-a.conf", "01-x.conf", "a.conf", "10-a.conf", "100.conf"]
-        XCTAssertEqual(names.sorted(by: ConfigurationLoader.versionOrder),
-                       ["01-x.conf", "9-a.conf", "10-a.conf", "10-b.conf", "100.conf", "a.conf"])
+        XCTAssertEqual(
+            names.sorted(by: ConfigurationLoader.versionOrder),
+            ["01-x.conf", "9-a.conf", "10-a.conf", "10-b.conf", "100.conf", "a.conf"])
     }
 }

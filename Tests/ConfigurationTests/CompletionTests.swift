@@ -21,15 +21,17 @@ final class CompletionTests: XCTestCase {
             \(function) || exit 91
             printf '%s\\n' "${COMPREPLY[@]}"
             """
-        let result = try runBash(script, arguments: [ManualPageTests.checkout.appendingPathComponent(file).path, "--"] + words,
-                                 environment: environment)
+        let result = try runBash(
+            script, arguments: [ManualPageTests.checkout.appendingPathComponent(file).path, "--"] + words,
+            environment: environment)
         XCTAssertEqual(result.status, 0, "\(function) \(words): \(result.errors)")
         XCTAssertEqual(result.errors, "", "\(function) \(words) wrote to standard error")
         return result.output.split(separator: "\n").map(String.init)
     }
 
     static func runBash(_ script: String, arguments: [String], environment: [String: String] = [:]) throws
-        -> (status: Int32, output: String, errors: String) {
+        -> (status: Int32, output: String, errors: String)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["--noprofile", "--norc", "-c", script, "completion-test"] + arguments

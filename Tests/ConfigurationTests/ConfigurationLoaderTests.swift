@@ -36,9 +36,12 @@ final class ConfigurationLoaderTests: XCTestCase {
         try write("order+=' not-conf'\n", "/etc/dracut.conf.d/30-d.txt")
         let configuration = try load([])
         XCTAssertEqual(configuration.variables["order"], " main usr-05 etc-10 usr-20")
-        XCTAssertEqual(configuration.configFiles.map { $0.replacingOccurrences(of: root, with: "") },
-                       ["/etc/dracut.conf", "/usr/lib/dracut/dracut.conf.d/05-b.conf", "/etc/dracut.conf.d/10-a.conf",
-                        "/usr/lib/dracut/dracut.conf.d/20-c.conf"])
+        XCTAssertEqual(
+            configuration.configFiles.map { $0.replacingOccurrences(of: root, with: "") },
+            [
+                "/etc/dracut.conf", "/usr/lib/dracut/dracut.conf.d/05-b.conf", "/etc/dracut.conf.d/10-a.conf",
+                "/usr/lib/dracut/dracut.conf.d/20-c.conf",
+            ])
     }
 
     /// A drop-in whose name is not UTF-8 is read as dracut reads it (FileManager's name for it
@@ -54,8 +57,9 @@ final class ConfigurationLoaderTests: XCTestCase {
         try write("install_items+=' /etc/first '\n", "/etc/dracut.conf.d/10-first.conf")
         let configuration = try load([])
         XCTAssertEqual(configuration.configFiles.map(PathBytes.bytes).last, name)
-        XCTAssertEqual(configuration.variables.words("install_items").map(PathBytes.bytes),
-                       [Array("/etc/first".utf8), Array("/etc/caf".utf8) + [0xE9]])
+        XCTAssertEqual(
+            configuration.variables.words("install_items").map(PathBytes.bytes),
+            [Array("/etc/first".utf8), Array("/etc/caf".utf8) + [0xE9]])
     }
 
     /// A dracut.conf saved with CRLF line ends gives values ending in CR (bash keeps it, as for
@@ -72,8 +76,9 @@ final class ConfigurationLoaderTests: XCTestCase {
     }
 
     func testCommandLineAppendsListsAndReplacesScalarsAfterTheConfig() throws {
-        try write("add_dracutmodules+=' alpha '\ndracutmodules='from-config'\nomit_dracutmodules+=' gamma '\ncompress=xz\n",
-                  "/etc/dracut.conf")
+        try write(
+            "add_dracutmodules+=' alpha '\ndracutmodules='from-config'\nomit_dracutmodules+=' gamma '\ncompress=xz\n",
+            "/etc/dracut.conf")
         let configuration = try load(["-a", "beta", "-m", "one two", "-m", "three", "--gzip", "-o", "delta"])
         XCTAssertEqual(configuration.variables.words("add_dracutmodules"), ["alpha", "beta"])
         XCTAssertEqual(configuration.variables.words("dracutmodules"), ["one", "two", "three"])
@@ -119,8 +124,9 @@ final class ConfigurationLoaderTests: XCTestCase {
 
     func testModulePathOrder() throws {
         try write("modules_dirs+=' /from/config '\n", "/etc/dracut.conf")
-        let configuration = try load(["--modules-dir", "/first", "--modules-dir", "/second"],
-                                     environment: ["dracutbasedir": "/base"])
+        let configuration = try load(
+            ["--modules-dir", "/first", "--modules-dir", "/second"],
+            environment: ["dracutbasedir": "/base"])
         XCTAssertEqual(configuration.settings?.moduleSearchPath, ["/first", "/second", "/from/config", "/base/modules.d", "/own/modules.d"])
     }
 
@@ -129,8 +135,10 @@ final class ConfigurationLoaderTests: XCTestCase {
     }
 
     func testMountLinesStayWholeAndHostonlyFindsTheHostsDevicesUnlessTold() throws {
-        let configuration = try load(["-H", "--no-hostonly-default-device", "--hostonly-mode", "strict",
-                                      "--mount", "/dev/vda /kdumproot ext4 defaults", "--mount", "LABEL=x /b vfat"])
+        let configuration = try load([
+            "-H", "--no-hostonly-default-device", "--hostonly-mode", "strict",
+            "--mount", "/dev/vda /kdumproot ext4 defaults", "--mount", "LABEL=x /b vfat",
+        ])
         XCTAssertEqual(configuration.variables.elements("fstab_lines"), ["/dev/vda /kdumproot ext4 defaults", "LABEL=x /b vfat"])
         XCTAssertEqual(configuration.variables["hostonly"], "-h")
         XCTAssertEqual(configuration.variables["hostonly_mode"], "strict")
@@ -175,7 +183,8 @@ final class ConfigurationLoaderTests: XCTestCase {
         let pidFile = root + "/job.pid"
         try write("(while :; do echo chatter; done) >&2 &\necho $! >'\(pidFile)'\n", "/etc/dracut.conf.d/10-chatty.conf")
         defer {
-            if let pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+            if let pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            ) {
                 kill(pid, SIGKILL)
             }
         }
@@ -194,8 +203,10 @@ final class ConfigurationLoaderTests: XCTestCase {
         try write("add_drivers+=' early '\nexit 0\n", "/etc/dracut.conf.d/10-exits.conf")
         try write("add_drivers+=' later '\n", "/etc/dracut.conf.d/20-after.conf")
         XCTAssertThrowsError(try load(["--confdir", root + "/etc/dracut.conf.d"])) { error in
-            XCTAssertEqual("\(error)", "configuration file \(exiting) ended the reading of the configuration early "
-                + "(exit, exec or a fatal error; bash exited with status 0)")
+            XCTAssertEqual(
+                "\(error)",
+                "configuration file \(exiting) ended the reading of the configuration early "
+                    + "(exit, exec or a fatal error; bash exited with status 0)")
         }
     }
 

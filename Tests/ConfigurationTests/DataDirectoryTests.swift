@@ -23,8 +23,9 @@ final class DataDirectoryTests: XCTestCase {
         try make("/usr/sbin", "/usr/lib64/kindling/modules.d")
         touch("/usr/lib64/kindling/kindling")
         touch("/usr/lib64/kindling/kindling-shim.bash")
-        try FileManager.default.createSymbolicLink(atPath: root + "/usr/sbin/kindling",
-                                                   withDestinationPath: "../lib64/kindling/kindling")
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/usr/sbin/kindling",
+            withDestinationPath: "../lib64/kindling/kindling")
         let data = try XCTUnwrap(DataDirectory.locate(executable: root + "/usr/sbin/kindling", environment: [:]))
         XCTAssertEqual(data.modules, root + "/usr/lib64/kindling/modules.d")
         XCTAssertEqual(data.shim, root + "/usr/lib64/kindling/kindling-shim.bash")

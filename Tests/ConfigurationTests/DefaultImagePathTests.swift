@@ -67,8 +67,7 @@ final class DefaultImagePathTests: XCTestCase {
     }
 
     func testMountInfoFieldsAreUnescaped() {
-        let text = "36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 - ext3 /dev/root rw\n" +
-            "37 35 0:5 / /efi rw - vfat /dev/sda1 rw\n"
+        let text = "36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 - ext3 /dev/root rw\n" + "37 35 0:5 / /efi rw - vfat /dev/sda1 rw\n"
         XCTAssertEqual(MountTable.mountPoints(inMountInfo: text), ["/mnt two", "/efi"])
     }
 

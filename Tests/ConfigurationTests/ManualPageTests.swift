@@ -29,8 +29,10 @@ struct ManualPageOptionEntry {
                 bodyLines.append(plainText(lines[next]))
                 next += 1
             }
-            entries.append(ManualPageOptionEntry(names: names, takesValue: tag.contains("\\fI"),
-                                                 body: bodyLines.joined(separator: "\n")))
+            entries.append(
+                ManualPageOptionEntry(
+                    names: names, takesValue: tag.contains("\\fI"),
+                    body: bodyLines.joined(separator: "\n")))
         }
         return entries
     }
@@ -89,8 +91,9 @@ final class ManualPageTests: XCTestCase {
                 continue
             }
             XCTAssertEqual(entry.names, Set(names), "kindling.8: the entry of \(option.displayName) names other options")
-            XCTAssertEqual(entry.takesValue, option.takesValue,
-                           "kindling.8: \(option.displayName) \(option.takesValue ? "takes" : "takes no") argument")
+            XCTAssertEqual(
+                entry.takesValue, option.takesValue,
+                "kindling.8: \(option.displayName) \(option.takesValue ? "takes" : "takes no") argument")
         }
     }
 
@@ -114,8 +117,9 @@ final class ManualPageTests: XCTestCase {
         let entries = ManualPageOptionEntry.entries(in: try Self.read("Documentation/man/kindling.8"))
         for option in OptionTable.all {
             guard let entry = entries.first(where: { $0.names.contains(option.displayName) }) else { continue }
-            XCTAssertTrue(entry.body.contains("dracut: same option.") || entry.body.contains("Kindling extension"),
-                          "kindling.8 does not say what dracut calls \(option.displayName)")
+            XCTAssertTrue(
+                entry.body.contains("dracut: same option.") || entry.body.contains("Kindling extension"),
+                "kindling.8 does not say what dracut calls \(option.displayName)")
         }
     }
 

@@ -24,8 +24,9 @@ final class OptionsTakenOverTests: XCTestCase {
     }
 
     func testStoredParametersSplitAsBashEvalDoes() throws {
-        XCTAssertEqual(try ShellWords.split(" --kver '6.1' -m 'base bash' --no-kernel"),
-                       ["--kver", "6.1", "-m", "base bash", "--no-kernel"])
+        XCTAssertEqual(
+            try ShellWords.split(" --kver '6.1' -m 'base bash' --no-kernel"),
+            ["--kver", "6.1", "-m", "base bash", "--no-kernel"])
         XCTAssertEqual(try ShellWords.split(#"a\ b "c \"d\" \$e" 'f'"g"  "#), ["a b", #"c "d" $e"#, "fg"])
         XCTAssertEqual(try ShellWords.split("''"), [""])
         XCTAssertEqual(try ShellWords.split(" \n "), [])
@@ -46,13 +47,16 @@ final class OptionsTakenOverTests: XCTestCase {
         XCTAssertNil(try load(["--persistent-policy", "by-nothing"]).variables["persistent_policy"])
         var variables = ShellVariables()
         variables["persistent_policy"] = "by-nothing"
-        XCTAssertEqual(BuildSettings.checkPersistentPolicy(&variables, diskDirectory: root + "/disk"),
-                       "Invalid persistent policy, your system does not have a /dev/disk/by-nothing directory.")
+        XCTAssertEqual(
+            BuildSettings.checkPersistentPolicy(&variables, diskDirectory: root + "/disk"),
+            "Invalid persistent policy, your system does not have a /dev/disk/by-nothing directory.")
     }
 
     func testListOptionsAppendAndFlagsSetTheirVariables() throws {
-        let configuration = try load(["--fscks", "e2fsck", "--fscks", "fsck", "--add-fstab", "/a", "--fstab", "--ro-mnt",
-                                      "--prefix", "/opt/p", "--loginstall", "/tmp/log", "--noimageifnotneeded"])
+        let configuration = try load([
+            "--fscks", "e2fsck", "--fscks", "fsck", "--add-fstab", "/a", "--fstab", "--ro-mnt",
+            "--prefix", "/opt/p", "--loginstall", "/tmp/log", "--noimageifnotneeded",
+        ])
         let variables = configuration.variables
         XCTAssertEqual(variables["fscks"], " e2fsck fsck ")
         XCTAssertEqual(variables.words("add_fstab"), ["/a"])

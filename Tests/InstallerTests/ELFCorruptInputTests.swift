@@ -118,8 +118,10 @@ final class ELFCorruptInputTests: XCTestCase {
     func testCorruptedHeadersNeverCrash() throws {
         let patcher = ELF64Patcher(bytes: original)
         let dynamic = try XCTUnwrap(patcher.programHeaders(ofType: 2).first)
-        let dynamicRange = Int(patcher.read(at: dynamic + 8, width: 8))..<Int(
-            patcher.read(at: dynamic + 8, width: 8) + patcher.read(at: dynamic + 32, width: 8))
+        let dynamicRange =
+            Int(
+                patcher.read(at: dynamic + 8, width: 8))..<Int(
+                patcher.read(at: dynamic + 8, width: 8) + patcher.read(at: dynamic + 32, width: 8))
         let targets = Array(0..<(patcher.programHeaderOffset + patcher.programHeaderCount * 56)) + Array(dynamicRange)
         var generator = ELFTestRandom(seed: 7)
         for _ in 0..<400 {

@@ -124,11 +124,13 @@ final class ELFLoaderPiecesTests: XCTestCase {
     }
 
     func testCacheLookupPrefersBaselineEntries() throws {
-        let cache = try XCTUnwrap(LoaderCache(bytes: LoaderCacheWriter(entries: [
-            ("libfoo.so.1", "/lib/glibc-hwcaps/x86-64-v3/libfoo.so.1", 1 << 62),
-            ("libfoo.so.1", "/lib/libfoo.so.1", 0),
-            ("libbar.so.2", "/usr/lib/libbar.so.2", 0),
-        ]).bytes()))
+        let cache = try XCTUnwrap(
+            LoaderCache(
+                bytes: LoaderCacheWriter(entries: [
+                    ("libfoo.so.1", "/lib/glibc-hwcaps/x86-64-v3/libfoo.so.1", 1 << 62),
+                    ("libfoo.so.1", "/lib/libfoo.so.1", 0),
+                    ("libbar.so.2", "/usr/lib/libbar.so.2", 0),
+                ]).bytes()))
         XCTAssertEqual(cache.paths(for: "libfoo.so.1"), ["/lib/libfoo.so.1", "/lib/glibc-hwcaps/x86-64-v3/libfoo.so.1"])
         XCTAssertEqual(cache.paths(for: "libbar.so.2"), ["/usr/lib/libbar.so.2"])
         XCTAssertEqual(cache.paths(for: "libnone.so"), [])

@@ -55,10 +55,11 @@ enum ELFTestSupport {
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         let path = String(cString: try XCTUnwrap(created))
         // Resolve the temporary directory itself, so that paths compare equal to canonical ones.
-        return try XCTUnwrap(realpath(path, nil).map { pointer in
-            defer { free(pointer) }
-            return String(cString: pointer)
-        })
+        return try XCTUnwrap(
+            realpath(path, nil).map { pointer in
+                defer { free(pointer) }
+                return String(cString: pointer)
+            })
     }
 
     static func removeDirectory(_ path: String) {

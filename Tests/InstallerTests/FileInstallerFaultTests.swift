@@ -20,8 +20,9 @@ final class FileInstallerFaultTests: XCTestCase {
     }
 
     private func installer() -> FileInstaller {
-        FileInstaller(sysroot: sysroot, imageRoot: image, searchPath: ["/usr/bin"], resolver: LibraryResolver(sysroot: sysroot),
-                      resolvesEagerly: true, logger: Logger(level: .fatal))
+        FileInstaller(
+            sysroot: sysroot, imageRoot: image, searchPath: ["/usr/bin"], resolver: LibraryResolver(sysroot: sysroot),
+            resolvesEagerly: true, logger: Logger(level: .fatal))
     }
 
     func testASymlinkLoopIsAnErrorNotAStackOverflow() throws {

@@ -31,8 +31,9 @@ final class ImagePathTests: XCTestCase {
     }
 
     private func installer() -> FileInstaller {
-        FileInstaller(sysroot: "", imageRoot: image, searchPath: [], resolver: LibraryResolver(sysroot: ""),
-                      resolvesEagerly: false, logger: Logger(level: .fatal))
+        FileInstaller(
+            sysroot: "", imageRoot: image, searchPath: [], resolver: LibraryResolver(sysroot: ""),
+            resolvesEagerly: false, logger: Logger(level: .fatal))
     }
 
     func testDirectoriesResolveInsideTheImage() throws {

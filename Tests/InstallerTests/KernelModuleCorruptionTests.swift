@@ -64,8 +64,11 @@ final class KernelModuleCorruptionTests: XCTestCase {
         try (text + "this line has no colon\n").write(toFile: directory + "/modules.dep", atomically: false, encoding: .utf8)
         let build = try Support.Build(moduleDirectory: directory, version: kernel.version)
         XCTAssertThrowsError(try build.modules.install(["virtio_blk"], options: ModuleInstallOptions())) { error in
-            XCTAssertEqual(error as? KernelModuleError, .corruptIndex(path: directory + "/modules.dep",
-                                                                     message: "line 4 is not 'module: dependencies'"))
+            XCTAssertEqual(
+                error as? KernelModuleError,
+                .corruptIndex(
+                    path: directory + "/modules.dep",
+                    message: "line 4 is not 'module: dependencies'"))
         }
         // A modules.dep that lacks a module the binary index has.
         try "".write(toFile: directory + "/modules.dep", atomically: false, encoding: .utf8)
@@ -93,8 +96,9 @@ final class KernelModuleCorruptionTests: XCTestCase {
         try FileManager.default.removeItem(atPath: directory + "/kernel/drivers/virtio/virtio.ko")
         let build = try Support.Build(moduleDirectory: directory, version: kernel.version)
         XCTAssertThrowsError(try build.modules.install(["virtio_blk"], options: ModuleInstallOptions())) { error in
-            XCTAssertEqual(error as? KernelModuleError,
-                           .missingFile(module: "virtio", path: directory + "/kernel/drivers/virtio/virtio.ko"))
+            XCTAssertEqual(
+                error as? KernelModuleError,
+                .missingFile(module: "virtio", path: directory + "/kernel/drivers/virtio/virtio.ko"))
         }
     }
 
@@ -114,10 +118,12 @@ final class KernelModuleCorruptionTests: XCTestCase {
         XCTAssertNoThrow(try KernelModuleDirectory.checkDriversDirectory("/x/lib/modules/6.1.0-1-amd64/", kernelVersion: "6.1.0-1-amd64"))
         XCTAssertThrowsError(try KernelModuleDirectory.checkDriversDirectory("/x/lib/modules/6.1.0-2-amd64", kernelVersion: "6.1.0-1-amd64"))
         XCTAssertThrowsError(try KernelModuleDirectory.checkDriversDirectory("/x/modules/6.1.0-1-amd64", kernelVersion: "6.1.0-1-amd64"))
-        XCTAssertEqual(KernelModuleDirectory.path(driversDirectory: nil, sysroot: "/sys/root", kernelVersion: "6.1"),
-                       "/sys/root/lib/modules/6.1")
-        XCTAssertEqual(KernelModuleDirectory.path(driversDirectory: "/k/lib/modules/6.1//", sysroot: "", kernelVersion: "6.1"),
-                       "/k/lib/modules/6.1")
+        XCTAssertEqual(
+            KernelModuleDirectory.path(driversDirectory: nil, sysroot: "/sys/root", kernelVersion: "6.1"),
+            "/sys/root/lib/modules/6.1")
+        XCTAssertEqual(
+            KernelModuleDirectory.path(driversDirectory: "/k/lib/modules/6.1//", sysroot: "", kernelVersion: "6.1"),
+            "/k/lib/modules/6.1")
         XCTAssertThrowsError(try KernelModuleIndex(directory: "/nonexistent/lib/modules/1", logger: Logger(level: .fatal))) { error in
             XCTAssertEqual(error as? KernelModuleError, .missingModuleDirectory("/nonexistent/lib/modules/1"))
         }

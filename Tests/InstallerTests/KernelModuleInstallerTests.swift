@@ -17,8 +17,9 @@ final class KernelModuleInstallerTests: XCTestCase {
         for module in Self.commonModules {
             let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version)
             try build.modules.install([module], options: ModuleInstallOptions())
-            XCTAssertEqual(build.installedModules(version: kernel.version), try Support.showDepends(module, kernel: kernel),
-                           "instmods \(module)")
+            XCTAssertEqual(
+                build.installedModules(version: kernel.version), try Support.showDepends(module, kernel: kernel),
+                "instmods \(module)")
         }
     }
 
@@ -34,8 +35,11 @@ final class KernelModuleInstallerTests: XCTestCase {
 
     func testSoftdepsFollowModinfo() throws {
         let kernel = try Support.kernel()
-        let softdep = try XCTUnwrap(runCommand(Support.systemTool("modinfo"),
-                                               ["-b", kernel.root, "-k", kernel.version, "-F", "softdep", "ext4"]).outputText)
+        let softdep = try XCTUnwrap(
+            runCommand(
+                Support.systemTool("modinfo"),
+                ["-b", kernel.root, "-k", kernel.version, "-F", "softdep", "ext4"]
+            ).outputText)
         // "pre: crypto-crc32c": the names after the pre:/post: markers.
         let names = softdep.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init).filter { !$0.hasSuffix(":") }
         try XCTSkipIf(names.isEmpty, "ext4 has no softdep in this kernel")
@@ -85,7 +89,8 @@ final class KernelModuleInstallerTests: XCTestCase {
 
     func testSymbolFilterKeepsWhatDracutInstallKeeps() throws {
         let kernel = try Support.kernel()
-        let blockFunctions = "ahci_platform_get_resources|ata_scsi_ioctl|scsi_add_host|blk_cleanup_queue|register_mtd_blktrans|"
+        let blockFunctions =
+            "ahci_platform_get_resources|ata_scsi_ioctl|scsi_add_host|blk_cleanup_queue|register_mtd_blktrans|"
             + "scsi_esp_register|register_virtio_device|usb_stor_disconnect|mmc_add_host|sdhci_add_host|scsi_add_host_with_dma|"
             + "blk_mq_alloc_disk|blk_mq_alloc_request|blk_mq_destroy_queue|blk_cleanup_disk"
         for tree in ["=drivers/block", "=drivers"] {
@@ -96,8 +101,9 @@ final class KernelModuleInstallerTests: XCTestCase {
             let elapsed = Date().timeIntervalSince(started)
             let oracleStarted = Date()
             let expected = try Support.dracutInstallModules(["-o", "-s", blockFunctions, tree], kernel: kernel)
-            print("dracut_instmods -o -s BLOCKFUNCS \(tree): \(String(format: "%.2f", elapsed)) s in Kindling,",
-                  "\(String(format: "%.2f", Date().timeIntervalSince(oracleStarted))) s in dracut-install")
+            print(
+                "dracut_instmods -o -s BLOCKFUNCS \(tree): \(String(format: "%.2f", elapsed)) s in Kindling,",
+                "\(String(format: "%.2f", Date().timeIntervalSince(oracleStarted))) s in dracut-install")
             let installed = build.installedModules(version: kernel.version)
             XCTAssertTrue(installed.contains("kernel/drivers/block/virtio_blk.ko"))
             XCTAssertEqual(installed, expected, "only Kindling: \(installed.subtracting(expected)); only dracut: \(expected.subtracting(installed))")
@@ -122,8 +128,9 @@ final class KernelModuleInstallerTests: XCTestCase {
         let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version)
         let options = ModuleInstallOptions(filter: ModuleFilter(dropName: try ExtendedRegex("^virtio_ring$|^nvme$")))
         try build.modules.install(["virtio_blk", "nvme"], options: options)
-        XCTAssertEqual(build.installedModules(version: kernel.version),
-                       ["kernel/drivers/block/virtio_blk.ko", "kernel/drivers/virtio/virtio.ko"])
+        XCTAssertEqual(
+            build.installedModules(version: kernel.version),
+            ["kernel/drivers/block/virtio_blk.ko", "kernel/drivers/virtio/virtio.ko"])
     }
 
     func testMissingModuleFailsOnlyWhenChecked() throws {
@@ -159,8 +166,10 @@ final class KernelModuleInstallerTests: XCTestCase {
         XCTAssertEqual(ModuleArgument("usb-storage.ko.zst"), .name("usb-storage"))
         XCTAssertEqual(ModuleArgument("vfat.ko"), .name("vfat"))
         XCTAssertEqual(ModuleArgument("=drivers/hid"), .subdirectory("drivers/hid"))
-        for argument in ["usb-storage", "usb_storage.ko", "usb_storage.ko.xz",
-                         kernel.moduleDirectory + "/kernel/drivers/usb/storage/usb-storage.ko"] {
+        for argument in [
+            "usb-storage", "usb_storage.ko", "usb_storage.ko.xz",
+            kernel.moduleDirectory + "/kernel/drivers/usb/storage/usb-storage.ko",
+        ] {
             let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version)
             try build.modules.install([argument], options: ModuleInstallOptions())
             XCTAssertEqual(build.installedModules(version: kernel.version), try Support.showDepends("usb-storage", kernel: kernel), argument)
@@ -174,10 +183,12 @@ final class KernelModuleInstallerTests: XCTestCase {
     func testHostonlyInstallsOnlyAllowedModulesButAllTheirDependencies() throws {
         let kernel = try Support.kernel()
         let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version)
-        try build.modules.install(["virtio_blk", "vfat", "=drivers/usb/storage"],
-                                  options: ModuleInstallOptions(hostModules: ["virtio_blk", "uas"]))
-        XCTAssertEqual(build.installedModules(version: kernel.version),
-                       try Support.showDepends("virtio_blk", kernel: kernel).union(try Support.showDepends("uas", kernel: kernel)))
+        try build.modules.install(
+            ["virtio_blk", "vfat", "=drivers/usb/storage"],
+            options: ModuleInstallOptions(hostModules: ["virtio_blk", "uas"]))
+        XCTAssertEqual(
+            build.installedModules(version: kernel.version),
+            try Support.showDepends("virtio_blk", kernel: kernel).union(try Support.showDepends("uas", kernel: kernel)))
     }
 
     func testLoadedModulesAreReadFromProcModules() throws {
@@ -197,16 +208,22 @@ final class KernelModuleInstallerTests: XCTestCase {
             "base/brcm/brcmfmac4356-pcie.google,caroline.bin": "glob", "base/brcm/brcmfmac4356-pcie.txt": "glob-txt",
         ]
         for (path, content) in files {
-            try FileManager.default.createDirectory(atPath: ((firmware + "/" + path) as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: ((firmware + "/" + path) as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             try content.write(toFile: firmware + "/" + path, atomically: false, encoding: .utf8)
         }
-        let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version,
-                                      firmwareDirectories: [firmware + "/updates", firmware + "/base"])
+        let build = try Support.Build(
+            moduleDirectory: kernel.moduleDirectory, version: kernel.version,
+            firmwareDirectories: [firmware + "/updates", firmware + "/base"])
         try build.modules.install(["e100", "brcmfmac"], options: ModuleInstallOptions())
         let installed = Support.relativeFiles(under: build.image + "/lib/firmware")
-        XCTAssertEqual(installed, ["e100/d101m_ucode.bin", "e100/d101s_ucode.bin.xz",
-                                   "brcm/brcmfmac4356-pcie.google,caroline.bin", "brcm/brcmfmac4356-pcie.txt"])
+        XCTAssertEqual(
+            installed,
+            [
+                "e100/d101m_ucode.bin", "e100/d101s_ucode.bin.xz",
+                "brcm/brcmfmac4356-pcie.google,caroline.bin", "brcm/brcmfmac4356-pcie.txt",
+            ])
         XCTAssertEqual(try String(contentsOfFile: build.image + "/lib/firmware/e100/d101m_ucode.bin", encoding: .utf8), "new")
         XCTAssertTrue(build.messages.contains("Missing firmware e100/d102e_ucode.bin for kernel module e100"))
     }
@@ -224,19 +241,23 @@ final class KernelModuleInstallerTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(fd, 0)
             close(fd)
         }
-        let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version,
-                                      firmwareDirectories: [firmware])
+        let build = try Support.Build(
+            moduleDirectory: kernel.moduleDirectory, version: kernel.version,
+            firmwareDirectories: [firmware])
         try build.modules.install(["e100", "brcmfmac"], options: ModuleInstallOptions())
-        XCTAssertEqual(Support.relativeFiles(under: build.image + "/lib/firmware"),
-                       ["e100/d101m_ucode.bin", "brcm/brcmfmac4356-pcie.google,caroline.bin"])
+        XCTAssertEqual(
+            Support.relativeFiles(under: build.image + "/lib/firmware"),
+            ["e100/d101m_ucode.bin", "brcm/brcmfmac4356-pcie.google,caroline.bin"])
     }
 
     func testIndexWriterMakesModprobeWorkInTheImage() throws {
         let kernel = try Support.kernel()
         let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version)
         try build.modules.install(["virtio_blk", "ext4"], options: ModuleInstallOptions())
-        try ModuleIndexWriter(moduleDirectory: kernel.moduleDirectory + "/", kernelVersion: kernel.version,
-                              imageInstaller: build.fileInstaller, logger: build.logger).write()
+        try ModuleIndexWriter(
+            moduleDirectory: kernel.moduleDirectory + "/", kernelVersion: kernel.version,
+            imageInstaller: build.fileInstaller, logger: build.logger
+        ).write()
         let directory = build.image + "/lib/modules/" + kernel.version
         let copied = ModuleIndexWriter.kernelFiles.filter { FileManager.default.fileExists(atPath: kernel.moduleDirectory + "/" + $0) }
         XCTAssertTrue(copied.contains("modules.builtin"))
@@ -245,8 +266,9 @@ final class KernelModuleInstallerTests: XCTestCase {
         }
         let dependencies = try String(contentsOfFile: directory + "/modules.dep", encoding: .utf8)
         XCTAssertEqual(dependencies.split(separator: "\n").count, build.installedModules(version: kernel.version).count)
-        let result = try runCommand(Support.systemTool("modprobe"),
-                                    ["-d", build.image, "-S", kernel.version, "--show-depends", "virtio_blk"])
+        let result = try runCommand(
+            Support.systemTool("modprobe"),
+            ["-d", build.image, "-S", kernel.version, "--show-depends", "virtio_blk"])
         XCTAssertEqual(result.status, 0, result.errorText)
         XCTAssertTrue(result.outputText.contains("/lib/modules/\(kernel.version)/kernel/drivers/virtio/virtio_ring.ko"))
     }
@@ -257,8 +279,9 @@ final class KernelModuleInstallerTests: XCTestCase {
         try build.modules.install(["vfat"], options: ModuleInstallOptions())
         // A module file depmod cannot parse: an empty .ko.
         _ = FileManager.default.createFile(atPath: build.image + "/lib/modules/\(kernel.version)/kernel/broken.ko", contents: Data())
-        let writer = ModuleIndexWriter(moduleDirectory: kernel.moduleDirectory, kernelVersion: kernel.version,
-                                       imageInstaller: build.fileInstaller, logger: build.logger)
+        let writer = ModuleIndexWriter(
+            moduleDirectory: kernel.moduleDirectory, kernelVersion: kernel.version,
+            imageInstaller: build.fileInstaller, logger: build.logger)
         do {
             try writer.write()
             // Some depmod versions only warn about an unreadable module; then the index still lists vfat.

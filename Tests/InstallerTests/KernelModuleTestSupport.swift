@@ -46,15 +46,19 @@ enum KernelModuleTestSupport {
         let logger: Logger
         private(set) var messages: [String] = []
 
-        init(moduleDirectory: String, version: String, firmwareDirectories: [String] = [],
-             configurationPaths: [String]? = nil) throws {
+        init(
+            moduleDirectory: String, version: String, firmwareDirectories: [String] = [],
+            configurationPaths: [String]? = nil
+        ) throws {
             image = try makeTemporaryDirectory()
             logger = Logger(level: .fatal)
-            fileInstaller = FileInstaller(sysroot: "", imageRoot: image, searchPath: [],
-                                          resolver: LibraryResolver(sysroot: ""), resolvesEagerly: false, logger: logger)
+            fileInstaller = FileInstaller(
+                sysroot: "", imageRoot: image, searchPath: [],
+                resolver: LibraryResolver(sysroot: ""), resolvesEagerly: false, logger: logger)
             index = try KernelModuleIndex(directory: moduleDirectory, configurationPaths: configurationPaths, logger: logger)
-            modules = KernelModuleInstaller(index: index, kernelVersion: version, firmwareDirectories: firmwareDirectories,
-                                            imageInstaller: fileInstaller, logger: logger)
+            modules = KernelModuleInstaller(
+                index: index, kernelVersion: version, firmwareDirectories: firmwareDirectories,
+                imageInstaller: fileInstaller, logger: logger)
             logger.addSink { [weak self] line in self?.messages.append(line) }
         }
 
@@ -75,15 +79,17 @@ enum KernelModuleTestSupport {
 
     /// The module files `modprobe --show-depends` would insert, relative to the module directory.
     static func showDepends(_ module: String, kernel: Kernel) throws -> Set<String> {
-        let result = try runCommand(systemTool("modprobe"),
-                                    ["-d", kernel.root, "-S", kernel.version, "--show-depends", module])
+        let result = try runCommand(
+            systemTool("modprobe"),
+            ["-d", kernel.root, "-S", kernel.version, "--show-depends", module])
         guard result.status == 0 else { throw XCTSkip("modprobe --show-depends \(module) failed: \(result.errorText)") }
         let prefix = kernel.moduleDirectory + "/"
-        return Set(result.outputText.split(separator: "\n").compactMap { line -> String? in
-            let words = line.split(separator: " ")
-            guard words.count >= 2, words[0] == "insmod" else { return nil }
-            return String(words[1].dropFirst(prefix.count))
-        })
+        return Set(
+            result.outputText.split(separator: "\n").compactMap { line -> String? in
+                let words = line.split(separator: " ")
+                guard words.count >= 2, words[0] == "insmod" else { return nil }
+                return String(words[1].dropFirst(prefix.count))
+            })
     }
 
     /// What dracut 059's own dracut-install copies for `-m ARGUMENTS`, relative to /lib/modules/KVER.
@@ -91,8 +97,9 @@ enum KernelModuleTestSupport {
         guard FileManager.default.isExecutableFile(atPath: dracutInstall) else { throw XCTSkip("dracut-install is not installed") }
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try runCommand(dracutInstall, ["-D", directory, "--kerneldir", kernel.moduleDirectory, "-m"] + arguments,
-                                    environment: ["DRACUT_FIRMWARE_PATH": "/nonexistent", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        let result = try runCommand(
+            dracutInstall, ["-D", directory, "--kerneldir", kernel.moduleDirectory, "-m"] + arguments,
+            environment: ["DRACUT_FIRMWARE_PATH": "/nonexistent", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
         guard result.status == 0 else { throw XCTSkip("dracut-install failed: \(result.errorText)") }
         return relativeFiles(under: "\(directory)/lib/modules/\(kernel.version)").filter { $0.contains(".ko") }
     }
@@ -123,8 +130,9 @@ enum KernelModuleTestSupport {
         let directory = "\(root)/lib/modules/\(kernel.version)"
         for relative in relativePaths {
             let destination = "\(directory)/\(relative)"
-            try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (destination as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: "\(kernel.moduleDirectory)/\(relative)", toPath: destination)
             if compress {
                 let result = try runCommand("/usr/bin/xz", ["--check=crc32", "--lzma2=dict=1MiB", destination])

@@ -120,10 +120,12 @@ final class LibraryResolverSysrootTests: XCTestCase {
         try ELFTestSupport.write(plugin.bytes(), to: "\(sysroot)/opt/app/lib64/libplugin.so")
         try ELFTestSupport.copy("\(sysroot)\(libraries)/libtinfo.so.6", to: "\(sysroot)/opt/app/private/libtinfo.so.6")
         let result = try LibraryResolver(sysroot: sysroot).dependencies(of: "/opt/app/bin/app")
-        XCTAssertEqual(result.files, [
-            "/opt/app/bin/../private/libtinfo.so.6", "/opt/app/bin/../lib64/libplugin.so", "\(libraries)/libc.so.6",
-            "/lib64/ld-linux-x86-64.so.2",
-        ])
+        XCTAssertEqual(
+            result.files,
+            [
+                "/opt/app/bin/../private/libtinfo.so.6", "/opt/app/bin/../lib64/libplugin.so", "\(libraries)/libc.so.6",
+                "/lib64/ld-linux-x86-64.so.2",
+            ])
     }
 
     func testNoDefaultLibrariesFlagSkipsConfigurationAndDefaults() throws {
@@ -148,12 +150,14 @@ final class LibraryResolverSysrootTests: XCTestCase {
         try ELFTestSupport.copy("\(sysroot)\(libraries)/libtinfo.so.6", to: "\(variants)/x86-64-v2/libtinfo.so.6")
         try ELFTestSupport.write(SyntheticELF(machine: .aarch64).bytes(), to: "\(variants)/other/libtinfo.so.6")
         let result = try LibraryResolver(sysroot: sysroot).dependencies(of: "/bin/bash")
-        XCTAssertEqual(result.files, [
-            "\(libraries)/libtinfo.so.6",
-            "\(libraries)/glibc-hwcaps/x86-64-v2/libtinfo.so.6",
-            "\(libraries)/glibc-hwcaps/x86-64-v3/libtinfo.so.6",
-            "\(libraries)/libc.so.6", "/lib64/ld-linux-x86-64.so.2",
-        ])
+        XCTAssertEqual(
+            result.files,
+            [
+                "\(libraries)/libtinfo.so.6",
+                "\(libraries)/glibc-hwcaps/x86-64-v2/libtinfo.so.6",
+                "\(libraries)/glibc-hwcaps/x86-64-v3/libtinfo.so.6",
+                "\(libraries)/libc.so.6", "/lib64/ld-linux-x86-64.so.2",
+            ])
     }
 
     func testLoaderCacheComesBeforeConfiguredDirectories() throws {

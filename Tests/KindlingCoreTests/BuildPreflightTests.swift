@@ -5,7 +5,7 @@ import XCTest
 @testable import KindlingCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A file system made of a table: paths not in it are missing; writable directories are listed.

@@ -53,8 +53,10 @@ final class WholeImageBuildTests: XCTestCase {
         let configuration = try ConfigurationLoader(
             environment: probes.environment, ownModules: data.modules, kernelRelease: { "0.0.0-test" }
         ).load(
-            arguments: ["--conf", root + "/dracut.conf", "--confdir", root + "/confdir", "--tmpdir", root + "/tmp",
-                        "--no-kernel", "--force"] + arguments + [image],
+            arguments: [
+                "--conf", root + "/dracut.conf", "--confdir", root + "/confdir", "--tmpdir", root + "/tmp",
+                "--no-kernel", "--force",
+            ] + arguments + [image],
             logger: logger)
         let settings = try XCTUnwrap(configuration.settings)
         try ImageBuild(configuration: configuration, settings: settings, data: data, probes: probes, logger: logger).run()

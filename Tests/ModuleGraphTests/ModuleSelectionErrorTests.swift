@@ -18,8 +18,9 @@ final class ModuleSelectionErrorTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
 
     func failure(_ request: ModuleRequest, _ runner: TableRunner) -> String? {
-        let selector = ModuleSelector(catalog: ModuleCatalog(searchPath: [root + "/mods"]), runner: runner,
-                                      logger: Logger(level: .fatal))
+        let selector = ModuleSelector(
+            catalog: ModuleCatalog(searchPath: [root + "/mods"]), runner: runner,
+            logger: Logger(level: .fatal))
         do {
             _ = try selector.select(request)
             return nil
@@ -29,19 +30,23 @@ final class ModuleSelectionErrorTests: XCTestCase {
     }
 
     func testACycleIsTheError() {
-        XCTAssertEqual(failure(ModuleRequest(modules: ["alpha"]), TableRunner.with(["alpha": ["beta"], "beta": ["alpha"]])),
-                       "cyclic module dependency: alpha -> beta -> alpha")
+        XCTAssertEqual(
+            failure(ModuleRequest(modules: ["alpha"]), TableRunner.with(["alpha": ["beta"], "beta": ["alpha"]])),
+            "cyclic module dependency: alpha -> beta -> alpha")
     }
 
     func testAnOmittedDependencyIsNamedWithItsDependent() {
-        XCTAssertEqual(failure(ModuleRequest(modules: ["alpha"], omit: ["gamma"]),
-                               TableRunner.with(["alpha": ["beta"], "beta": ["gamma"]])),
-                       "module 'beta' depends on 'gamma', which can't be installed: it is omitted")
+        XCTAssertEqual(
+            failure(
+                ModuleRequest(modules: ["alpha"], omit: ["gamma"]),
+                TableRunner.with(["alpha": ["beta"], "beta": ["gamma"]])),
+            "module 'beta' depends on 'gamma', which can't be installed: it is omitted")
     }
 
     func testAMissingDependencyAndAFailedCheckAreNamed() {
-        XCTAssertEqual(failure(ModuleRequest(modules: ["alpha"]), TableRunner.with(["alpha": ["nowhere"]])),
-                       "module 'alpha' depends on 'nowhere', which can't be installed: it cannot be found")
+        XCTAssertEqual(
+            failure(ModuleRequest(modules: ["alpha"]), TableRunner.with(["alpha": ["nowhere"]])),
+            "module 'alpha' depends on 'nowhere', which can't be installed: it cannot be found")
         let runner = TableRunner()
         runner.checkResults = ["beta": 1]
         XCTAssertEqual(failure(ModuleRequest(modules: ["beta"]), runner), "module 'beta' cannot be installed: its check() returned 1")

@@ -11,8 +11,11 @@ final class BashSessionFaultTests: ModuleShellTestCase {
         let shell = try session()
         shell.callTimeout = 1
         let started = MonotonicClock.seconds
-        XCTAssertThrowsError(try shell.call(module: "loops", directory: module, function: "check", mode: .hostCheck,
-                                            handler: RecordingHandler())) { error in
+        XCTAssertThrowsError(
+            try shell.call(
+                module: "loops", directory: module, function: "check", mode: .hostCheck,
+                handler: RecordingHandler())
+        ) { error in
             XCTAssertEqual("\(error)", "module 'loops': check() did not finish within 1 s (--module-timeout)")
         }
         XCTAssertLessThan(MonotonicClock.seconds - started, 5)
@@ -24,8 +27,11 @@ final class BashSessionFaultTests: ModuleShellTestCase {
     func testASyntaxErrorNamesTheFileAndLine() throws {
         let module = try makeModule("10broken", "check() { return 0; }\ninstall() {\n    if true; then\n}\n")
         let shell = try session()
-        XCTAssertThrowsError(try shell.call(module: "broken", directory: module, function: "check", mode: .hostCheck,
-                                            handler: RecordingHandler())) { error in
+        XCTAssertThrowsError(
+            try shell.call(
+                module: "broken", directory: module, function: "check", mode: .hostCheck,
+                handler: RecordingHandler())
+        ) { error in
             XCTAssertTrue("\(error)".hasPrefix("module 'broken' failed in check(): \(module)/module-setup.sh: line "), "\(error)")
             XCTAssertTrue("\(error)".contains("syntax error"), "\(error)")
         }
@@ -34,8 +40,11 @@ final class BashSessionFaultTests: ModuleShellTestCase {
     func testTheLastDfatalBeforeExitIsTheReason() throws {
         let module = try makeModule("10picky", "install() { derror 'first problem'; dfatal 'the real problem'; exit 1; }\n")
         let shell = try session()
-        XCTAssertThrowsError(try shell.call(module: "picky", directory: module, function: "install", mode: .run,
-                                            handler: RecordingHandler())) { error in
+        XCTAssertThrowsError(
+            try shell.call(
+                module: "picky", directory: module, function: "install", mode: .run,
+                handler: RecordingHandler())
+        ) { error in
             XCTAssertEqual("\(error)", "module 'picky' failed in install(): the real problem")
         }
     }
@@ -43,10 +52,16 @@ final class BashSessionFaultTests: ModuleShellTestCase {
     func testAFatalFailureGivesTheLastErrorAndAnOrdinaryOneReturns() throws {
         let module = try makeModule("10fails", "installkernel() { derror 'no such driver'; return 3; }\n")
         let shell = try session()
-        XCTAssertEqual(try shell.call(module: "fails", directory: module, function: "installkernel", mode: .run,
-                                      handler: RecordingHandler()).status, 3)
-        XCTAssertThrowsError(try shell.call(module: "fails", directory: module, function: "installkernel", mode: .run,
-                                            handler: RecordingHandler(), failureIsFatal: true)) { error in
+        XCTAssertEqual(
+            try shell.call(
+                module: "fails", directory: module, function: "installkernel", mode: .run,
+                handler: RecordingHandler()
+            ).status, 3)
+        XCTAssertThrowsError(
+            try shell.call(
+                module: "fails", directory: module, function: "installkernel", mode: .run,
+                handler: RecordingHandler(), failureIsFatal: true)
+        ) { error in
             XCTAssertEqual("\(error)", "module 'fails' failed in installkernel(): no such driver")
         }
     }
@@ -56,7 +71,8 @@ final class BashSessionFaultTests: ModuleShellTestCase {
         let handler = RecordingHandler()
         let shell = try session()
         _ = try shell.call(module: "bytes", directory: module, function: "install", mode: .run, handler: handler)
-        XCTAssertEqual(handler.requests.first.map { PathBytes.bytes($0.arguments[0]) },
-                       Array("/tmp/".utf8) + [0xFF, 0xFE] + Array(" name".utf8))
+        XCTAssertEqual(
+            handler.requests.first.map { PathBytes.bytes($0.arguments[0]) },
+            Array("/tmp/".utf8) + [0xFF, 0xFE] + Array(" name".utf8))
     }
 }

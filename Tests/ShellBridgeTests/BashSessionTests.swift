@@ -45,7 +45,9 @@ class ModuleShellTestCase: XCTestCase {
 final class BashSessionTests: ModuleShellTestCase {
     func testArgumentsWithSpacesQuotesNewlinesAndGlobsArriveIntact() throws {
         let tricky = ["a b", "it's", "say \"hi\"", "line1\nline2", "*", "[a-z]?", "", "$HOME", "back\\slash"]
-        let module = try makeModule("10tricky", """
+        let module = try makeModule(
+            "10tricky",
+            """
             install() {
                 inst_multiple -o 'a b' "it's" 'say "hi"' $'line1\\nline2' '*' '[a-z]?' '' '$HOME' 'back\\slash'
             }
@@ -58,7 +60,9 @@ final class BashSessionTests: ModuleShellTestCase {
     }
 
     func testHelperStatusAndOutputReachModuleCode() throws {
-        let module = try makeModule("10query", """
+        let module = try makeModule(
+            "10query",
+            """
             depends() {
                 local found
                 found=$(find_binary bash) || return 1
@@ -89,7 +93,9 @@ final class BashSessionTests: ModuleShellTestCase {
     }
 
     func testCheckModesSeeHostonlyAsDracutPassesIt() throws {
-        let module = try makeModule("10probe", """
+        let module = try makeModule(
+            "10probe",
+            """
             check() { echo "arg=[$1] hostonly=[${hostonly-unset}] mount=[${mount_needs-}]" > "$probe"; return 255; }
             """)
         let shell = try session()
@@ -112,7 +118,8 @@ final class BashSessionTests: ModuleShellTestCase {
     func testExitInModuleCodeIsReportedWithTheModuleName() throws {
         let module = try makeModule("10quitter", "install() { exit 7; }\n")
         let shell = try session()
-        XCTAssertThrowsError(try shell.call(module: "quitter", directory: module, function: "install", mode: .run, handler: RecordingHandler())) { error in
+        XCTAssertThrowsError(try shell.call(module: "quitter", directory: module, function: "install", mode: .run, handler: RecordingHandler())) {
+            error in
             XCTAssertEqual("\(error)", "module 'quitter' ended the build: its shell exited with status 7 in install()")
         }
     }
@@ -209,19 +216,24 @@ final class BashSessionTests: ModuleShellTestCase {
     /// partition's disk; `_all` visits all of them, the other stops at the first success.
     func testBlockWalkFollowsSlavesAndPartitions() throws {
         let sys = directory + "/sys"
-        let setup = try runCommand("/bin/bash", ["-c", """
-            set -e
-            cd \(shellQuote(directory))
-            mkdir -p sys/devices/pci/block/sda/sda1 sys/devices/virtual/block/dm-0/slaves sys/dev/block
-            echo 8:0 >sys/devices/pci/block/sda/dev
-            echo 8:1 >sys/devices/pci/block/sda/sda1/dev
-            echo 1 >sys/devices/pci/block/sda/sda1/partition
-            echo 254:0 >sys/devices/virtual/block/dm-0/dev
-            ln -s ../../../../pci/block/sda/sda1 sys/devices/virtual/block/dm-0/slaves/sda1
-            ln -s ../../devices/pci/block/sda sys/dev/block/8:0
-            ln -s ../../devices/pci/block/sda/sda1 sys/dev/block/8:1
-            ln -s ../../devices/virtual/block/dm-0 sys/dev/block/254:0
-            """])
+        let setup = try runCommand(
+            "/bin/bash",
+            [
+                "-c",
+                """
+                set -e
+                cd \(shellQuote(directory))
+                mkdir -p sys/devices/pci/block/sda/sda1 sys/devices/virtual/block/dm-0/slaves sys/dev/block
+                echo 8:0 >sys/devices/pci/block/sda/dev
+                echo 8:1 >sys/devices/pci/block/sda/sda1/dev
+                echo 1 >sys/devices/pci/block/sda/sda1/partition
+                echo 254:0 >sys/devices/virtual/block/dm-0/dev
+                ln -s ../../../../pci/block/sda/sda1 sys/devices/virtual/block/dm-0/slaves/sda1
+                ln -s ../../devices/pci/block/sda sys/dev/block/8:0
+                ln -s ../../devices/pci/block/sda/sda1 sys/dev/block/8:1
+                ln -s ../../devices/virtual/block/dm-0 sys/dev/block/254:0
+                """,
+            ])
         XCTAssertEqual(setup.status, 0, setup.errorText)
 
         let shell = try session()
@@ -281,19 +293,24 @@ final class BashSessionTests: ModuleShellTestCase {
     /// btrfs_devs reads a mounted filesystem's members from sysfs; zfs_devs takes the disks, by
     /// their real paths, from `zpool list`; neither asks the engine.
     func testMultiDeviceFilesystemMembers() throws {
-        let setup = try runCommand("/bin/bash", ["-c", """
-            set -e
-            cd \(shellQuote(directory))
-            mkdir -p sys/fs/btrfs/f00d/devices dev/disk/by-id
-            ln -s ../../../../devices/virtual/block/loop3 sys/fs/btrfs/f00d/devices/loop3
-            ln -s ../../../../devices/pci/cciss/c0d0 'sys/fs/btrfs/f00d/devices/cciss!c0d0'
-            touch dev/sdb1 dev/sdc1
-            ln -s ../../sdb1 dev/disk/by-id/disk-b
-            mkdir bin
-            printf '%s\n' '#!/bin/bash' '[[ $* == "-n -o UUID --target /mnt/pool" ]] && echo f00d' >bin/findmnt
-            printf '%s\n' '#!/bin/bash' '[[ $* == "list -H -v -P tank" ]] || exit 1' 'printf "%s\n" "$ZPOOL_LISTING"' >bin/zpool
-            chmod +x bin/findmnt bin/zpool
-            """])
+        let setup = try runCommand(
+            "/bin/bash",
+            [
+                "-c",
+                """
+                set -e
+                cd \(shellQuote(directory))
+                mkdir -p sys/fs/btrfs/f00d/devices dev/disk/by-id
+                ln -s ../../../../devices/virtual/block/loop3 sys/fs/btrfs/f00d/devices/loop3
+                ln -s ../../../../devices/pci/cciss/c0d0 'sys/fs/btrfs/f00d/devices/cciss!c0d0'
+                touch dev/sdb1 dev/sdc1
+                ln -s ../../sdb1 dev/disk/by-id/disk-b
+                mkdir bin
+                printf '%s\n' '#!/bin/bash' '[[ $* == "-n -o UUID --target /mnt/pool" ]] && echo f00d' >bin/findmnt
+                printf '%s\n' '#!/bin/bash' '[[ $* == "list -H -v -P tank" ]] || exit 1' 'printf "%s\n" "$ZPOOL_LISTING"' >bin/zpool
+                chmod +x bin/findmnt bin/zpool
+                """,
+            ])
         XCTAssertEqual(setup.status, 0, setup.errorText)
         let shell = try session()
         let handler = RecordingHandler()

@@ -17,10 +17,11 @@ let shimFiles: [String] = {
 final class HelperTableTests: ModuleShellTestCase {
     /// The public functions module code sees: everything the shim defines but its own `__` names.
     private func shellFunctions(_ declareOutput: String) -> Set<String> {
-        Set(declareOutput.split(separator: "\n").compactMap { line -> String? in
-            guard let name = line.split(separator: " ").last, !name.hasPrefix("__") else { return nil }
-            return String(name)
-        })
+        Set(
+            declareOutput.split(separator: "\n").compactMap { line -> String? in
+                guard let name = line.split(separator: " ").last, !name.hasPrefix("__") else { return nil }
+                return String(name)
+            })
     }
 
     func testTheNamesAreUniqueAndTheGroupsDisjoint() {
@@ -58,10 +59,12 @@ final class HelperTableTests: ModuleShellTestCase {
         defer { try? FileManager.default.removeItem(atPath: base) }
         try FileManager.default.createDirectory(atPath: base + "/image", withIntermediateDirectories: true)
         let helpers = DracutHelpers(
-            installer: FileInstaller(sysroot: base, imageRoot: base + "/image", searchPath: [], resolver: LibraryResolver(sysroot: base),
-                                     resolvesEagerly: true, logger: Logger(level: .fatal)),
-            context: HelperContext(sysroot: base, hookDirectories: "", binaryPath: [], libraryDirectories: [],
-                                   udevDirectory: "/usr/lib/udev", dracutBaseDirectory: "/usr/lib/dracut"),
+            installer: FileInstaller(
+                sysroot: base, imageRoot: base + "/image", searchPath: [], resolver: LibraryResolver(sysroot: base),
+                resolvesEagerly: true, logger: Logger(level: .fatal)),
+            context: HelperContext(
+                sysroot: base, hookDirectories: "", binaryPath: [], libraryDirectories: [],
+                udevDirectory: "/usr/lib/udev", dracutBaseDirectory: "/usr/lib/dracut"),
             logger: Logger(level: .fatal))
         XCTAssertNil(helpers.unsupportedCall)
         for helper in DracutHelper.NotImplemented.allCases {
@@ -82,14 +85,16 @@ final class HelperTableTests: ModuleShellTestCase {
             dinfo "to standard error"
             builtin declare -F
             """
-        let result = try runCommand("/bin/bash", ["--noprofile", "--norc", "-c", script, "standalone", repositoryRoot + "/shim/kindling-functions.bash"],
-                                    environment: ["PATH": "/usr/bin:/bin"])
+        let result = try runCommand(
+            "/bin/bash", ["--noprofile", "--norc", "-c", script, "standalone", repositoryRoot + "/shim/kindling-functions.bash"],
+            environment: ["PATH": "/usr/bin:/bin"])
         XCTAssertEqual(result.status, 0, result.errorText)
         XCTAssertEqual(result.errorText, "to standard error\n")
         let fronts: Set = [DracutHelper.KernelModule.instmods.rawValue, DracutHelper.KernelModule.require_kernel_modules.rawValue]
         let wanted = Set(DracutHelper.Shell.allCases.map(\.rawValue)).union(fronts)
-        XCTAssertEqual(shellFunctions(result.outputText).symmetricDifference(wanted), [],
-                       "kindling-functions.bash and DracutHelper.Shell differ in these")
+        XCTAssertEqual(
+            shellFunctions(result.outputText).symmetricDifference(wanted), [],
+            "kindling-functions.bash and DracutHelper.Shell differ in these")
     }
 
     func testEveryShimFileIsCleanUnderShellcheck() throws {
@@ -112,13 +117,15 @@ final class HelperTableTests: ModuleShellTestCase {
         XCTAssertEqual(Set(DracutHelper.answered).subtracting(mentioned), [], "\(answeredSection) leaves out helpers the engine answers")
 
         let shell = Set(HelperSection.tagNames(page, heading: shellSection))
-        XCTAssertEqual(shell.symmetricDifference(DracutHelper.Shell.allCases.map(\.rawValue)), [],
-                       "\(shellSection) and DracutHelper.Shell differ in these")
+        XCTAssertEqual(
+            shell.symmetricDifference(DracutHelper.Shell.allCases.map(\.rawValue)), [],
+            "\(shellSection) and DracutHelper.Shell differ in these")
 
         let prose: Set = ["kdumpbase", "findmnt", "blkid"]
         let stopping = Set(HelperSection.boldNames(page, heading: "HELPERS NOT IMPLEMENTED YET")).subtracting(prose)
-        XCTAssertEqual(stopping.symmetricDifference(DracutHelper.NotImplemented.allCases.map(\.rawValue)), [],
-                       "HELPERS NOT IMPLEMENTED YET and DracutHelper.NotImplemented differ in these")
+        XCTAssertEqual(
+            stopping.symmetricDifference(DracutHelper.NotImplemented.allCases.map(\.rawValue)), [],
+            "HELPERS NOT IMPLEMENTED YET and DracutHelper.NotImplemented differ in these")
     }
 }
 

@@ -45,8 +45,9 @@ final class ProvenanceTests: XCTestCase {
         try FileManager.default.moveItem(atPath: root + "/lib/modules/k/ext4.ko", toPath: root + "/lib/modules/k/ext4.ko.xz")
         recorder.attributeNewPaths(to: Provenance(module: "kdump", step: "installkernel() shell code"))
 
-        XCTAssertEqual(recorder.provenance(of: "lib/modules/k/ext4.ko.xz"),
-                       Provenance(module: "storage", step: "instmods ext4, compressed by kdump installkernel() shell code"))
+        XCTAssertEqual(
+            recorder.provenance(of: "lib/modules/k/ext4.ko.xz"),
+            Provenance(module: "storage", step: "instmods ext4, compressed by kdump installkernel() shell code"))
     }
 
     func testTheReportListsEveryEntryWithItsSizeAndTotalsPerModule() throws {

@@ -28,8 +28,9 @@ final class PathBytesTests: XCTestCase {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
         XCTAssertEqual(names.count, 1)
         let bytes = Array((directory + "/").utf8) + [0xFF, 0xFE, 0]
-        XCTAssertEqual(bytes.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { Glibc.access($0.baseAddress!, F_OK) } }, 0,
-                       "the file is named by the raw bytes, not by their UTF-8 escapes")
+        XCTAssertEqual(
+            bytes.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { Glibc.access($0.baseAddress!, F_OK) } }, 0,
+            "the file is named by the raw bytes, not by their UTF-8 escapes")
     }
 
     func testHeldErrorsAreReleasedExceptTheCause() {
@@ -45,8 +46,9 @@ final class PathBytesTests: XCTestCase {
     }
 
     func testTerminateGroupKillsWhatIgnoresSIGTERM() throws {
-        let child = try ChildProcess(executable: "/bin/bash", arguments: ["-c", "trap '' TERM; sleep 30 & wait"],
-                                     environment: [:], descriptors: [:], newProcessGroup: true)
+        let child = try ChildProcess(
+            executable: "/bin/bash", arguments: ["-c", "trap '' TERM; sleep 30 & wait"],
+            environment: [:], descriptors: [:], newProcessGroup: true)
         usleep(200_000)
         let started = MonotonicClock.seconds
         XCTAssertEqual(child.terminateGroup(grace: 0.3), 128 + SIGKILL)

@@ -3,7 +3,7 @@ import XCTest
 @testable import Support
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 final class ProcessArgumentsTests: XCTestCase {

@@ -28,7 +28,8 @@ public func fuzzArchiveExtractor(_ data: UnsafePointer<UInt8>, _ size: Int) -> I
     let escaped = entryNames(fence).filter { $0 != "root" } + entryNames(Scratch.directory).filter { $0 != "fence" }
     fuzzCheck(escaped.isEmpty, "the archive wrote outside the destination: \(escaped)")
     var status = stat()
-    fuzzCheck(lstat(destination, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR,
-              "the destination itself was replaced")
+    fuzzCheck(
+        lstat(destination, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR,
+        "the destination itself was replaced")
     return 0
 }

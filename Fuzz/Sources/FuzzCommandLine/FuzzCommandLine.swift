@@ -12,9 +12,10 @@ public func fuzzCommandLine(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 
     let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     do {
         let parsed = try parser.parse(arguments)
-        fuzzCheck(parsed.positionals.count + parsed.options.count + 2 * parsed.includes.count <= arguments.count
-                    + arguments.reduce(0) { $0 + $1.count },
-                  "more results than arguments")
+        fuzzCheck(
+            parsed.positionals.count + parsed.options.count + 2 * parsed.includes.count <= arguments.count
+                + arguments.reduce(0) { $0 + $1.count },
+            "more results than arguments")
         for positional in parsed.positionals {
             fuzzCheck(arguments.contains(positional), "positional '\(positional)' was not an argument")
         }

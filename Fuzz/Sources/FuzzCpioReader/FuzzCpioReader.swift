@@ -36,8 +36,10 @@ public func fuzzCpioReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     // ImageReader get the default 256 KiB.
     let capacity = input.bool() ? Int(CpioReader.maximumNameSize) : 256 * 1024
     let archive = input.rest()
-    let reader = CpioReader(input: InputBuffer(ChunkedSource(archive, chunkSize: chunkSize),
-                                               streamName: "fuzz input", capacity: capacity))
+    let reader = CpioReader(
+        input: InputBuffer(
+            ChunkedSource(archive, chunkSize: chunkSize),
+            streamName: "fuzz input", capacity: capacity))
     var memberCount = 0
     do {
         while let member = try reader.nextMember() {

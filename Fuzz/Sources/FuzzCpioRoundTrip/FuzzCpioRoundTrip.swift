@@ -24,8 +24,10 @@ private func entries(from input: inout FuzzInput) -> [ArchiveEntry] {
         let mode = UInt32(input.uint16()) & (input.bool() ? 0o7777 : 0o177777)
         let modificationTime = input.bool() ? Int64(input.uint32()) : Int64(Int32(bitPattern: input.uint32()))
         let identity = input.bool() ? HardlinkIdentity(device: 1, inode: UInt64(input.int(in: 0...3))) : nil
-        entries.append(ArchiveEntry(path: RawPath(bytes: path), kind: kind, mode: mode,
-                                    modificationTime: modificationTime, hardlinkIdentity: identity))
+        entries.append(
+            ArchiveEntry(
+                path: RawPath(bytes: path), kind: kind, mode: mode,
+                modificationTime: modificationTime, hardlinkIdentity: identity))
     }
     return entries
 }

@@ -56,8 +56,10 @@ final class KdumpDriver {
         let source: String = #filePath
         let here = source.split(separator: "/", omittingEmptySubsequences: false).dropLast()
         let repository = here.dropLast(3).joined(separator: "/")
-        for directory in ["sysroot", "sysroot/etc", "sysroot/usr", "sysroot/usr/bin", "sysroot/usr/sbin", "sysroot/var",
-                          "sysroot/var/crash", "out", "work"] {
+        for directory in [
+            "sysroot", "sysroot/etc", "sysroot/usr", "sysroot/usr/bin", "sysroot/usr/sbin", "sysroot/var",
+            "sysroot/var/crash", "out", "work",
+        ] {
             mkdir("\(sandbox)/\(directory)", 0o755)
         }
         for tool in ["usr/bin/makedumpfile", "usr/bin/cp", "usr/sbin/kdump-pre.sh", "usr/sbin/kdump-post.sh"] {

@@ -9,7 +9,9 @@ private let sysroot = Scratch.emptyDirectory("sysroot")
 private let moduleDirectory = Scratch.emptyDirectory("modules")
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> Int32 {
+public func initialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>)
+    -> Int32
+{
     _ = (sysroot, moduleDirectory)  // created first: globals are initialised on first use
     _ = Scratch.emptyDirectory("sysroot/etc")
     _ = Scratch.emptyDirectory("sysroot/etc/ld.so.conf.d")
@@ -53,8 +55,9 @@ private func fuzzLoaderConfiguration(_ bytes: [UInt8]) {
 private func fuzzScriptHeader(_ bytes: [UInt8]) {
     guard let interpreter = ScriptHeader.interpreter(inHeader: bytes) else { return }
     fuzzCheck(!interpreter.isEmpty, "empty interpreter")
-    fuzzCheck(!interpreter.contains(" ") && !interpreter.contains("\t") && !interpreter.contains("\n"),
-              "interpreter '\(interpreter)' holds a separator")
+    fuzzCheck(
+        !interpreter.contains(" ") && !interpreter.contains("\t") && !interpreter.contains("\n"),
+        "interpreter '\(interpreter)' holds a separator")
 }
 
 private func fuzzModuleArgument(_ bytes: [UInt8]) {
@@ -74,8 +77,9 @@ private func fuzzUdevValue(_ bytes: [UInt8], runStyle: Bool) {
         guard let value = UdevRules.lastValue(in: line, key: key, runStyle: runStyle) else { continue }
         fuzzCheck(!value.isEmpty && !value.contains(" ") && !value.contains("\""), "value '\(value)' of \(key)")
         let openings = runStyle ? ["RUN+\"", "RUN=\"", "RUN+=\"", "RUN==\""] : [key + "\"", key + "=\""]
-        fuzzCheck(openings.contains { line.contains($0 + value) },
-                  "value '\(value)' of \(key) is not in the line")
+        fuzzCheck(
+            openings.contains { line.contains($0 + value) },
+            "value '\(value)' of \(key) is not in the line")
     }
 }
 

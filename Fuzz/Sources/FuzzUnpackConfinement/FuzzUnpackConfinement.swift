@@ -21,8 +21,10 @@ private struct Observation: Equatable {
     var content: [UInt8]
 }
 
-private let sentinels = ["sentinel", "sentinel/file", "sentinel/program", "sentinel/dir", "sentinel/dir/inner",
-                         "sentinel/link"]
+private let sentinels = [
+    "sentinel", "sentinel/file", "sentinel/program", "sentinel/dir", "sentinel/dir/inner",
+    "sentinel/link",
+]
 
 private func observe(_ path: String) -> Observation? {
     var status = stat()

@@ -87,6 +87,7 @@ extension ELFFile {
         public static let powerPC64 = Machine(rawValue: 21)
         public static let s390 = Machine(rawValue: 22)
         public static let arm = Machine(rawValue: 40)
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         public static let x86_64 = Machine(rawValue: 62)
         public static let aarch64 = Machine(rawValue: 183)
         public static let riscV = Machine(rawValue: 243)

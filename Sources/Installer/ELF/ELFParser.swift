@@ -17,7 +17,8 @@ struct ELFParser {
 
         let segments = try tables.programHeaders()
         let interpreter = try segments.first { $0.type == ProgramHeader.interpreterType }.map(readInterpreter)
-        let dynamic = try segments.first { $0.type == ProgramHeader.dynamicType }
+        let dynamic =
+            try segments.first { $0.type == ProgramHeader.dynamicType }
             .map { dynamicSegment throws(ELFError) in try readDynamicEntries(dynamicSegment, segments, tables) }
             ?? DynamicEntries()
 

@@ -35,8 +35,10 @@ public final class FileInstaller {
     /// Symlinks being installed, each waiting for its target: a loop would recurse forever.
     private var linksInProgress: [String] = []
 
-    public init(sysroot: String, imageRoot: String, searchPath: [String], resolver: DependencyResolving,
-                resolvesEagerly: Bool, logger: Logger) {
+    public init(
+        sysroot: String, imageRoot: String, searchPath: [String], resolver: DependencyResolving,
+        resolvesEagerly: Bool, logger: Logger
+    ) {
         self.sysroot = sysroot
         self.imageRoot = imageRoot
         self.searchPath = searchPath
@@ -81,8 +83,10 @@ public final class FileInstaller {
     /// Installs `source` at `destination` (default: the same path). Returns false when the source
     /// does not exist. Symlinks become relative symlinks to their installed targets.
     @discardableResult
-    public func install(_ source: String, at destination: String? = nil, resolvingDependencies: Bool = false,
-                        hostonly: Bool = false) throws -> Bool {
+    public func install(
+        _ source: String, at destination: String? = nil, resolvingDependencies: Bool = false,
+        hostonly: Bool = false
+    ) throws -> Bool {
         // An empty source names no file; taken as the sysroot's root it made a directory at the
         // destination (inst_simple "" /etc/x), which dracut never does.
         guard !source.isEmpty else { return false }
@@ -99,8 +103,9 @@ public final class FileInstaller {
         case S_IFDIR:
             try makeDirectory(destination, mode: 0o755)
         case S_IFLNK:
-            try installSymlink(source, hostSource: hostSource, at: destination, resolvingDependencies: resolvingDependencies,
-                               hostonly: hostonly)
+            try installSymlink(
+                source, hostSource: hostSource, at: destination, resolvingDependencies: resolvingDependencies,
+                hostonly: hostonly)
             return true
         case S_IFREG:
             try copyFile(from: hostSource, to: try imagePath(destination), status: status)
@@ -139,7 +144,8 @@ public final class FileInstaller {
         guard resolved.insert(path).inserted else { return }
         var status = stat()
         guard stat(try imageFilePath(path), &status) == 0, status.st_mode & S_IFMT == S_IFREG,
-              status.st_mode & 0o111 != 0 || path.contains(".so") else { return }
+            status.st_mode & 0o111 != 0 || path.contains(".so")
+        else { return }
         // Resolve the copy in the image: modules may have written files that the host lacks.
         let subject = try sysrootContains(path) ? path : imagePath(path)
         let found: ELFDependencies
@@ -159,7 +165,8 @@ public final class FileInstaller {
         for name in found.missing {
             // Found only as a file the loader cannot map (a text file, a cut ELF, a FIFO): name it.
             if let unusable = found.unusable.first(where: { $0.path.hasSuffix("/" + name) }),
-               !Self.isWrongVariant(unusable) {
+                !Self.isWrongVariant(unusable)
+            {
                 throw InstallError.unusableFile("\(path): library \(name): \(unusable)")
             }
             logger.error("\(path): library \(name) not found")
@@ -269,8 +276,10 @@ public final class FileInstaller {
             return sysroot + PathText.join(resolvedDirectory, name)
         } catch {
             // Name the whole path asked for, not only the part resolved when it failed.
-            throw InstallError.escapesSysroot(SysrootPathError(
-                path: absolute, symlink: error.symlink, target: error.target, sysroot: error.sysroot).description)
+            throw InstallError.escapesSysroot(
+                SysrootPathError(
+                    path: absolute, symlink: error.symlink, target: error.target, sysroot: error.sysroot
+                ).description)
         }
     }
 
@@ -293,8 +302,10 @@ public final class FileInstaller {
 
     /// - Parameter hostonly: as dracut-install -H, the link's target is listed in hostonly-files,
     ///   spelled as the link's directory joined to the link text (`/etc/sysctl.d/../sysctl.conf`).
-    private func installSymlink(_ source: String, hostSource: String, at destination: String,
-                                resolvingDependencies: Bool, hostonly: Bool) throws {
+    private func installSymlink(
+        _ source: String, hostSource: String, at destination: String,
+        resolvingDependencies: Bool, hostonly: Bool
+    ) throws {
         guard let target = readLink(hostSource) else {
             throw InstallError.system(path: hostSource, operation: "read the link", message: systemErrorDescription())
         }
@@ -309,14 +320,15 @@ public final class FileInstaller {
         do {
             absoluteTarget = try normalizedDestination(
                 target.hasPrefix("/") ? target : PathText.join(PathText.directory(of: source), target))
-        } catch where !sysroot.isEmpty {
+        } catch  where !sysroot.isEmpty {
             throw InstallError.escapesSysroot("\(source): symlink to \(target) leads outside the sysroot \(sysroot)")
         }
         guard try install(absoluteTarget, resolvingDependencies: resolvingDependencies) else {
             throw InstallError.notFound("\(absoluteTarget) (the target of \(source))")
         }
-        let linkText = relativePath(from: realImageDirectory(of: destination),
-                                    to: PathText.join(realImageDirectory(of: absoluteTarget), lastComponent(of: absoluteTarget)))
+        let linkText = relativePath(
+            from: realImageDirectory(of: destination),
+            to: PathText.join(realImageDirectory(of: absoluteTarget), lastComponent(of: absoluteTarget)))
         let link = try imagePath(destination)
         guard symlink(linkText, link) == 0 || errno == EEXIST else {
             throw InstallError.system(path: link, operation: "create a symlink", message: systemErrorDescription())

@@ -18,7 +18,8 @@ public enum LibraryDirectories {
     /// /usr/lib and /usr/lib64 (as `ldconfig -p` filtered by dracut's ldconfig_paths).
     public static func loaderCacheDirectories(sysroot: String) -> [String] {
         guard let bytes = FileManager.default.contents(atPath: sysroot + "/etc/ld.so.cache"),
-              let cache = LoaderCache(bytes: [UInt8](bytes)) else { return [] }
+            let cache = LoaderCache(bytes: [UInt8](bytes))
+        else { return [] }
         let standard: Set<String> = ["/lib", "/lib64", "/usr/lib", "/usr/lib64"]
         var found = Set<String>()
         for entry in cache.entries {

@@ -8,8 +8,10 @@ import Support
 /// and its hostonly check compute them.
 public enum HostModules {
     /// The allowed set of a hostonly build.
-    public static func needed(index: KernelModuleIndex, procModules: String = "/proc/modules",
-                              devices: String = "/sys/devices") -> Set<String> {
+    public static func needed(
+        index: KernelModuleIndex, procModules: String = "/proc/modules",
+        devices: String = "/sys/devices"
+    ) -> Set<String> {
         loaded(procModules: procModules).union(forModaliases(under: devices, index: index))
     }
 

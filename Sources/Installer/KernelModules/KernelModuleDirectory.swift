@@ -21,7 +21,8 @@ public enum KernelModuleDirectory {
         let base = directory.split(separator: "/").last.map(String.init) ?? ""
         guard base == kernelVersion else {
             throw .unsuitableModuleDirectory(
-                "the kernel module directory \(directory) does not match the kernel version \(kernelVersion) (set DRACUT_KMODDIR_OVERRIDE=1 to ignore this check)")
+                "the kernel module directory \(directory) does not match the kernel version \(kernelVersion) (set DRACUT_KMODDIR_OVERRIDE=1 to ignore this check)"
+            )
         }
         guard directory.hasSuffix("/lib/modules/" + kernelVersion) else {
             throw .unsuitableModuleDirectory(

@@ -151,7 +151,8 @@ public final class KernelModuleIndex {
         var firmware: [String] = []
         forEach(infoList) { entry in
             guard let key = kmod_module_info_get_key(entry), strcmp(key, "firmware") == 0,
-                  let value = kmod_module_info_get_value(entry) else { return }
+                let value = kmod_module_info_get_value(entry)
+            else { return }
             firmware.append(String(cString: value))
         }
         return ModuleFileFacts(importedSymbols: symbols, firmware: firmware)
@@ -160,7 +161,8 @@ public final class KernelModuleIndex {
     private func unreadable(_ path: String, status: Int32) -> KernelModuleError {
         var info = stat()
         guard stat(path, &info) == 0 else { return .unreadableModule(path: path, message: systemErrorDescription()) }
-        let reason = -status == ENOENT || -status == EINVAL || -status == ENOEXEC
+        let reason =
+            -status == ENOENT || -status == EINVAL || -status == ENOEXEC
             ? "truncated or not an ELF module" : systemErrorDescription(-status)
         return .unreadableModule(path: path, message: reason)
     }

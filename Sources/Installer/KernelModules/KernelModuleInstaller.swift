@@ -20,8 +20,10 @@ public final class KernelModuleInstaller {
     private var failures: [String: KernelModuleError] = [:]
     private var patterns: [String: ExtendedRegex] = [:]
 
-    public init(index: KernelModuleIndex, kernelVersion: String, firmwareDirectories: [String],
-                imageInstaller: FileInstaller, logger: Logger) {
+    public init(
+        index: KernelModuleIndex, kernelVersion: String, firmwareDirectories: [String],
+        imageInstaller: FileInstaller, logger: Logger
+    ) {
         self.index = index
         self.kernelVersion = kernelVersion
         self.logger = logger
@@ -107,7 +109,8 @@ public final class KernelModuleInstaller {
     /// Whether `installRequested` will read the module's symbols.
     private func needsSymbolCheck(_ module: KernelModule, options: ModuleInstallOptions) -> Bool {
         guard let path = module.path, !module.isBuiltin, !options.filter.excludes(name: module.name),
-              options.hostModules?.contains(module.name) ?? true else { return false }
+            options.hostModules?.contains(module.name) ?? true
+        else { return false }
         return failures[path] == nil && !installedPaths.contains(path) && options.filter.accepts(path: path)
     }
 

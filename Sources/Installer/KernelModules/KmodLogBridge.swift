@@ -13,14 +13,16 @@ final class KmodLogBridge {
 
     /// The bridge must outlive the context: the context keeps an unretained pointer to it.
     func attach(to context: OpaquePointer) {
-        kmod_set_log_fn(context, { data, _, _, _, _, format, arguments in
-            guard let data, let format, let arguments else { return }
-            let bridge = Unmanaged<KmodLogBridge>.fromOpaque(data).takeUnretainedValue()
-            var buffer = [CChar](repeating: 0, count: 1024)
-            _ = vsnprintf(&buffer, buffer.count, format, arguments)
-            var message = String(nulTerminated: buffer)
-            while message.hasSuffix("\n") { message.removeLast() }
-            bridge.logger.debug("libkmod: \(message)")
-        }, Unmanaged.passUnretained(self).toOpaque())
+        kmod_set_log_fn(
+            context,
+            { data, _, _, _, _, format, arguments in
+                guard let data, let format, let arguments else { return }
+                let bridge = Unmanaged<KmodLogBridge>.fromOpaque(data).takeUnretainedValue()
+                var buffer = [CChar](repeating: 0, count: 1024)
+                _ = vsnprintf(&buffer, buffer.count, format, arguments)
+                var message = String(nulTerminated: buffer)
+                while message.hasSuffix("\n") { message.removeLast() }
+                bridge.logger.debug("libkmod: \(message)")
+            }, Unmanaged.passUnretained(self).toOpaque())
     }
 }

@@ -37,13 +37,16 @@ struct ModuleELFReader {
             throw corrupt("no symbol table")
         }
         let symbols = try undefinedSymbols(bytes, symbolTable: symbolTable, stringTable: stringTable)
-        return ModuleFileFacts(importedSymbols: symbols + unmatchedVersions(bytes, sections["__versions"], symbols: symbols),
-                               firmware: firmware(bytes, sections[".modinfo"]))
+        return ModuleFileFacts(
+            importedSymbols: symbols + unmatchedVersions(bytes, sections["__versions"], symbols: symbols),
+            firmware: firmware(bytes, sections[".modinfo"]))
     }
 
     /// Named symbols of .symtab that no section of the module defines.
-    private func undefinedSymbols(_ bytes: ELFBytes, symbolTable: ELFBytes.Range,
-                                  stringTable: ELFBytes.Range) throws(KernelModuleError) -> [String] {
+    private func undefinedSymbols(
+        _ bytes: ELFBytes, symbolTable: ELFBytes.Range,
+        stringTable: ELFBytes.Range
+    ) throws(KernelModuleError) -> [String] {
         var symbols: [String] = []
         let entrySize = bytes.is64Bit ? 24 : 16
         guard symbolTable.size % entrySize == 0 else { throw corrupt(".symtab is not a whole number of entries") }
@@ -94,7 +97,8 @@ struct ModuleELFReader {
         let count = Int(bytes.uint16(wide ? 0x3C : 0x30))
         let namesIndex = Int(bytes.uint16(wide ? 0x3E : 0x32))
         guard entrySize >= (wide ? 64 : 40), namesIndex < count,
-              bytes.contains(offset: tableOffset, count: entrySize * count) else { throw corrupt("truncated section table") }
+            bytes.contains(offset: tableOffset, count: entrySize * count)
+        else { throw corrupt("truncated section table") }
         var ranges: [ELFBytes.Range] = []
         for index in 0..<count {
             let header = tableOffset + index * entrySize
@@ -109,7 +113,8 @@ struct ModuleELFReader {
         var sections: [String: ELFBytes.Range] = [:]
         for range in ranges {
             guard range.nameOffset < names.size, let name = bytes.string(at: names.offset + range.nameOffset, end: names.end),
-                  Self.sectionsRead.contains(name) else { continue }
+                Self.sectionsRead.contains(name)
+            else { continue }
             guard bytes.contains(offset: range.offset, count: range.size) else { throw corrupt("truncated \(name) section") }
             sections[name] = range
         }

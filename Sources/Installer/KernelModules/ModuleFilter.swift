@@ -13,8 +13,10 @@ public struct ModuleFilter {
     /// -N: drop a module by name.
     public var dropName: ExtendedRegex?
 
-    public init(keepPath: ExtendedRegex? = nil, dropPath: ExtendedRegex? = nil, keepSymbol: ExtendedRegex? = nil,
-                dropSymbol: ExtendedRegex? = nil, dropName: ExtendedRegex? = nil) {
+    public init(
+        keepPath: ExtendedRegex? = nil, dropPath: ExtendedRegex? = nil, keepSymbol: ExtendedRegex? = nil,
+        dropSymbol: ExtendedRegex? = nil, dropName: ExtendedRegex? = nil
+    ) {
         self.keepPath = keepPath
         self.dropPath = dropPath
         self.keepSymbol = keepSymbol

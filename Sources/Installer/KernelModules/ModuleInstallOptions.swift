@@ -8,8 +8,10 @@ public struct ModuleInstallOptions {
     /// Hostonly mode's allowed module names; nil installs whatever is asked for.
     public var hostModules: Set<String>?
 
-    public init(optional: Bool = false, silent: Bool = false, filter: ModuleFilter = ModuleFilter(),
-                hostModules: Set<String>? = nil) {
+    public init(
+        optional: Bool = false, silent: Bool = false, filter: ModuleFilter = ModuleFilter(),
+        hostModules: Set<String>? = nil
+    ) {
         self.optional = optional
         self.silent = silent
         self.filter = filter
@@ -51,7 +53,7 @@ public struct ModuleInstallRequest: Equatable {
             case "--silent": silent = true
             case "-m", "--module": continue
             case "-p", "--mod-filter-path", "-P", "--mod-filter-nopath", "-s", "--mod-filter-symbol",
-                 "-S", "--mod-filter-nosymbol", "-N", "--mod-filter-noname":
+                "-S", "--mod-filter-nosymbol", "-N", "--mod-filter-noname":
                 let value: String
                 if let attached {
                     value = attached
@@ -68,8 +70,10 @@ public struct ModuleInstallRequest: Equatable {
     }
 
     /// The compiled options; patterns come from `compile`, which may cache them for the build.
-    public func options(hostModules: Set<String>? = nil,
-                        compile: (String) throws(KernelModuleError) -> ExtendedRegex) throws(KernelModuleError) -> ModuleInstallOptions {
+    public func options(
+        hostModules: Set<String>? = nil,
+        compile: (String) throws(KernelModuleError) -> ExtendedRegex
+    ) throws(KernelModuleError) -> ModuleInstallOptions {
         func compiled(_ pattern: String?) throws(KernelModuleError) -> ExtendedRegex? {
             guard let pattern, !pattern.isEmpty else { return nil }
             return try compile(pattern)

@@ -29,8 +29,9 @@ struct ModuleTreeWalk {
     private func walk(_ directory: String, into found: inout [String], visited: inout Set<DirectoryIdentity>) {
         var status = stat()
         guard stat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
-              visited.insert(DirectoryIdentity(device: status.st_dev, inode: status.st_ino)).inserted,
-              filter.accepts(path: directory) else { return }
+            visited.insert(DirectoryIdentity(device: status.st_dev, inode: status.st_ino)).inserted,
+            filter.accepts(path: directory)
+        else { return }
         for name in Self.entries(of: directory) {
             let path = directory + "/" + name
             guard stat(path, &status) == 0 else { continue }
