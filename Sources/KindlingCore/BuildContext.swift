@@ -12,8 +12,8 @@ final class BuildContext {
     let configuration: BuildConfiguration
     /// The variables modules see, this build's included.
     let environment: BuildEnvironment
-    var settings: BuildSettings { environment.settings }
     let staging: StagingDirectory
+    var settings: BuildSettings { environment.settings }
     /// Installs files, with their libraries, into the staged tree.
     let installer: FileInstaller
     /// Answers the dracut helpers that module code calls.
@@ -22,7 +22,12 @@ final class BuildContext {
     let kernelModules: KernelModuleSession
     /// The one bash every module function runs in.
     let shell: BashSession
-    let runner: ShellModuleRunner
+    /// Runs module functions in the shell, crediting what they add for --explain.
+    private(set) lazy var runner: ShellModuleRunner = {
+        let runner = ShellModuleRunner(shell: shell, helpers: helpers)
+        runner.recorder = recorder
+        return runner
+    }()
     /// With --explain: which step put each path into the tree.
     let recorder: ProvenanceRecorder?
     let logger: Logger
@@ -56,8 +61,6 @@ final class BuildContext {
         shell = try BashSession(shimPath: shim, environment: environment.shellEnvironment, logger: logger)
         shell.callTimeout = settings.moduleTimeout
         Cancellation.shared.watch(shell.processIdentifier)
-        runner = ShellModuleRunner(shell: shell, helpers: helpers)
-        runner.recorder = recorder
         do {
             try prepareShell()
         } catch {

@@ -93,23 +93,23 @@ if "$installed" "${isolated[@]}" --no-kernel -m base "$work/moved.img" >"$work/m
 else
     fail "the moved install did not build: $(tail -n 3 "$work/moved.log")"
 fi
+# A build of the moved install that must be refused: WHAT is missing, the log names PATTERN.
+refused_build() {
+    local name=$1 what=$2 pattern=$3
+    if "$installed" "${isolated[@]}" --no-kernel -m base "$work/$name.img" >"$work/$name.log" 2>&1; then
+        fail "an install without $what still built"
+    elif grep -q "$pattern" "$work/$name.log"; then
+        pass "an install without $what fails, naming it"
+    else
+        fail "an install without $what failed otherwise: $(tail -n 2 "$work/$name.log")"
+    fi
+}
 mv "$work/moved/usr/lib64/kindling/kindling-logger.bash" "$work/logger.bash"
-if "$installed" "${isolated[@]}" --no-kernel -m base "$work/partial.img" >"$work/partial.log" 2>&1; then
-    fail "an install without kindling-logger.bash still built"
-elif grep -q 'kindling-logger.bash: No such file' "$work/partial.log"; then
-    pass "an install without one of the shim's files fails, naming it"
-else
-    fail "an install without kindling-logger.bash failed otherwise: $(tail -n 2 "$work/partial.log")"
-fi
+refused_build partial "one of the shim's files (kindling-logger.bash)" 'kindling-logger.bash: No such file'
 mv "$work/logger.bash" "$work/moved/usr/lib64/kindling/kindling-logger.bash"
+# Without its shim it must not fall back to the checkout's.
 rm "$work/moved/usr/lib64/kindling/kindling-shim.bash"
-if "$installed" "${isolated[@]}" --no-kernel -m base "$work/broken.img" >"$work/broken.log" 2>&1; then
-    fail "an install without its shim still built: it found data elsewhere"
-elif grep -q 'cannot find the shim' "$work/broken.log"; then
-    pass "an install without its shim fails instead of falling back to the checkout"
-else
-    fail "an install without its shim failed otherwise: $(tail -n 1 "$work/broken.log")"
-fi
+refused_build broken "its shim" 'cannot find the shim'
 
 # --- the dracut alias, then make uninstall -----------------------------------------------------
 alias_layout=(PREFIX=/usr SYSCONFDIR=/etc)
