@@ -45,6 +45,11 @@ public enum CompressionMethod: Equatable, Sendable {
         }
     }
 
+    /// The names a setting may give alone, as dracut knows them.
+    public static let settingNames = [
+        "gzip", "pigz", "zstd", "xz", "lzma", "lz4", "lzo", "lzop", "bzip2", "lbzip2", "cat", "none",
+    ]
+
     /// dracut 059's fixed arguments for a bare compressor name.
     private static func dracutCommandLine(for name: String, findExecutable: (String) -> String?) -> [String]? {
         switch name {

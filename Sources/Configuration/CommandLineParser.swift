@@ -118,7 +118,8 @@ public struct CommandLineParser {
         if let exact = table.first(where: { $0.longNames.contains(name) }) { return exact }
         let candidates = table.filter { spec in spec.longNames.contains { $0.hasPrefix(name) } }
         guard !name.isEmpty, let first = candidates.first else {
-            throw CommandLineError(description: "unrecognized option \(PathBytes.quoted(argument))")
+            let suggestion = nearestName(to: name, among: table.flatMap(\.longNames)).map { "; did you mean '--\($0)'?" }
+            throw CommandLineError(description: "unrecognized option \(PathBytes.quoted(argument))" + (suggestion ?? ""))
         }
         guard candidates.count == 1 else {
             let names = candidates.map { "'--\($0.longNames[0])'" }.joined(separator: " ")

@@ -1,4 +1,5 @@
 import Archive
+import Support
 
 /// The image's compression, from dracut's `compress` value: a name or a full command line.
 /// The rules live in `CompressionMethod`; the build resolves it in its preflight, before any module
@@ -20,7 +21,11 @@ struct Compressor {
 extension ArchiveError {
     /// Why a compress setting cannot be used, for a line that already says what was being done.
     var reason: String {
-        if case .toolMissing(let tool, _) = self { return "'\(tool)' is not installed" }
-        return description
+        guard case .toolMissing(let tool, _) = self else { return description }
+        let names = CompressionMethod.settingNames
+        if !names.contains(tool), let near = nearestName(to: tool, among: names) {
+            return "'\(tool)' is not installed; did you mean '\(near)'?"
+        }
+        return "'\(tool)' is not installed"
     }
 }

@@ -209,7 +209,10 @@ public final class ModuleSelector {
         if !selectsAll { requested += explicit }
         for name in requested where !selected.contains(name) {
             if !forceAdd.contains(name), !explicit.contains(name), omit.contains(name) { continue }
-            if catalog[name] == nil { throw ModuleSelectionError(description: "module '\(name)' cannot be found") }
+            if catalog[name] == nil {
+                let suggestion = nearestName(to: name, among: catalog.modules.map(\.name)).map { "; did you mean '\($0)'?" }
+                throw ModuleSelectionError(description: "module '\(name)' cannot be found" + (suggestion ?? ""))
+            }
             if case .cause(let cause) = rejections[name] { throw ModuleSelectionError(description: cause) }
             let reason = rejections[name].flatMap(Self.explain).map { ": " + $0 } ?? ""
             throw ModuleSelectionError(description: "module '\(name)' cannot be installed" + reason)

@@ -31,6 +31,12 @@ final class CommandLineParserTests: XCTestCase {
 
     func testUnknownOptionsAndMissingValuesAreErrorsNamingTheOption() {
         XCTAssertThrowsError(try parser.parse(["--frobnicate"])) { XCTAssertEqual("\($0)", "unrecognized option '--frobnicate'") }
+        XCTAssertThrowsError(try parser.parse(["--kvr", "6.1"])) {
+            XCTAssertEqual("\($0)", "unrecognized option '--kvr'; did you mean '--kver'?")
+        }
+        XCTAssertThrowsError(try parser.parse(["--hostonyl-mode=strict"])) {
+            XCTAssertEqual("\($0)", "unrecognized option '--hostonyl-mode=strict'; did you mean '--hostonly-mode'?")
+        }
         XCTAssertThrowsError(try parser.parse(["--kver"])) { XCTAssertEqual("\($0)", "option '--kver' requires an argument") }
         XCTAssertThrowsError(try parser.parse(["-Z"])) { XCTAssertEqual("\($0)", "invalid option -- 'Z'") }
         XCTAssertThrowsError(try parser.parse(["--force=yes"]))

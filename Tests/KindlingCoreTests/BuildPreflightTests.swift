@@ -89,7 +89,7 @@ final class BuildPreflightTests: XCTestCase {
     func testAMisspeltOrMissingCompressorIsRefused() {
         XCTAssertEqual(
             failure(preflight(["compress": "gzipp"])),
-            .compressor(setting: "gzipp", reason: "'gzipp' is not installed"))
+            .compressor(setting: "gzipp", reason: "'gzipp' is not installed; did you mean 'gzip'?"))
         XCTAssertEqual(
             failure(preflight(["compress": "zstd"])),
             .compressor(setting: "zstd", reason: "'zstd' is not installed"))
@@ -141,7 +141,7 @@ final class BuildPreflightTests: XCTestCase {
             .outputDirectoryMissing("/nonexistent"))
         XCTAssertEqual(
             failure(preflight(["compress": "gzipp", "tmpdir": "/nonexistent"])),
-            .compressor(setting: "gzipp", reason: "'gzipp' is not installed"))
+            .compressor(setting: "gzipp", reason: "'gzipp' is not installed; did you mean 'gzip'?"))
     }
 
     /// The real probe on real files: a directory, a device, a FIFO.

@@ -137,6 +137,9 @@ final class ModuleSelectorTests: XCTestCase {
         XCTAssertThrowsError(try select(ModuleRequest(add: ["nosuch"]), TableRunner())) { error in
             XCTAssertEqual("\(error)", "module 'nosuch' cannot be found")
         }
+        XCTAssertThrowsError(try select(ModuleRequest(modules: ["bahs"]), TableRunner())) { error in
+            XCTAssertEqual("\(error)", "module 'bahs' cannot be found; did you mean 'bash'?")
+        }
     }
 
     func testAddedAndOmittedModuleIsSkippedQuietly() throws {

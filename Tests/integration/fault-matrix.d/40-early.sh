@@ -44,7 +44,7 @@ else
 fi
 
 early_case "a misspelt --compress" --no-kernel --compress gzipp \
-    "cannot compress the image with 'gzipp' \(--compress or compress=\): 'gzipp' is not installed"
+    "cannot compress the image with 'gzipp' \(--compress or compress=\): 'gzipp' is not installed; did you mean 'gzip'\?"
 PATH=$early/bin early_case "--compress zstd without zstd installed" --no-kernel --compress zstd \
     "cannot compress the image with 'zstd' .*: 'zstd' is not installed"
 PATH=$early/bin early_case "a compressor command line without its tool" --no-kernel --compress "zstd -3 -T1" \
