@@ -19,36 +19,6 @@ public struct DriverRequestSettings: Equatable, Sendable {
     public var omit: [String]
 }
 
-/// The image's compression as the settings name it; the build resolves the tool before any work.
-public enum CompressionRequest: Equatable, Sendable {
-    /// No setting: gzip on every core.
-    case automatic
-    /// `cat`, `none` or --no-compress: the archive as it is.
-    case uncompressed
-    /// A compressor's name (dracut's fixed arguments) or a whole command line.
-    case command([String])
-
-    init(setting: String) {
-        let words = ShellValue.scalar(setting).words
-        if words.isEmpty {
-            self = .automatic
-        } else if words.count == 1 && ["cat", "none"].contains(words[0]) {
-            self = .uncompressed
-        } else {
-            self = .command(words)
-        }
-    }
-
-    /// The setting as dracut writes it, for messages.
-    public var setting: String {
-        switch self {
-        case .automatic: return ""
-        case .uncompressed: return "cat"
-        case .command(let words): return words.joined(separator: " ")
-        }
-    }
-}
-
 /// dracut's hostonly modes.
 public enum HostonlyMode: String, Equatable, Sendable {
     case sloppy, strict
@@ -88,7 +58,9 @@ public struct SystemdDirectories: Equatable, Sendable {
 
 /// The steps that turn the image tree into the archive.
 public struct ImageSettings: Equatable, Sendable {
-    public var compression: CompressionRequest
+    /// dracut's compress setting, a name or a command line; the preflight resolves it into the
+    /// archive's CompressionMethod (tool found, arguments fixed) before any work.
+    public var compression: String
     /// do_strip, aggressive_strip.
     public var strip: Bool
     public var aggressiveStrip: Bool
@@ -199,7 +171,7 @@ public struct BuildSettings: Sendable {
                 systemConfiguration: variables["systemdsystemconfdir"] ?? ""),
             installLog: nonEmpty("loginstall"))
         image = ImageSettings(
-            compression: CompressionRequest(setting: variables["compress"] ?? ""), strip: isYes("do_strip"),
+            compression: variables["compress"] ?? "", strip: isYes("do_strip"),
             aggressiveStrip: isYes("aggressive_strip"), hardlink: isYes("do_hardlink"),
             earlyMicrocode: isYes("early_microcode"), reproducible: isYes("reproducible"),
             enhancedCpio: isYes("enhanced_cpio"), skipsUnneededImage: isYes("noimageifnotneeded"))

@@ -122,7 +122,7 @@ struct BuildPreflight {
 
     func run() throws(PreflightError) -> Checked {
         let directory = writesImage ? try checkOutput(settings.outputPath) : nil
-        let compressor = writesImage ? try checkCompressor(settings.image.compression.setting) : nil
+        let compressor = writesImage ? try checkCompressor(settings.image.compression) : nil
         try checkKernel()
         let temporaryParent = try checkTemporaryDirectory(settings.paths.temporaryParent)
         if writesImage, let explain = explainPath { try checkExplainFile(explain) }
