@@ -24,6 +24,14 @@ public enum HostonlyMode: String, Equatable, Sendable {
     case sloppy, strict
 }
 
+/// kdump_image: which capture image a kdump build makes (see ModuleGraph's KdumpImagePlanner).
+public enum KdumpImagePreference: String, Equatable, Sendable {
+    /// Kindling's own, when it can serve the dump target.
+    case minimal
+    /// The distribution's kdumpbase, as dracut would take it.
+    case distro
+}
+
 /// The directories a build reads from and writes to, after dracut's defaults.
 public struct BuildPaths: Equatable, Sendable {
     /// --tmpdir, $TMPDIR or /var/tmp.
@@ -108,6 +116,9 @@ public struct BuildSettings: Sendable {
     public private(set) var outputPath: String
     public private(set) var sysroot: String
     public private(set) var moduleSearchPath: [String]
+    /// Kindling's own modules.d, the last directory of the module path.
+    public var ownModules: String { moduleSearchPath.last ?? "" }
+    public private(set) var kdumpImage: KdumpImagePreference
     public private(set) var modules: ModuleRequestSettings
     public private(set) var drivers: DriverRequestSettings
     public private(set) var paths: BuildPaths
@@ -190,6 +201,7 @@ public struct BuildSettings: Sendable {
         kernelOnly = isYes("kernel_only")
         hostonly = variables["hostonly"] == "-h" ? HostonlyMode(rawValue: variables["hostonly_mode"] ?? "") : nil
         showsModules = isYes("show_modules")
+        kdumpImage = try Self.kdumpImage(variables["kdump_image"])
         moduleTimeout = try Self.seconds(
             variables["module_timeout"], what: "module timeout",
             defaultValue: Self.defaultModuleTimeout)
@@ -198,6 +210,14 @@ public struct BuildSettings: Sendable {
             defaultValue: Self.defaultLockTimeout)
         dracut = DracutRelease.installed(in: paths.dracutBaseDirectory)
         exportedVariables = variables
+    }
+
+    private static func kdumpImage(_ text: String?) throws(ConfigError) -> KdumpImagePreference {
+        guard let text, !text.isEmpty else { return .minimal }
+        guard let preference = KdumpImagePreference(rawValue: text) else {
+            throw ConfigError(description: "invalid kdump_image \(PathBytes.quoted(text)): give minimal or distro")
+        }
+        return preference
     }
 
     /// A timeout in seconds: unset or empty for the default, 0 for none.

@@ -80,6 +80,8 @@ public enum OptionTable {
         value("module-timeout", effect: .scalar("module_timeout")),
         // Kindling's: seconds to wait for another build writing into the same directory (0: no limit).
         value("lock-timeout", effect: .scalar("lock_timeout")),
+        // Kindling's: which capture image a kdump build makes (minimal or distro).
+        value("kdump-image", effect: .scalar("kdump_image")),
         value("tmpdir", effect: .scalar("tmpdir")),
         value("sysroot", short: "r", effect: .command(.sysroot)),
         value("stdlog", short: "L", effect: .scalar("stdloglvl")),

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import Installer
+import ModuleGraph
 import ShellBridge
 import StagedTree
 import Support
@@ -30,6 +31,9 @@ final class BuildContext {
     }()
     /// With --explain: which step put each path into the tree.
     let recorder: ProvenanceRecorder?
+    /// For a kdump build: which capture image module selection chose, for build-parameter.txt
+    /// and --explain.
+    var kdumpImage: KdumpImagePlan?
     let logger: Logger
 
     init(

@@ -21,7 +21,10 @@ struct ImageWriting {
         var entries = try TreeScanner(root: context.staging.imageRoot).entries()
         if context.settings.image.hardlink { try ArchivePolish.linkIdenticalFiles(&entries) }
         if let recorder = context.recorder, let explainPath = context.configuration.explainPath {
-            try writeExplanation(ProvenanceReport(entries: entries, recorder: recorder, imageName: output), to: explainPath)
+            let report = ProvenanceReport(
+                entries: entries, recorder: recorder, imageName: output,
+                notes: context.kdumpImage.map { [$0.summary] + $0.leftOut } ?? [])
+            try writeExplanation(report, to: explainPath)
         }
         if let limit = reproducibleTime { ArchivePolish.clampTimes(&entries, to: limit) }
         let file = try AtomicFile(replacing: output)

@@ -14,13 +14,39 @@ struct ModuleInstallation {
     let context: BuildContext
 
     func select() throws -> [Module] {
+        let settings = context.settings
         let hasHostFilesystems = try context.shell.evaluate("((${#host_fs_types[@]} > 0))").status == 0
-        let request = context.settings.modules
-        let catalog = ModuleCatalog(searchPath: context.settings.moduleSearchPath)
-        return try ModuleSelector(catalog: catalog, runner: context.runner, logger: context.logger).select(
-            ModuleRequest(
-                modules: request.modules, add: request.add, forceAdd: request.forceAdd, omit: request.omit,
-                checkMounts: hasHostFilesystems))
+        var request = ModuleRequest(
+            modules: settings.modules.modules, add: settings.modules.add, forceAdd: settings.modules.forceAdd,
+            omit: settings.modules.omit, checkMounts: hasHostFilesystems)
+        var searchPath = settings.moduleSearchPath
+        if let plan = try kdumpImagePlan(for: request) {
+            context.kdumpImage = plan
+            if plan.isFallback { context.logger.warning(plan.summary) } else { context.logger.info(plan.summary) }
+            for line in plan.leftOut { context.logger.info(line) }
+            request = plan.request
+            searchPath = plan.searchPath
+        }
+        let catalog = ModuleCatalog(searchPath: searchPath)
+        return try ModuleSelector(catalog: catalog, runner: context.runner, logger: context.logger).select(request)
+    }
+
+    /// For a kdump build: the minimal image or the distribution's (kdump_image), asking Kindling's
+    /// kdumpbase whether it serves the configured dump target.
+    private func kdumpImagePlan(for request: ModuleRequest) throws -> KdumpImagePlan? {
+        let settings = context.settings
+        let planner = KdumpImagePlanner(
+            searchPath: settings.moduleSearchPath, ownModules: settings.ownModules,
+            prefersMinimal: settings.kdumpImage == .minimal)
+        return try planner.plan(for: request) { kdumpbase in
+            let answer = try context.runner.call(kdumpbase, "kdump_minimal_target", .capture)
+            let text = answer.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            switch answer.status {
+            case 0: return .serves(text)
+            case 2: return .cannotServe(text)
+            default: throw BuildFailure("kdump: Kindling's kdumpbase cannot read the kdump configuration")
+            }
+        }
     }
 
     /// --print-cmdline: what each module's cmdline() prints, nothing installed.

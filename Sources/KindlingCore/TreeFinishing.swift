@@ -36,13 +36,21 @@ struct TreeFinishing {
             removeEmptyDirectories(root + directory, stoppingAt: root)
         }
         // As bytes: a parameter may name a file whose name is not UTF-8.
-        try context.writeImageFile("/lib/dracut/build-parameter.txt", context.configuration.storedParameters + "\n")
+        try context.writeImageFile("/lib/dracut/build-parameter.txt", storedParameters + "\n")
         if !settings.kernelOnly {
             try installThreadCancellationLibrary()
             context.credit(.engine("build-parameter.txt, libgcc_s for libpthread"))
             try LoaderCacheBuilder(installer: installer, sysroot: settings.sysroot, logger: context.logger).build()
         }
         context.credit(.engine("build-parameter.txt, loader cache"))
+    }
+
+    /// The command line as dracut stores it; a kdump build adds the image it made, so that
+    /// lsinitrd shows it and --rebuild makes the same one.
+    private var storedParameters: String {
+        let stored = context.configuration.storedParameters
+        guard let plan = context.kdumpImage else { return stored }
+        return stored + " --kdump-image '\(plan.image.rawValue)'"
     }
 
     /// -I and --install-optional, through the helper modules use.

@@ -20,7 +20,7 @@ public protocol ModuleFunctionRunner: AnyObject {
 }
 
 /// What the user asked for, as dracut's space-padded lists.
-public struct ModuleRequest: Sendable {
+public struct ModuleRequest: Equatable, Sendable {
     /// -m; empty means every module that passes its check ("all").
     public var modules: [String]
     /// -a

@@ -74,11 +74,14 @@ public struct ProvenanceReport {
     public let entries: [ArchiveEntry]
     public let recorder: ProvenanceRecorder
     public let imageName: String
+    /// Lines about the build as a whole (which kdump image it made), printed under the title.
+    public let notes: [String]
 
-    public init(entries: [ArchiveEntry], recorder: ProvenanceRecorder, imageName: String) {
+    public init(entries: [ArchiveEntry], recorder: ProvenanceRecorder, imageName: String, notes: [String] = []) {
         self.entries = entries
         self.recorder = recorder
         self.imageName = imageName
+        self.notes = notes
     }
 
     public func render() -> [UInt8] {
@@ -101,6 +104,7 @@ public struct ProvenanceReport {
             totals[origin.module] = total
         }
         var text = "# Kindling --explain: where each path of \(imageName) came from\n"
+        for note in notes { text += "# \(note)\n" }
         text += "# Bytes per module (before compression; a hardlinked file counts once):\n"
         for (module, total) in totals.sorted(by: { ($0.value.bytes, $1.key) > ($1.value.bytes, $0.key) }) {
             text += "#\t\(total.bytes)\t\(module)\t\(total.files) paths\n"

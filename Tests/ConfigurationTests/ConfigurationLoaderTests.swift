@@ -167,6 +167,17 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertThrowsError(try load(["--module-timeout", "-1"]))
     }
 
+    func testKdumpImageIsMinimalUnlessAConfigOrTheCommandLineSaysDistro() throws {
+        XCTAssertEqual(try load([]).settings?.kdumpImage, .minimal)
+        XCTAssertEqual(try load([]).settings?.ownModules, "/own/modules.d")
+        try write("kdump_image=distro\n", "/etc/dracut.conf.d/50-kdump.conf")
+        XCTAssertEqual(try load([]).settings?.kdumpImage, .distro)
+        XCTAssertEqual(try load(["--kdump-image", "minimal"]).settings?.kdumpImage, .minimal)
+        XCTAssertThrowsError(try load(["--kdump-image", "small"])) { error in
+            XCTAssertEqual("\(error)", "invalid kdump_image 'small': give minimal or distro")
+        }
+    }
+
     // MARK: config files that end the reading early or leave a job behind
 
     func testABackgroundJobInAConfigFileDoesNotHoldTheReading() throws {

@@ -19,6 +19,11 @@
 #
 # The configuration is read in check(): kdump-storage (which installs before this module) takes
 # the target from it, and check() runs in the build's shell, where its globals persist.
+#
+# A target this image cannot serve (a network target, a filesystem other than ext4, xfs and
+# vfat) is kept apart from the errors of a broken configuration: Kindling asks
+# kdump_minimal_target first and, with kdump_image=minimal, falls back to the distribution's
+# kdumpbase for such a target rather than fail.
 
 # shellcheck disable=SC2154 # set by dracut before it sources this file: initdir, moddir, kernel, systemdsystemunitdir
 
@@ -29,6 +34,7 @@ kdumpbase_read_config() {
     local _line _key _value _number=0 _where _problem
     local -a _errors=() _words=()
     local -A _seen=()
+    kdumpbase_unserved=()
 
     kdumpbase_target_fs='' kdumpbase_target_dev='' kdumpbase_path=/var/crash
     kdumpbase_collector='makedumpfile -l --message-level 7 -d 31'
@@ -87,10 +93,10 @@ kdumpbase_read_config() {
                 fi
                 ;;
             ext2 | ext3 | btrfs | minix | virtiofs)
-                _errors+=("$_where: '$_key' dump targets are not supported (use ext4, xfs, vfat or raw)")
+                kdumpbase_unserved+=("$_where: '$_key' dump targets are not supported by the minimal image (use ext4, xfs, vfat or raw)")
                 ;;
             nfs | ssh | sshkey | fence_kdump_args | fence_kdump_nodes)
-                _errors+=("$_where: '$_key': network dump targets are not supported by this image (local ext4, xfs, vfat or raw only)")
+                kdumpbase_unserved+=("$_where: '$_key': network dump targets are not supported by the minimal image (local ext4, xfs, vfat or raw only)")
                 ;;
             path)
                 # The capture writes under the mounted target: '..' would leave it (a vmcore in
@@ -172,9 +178,13 @@ kdumpbase_read_config() {
             dracut_args)
                 kdumpbase_dracut_args "$_where" "$_value" || _errors+=("$_where: dracut_args: cannot split $(kdumpbase_shown "$_value") into words")
                 if [[ -n ${kdumpbase_dracut_mount-} ]]; then
-                    read -r _problem _ <<<"$kdumpbase_dracut_mount"
-                    kdumpbase_valid_device "$_problem" ||
+                    local _fstype
+                    read -r _problem _ _fstype _ <<<"$kdumpbase_dracut_mount"
+                    if [[ $_fstype != @(ext4|xfs|vfat) ]]; then
+                        kdumpbase_unserved+=("$_where: dracut_args --mount: $(kdumpbase_shown "${_fstype-}") dump targets are not supported by the minimal image (use ext4, xfs or vfat)")
+                    elif ! kdumpbase_valid_device "$_problem"; then
                         _errors+=("$_where: dracut_args --mount: $(kdumpbase_shown "$_problem") is not one device: /dev/..., UUID=, LABEL= or PARTUUID= (no '..')")
+                    fi
                 fi
                 ;;
             auto_reset_crashkernel | force_rebuild | force_no_rebuild)
@@ -189,17 +199,19 @@ kdumpbase_read_config() {
         esac
     done <"$_file"
 
-    if [[ -z $kdumpbase_target_fs ]] && ((${#_errors[@]} == 0)); then
-        kdumpbase_target_from_path || _errors+=("$_file: no dump target, and the filesystem holding '$kdumpbase_path' is not ext4, xfs or vfat")
+    if [[ -z $kdumpbase_target_fs ]] && ((${#_errors[@]} + ${#kdumpbase_unserved[@]} == 0)); then
+        kdumpbase_target_from_path || kdumpbase_unserved+=("$_file: no dump target, and the filesystem holding '$kdumpbase_path' is not ext4, xfs or vfat")
     fi
     if [[ $kdumpbase_target_fs == raw ]]; then
         read -ra _words <<<"$kdumpbase_collector"
         [[ ${_words[0]##*/} == makedumpfile ]] || _errors+=("$_file: a raw target needs makedumpfile as core_collector")
     fi
-    if [[ $kdumpbase_failure_action == dump_to_rootfs ]] && ((${#_errors[@]} == 0)); then
-        kdumpbase_find_rootfs || _errors+=("$_file: failure_action dump_to_rootfs: the root filesystem is not ext4, xfs or vfat")
+    if [[ $kdumpbase_failure_action == dump_to_rootfs ]] && ((${#_errors[@]} + ${#kdumpbase_unserved[@]} == 0)); then
+        kdumpbase_find_rootfs || kdumpbase_unserved+=("$_file: failure_action dump_to_rootfs: the root filesystem is not ext4, xfs or vfat")
     fi
 
+    # Only kdump_minimal_target may go on with a target this image cannot serve: it reports it.
+    [[ -n ${kdumpbase_asking_target-} ]] || _errors+=("${kdumpbase_unserved[@]}")
     if ((${#_errors[@]} > 0)); then
         local _error
         for _error in "${_errors[@]}"; do
@@ -207,6 +219,7 @@ kdumpbase_read_config() {
         done
         exit 1
     fi
+    ((${#kdumpbase_unserved[@]} == 0)) || return 2
     kdumpbase_config_read=yes
 
     # For kdump-storage: the target's drivers, and the root's for dump_to_rootfs.
@@ -338,6 +351,20 @@ kdumpbase_find_rootfs() {
     esac
     kdumpbase_valid_device "$_source" || return 1
     kdumpbase_rootfs_fs=$_fstype kdumpbase_rootfs_dev=$_source
+}
+
+# kdump_minimal_target: what Kindling asks before a kdump build with kdump_image=minimal. Prints
+# the dump target this image will write to and succeeds; prints why it cannot serve the
+# configuration and returns 2 (the engine then takes the distribution's kdumpbase, if there is
+# one). A broken configuration ends the build here, as it would in check().
+kdump_minimal_target() {
+    local kdumpbase_asking_target=yes _status=0
+    kdumpbase_read_config || _status=$?
+    if ((_status == 2)); then
+        printf '%s\n' "${kdumpbase_unserved[0]}"
+        return 2
+    fi
+    printf '%s %s\n' "$kdumpbase_target_fs" "$kdumpbase_target_dev"
 }
 
 check() {
