@@ -11,6 +11,8 @@
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=mkdumprd.sh
+. "$(dirname "${BASH_SOURCE[0]}")/mkdumprd.sh"
 
 # --- build-time cases: the configuration is checked before anything boots ----------------------
 
@@ -152,16 +154,17 @@ case_partuuid-reader() {
 # --- capture runs ---------------------------------------------------------------------------------
 
 # capture_case NAME CHECK_KIND FETCH DISK [kind-specific]: see the cases below.
-# run_capture NAME CAPTURE_IMAGE FETCH_FUNCTION DISK_IMAGE [qemu disk options...]
+# run_capture NAME CAPTURE_IMAGE FETCH_FUNCTION DISK_IMAGE [qemu disk options...]; the first
+# kernel reserves KD_CRASHKERNEL (default 256M).
 run_capture() {
-    local _name=$1 _image=$2 _fetch=$3 _disk=$4 _marker _status=0 _kind=fs
+    local _name=$1 _image=$2 _fetch=$3 _disk=$4 _marker _status=0 _kind=fs _crashkernel=${KD_CRASHKERNEL:-256M}
     shift 4
     [[ $_fetch == kd_fetch_raw ]] && _kind=raw
     kd_log "capture image: $(stat -c %s "$_image") bytes"
     kd_build_first "$KD_WORK/$_name.first.img" "$_image" || { kd_log "the first-stage image did not build"; return 1; }
     _marker=$(kd_new_marker)
-    kd_boot "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.serial.log" "$_marker" 256M "$@" || _status=$?
-    kd_log "QEMU ran ${KD_ELAPSED}s, status $_status"
+    kd_boot "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.serial.log" "$_marker" "$_crashkernel" "$@" || _status=$?
+    kd_log "QEMU ran ${KD_ELAPSED}s (crashkernel=$_crashkernel), status $_status"
     kd_show_log "$KD_WORK/$_name.serial.log" 12
     ((_status != 124)) || { kd_log "QEMU timed out"; return 1; }
     "$_fetch" "$_disk" "$KD_WORK/$_name.dump" || return 1
@@ -187,7 +190,8 @@ kindling_capture() {
 # dracut's stock systemd modules first on the module path: dracut's base and busybox shadow
 # Kindling's, kdumpbase and kdump-storage come from Kindling's modules.d.
 kindling_systemd_capture() {
-    kd_build_capture "$@" --modules-dir /usr/lib/dracut/modules.d -m "systemd systemd-initrd dracut-systemd kdumpbase"
+    kd_build_capture "$@" --kdump-image distro --modules-dir /usr/lib/dracut/modules.d \
+        -m "systemd systemd-initrd dracut-systemd kdumpbase"
 }
 
 case_ext4-uuid() {
@@ -320,7 +324,8 @@ case_base-failure-reboots() {
 }
 
 KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
-    ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target)
+    ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
+    mkdumprd-minimal mkdumprd-distro mkdumprd-nfs-fallback)
 
 main() {
     local _case _passed=0 _failed=0 _start

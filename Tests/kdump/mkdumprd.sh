@@ -1,0 +1,276 @@
+#!/bin/bash
+# Fedora's own mkdumprd (kdump-utils 1.0.61, unmodified) with Kindling as `dracut`, sourced by
+# run-all.sh after lib.sh.
+#
+# kdump-utils is a test input: its source tarball is unpacked and installed (make install
+# DESTDIR=...) under the test cache, and Kindling (make install-dracut-alias) into the work
+# directory. Each mkdumprd run happens in a private mount namespace where overlays put both in
+# place over /usr and /etc, so the host's dracut, /etc and /usr are never changed:
+#   /usr/bin/dracut      Kindling's alias, or real dracut 059 for the side-by-side builds
+#   /usr/sbin/mkdumprd, /usr/lib/kdump, /usr/lib/dracut/modules.d/99kdumpbase   kdump-utils'
+#   /etc/kdump.conf      the case's
+#   /etc/dracut.conf.d   the alias's file (with Kindling) and the case's own, nothing of the host's
+# Two things Fedora has and Debian lacks are given in the namespace, not in the image: Fedora's
+# kdumpbase installs /sbin/makedumpfile (Debian's is in /usr/bin), and its capture script runs
+# grep, which Fedora's dracut base installs and Debian's does not (passed with -I).
+#
+# The dump target must exist on the build host (mkdumprd mounts it to check the path): it is the
+# case's disk image on a loop device. The capture machine sees that disk on another bus, whose
+# drivers kdump.conf's extra_modules names. Where no udev runs (a container), the namespace's
+# /dev gets the /dev/disk/by-* links udev would make for the loop device, so mkdumprd and dracut
+# name the target as on a real host (UUID=..., not /dev/loopN).
+
+KU_VERSION=1.0.61
+
+# ku_setup: kdump-utils under the test cache (KU_ROOT) and Kindling installed with its alias
+# (KU_KINDLING_ROOT). Says what is missing and fails when the tarball cannot be found.
+ku_setup() {
+    [[ -n ${KU_ROOT-} ]] && return 0
+    local _thirdparty=${KINDLING_THIRDPARTY:-$KD_CHECKOUT/../shared/thirdparty}
+    local _tarball=$_thirdparty/kdump-utils-$KU_VERSION.tar.gz _cache=${KINDLING_TEST_CACHE:-/var/cache/kindling-test}
+    local _root=$_cache/kdump-utils-$KU_VERSION
+    if [[ ! -f $_tarball ]]; then
+        kd_log "kdump-utils: $_tarball is missing (KINDLING_THIRDPARTY names the directory that holds it)"
+        return 1
+    fi
+    if [[ ! -x $_root/usr/sbin/mkdumprd ]]; then
+        rm -rf "$_root" "$_root.partial"
+        mkdir -p "$_root.partial/src"
+        if ! { tar -xzf "$_tarball" -C "$_root.partial/src" --strip-components=1 &&
+            make -s -C "$_root.partial/src" install DESTDIR="$_root.partial/root" >"$_root.partial/install.log" 2>&1; }; then
+            kd_log "kdump-utils: make install failed: $(tail -n 3 "$_root.partial/install.log" 2>/dev/null)"
+            return 1
+        fi
+        mv "$_root.partial/root" "$_root"
+        rm -rf "$_root.partial"
+    fi
+    KU_KINDLING_ROOT=$KD_WORK/kindling-root
+    if ! make -s -C "$KD_CHECKOUT" install-dracut-alias DESTDIR="$KU_KINDLING_ROOT" PREFIX=/usr BINDIR=/usr/bin \
+        LIBDIR=/usr/lib MANDIR=/usr/share/man SYSCONFDIR=/etc >"$KD_WORK/kindling-install.log" 2>&1; then
+        kd_log "make install-dracut-alias failed: $(tail -n 3 "$KD_WORK/kindling-install.log")"
+        return 1
+    fi
+    KU_ROOT=$_root
+    mkdir -p "$KD_WORK/fedora-sbin"
+    ln -sf /usr/bin/makedumpfile "$KD_WORK/fedora-sbin/makedumpfile"
+}
+
+# ku_mkdumprd OPTIONS -- IMAGE KDUMP_CONF [mkdumprd arguments...]: runs mkdumprd -f IMAGE KVER in
+# the namespace. Options:
+#   --dracut kindling|real   which dracut answers (default: kindling)
+#   --no-dracut              dracut's own files are hidden: /usr/lib/dracut holds only
+#                            kdump-utils' modules and what Kindling's alias install put there
+#   --squashfs               mksquashfs stays visible (hidden by default: mkdumprd would add squash)
+#   --no-distro-kdumpbase    kdump-utils' 99kdumpbase is left out
+#   --conf TEXT              a dracut.conf.d file of the case (e.g. kdump_image=distro)
+# Output goes to IMAGE.log.
+ku_mkdumprd() {
+    local _dracut=kindling _hide_dracut='' _squashfs='' _distro=yes _conf=''
+    while [[ $1 != -- ]]; do
+        case $1 in
+            --dracut) _dracut=$2; shift ;;
+            --no-dracut) _hide_dracut=yes ;;
+            --squashfs) _squashfs=yes ;;
+            --no-distro-kdumpbase) _distro='' ;;
+            --conf) _conf=$2; shift ;;
+        esac
+        shift
+    done
+    shift
+    local _image=$1 _kdump_conf=$2 _etc _lib
+    shift 2
+    _etc=$(mktemp -d "$KD_WORK/etc.XXXXXX")
+    cp "$_kdump_conf" "$_etc/kdump.conf"
+    mkdir -p "$_etc/dracut.conf.d"
+    [[ $_dracut == kindling ]] && cp "$KU_KINDLING_ROOT"/etc/dracut.conf.d/*.conf "$_etc/dracut.conf.d/"
+    [[ -n $_conf ]] && printf '%s\n' "$_conf" >"$_etc/dracut.conf.d/90-case.conf"
+    # kdump-utils' /usr/lib, without its kdumpbase when the case wants none.
+    _lib=$KU_ROOT/usr/lib
+    if [[ -z $_distro ]]; then
+        _lib=$(mktemp -d "$KD_WORK/lib.XXXXXX")
+        cp -a "$KU_ROOT/usr/lib/kdump" "$_lib/"
+    fi
+    # shellcheck disable=SC2016 # expanded by the namespace's bash, from its arguments
+    unshare --mount --propagation private -- bash -c '
+        set -e
+        lib=$1 kindling=$2 etc=$3 sbin=$4 dracut=$5 hide_dracut=$6 squashfs=$7 ku=$8 links=$9
+        shift 9
+        if [[ -n $links && ! -d /dev/disk ]]; then
+            mount -t overlay kdump-utils -o "lowerdir=$links:/dev" /dev
+            mount -t devpts -o newinstance devpts /dev/pts
+        fi
+        usr_lib=$lib:/usr/lib
+        if [[ $dracut == kindling ]]; then
+            # The host first: Kindling does not replace what real dracut installed.
+            usr_lib=$lib:/usr/lib:$kindling/usr/lib
+            mount -t overlay kdump-utils -o "lowerdir=$kindling/usr/bin:/usr/bin" /usr/bin
+        fi
+        mount -t overlay kdump-utils -o "lowerdir=$usr_lib" /usr/lib
+        mount -t overlay kdump-utils -o "lowerdir=$ku/usr/sbin:$sbin:/usr/sbin" /usr/sbin
+        mount -t overlay kdump-utils -o "lowerdir=$etc:$ku/etc:/etc" /etc
+        # An overlay shows the host directory under a mount point, not what is mounted there.
+        mount -t tmpfs -o mode=0755 kdump-utils /etc/dracut.conf.d
+        cp "$etc"/dracut.conf.d/* /etc/dracut.conf.d/ 2>/dev/null || true
+        if [[ -n $hide_dracut ]]; then
+            mount -t tmpfs -o mode=0755 kdump-utils /usr/lib/dracut
+            mkdir -p /usr/lib/dracut/modules.d
+            [[ ! -d $lib/dracut/modules.d ]] || cp -a "$lib"/dracut/modules.d/. /usr/lib/dracut/modules.d/
+            [[ ! -e $kindling/usr/lib/dracut/dracut-functions.sh ]] ||
+                cp -a "$kindling"/usr/lib/dracut/dracut-functions.sh /usr/lib/dracut/
+        fi
+        if [[ -z $squashfs ]]; then
+            for tool in mksquashfs mkfs.erofs; do
+                path=$(command -v "$tool") && mount --bind /dev/null "$path"
+            done
+        fi
+        exec mkdumprd "$@"
+    ' ku-mkdumprd "$_lib" "$KU_KINDLING_ROOT" "$_etc" "$KD_WORK/fedora-sbin" "$_dracut" "$_hide_dracut" "$_squashfs" \
+        "$KU_ROOT" "${KU_DEV_LINKS-}" -f "$_image" "$KVER" --kmoddir "$KD_KMODDIR" "$@" >"$_image.log" 2>&1
+}
+
+# ku_loop_disk IMAGE: attaches IMAGE (with its partitions) and prints the loop device.
+ku_loop_disk() {
+    losetup --find --show --partscan "$1"
+}
+
+# ku_disk_links LOOP DIR: DIR/disk/by-{uuid,label,partuuid}/ links to LOOP and its partitions,
+# as udev's persistent-storage rules make them.
+ku_disk_links() {
+    local _device _key _value
+    rm -rf "$2"
+    mkdir -p "$2/disk/by-uuid" "$2/disk/by-label" "$2/disk/by-partuuid"
+    for _device in "$1" "$1"p*; do
+        [[ -b $_device ]] || continue
+        while IFS='=' read -r _key _value; do
+            case $_key in
+                UUID) ln -sfn "../../${_device#/dev/}" "$2/disk/by-uuid/$_value" ;;
+                LABEL) ln -sfn "../../${_device#/dev/}" "$2/disk/by-label/$_value" ;;
+                PARTUUID) ln -sfn "../../${_device#/dev/}" "$2/disk/by-partuuid/$_value" ;;
+            esac
+        done < <(blkid -o export "$_device")
+    done
+}
+
+# ku_build NAME KDUMP_CONF DISK [ku_mkdumprd options --] [mkdumprd arguments...]: mkdumprd with
+# DISK attached, so the target resolves as on a real host; the image is $KD_WORK/NAME.img.
+ku_build() {
+    local _name=$1 _conf=$2 _disk=$3 _loop _status=0
+    shift 3
+    local -a _options=()
+    if [[ " $* " == *" -- "* ]]; then
+        while [[ $1 != -- ]]; do _options+=("$1"); shift; done
+        shift
+    fi
+    _loop=$(ku_loop_disk "$_disk") || { kd_log "losetup $_disk failed"; return 1; }
+    udevadm settle 2>/dev/null || true
+    ku_disk_links "$_loop" "$KD_WORK/$_name.dev"
+    KU_DEV_LINKS=$KD_WORK/$_name.dev ku_mkdumprd "${_options[@]}" -- "$KD_WORK/$_name.img" "$_conf" "$@" || _status=$?
+    losetup -d "$_loop"
+    if ((_status != 0)); then
+        kd_log "mkdumprd failed ($_status):"
+        sed 's/^/    | /' "$KD_WORK/$_name.img.log" >&2
+    fi
+    return $_status
+}
+
+# ku_expect_log NAME PATTERN: the build's output has a line matching PATTERN (grep -E).
+ku_expect_log() {
+    if ! grep -qE -- "$2" "$KD_WORK/$1.img.log"; then
+        kd_log "the build's output lacks /$2/:"
+        sed 's/^/    | /' "$KD_WORK/$1.img.log" >&2
+        return 1
+    fi
+    kd_log "$(grep -m1 -E -- "$2" "$KD_WORK/$1.img.log")"
+}
+
+# ku_ext4_disk NAME UUID: an ext4 disk whose /var/crash exists (mkdumprd checks the path).
+ku_ext4_disk() {
+    local _tree=$KD_WORK/$1.tree
+    mkdir -p "$_tree/var/crash"
+    rm -f "$KD_WORK/$1.disk"
+    truncate -s 1G "$KD_WORK/$1.disk"
+    mkfs.ext4 -q -F -U "$2" -L kdumptest -d "$_tree" "$KD_WORK/$1.disk"
+}
+
+# ku_ext4_conf NAME UUID [directive lines...]: kdump.conf for that disk on virtio.
+ku_ext4_conf() {
+    local _name=$1 _uuid=$2
+    shift 2
+    printf '%s\n' "ext4 UUID=$_uuid" "path /var/crash" "core_collector makedumpfile -l --message-level 7 -d 31" \
+        "extra_modules virtio_blk virtio_pci" "$@" >"$KD_WORK/$_name.conf"
+}
+
+# ku_capture_ext4 NAME CRASHKERNEL: the case's image captures a real panic onto its virtio disk.
+ku_capture_ext4() {
+    KD_CRASHKERNEL=$2 run_capture "$1" "$KD_WORK/$1.img" kd_fetch_ext4 "$KD_WORK/$1.disk" \
+        -drive "file=$KD_WORK/$1.disk,if=virtio,format=raw"
+}
+
+# ku_listing IMAGE: the image's paths, sorted (lsinitrd's listing, names only).
+ku_listing() {
+    "$KINDLING_LSINITRD" "$1" | awk 'length($1) == 10 && $1 ~ /^[-dlcbps][-rwxsStT]+$/ { print $9 }' | sort
+}
+
+# --- cases ---------------------------------------------------------------------------------------
+
+# The default: kdump_image unset, Fedora's kdumpbase first on the module path (the alias puts
+# dracut's stock modules, where kdump-utils installs it, before Kindling's). The minimal image
+# is built, says so, and captures at crashkernel=96M.
+case_mkdumprd-minimal() {
+    local _name=mkdumprd-minimal _uuid
+    ku_setup || return 1
+    _uuid=$(kd_new_uuid)
+    ku_ext4_disk "$_name" "$_uuid"
+    ku_ext4_conf "$_name" "$_uuid"
+    # -v: mkdumprd passes --quiet; the line saying which image was built is an info line.
+    ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" -v || return 1
+    ku_expect_log "$_name" "kdump: minimal image \(ext4 UUID=$_uuid\)" || return 1
+    "$KINDLING_LSINITRD" -f usr/lib/dracut/build-parameter.txt "$KD_WORK/$_name.img" | grep -q -- "--kdump-image 'minimal'" ||
+        { kd_log "build-parameter.txt does not record the minimal image"; return 1; }
+    "$KINDLING_LSINITRD" -f usr/lib/dracut/modules.txt "$KD_WORK/$_name.img" | paste -sd ' ' | grep -qx "busybox kdump-storage base kdumpbase" ||
+        { kd_log "modules.txt: $("$KINDLING_LSINITRD" -f usr/lib/dracut/modules.txt "$KD_WORK/$_name.img" | paste -sd ' ')"; return 1; }
+    ku_capture_ext4 "$_name" 96M
+}
+
+# kdump_image=distro: Fedora's kdumpbase, as dracut takes it. The image holds the same files as
+# real dracut 059's from the same mkdumprd call, and captures at crashkernel=256M.
+case_mkdumprd-distro() {
+    local _name=mkdumprd-distro _uuid _difference
+    ku_setup || return 1
+    _uuid=$(kd_new_uuid)
+    ku_ext4_disk "$_name" "$_uuid"
+    ku_ext4_conf "$_name" "$_uuid"
+    ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --conf kdump_image=distro -- -v -I /usr/bin/grep || return 1
+    ku_expect_log "$_name" "kdump: distribution image \(kdump_image=distro\)" || return 1
+    ku_build "$_name.dracut" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --dracut real -- -I /usr/bin/grep || return 1
+    _difference=$(diff <(ku_listing "$KD_WORK/$_name.img") <(ku_listing "$KD_WORK/$_name.dracut.img"))
+    if [[ -n $_difference ]]; then
+        kd_log "the file lists differ (< Kindling, > dracut):"
+        printf '%s\n' "$_difference" | head -n 40 | sed 's/^/    | /' >&2
+        return 1
+    fi
+    kd_log "the same $(ku_listing "$KD_WORK/$_name.img" | wc -l) paths as dracut's image"
+    ku_capture_ext4 "$_name" 256M
+}
+
+# An nfs target (dracut_args --mount, which mkdumprd does not mount at build time): the minimal
+# image has no nfs, so the build falls back to Fedora's kdumpbase and says why. Without that
+# kdumpbase, the build fails naming the directive.
+case_mkdumprd-nfs-fallback() {
+    local _name=mkdumprd-nfs _uuid
+    ku_setup || return 1
+    _uuid=$(kd_new_uuid)
+    ku_ext4_disk "$_name" "$_uuid"
+    printf '%s\n' "path /var/crash" "core_collector makedumpfile -l --message-level 7 -d 31" \
+        "dracut_args --mount \"127.0.0.1:/export /var/crash nfs defaults\"" >"$KD_WORK/$_name.conf"
+    ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" || return 1
+    ku_expect_log "$_name" "kdump: distribution image: .*dracut_args --mount: 'nfs' dump targets are not supported by the minimal image" ||
+        return 1
+    "$KINDLING_LSINITRD" -f usr/lib/dracut/modules.txt "$KD_WORK/$_name.img" | grep -qx nfs ||
+        { kd_log "the distribution image lacks dracut's nfs module"; return 1; }
+    if ku_build "$_name.none" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --no-distro-kdumpbase -- 2>/dev/null; then
+        kd_log "without a distribution kdumpbase, the build did not fail"
+        return 1
+    fi
+    ku_expect_log "$_name.none" "kdump: .*kdump.conf:3: dracut_args --mount: 'nfs' dump targets are not supported by the minimal image.*, and there is no distribution kdumpbase to fall back to$"
+}
