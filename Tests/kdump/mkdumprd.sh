@@ -128,27 +128,23 @@ ku_mkdumprd() {
         "$KU_ROOT" "${KU_DEV_LINKS-}" -f "$_image" "$KVER" --kmoddir "$KD_KMODDIR" "$@" >"$_image.log" 2>&1
 }
 
-# ku_loop_disk IMAGE: attaches IMAGE (with its partitions) and prints the loop device.
+# ku_loop_disk IMAGE: attaches IMAGE (a whole-disk filesystem) and prints the loop device.
 ku_loop_disk() {
-    losetup --find --show --partscan "$1"
+    losetup --find --show "$1"
 }
 
-# ku_disk_links LOOP DIR: DIR/disk/by-{uuid,label,partuuid}/ links to LOOP and its partitions,
-# as udev's persistent-storage rules make them.
+# ku_disk_links LOOP DIR: DIR/disk/by-{uuid,label}/ links to LOOP, as udev's
+# persistent-storage rules make them.
 ku_disk_links() {
-    local _device _key _value
+    local _key _value
     rm -rf "$2"
-    mkdir -p "$2/disk/by-uuid" "$2/disk/by-label" "$2/disk/by-partuuid"
-    for _device in "$1" "$1"p*; do
-        [[ -b $_device ]] || continue
-        while IFS='=' read -r _key _value; do
-            case $_key in
-                UUID) ln -sfn "../../${_device#/dev/}" "$2/disk/by-uuid/$_value" ;;
-                LABEL) ln -sfn "../../${_device#/dev/}" "$2/disk/by-label/$_value" ;;
-                PARTUUID) ln -sfn "../../${_device#/dev/}" "$2/disk/by-partuuid/$_value" ;;
-            esac
-        done < <(blkid -o export "$_device")
-    done
+    mkdir -p "$2/disk/by-uuid" "$2/disk/by-label"
+    while IFS='=' read -r _key _value; do
+        case $_key in
+            UUID) ln -sfn "../../${1#/dev/}" "$2/disk/by-uuid/$_value" ;;
+            LABEL) ln -sfn "../../${1#/dev/}" "$2/disk/by-label/$_value" ;;
+        esac
+    done < <(blkid -o export "$1")
 }
 
 # ku_build NAME KDUMP_CONF DISK [ku_mkdumprd options --] [mkdumprd arguments...]: mkdumprd with
@@ -235,7 +231,7 @@ case_mkdumprd-minimal() {
 # kdump_image=distro: Fedora's kdumpbase, as dracut takes it. The image holds the same files as
 # real dracut 059's from the same mkdumprd call, and captures at crashkernel=256M.
 case_mkdumprd-distro() {
-    local _name=mkdumprd-distro _uuid _difference
+    local _name=mkdumprd-distro _uuid
     ku_setup || return 1
     _uuid=$(kd_new_uuid)
     ku_ext4_disk "$_name" "$_uuid"
@@ -243,13 +239,7 @@ case_mkdumprd-distro() {
     ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --conf kdump_image=distro -- -v -I /usr/bin/grep || return 1
     ku_expect_log "$_name" "kdump: distribution image \(kdump_image=distro\)" || return 1
     ku_build "$_name.dracut" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --dracut real -- -I /usr/bin/grep || return 1
-    _difference=$(diff <(ku_listing "$KD_WORK/$_name.img") <(ku_listing "$KD_WORK/$_name.dracut.img"))
-    if [[ -n $_difference ]]; then
-        kd_log "the file lists differ (< Kindling, > dracut):"
-        printf '%s\n' "$_difference" | head -n 40 | sed 's/^/    | /' >&2
-        return 1
-    fi
-    kd_log "the same $(ku_listing "$KD_WORK/$_name.img" | wc -l) paths as dracut's image"
+    ku_same_files "$_name" || return 1
     ku_capture_ext4 "$_name" 256M
 }
 
@@ -273,4 +263,60 @@ case_mkdumprd-nfs-fallback() {
         return 1
     fi
     ku_expect_log "$_name.none" "kdump: .*kdump.conf:3: dracut_args --mount: 'nfs' dump targets are not supported by the minimal image.*, and there is no distribution kdumpbase to fall back to$"
+}
+
+# A USB stick by LABEL, the minimal image by default: ext4 (Fedora's mkdumprd takes no vfat
+# target), which the capture machine has on qemu-xhci, whose drivers kdump.conf names.
+case_mkdumprd-usb() {
+    local _name=mkdumprd-usb
+    ku_setup || return 1
+    ku_ext4_disk "$_name" "$(kd_new_uuid)"
+    e2label "$KD_WORK/$_name.disk" KDUMPSTICK
+    printf '%s\n' "ext4 LABEL=KDUMPSTICK" "path /var/crash" "core_collector makedumpfile -l --message-level 7 -d 31" \
+        "extra_modules xhci_pci usb_storage sd_mod" >"$KD_WORK/$_name.conf"
+    ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" -v || return 1
+    ku_expect_log "$_name" "kdump: minimal image \(ext4 LABEL=KDUMPSTICK\)" || return 1
+    KD_CRASHKERNEL=96M run_capture "$_name" "$KD_WORK/$_name.img" kd_fetch_ext4 "$KD_WORK/$_name.disk" \
+        -device qemu-xhci,id=xhci -drive "if=none,id=stick,format=raw,file=$KD_WORK/$_name.disk" \
+        -device usb-storage,bus=xhci.0,drive=stick
+}
+
+# ku_same_files NAME: Kindling's NAME.img holds the same paths as real dracut's NAME.dracut.img.
+ku_same_files() {
+    local _difference
+    _difference=$(diff <(ku_listing "$KD_WORK/$1.img") <(ku_listing "$KD_WORK/$1.dracut.img"))
+    if [[ -n $_difference ]]; then
+        kd_log "$1: the file lists differ (< Kindling, > dracut):"
+        printf '%s\n' "$_difference" | head -n 40 | sed 's/^/    | /' >&2
+        return 1
+    fi
+    kd_log "$1: the same $(ku_listing "$KD_WORK/$1.img" | wc -l) paths as dracut's image"
+}
+
+# The other ways mkdumprd reaches dracut, each built by Kindling (kdump_image=distro) and by
+# real dracut 059 from the same mkdumprd call, with the same files as the result:
+#   no kdump dracut.conf.d (--add kdumpbase --omit "..."), dracut_args from kdump.conf, and extra
+#   arguments after mkdumprd's own.
+case_mkdumprd-vs-dracut() {
+    local _name=mkdumprd-paths _uuid _variant _status=0
+    ku_setup || return 1
+    _uuid=$(kd_new_uuid)
+    ku_ext4_disk "$_name" "$_uuid"
+    ku_ext4_conf "$_name.noconfdir" "$_uuid"
+    ku_ext4_conf "$_name.args" "$_uuid" "dracut_args --add-drivers 'loop nls_utf8' --omit 'terminfo'"
+    for _variant in noconfdir args; do
+        local -a _extra=(-I /usr/bin/grep)
+        [[ $_variant == args ]] && _extra+=(--add-drivers vfat --install /usr/bin/stat)
+        local _confdir=/lib/kdump/dracut.conf.d
+        [[ $_variant == noconfdir ]] && _confdir=/nonexistent
+        kdump_dracut_confdir=$_confdir ku_build "$_name.$_variant" "$KD_WORK/$_name.$_variant.conf" "$KD_WORK/$_name.disk" \
+            --conf kdump_image=distro -- "${_extra[@]}" || return 1
+        kdump_dracut_confdir=$_confdir ku_build "$_name.$_variant.dracut" "$KD_WORK/$_name.$_variant.conf" \
+            "$KD_WORK/$_name.disk" --dracut real -- "${_extra[@]}" || return 1
+        ku_same_files "$_name.$_variant" || _status=1
+    done
+    "$KINDLING_LSINITRD" -f usr/lib/dracut/build-parameter.txt "$KD_WORK/$_name.noconfdir.img" |
+        grep -q -- "--add 'kdumpbase' --omit 'rdma plymouth resume ifcfg earlykdump'" ||
+        { kd_log "mkdumprd did not take the --add kdumpbase path"; return 1; }
+    return $_status
 }
