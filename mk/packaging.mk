@@ -7,7 +7,10 @@
 PKGLIBDIR = $(LIBDIR)/kindling
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 KERNEL_INSTALL_DIR ?= $(PREFIX)/lib/kernel/install.d
-DRACUT_MODULES_DIR ?= /usr/lib/dracut/modules.d
+# dracut's own directory, where scripts written for dracut look for dracut-functions.sh (not under
+# PREFIX: mkdumprd looks in /usr/lib/dracut whatever the prefix).
+DRACUT_BASEDIR ?= /usr/lib/dracut
+DRACUT_MODULES_DIR ?= $(DRACUT_BASEDIR)/modules.d
 RELEASE_DIR = .build/release
 # Written by other areas; installed when present (the sources' directories may be overridden).
 MANSRC ?= Documentation/man
@@ -25,7 +28,7 @@ install: release
 	install -s -m 0755 $(RELEASE_DIR)/kindling $(DESTDIR)$(PKGLIBDIR)/kindling
 	install -s -m 0755 $(RELEASE_DIR)/kindling-lsinitrd $(DESTDIR)$(BINDIR)/kindling-lsinitrd
 	ln -sfr $(DESTDIR)$(PKGLIBDIR)/kindling $(DESTDIR)$(BINDIR)/kindling
-	install -m 0644 shim/*.bash $(DESTDIR)$(PKGLIBDIR)/
+	install -m 0644 shim/*.bash shim/dracut-functions.sh $(DESTDIR)$(PKGLIBDIR)/
 	rm -rf $(DESTDIR)$(PKGLIBDIR)/modules.d
 	cp -R --no-preserve=ownership modules.d $(DESTDIR)$(PKGLIBDIR)/
 	for page in $(wildcard $(addprefix $(MANSRC)/,$(MAN_PAGES))); do \
@@ -36,11 +39,24 @@ install: release
 	done
 
 # `dracut` and `lsinitrd` run Kindling, which then prefers dracut's stock modules to its own.
+# Scripts that source dracut's helper file (mkdumprd, kdumpctl) get Kindling's: DRACUT_FUNCTIONS
+# becomes a relative link to PKGLIBDIR/dracut-functions.sh, unless a file is there already (dracut's,
+# which is never replaced) or it is a link to Kindling's already.
+DRACUT_FUNCTIONS = $(DRACUT_BASEDIR)/dracut-functions.sh
+# Status 0 when $link, the DESTDIR path of DRACUT_FUNCTIONS, is a link to Kindling's (dangling or not).
+is_kindling_dracut_functions = [ -L "$$link" ] && \
+	[ "$$(readlink -m "$$link")" = "$$(readlink -m $(DESTDIR)$(PKGLIBDIR)/dracut-functions.sh)" ]
 install-dracut-alias: install
 	ln -sf kindling $(DESTDIR)$(BINDIR)/dracut
 	ln -sf kindling-lsinitrd $(DESTDIR)$(BINDIR)/lsinitrd
 	sed 's|@DRACUT_MODULES_DIR@|$(DRACUT_MODULES_DIR)|' packaging/dracut-alias.conf >$(DESTDIR)$(ALIAS_CONF)
 	chmod 0644 $(DESTDIR)$(ALIAS_CONF)
+	link=$(DESTDIR)$(DRACUT_FUNCTIONS); \
+	if [ -e "$$link" ] || [ -L "$$link" ]; then \
+		$(is_kindling_dracut_functions) || echo "install-dracut-alias: $(DRACUT_FUNCTIONS) is not Kindling's: left as it is"; \
+	else \
+		install -d $(DESTDIR)$(DRACUT_BASEDIR) && ln -sr $(DESTDIR)$(PKGLIBDIR)/dracut-functions.sh "$$link"; \
+	fi
 
 # Debian's /etc/kernel hooks and the kernel-install plugin (the Debian package ships them).
 # kernel-install reads only /usr/lib/kernel/install.d and /etc/kernel/install.d: with the default
@@ -57,6 +73,8 @@ uninstall:
 		link=$(DESTDIR)$(BINDIR)/$${alias%%:*}; \
 		if [ "$$(readlink "$$link")" = "$${alias#*:}" ]; then rm -f "$$link"; fi; \
 	done
+	link=$(DESTDIR)$(DRACUT_FUNCTIONS); \
+	if $(is_kindling_dracut_functions); then rm -f "$$link"; rmdir $(DESTDIR)$(DRACUT_BASEDIR) 2>/dev/null || true; fi
 	rm -rf $(DESTDIR)$(PKGLIBDIR)
 	rm -f $(DESTDIR)$(ALIAS_CONF) $(addprefix $(DESTDIR),$(HOOKS))
 	for page in $(MAN_PAGES); do rm -f "$(DESTDIR)$(MANDIR)/man$${page##*.}/$$page"; done

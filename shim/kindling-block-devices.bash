@@ -5,12 +5,13 @@
 # Where sysfs is; the tests point it at a tree of their own.
 __kindling_sys=/sys
 
-# `get_maj_min DEV`: the block device's MAJOR:MINOR, following symlinks.
+# `get_maj_min DEV`: the block device's MAJOR:MINOR, following symlinks, without a newline (as
+# dracut prints it). Nothing and status 1 for a path that cannot be read (dracut prints 0:0).
 get_maj_min() {
     builtin local __numbers __major __minor
     __numbers=$(builtin command stat -L -c '%t %T' -- "$1" 2>/dev/null) || builtin return 1
     builtin read -r __major __minor <<<"$__numbers"
-    builtin printf '%d:%d\n' "0x$__major" "0x$__minor"
+    builtin printf '%d:%d' "0x$__major" "0x$__minor"
 }
 
 # `check_block_and_slaves FUNC MAJ:MIN`: FUNC on the device, then on the disk that holds a
@@ -27,7 +28,8 @@ check_block_and_slaves_all() {
 __kindling_walk_block_tree() {
     builtin local __mode="$1" __func="$2" __device="$3" __slave __found=1
     builtin local __node="$__kindling_sys/dev/block/$__device"
-    [[ -e $__node ]] || builtin return 1
+    # No device (get_maj_min found none) is not /sys/dev/block itself.
+    [[ -n $__device && -e $__node ]] || builtin return 1
     if "$__func" "$__device"; then
         [[ $__mode == first ]] && builtin return 0
         __found=0

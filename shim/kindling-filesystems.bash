@@ -88,10 +88,14 @@ find_block_device() {
 find_root_block_device() { find_block_device /; }
 
 # `get_persistent_dev DEV`: a stable name for DEV (persistent_policy's directory first, then
-# /dev/mapper, by-uuid, by-label, by-partuuid, by-partlabel, by-id, by-path), or DEV itself.
+# /dev/mapper, by-uuid, by-label, by-partuuid, by-partlabel, by-id, by-path), or DEV itself, also
+# when it is no device (mkdumprd passes a virtiofs tag and takes an empty answer as a failure).
 get_persistent_dev() {
     builtin local __want __candidate __directory
-    __want=$(get_maj_min "$1") || builtin return 0
+    if ! __want=$(get_maj_min "$1"); then
+        builtin printf '%s' "$1"
+        builtin return 0
+    fi
     builtin local -a __directories
     __directories=(/dev/mapper /dev/disk/by-uuid /dev/disk/by-label /dev/disk/by-partuuid
         /dev/disk/by-partlabel /dev/disk/by-id /dev/disk/by-path)

@@ -146,6 +146,27 @@ if "$dracut_alias" "${isolated[@]}" --no-kernel -m "base bash" "$work/noalias.im
 else
     pass "without the alias config, dracut's modules are not on the path"
 fi
+# dracut-functions.sh for scripts written for dracut (mkdumprd): in an empty DESTDIR, a link to
+# Kindling's, which a plain bash -u can source.
+# Whether FILE, sourced by a clean bash -u, gives Kindling's helpers.
+sources_helpers() {
+    # shellcheck disable=SC2016 # the inner bash expands these
+    env -i PATH=/usr/bin:/bin bash --noprofile --norc -u -c \
+        '. "$1" && strstr "$(get_maj_min /dev/null)" 1:3 && [[ $(get_persistent_dev /no/such) == /no/such ]]' _ "$1" 2>&1
+}
+functions_link=$work/alias/usr/lib/dracut/dracut-functions.sh
+if [[ -L $functions_link && $(readlink "$functions_link") == ../kindling/dracut-functions.sh ]] &&
+    output=$(sources_helpers "$functions_link"); then
+    pass "install-dracut-alias links /usr/lib/dracut/dracut-functions.sh to Kindling's; bash -u sources it"
+else
+    fail "dracut-functions.sh after install-dracut-alias: $(ls -l "$functions_link" 2>&1) ${output-}"
+fi
+if make -s -C "$repo" install-dracut-alias DESTDIR="$work/alias" "${alias_layout[@]}" "${placeholders[@]}" \
+    >"$work/alias-again.log" 2>&1 && ! grep -q "not Kindling's" "$work/alias-again.log" && [[ -L $functions_link ]]; then
+    pass "install-dracut-alias again keeps Kindling's link, quietly"
+else
+    fail "install-dracut-alias again: $(tail -n 3 "$work/alias-again.log")"
+fi
 make -s -C "$repo" uninstall DESTDIR="$work/alias" "${alias_layout[@]}" >"$work/uninstall.log" 2>&1 ||
     fail "make uninstall: $(tail -n 3 "$work/uninstall.log")"
 left=$(find "$work/alias" ! -type d)
@@ -154,6 +175,51 @@ if [[ -z $left ]]; then
 else
     fail "left after uninstall: $left"
 fi
+
+# A DESTDIR with dracut's own dracut-functions.sh (a file, or a link of its own), and Kindling
+# under /usr/local with BINDIR and LIBDIR that are not siblings: the install and the uninstall
+# leave dracut's untouched; without it, the link climbs to /usr/local/lib64/kindling.
+local_layout=(PREFIX=/usr/local BINDIR=/usr/local/sbin LIBDIR=/usr/local/lib64 SYSCONFDIR=/etc)
+# A file's type, mode, size, link target and contents.
+describe() { ls -l --time-style=+ "$1" 2>&1; cat "$1" 2>&1; }
+for kind in file link none; do
+    dest=$work/alias-$kind
+    theirs=$dest/usr/lib/dracut/dracut-functions.sh
+    mkdir -p "${theirs%/*}"
+    case $kind in
+        file) printf '# dracut 059 stands here\nstrstr() { :; }\n' >"$theirs" ;;
+        link) ln -s ../../share/dracut-ng/dracut-functions.sh "$theirs" ;;
+        none) rmdir "${theirs%/*}" ;;
+    esac
+    before=$(describe "$theirs")
+    make -s -C "$repo" install-dracut-alias DESTDIR="$dest" "${local_layout[@]}" "${placeholders[@]}" \
+        >"$dest.log" 2>&1 || fail "install-dracut-alias beside dracut's $kind: $(tail -n 3 "$dest.log")"
+    if [[ $kind == none ]]; then
+        if [[ $(readlink "$theirs") == ../../local/lib64/kindling/dracut-functions.sh ]] &&
+            output=$(sources_helpers "$theirs"); then
+            pass "with PREFIX=/usr/local, /usr/lib/dracut/dracut-functions.sh links to /usr/local/lib64/kindling's"
+        else
+            fail "with PREFIX=/usr/local: $(ls -l "$theirs" 2>&1) ${output-}"
+        fi
+    elif [[ $(describe "$theirs") == "$before" ]] &&
+        grep -q 'dracut-functions.sh is not Kindling.s: left as it is' "$dest.log"; then
+        pass "install-dracut-alias leaves dracut's dracut-functions.sh ($kind) as it was, saying so"
+    else
+        fail "install-dracut-alias over dracut's dracut-functions.sh ($kind): $(ls -l "$theirs"; cat "$dest.log")"
+    fi
+    make -s -C "$repo" uninstall DESTDIR="$dest" "${local_layout[@]}" >>"$dest.log" 2>&1 ||
+        fail "make uninstall beside dracut's $kind: $(tail -n 3 "$dest.log")"
+    left=$(cd "$dest" && find . ! -type d | sort | tr '\n' ' ')
+    case $kind in
+        none) wanted='' ;;
+        *) wanted='./usr/lib/dracut/dracut-functions.sh ' ;;
+    esac
+    if [[ $left == "$wanted" && ( $kind == none || $(describe "$theirs") == "$before" ) ]]; then
+        pass "make uninstall removes only Kindling's (dracut's: $kind; left: ${left:-nothing})"
+    else
+        fail "make uninstall beside dracut's $kind left: $left"
+    fi
+done
 
 # --- the Debian kernel hooks and the kernel-install plugin, against a scratch root -------------
 hooks=$repo/packaging/kernel
@@ -363,6 +429,25 @@ if "$packaged" "${isolated[@]}" --no-kernel -m base "$work/packaged.img" >"$work
 else
     fail "the packaged build: $(tail -n 3 "$work/packaged.log")"
 fi
+# The package ships dracut-functions.sh in its data directory and makes no alias: /usr/bin/dracut
+# and /usr/lib/dracut are dracut-core's. The links Documentation/kdump.md gives for a machine
+# without dracut work, and are taken away again before dpkg removes the package.
+if [[ -f $dpkg_root/usr/lib/kindling/dracut-functions.sh && ! -e $dpkg_root/usr/lib/dracut && ! -e $dpkg_root/usr/bin/dracut ]] &&
+    output=$(sources_helpers "$dpkg_root/usr/lib/kindling/dracut-functions.sh"); then
+    pass "the package ships /usr/lib/kindling/dracut-functions.sh, and nothing in dracut's places"
+else
+    fail "the package's dracut-functions.sh: $(cd "$dpkg_root" && ls -d usr/lib/dracut usr/bin/dracut usr/lib/kindling/dracut-functions.sh 2>&1) ${output-}"
+fi
+ln -s kindling "$dpkg_root/usr/bin/dracut"
+mkdir -p "$dpkg_root/usr/lib/dracut"
+ln -s ../kindling/dracut-functions.sh "$dpkg_root/usr/lib/dracut/dracut-functions.sh"
+if output=$(sources_helpers "$dpkg_root/usr/lib/dracut/dracut-functions.sh") &&
+    [[ $("$dpkg_root/usr/bin/dracut" --version 2>&1) == "kindling $version"* ]]; then
+    pass "the packaged Kindling as dracut, with the links kdump.md gives"
+else
+    fail "the links kdump.md gives: ${output-}"
+fi
+rm -r "$dpkg_root/usr/bin/dracut" "$dpkg_root/usr/lib/dracut"
 for hook_file in etc/kernel/postinst.d/kindling etc/kernel/postrm.d/kindling usr/lib/kernel/install.d/50-kindling.install; do
     [[ -x $dpkg_root/$hook_file ]] || fail "the package lacks $hook_file"
 done
