@@ -5,14 +5,19 @@
 #      this host's root disk stands in for it) and with one that does not (every bus);
 #      the host-resolved image is also booted, to show that its chain is enough;
 #   2. the smallest crashkernel= at which case 1 still captures (bisection, 8M steps);
-#   3. build time, Kindling vs dracut 059 building the same kdumpbase (median of 3), and ratio.
+#   3. build time, Kindling vs dracut 059 building the same kdumpbase (median of 3), and ratio;
+#   mkdumprd: Fedora's real mkdumprd with dracut 059 and with Kindling (minimal and distribution
+#   images): build times, ratios, sizes; mkdumprd_crashkernel: the smallest crashkernel= of each.
 #
-#   Tests/kdump/figures.sh [size] [crashkernel] [time]     (default: all three)
+#   Tests/kdump/figures.sh [size] [crashkernel] [time] [mkdumprd] [mkdumprd_crashkernel]
+#   (default: the first three)
 
 # shellcheck disable=SC2317 # main runs the figure_* functions by name ("figure_$_figure")
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=mkdumprd.sh
+. "$(dirname "${BASH_SOURCE[0]}")/mkdumprd.sh"
 
 mib() {
     awk -v b="$1" 'BEGIN { printf "%.2f MiB, %.2f MB", b / 1048576, b / 1000000 }'
@@ -121,6 +126,68 @@ figure_time() {
     echo "build time, Kindling: ${_kindling}s median (runs ${_k[*]}), image $(stat -c %s "$KD_WORK/time-k.img") bytes"
     echo "build time, dracut 059: ${_dracut}s median (runs ${_d[*]}), image $(stat -c %s "$KD_WORK/time-d.img") bytes"
     echo "build time ratio dracut/Kindling: $(awk -v k="$_kindling" -v d="$_dracut" 'BEGIN { printf "%.1f", d / k }')"
+}
+
+# Fedora's real mkdumprd (kdump-utils 1.0.61, see mkdumprd.sh) with real dracut 059 and with
+# Kindling's alias, the minimal image (the default) and the distribution's (kdump_image=distro):
+# build times (median of 3, in turns), ratios and image sizes.
+figure_mkdumprd() {
+    local _uuid _i _tool
+    local -A _times=()
+    ku_setup || return 1
+    _uuid=$(kd_new_uuid)
+    ku_ext4_disk mkdumprd-figures "$_uuid"
+    ku_ext4_conf mkdumprd-figures "$_uuid"
+    for _i in 1 2 3; do
+        _times[dracut]+=" $(seconds ku_build mkdumprd-dracut "$KD_WORK/mkdumprd-figures.conf" \
+            "$KD_WORK/mkdumprd-figures.disk" --dracut real -- -I /usr/bin/grep)" || return 1
+        _times[minimal]+=" $(seconds ku_build mkdumprd-minimal "$KD_WORK/mkdumprd-figures.conf" \
+            "$KD_WORK/mkdumprd-figures.disk")" || return 1
+        _times[distro]+=" $(seconds ku_build mkdumprd-distro "$KD_WORK/mkdumprd-figures.conf" \
+            "$KD_WORK/mkdumprd-figures.disk" --conf kdump_image=distro -- -I /usr/bin/grep)" || return 1
+    done
+    for _tool in dracut minimal distro; do
+        read -ra _runs <<<"${_times[$_tool]}"
+        _times[$_tool.median]=$(printf '%s\n' "${_runs[@]}" | median)
+        printf 'mkdumprd, %-34s %6ss median (runs%s), image %s\n' \
+            "$(case $_tool in dracut) echo "dracut 059:" ;; minimal) echo "Kindling, minimal image:" ;;
+                distro) echo "Kindling, distribution image:" ;; esac)" \
+            "${_times[$_tool.median]}" "${_times[$_tool]}" "$(mib "$(stat -c %s "$KD_WORK/mkdumprd-$_tool.img")")"
+    done
+    echo "mkdumprd ratio dracut/Kindling: minimal image $(awk -v k="${_times[minimal.median]}" -v d="${_times[dracut.median]}" \
+        'BEGIN { printf "%.1f", d / k }')x (goal 10x), distribution image $(awk -v k="${_times[distro.median]}" \
+        -v d="${_times[dracut.median]}" 'BEGIN { printf "%.1f", d / k }')x (goal 3x)"
+}
+
+# The smallest crashkernel= (8M steps) at which each image mkdumprd builds through Kindling
+# captures: the minimal one and the distribution's.
+figure_mkdumprd_crashkernel() {
+    local _uuid _image _low _high _mid _tried
+    ku_setup || return 1
+    _uuid=$(kd_new_uuid)
+    ku_ext4_disk mkdumprd-ck "$_uuid"
+    ku_ext4_conf mkdumprd-ck "$_uuid"
+    ku_build mkdumprd-ck-minimal "$KD_WORK/mkdumprd-ck.conf" "$KD_WORK/mkdumprd-ck.disk" || return 1
+    ku_build mkdumprd-ck-distro "$KD_WORK/mkdumprd-ck.conf" "$KD_WORK/mkdumprd-ck.disk" \
+        --conf kdump_image=distro -- -I /usr/bin/grep || return 1
+    KD_TIMEOUT=${KDUMP_TEST_TIMEOUT:-}
+    kd_choose_accel
+    ((KD_TIMEOUT > 200)) && KD_TIMEOUT=200
+    for _image in minimal distro; do
+        _low=32 _high=384 _tried=''
+        rm -f "$KD_WORK/mkdumprd-ck-$_image-run.first.img"
+        capture_with "$KD_WORK/mkdumprd-ck-$_image.img" "$_uuid" "${_high}M" "mkdumprd-ck-$_image-run" ||
+            { echo "mkdumprd crashkernel, $_image image: fails even at ${_high}M"; continue; }
+        while ((_high - _low > 8)); do
+            _mid=$(((_low + _high) / 2 / 8 * 8))
+            if capture_with "$KD_WORK/mkdumprd-ck-$_image.img" "$_uuid" "${_mid}M" "mkdumprd-ck-$_image-run"; then
+                _high=$_mid _tried+=" ${_mid}M ok"
+            else
+                _low=$_mid _tried+=" ${_mid}M fails"
+            fi
+        done
+        echo "mkdumprd crashkernel, $_image image: smallest that captures: ${_high}M (tried:$_tried)"
+    done
 }
 
 main() {

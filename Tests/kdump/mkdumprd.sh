@@ -117,6 +117,8 @@ ku_mkdumprd() {
             [[ ! -d $lib/dracut/modules.d ]] || cp -a "$lib"/dracut/modules.d/. /usr/lib/dracut/modules.d/
             [[ ! -e $kindling/usr/lib/dracut/dracut-functions.sh ]] ||
                 cp -a "$kindling"/usr/lib/dracut/dracut-functions.sh /usr/lib/dracut/
+            echo "namespace: dracut-functions.sh is $(readlink -f /usr/lib/dracut/dracut-functions.sh)," \
+                "dracut is $(readlink -f /usr/bin/dracut), $(find /usr/lib/dracut -type f | wc -l) files under /usr/lib/dracut"
         fi
         if [[ -z $squashfs ]]; then
             for tool in mksquashfs mkfs.erofs; do
@@ -319,4 +321,22 @@ case_mkdumprd-vs-dracut() {
         grep -q -- "--add 'kdumpbase' --omit 'rdma plymouth resume ifcfg earlykdump'" ||
         { kd_log "mkdumprd did not take the --add kdumpbase path"; return 1; }
     return $_status
+}
+
+# dracut absent: /usr/lib/dracut holds only kdump-utils' modules and the dracut-functions.sh
+# link Kindling's alias install made, /usr/bin/dracut is Kindling's. mkdumprd still works and
+# the minimal image captures.
+case_mkdumprd-no-dracut() {
+    local _name=mkdumprd-no-dracut _uuid
+    ku_setup || return 1
+    [[ -L $KU_KINDLING_ROOT/usr/lib/dracut/dracut-functions.sh ]] ||
+        { kd_log "make install-dracut-alias made no dracut-functions.sh link"; return 1; }
+    _uuid=$(kd_new_uuid)
+    ku_ext4_disk "$_name" "$_uuid"
+    ku_ext4_conf "$_name" "$_uuid"
+    ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --no-dracut -- -v || return 1
+    ku_expect_log "$_name" "namespace: dracut-functions.sh is /usr/lib/kindling/dracut-functions.sh, dracut is /usr/lib/kindling/kindling" ||
+        return 1
+    ku_expect_log "$_name" "kdump: minimal image \(ext4 UUID=$_uuid\)" || return 1
+    ku_capture_ext4 "$_name" 96M
 }
