@@ -106,6 +106,18 @@ refused_build() {
 }
 mv "$work/moved/usr/lib64/kindling/kindling-logger.bash" "$work/logger.bash"
 refused_build partial "one of the shim's files (kindling-logger.bash)" 'kindling-logger.bash: No such file'
+# The shell dies while the engine writes to it: the write fails and the build says why; it is never
+# killed by SIGPIPE (status 141) with nothing said. A race, so it is run several times.
+statuses=()
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    "$installed" "${isolated[@]}" --no-kernel -m base "$work/partial.img" >"$work/partial.log" 2>&1
+    statuses+=("$?")
+done
+if [[ " ${statuses[*]} " != *" 141 "* && " ${statuses[*]} " != *" 0 "* ]]; then
+    pass "a shell that dies at once fails the build with a status, never SIGPIPE (statuses: ${statuses[*]})"
+else
+    fail "a shell that dies at once: statuses ${statuses[*]} (141: killed by SIGPIPE)"
+fi
 mv "$work/logger.bash" "$work/moved/usr/lib64/kindling/kindling-logger.bash"
 # Without its shim it must not fall back to the checkout's.
 rm "$work/moved/usr/lib64/kindling/kindling-shim.bash"
