@@ -150,20 +150,23 @@ ku_disk_links() {
 }
 
 # ku_build NAME KDUMP_CONF DISK [ku_mkdumprd options --] [mkdumprd arguments...]: mkdumprd with
-# DISK attached, so the target resolves as on a real host; the image is $KD_WORK/NAME.img.
+# DISK attached, so the target resolves as on a real host; the image is $KD_WORK/NAME.img. An
+# empty DISK: the case attached its own.
 ku_build() {
-    local _name=$1 _conf=$2 _disk=$3 _loop _status=0
+    local _name=$1 _conf=$2 _disk=$3 _loop='' _status=0
     shift 3
     local -a _options=()
     if [[ " $* " == *" -- "* ]]; then
         while [[ $1 != -- ]]; do _options+=("$1"); shift; done
         shift
     fi
-    _loop=$(ku_loop_disk "$_disk") || { kd_log "losetup $_disk failed"; return 1; }
-    udevadm settle 2>/dev/null || true
-    ku_disk_links "$_loop" "$KD_WORK/$_name.dev"
-    KU_DEV_LINKS=$KD_WORK/$_name.dev ku_mkdumprd "${_options[@]}" -- "$KD_WORK/$_name.img" "$_conf" "$@" || _status=$?
-    losetup -d "$_loop"
+    if [[ -n $_disk ]]; then
+        _loop=$(ku_loop_disk "$_disk") || { kd_log "losetup $_disk failed"; return 1; }
+        ku_disk_links "$_loop" "$KD_WORK/$_name.dev"
+    fi
+    KU_DEV_LINKS=${_loop:+$KD_WORK/$_name.dev} ku_mkdumprd "${_options[@]}" -- "$KD_WORK/$_name.img" "$_conf" "$@" ||
+        _status=$?
+    [[ -z $_loop ]] || losetup -d "$_loop"
     if ((_status != 0)); then
         kd_log "mkdumprd failed ($_status):"
         sed 's/^/    | /' "$KD_WORK/$_name.img.log" >&2
@@ -297,30 +300,38 @@ ku_same_files() {
 
 # The other ways mkdumprd reaches dracut, each built by Kindling (kdump_image=distro) and by
 # real dracut 059 from the same mkdumprd call, with the same files as the result:
-#   no kdump dracut.conf.d (--add kdumpbase --omit "..."), dracut_args from kdump.conf, and extra
-#   arguments after mkdumprd's own.
+#   no kdump dracut.conf.d (--add kdumpbase --omit "..."); dracut_args from kdump.conf and extra
+#   arguments after mkdumprd's own; a raw target (--device).
 case_mkdumprd-vs-dracut() {
-    local _name=mkdumprd-paths _uuid _variant _status=0
+    local _name=mkdumprd-paths _uuid _variant _status=0 _raw _disk
     ku_setup || return 1
     _uuid=$(kd_new_uuid)
     ku_ext4_disk "$_name" "$_uuid"
     ku_ext4_conf "$_name.noconfdir" "$_uuid"
     ku_ext4_conf "$_name.args" "$_uuid" "dracut_args --add-drivers 'loop nls_utf8' --omit 'terminfo'"
-    for _variant in noconfdir args; do
+    kd_disk_raw "$KD_WORK/$_name.raw"
+    _raw=$(ku_loop_disk "$KD_WORK/$_name.raw") || return 1
+    printf '%s\n' "raw $_raw" "core_collector makedumpfile -F -l --message-level 7 -d 31" >"$KD_WORK/$_name.raw.conf"
+    for _variant in noconfdir args raw; do
         local -a _extra=(-I /usr/bin/grep)
         [[ $_variant == args ]] && _extra+=(--add-drivers vfat --install /usr/bin/stat)
         local _confdir=/lib/kdump/dracut.conf.d
         [[ $_variant == noconfdir ]] && _confdir=/nonexistent
-        kdump_dracut_confdir=$_confdir ku_build "$_name.$_variant" "$KD_WORK/$_name.$_variant.conf" "$KD_WORK/$_name.disk" \
-            --conf kdump_image=distro -- "${_extra[@]}" || return 1
+        _disk=$KD_WORK/$_name.disk
+        [[ $_variant == raw ]] && _disk=''
+        kdump_dracut_confdir=$_confdir ku_build "$_name.$_variant" "$KD_WORK/$_name.$_variant.conf" "$_disk" \
+            --conf kdump_image=distro -- "${_extra[@]}" || { _status=1; break; }
         kdump_dracut_confdir=$_confdir ku_build "$_name.$_variant.dracut" "$KD_WORK/$_name.$_variant.conf" \
-            "$KD_WORK/$_name.disk" --dracut real -- "${_extra[@]}" || return 1
+            "$_disk" --dracut real -- "${_extra[@]}" || { _status=1; break; }
         ku_same_files "$_name.$_variant" || _status=1
     done
+    losetup -d "$_raw"
+    ((_status == 0)) || return 1
     "$KINDLING_LSINITRD" -f usr/lib/dracut/build-parameter.txt "$KD_WORK/$_name.noconfdir.img" |
         grep -q -- "--add 'kdumpbase' --omit 'rdma plymouth resume ifcfg earlykdump'" ||
         { kd_log "mkdumprd did not take the --add kdumpbase path"; return 1; }
-    return $_status
+    "$KINDLING_LSINITRD" -f usr/lib/dracut/build-parameter.txt "$KD_WORK/$_name.raw.img" | grep -q -- "--device '$_raw'" ||
+        { kd_log "mkdumprd did not pass the raw target with --device"; return 1; }
 }
 
 # dracut absent: /usr/lib/dracut holds only kdump-utils' modules and the dracut-functions.sh
