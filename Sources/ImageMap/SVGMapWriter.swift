@@ -78,11 +78,12 @@ struct SVGMapWriter {
         }
         if box.kind != .file {
             let padding = isTopLevel ? 2.0 : 1.5
-            if let inner = rectangle.inset(top: hasHeader ? headerHeight : padding, side: padding) {
-                let rectangles = SquarifiedLayout.rectangles(for: box.children.map { Double($0.size) }, in: inner)
-                for (childIndex, (child, childRectangle)) in zip(box.children, rectangles).enumerated() {
-                    draw(child, in: childRectangle, hue: hue, index: childIndex, isTopLevel: false)
-                }
+            // A box too small for its frame gives its children all of it: each file keeps a box,
+            // and so its tooltip, however small.
+            let inner = rectangle.inset(top: hasHeader ? headerHeight : padding, side: padding) ?? rectangle
+            let rectangles = SquarifiedLayout.rectangles(for: box.children.map { Double($0.size) }, in: inner)
+            for (childIndex, (child, childRectangle)) in zip(box.children, rectangles).enumerated() {
+                draw(child, in: childRectangle, hue: hue, index: childIndex, isTopLevel: false)
             }
         }
         output += "</g>\n"
@@ -94,7 +95,8 @@ struct SVGMapWriter {
         let text = XMLText.lossy(box.label) + " " + MapNumber.bytes(box.size)
         guard let shown = XMLText.truncated(text, toFit: Int((rectangle.width - 6) / Self.characterWidth)) else { return }
         let x = MapNumber.coordinate(rectangle.x + 3)
-        let y = MapNumber.coordinate(rectangle.y + Self.fontSize + 1)
+        // The baseline leaves room for descenders above the boxes drawn below the label.
+        let y = MapNumber.coordinate(rectangle.y + Self.fontSize)
         output += "<text x=\"\(x)\" y=\"\(y)\" fill=\"\(color)\">\(XMLText.escaped(shown))</text>"
     }
 
