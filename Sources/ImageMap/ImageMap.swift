@@ -39,9 +39,9 @@ public struct ImageMap {
         let total = MapNode.total(boxes)
         let files = boxes.reduce(0) { $0 + $1.fileCount }
         var caption =
-            "\(PathBytes.visible(title)): \(MapNumber.bytes(total)) (\(MapNumber.grouped(total)) bytes) before compression in \(files) files"
+            "\(PathBytes.visible(title)): \(MapNumber.bytes(total)) (\(MapNumber.grouped(total)) bytes) before compression in \(MapNumber.counted(files, "file"))"
         let groups = boxes.filter { $0.kind == .group }
-        if !groups.isEmpty { caption += ", \(groups.count) \(groupNoun)s" }
+        if !groups.isEmpty { caption += ", " + MapNumber.counted(groups.count, groupNoun) }
         var shown = Set(groups.compactMap(\.group))
         var empty: [String] = []
         for entry in entries {

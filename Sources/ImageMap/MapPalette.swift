@@ -71,6 +71,9 @@ enum MapNumber {
         return (value < 0 ? "-" : "") + result
     }
 
+    /// "1 file", "2 files".
+    static func counted(_ count: Int, _ noun: String) -> String { count == 1 ? "1 \(noun)" : "\(count) \(noun)s" }
+
     /// A size for people: "512 B", "43.0 KiB", "12.3 MiB".
     static func bytes(_ value: Int) -> String {
         var unit = 0

@@ -23,7 +23,8 @@ struct SVGMapWriter {
         output += "font-family=\"sans-serif\" font-size=\"\(MapNumber.coordinate(Self.fontSize))\">\n"
         output += "<title>\(XMLText.escaped(XMLText.lossy(PathBytes.bytes(caption))))</title>\n"
         output += "<rect \(size) fill=\"#ffffff\"/>\n"
-        let captionText = XMLText.truncated(XMLText.lossy(PathBytes.bytes(caption)), toFit: Int(width / 7.2)) ?? ""
+        // The caption's 13 units are about 7.2 wide a character.
+        let captionText = XMLText.truncated(XMLText.lossy(PathBytes.bytes(caption)), toFit: Int((width - 12) / 7.2)) ?? ""
         output += "<text x=\"6\" y=\"17\" font-size=\"13\" fill=\"#111111\">\(XMLText.escaped(captionText))</text>\n"
     }
 
@@ -43,44 +44,23 @@ struct SVGMapWriter {
 
     private mutating func draw(_ box: MapNode, in rectangle: MapRect, hue: Double, index: Int, isTopLevel: Bool) {
         guard rectangle.area > 0 else { return }
-        let kind: String
-        switch box.kind {
-        case .group: kind = "group"
-        case .directory: kind = "directory"
-        case .file: kind = "file"
-        }
-        output += "<g class=\"\(kind)\" data-bytes=\"\(box.size)\""
+        let style = BoxStyle(box.kind, hue: hue, index: index, isTopLevel: isTopLevel)
+        output += "<g class=\"\(style.className)\" data-bytes=\"\(box.size)\""
         if isTopLevel { output += " data-name=\"\(XMLText.escaped(XMLText.lossy(box.label)))\"" }
         output += "><title>\(XMLText.escaped(tooltip(box)))</title>"
-
-        let fill: String
-        let stroke: String
-        switch box.kind {
-        case .group:
-            fill = MapPalette.groupFill(hue: hue)
-            stroke = "#1a1a1a"
-        case .directory:
-            fill = isTopLevel ? MapPalette.groupFill(hue: hue) : MapPalette.directoryFill(hue: hue)
-            stroke = isTopLevel ? "#1a1a1a" : MapPalette.outline(hue: hue)
-        case .file:
-            fill = MapPalette.fileFill(hue: hue, index: index)
-            stroke = isTopLevel ? "#1a1a1a" : MapPalette.outline(hue: hue)
-        }
         output += "<rect x=\"\(MapNumber.coordinate(rectangle.x))\" y=\"\(MapNumber.coordinate(rectangle.y))\" "
         output += "width=\"\(MapNumber.coordinate(rectangle.width))\" height=\"\(MapNumber.coordinate(rectangle.height))\" "
-        output += "fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(isTopLevel ? "1.5" : "0.5")\"/>"
+        output += "fill=\"\(style.fill)\" stroke=\"\(style.stroke)\" stroke-width=\"\(style.strokeWidth)\"/>"
 
-        let darkBackground = box.kind != .file && (isTopLevel || box.kind == .group)
-        let headerHeight = box.kind == .file ? 0 : (isTopLevel ? 16.0 : 14.0)
-        let hasHeader = rectangle.width >= 30 && rectangle.height >= 2 * max(headerHeight, 14)
+        // A directory's label is its header; a file's, if it fits, sits in its box.
+        let hasHeader = box.kind != .file && rectangle.width >= 30 && rectangle.height >= 2 * style.headerHeight
         if hasHeader || box.kind == .file {
-            label(box, in: rectangle, color: darkBackground ? "#ffffff" : "#111111")
+            label(box, in: rectangle, color: style.textColor)
         }
         if box.kind != .file {
-            let padding = isTopLevel ? 2.0 : 1.5
             // A box too small for its frame gives its children all of it: each file keeps a box,
             // and so its tooltip, however small.
-            let inner = rectangle.inset(top: hasHeader ? headerHeight : padding, side: padding) ?? rectangle
+            let inner = rectangle.inset(top: hasHeader ? style.headerHeight : style.padding, side: style.padding) ?? rectangle
             let rectangles = SquarifiedLayout.rectangles(for: box.children.map { Double($0.size) }, in: inner)
             for (childIndex, (child, childRectangle)) in zip(box.children, rectangles).enumerated() {
                 draw(child, in: childRectangle, hue: hue, index: childIndex, isTopLevel: false)
@@ -106,14 +86,46 @@ struct SVGMapWriter {
         var lines: [String]
         switch box.kind {
         case .group:
-            return "\(groupNoun) \(XMLText.lossy(box.label))\n\(size) in \(box.fileCount) files"
+            return "\(groupNoun) \(XMLText.lossy(box.label))\n\(size) in \(MapNumber.counted(box.fileCount, "file"))"
         case .directory:
-            lines = ["/\(XMLText.lossy(box.path))/", "\(size) in \(box.fileCount) files"]
+            lines = ["/\(XMLText.lossy(box.path))/", "\(size) in \(MapNumber.counted(box.fileCount, "file"))"]
         case .file:
             lines = ["/\(XMLText.lossy(box.path))", size]
         }
         if let group = box.group { lines.append("\(groupNoun): \(XMLText.lossy(PathBytes.bytes(group)))") }
         if let step = box.step { lines.append("step: \(XMLText.lossy(PathBytes.bytes(step)))") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// How a box is drawn. Top-level boxes have a dark frame and a dark header with white text; the
+/// boxes inside keep their top-level box's hue, directories darker than files, with thin frames.
+private struct BoxStyle {
+    let className: String
+    let fill: String
+    let stroke: String
+    let strokeWidth: String
+    let textColor: String
+    /// The strip at the top of a directory that holds its label.
+    let headerHeight: Double
+    /// The margin between a directory's frame and the boxes inside it.
+    let padding: Double
+
+    init(_ kind: MapNode.Kind, hue: Double, index: Int, isTopLevel: Bool) {
+        switch kind {
+        case .group: className = "group"
+        case .directory: className = "directory"
+        case .file: className = "file"
+        }
+        if kind == .file {
+            fill = MapPalette.fileFill(hue: hue, index: index)
+        } else {
+            fill = isTopLevel ? MapPalette.groupFill(hue: hue) : MapPalette.directoryFill(hue: hue)
+        }
+        stroke = isTopLevel ? "#1a1a1a" : MapPalette.outline(hue: hue)
+        strokeWidth = isTopLevel ? "1.5" : "0.5"
+        textColor = isTopLevel && kind != .file ? "#ffffff" : "#111111"
+        headerHeight = isTopLevel ? 16 : 14
+        padding = isTopLevel ? 2 : 1.5
     }
 }

@@ -71,9 +71,9 @@ final class ImageMapSVGTests: XCTestCase {
         let document = try SVGBoxes(
             ImageMap(title: "x.img", entries: [entry(Array("usr/bin/cat".utf8), 44016, "helpers", "inst /usr/bin/cat")]).svg())
         let titles = document.boxes.map(\.title)
-        XCTAssertEqual(titles.first, "module helpers\n43.0 KiB (44,016 bytes) in 1 files")
+        XCTAssertEqual(titles.first, "module helpers\n43.0 KiB (44,016 bytes) in 1 file")
         XCTAssertTrue(titles.contains("/usr/bin/cat\n43.0 KiB (44,016 bytes)\nmodule: helpers\nstep: inst /usr/bin/cat"), "\(titles)")
-        XCTAssertTrue(titles.contains("/usr/bin/\n43.0 KiB (44,016 bytes) in 1 files\nmodule: helpers"), "\(titles)")
+        XCTAssertTrue(titles.contains("/usr/bin/\n43.0 KiB (44,016 bytes) in 1 file\nmodule: helpers"), "\(titles)")
     }
 
     /// Names are bytes: markup characters, bytes that are not UTF-8 and control characters must
