@@ -105,8 +105,8 @@ struct SystemPreflightProbe: PreflightProbe {
 
 /// Everything a build can be refused for before its first module runs: the output image and its
 /// directory, the compressor, the kernel's module directory, the temporary directory and the
-/// --explain and --explain-svg files. A build that would fail on one of these at its end fails here instead, in one
-/// line, before anything is written, locked or run.
+/// --explain and --explain-svg files. A build that would fail on one of these at its end fails
+/// here instead, in one line, before anything is written, locked or run.
 struct BuildPreflight {
     /// What the checks resolved, for the build to use.
     struct Checked {
