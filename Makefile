@@ -15,7 +15,7 @@ DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybo
 	zstd xz-utils lz4 lzop lbzip2 bzip2 pigz time util-linux fdisk dash \
 	dracut-network nfs-common rpcbind isc-dhcp-client iputils-arping open-iscsi cifs-utils nbd-client iproute2 \
 	lvm2 mdadm cryptsetup-bin dmraid kpartx btrfs-progs systemd dbus dpkg-dev kbd console-setup \
-	shellcheck
+	shellcheck chromium libxml2-utils python3
 
 .PHONY: all build release deps test unit-test integration-test kdump-test kdump-image bench install uninstall clean
 
@@ -52,15 +52,16 @@ bench: release
 	bench/run
 
 # A kdump capture image for a real kernel (Debian's current 6.1 kernel, fetched into the test
-# cache), with the dump target of KDUMP_CONFIG_FILE (default: Documentation/examples/kdump.conf).
+# cache), with the dump target of KDUMP_CONFIG_FILE (default: Documentation/examples/kdump.conf),
+# and kdump.svg, the map of what each module put into it.
 KDUMP_CONFIG_FILE ?= $(CURDIR)/Documentation/examples/kdump.conf
 # As Fedora's mkdumprd: modules a dracut.conf.d may add (dracut-network adds ifcfg) stay out.
 KDUMP_OMIT ?= plymouth resume ifcfg earlykdump
 kdump-image: release
 	set -e; read -r kver root < <(Tests/support/kernel-cache); \
 	KDUMP_CONFIG_FILE=$(KDUMP_CONFIG_FILE) .build/release/kindling --force --kver "$$kver" \
-		--kmoddir "$$root/lib/modules/$$kver" -m kdumpbase -o "$(KDUMP_OMIT)" kdump.img; \
-	.build/release/kindling-lsinitrd kdump.img | head -n 20; ls -l kdump.img
+		--kmoddir "$$root/lib/modules/$$kver" -m kdumpbase -o "$(KDUMP_OMIT)" --explain-svg kdump.svg kdump.img; \
+	.build/release/kindling-lsinitrd kdump.img | head -n 20; ls -l kdump.img kdump.svg
 
 # install, uninstall, install-dracut-alias, install-kernel-hooks and deb: mk/packaging.mk.
 # lint, lint-shell, lint-swift and format: mk/lint.mk.

@@ -23,7 +23,10 @@ let package = Package(
         .target(name: "CSystem"),
         .target(name: "Support", dependencies: ["CSystem"], exclude: readme),
         .target(name: "Archive", dependencies: ["Support", "CZlib"], exclude: readme),
-        .target(name: "StagedTree", dependencies: ["Support", "Archive"], exclude: readme),
+        // The treemap of an image as SVG, for --explain-svg and kindling-lsinitrd --svg: it sees only
+        // paths, sizes and names, never a build or an archive.
+        .target(name: "ImageMap", dependencies: ["Support"], exclude: readme),
+        .target(name: "StagedTree", dependencies: ["Support", "Archive", "ImageMap"], exclude: readme),
         .target(name: "Installer", dependencies: ["Support", "CKmod"], exclude: readme),
         .target(name: "ShellBridge", dependencies: ["Support", "Installer"], exclude: readme),
         .target(name: "ModuleGraph", dependencies: ["Support"], exclude: readme),
@@ -35,11 +38,12 @@ let package = Package(
             ], exclude: readme),
 
         .executableTarget(name: "kindling", dependencies: ["KindlingCore", "Support"], exclude: readme),
-        .executableTarget(name: "kindling-lsinitrd", dependencies: ["Archive", "Support"], exclude: readme),
+        .executableTarget(name: "kindling-lsinitrd", dependencies: ["Archive", "ImageMap", "Support"], exclude: readme),
 
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Support", "CZlib"]),
-        .testTarget(name: "StagedTreeTests", dependencies: ["StagedTree", "Archive"]),
+        .testTarget(name: "ImageMapTests", dependencies: ["ImageMap"]),
+        .testTarget(name: "StagedTreeTests", dependencies: ["StagedTree", "Archive", "ImageMap"]),
         .testTarget(name: "InstallerTests", dependencies: ["Installer", "Support"]),
         .testTarget(name: "ShellBridgeTests", dependencies: ["ShellBridge", "Installer", "Support"]),
         .testTarget(name: "ModuleGraphTests", dependencies: ["ModuleGraph", "Support"]),

@@ -24,7 +24,13 @@ public struct BuildConfiguration: Sendable {
     public var printSize = false
     /// --explain FILE: where to write which step put each path into the image.
     public var explainPath: String?
+    /// --explain-svg FILE (or an --explain FILE ending in .svg): where to draw the same record as a
+    /// treemap of the image.
+    public var explainSVGPath: String?
     public var configFiles: [String] = []
 
     public init() {}
+
+    /// Whether the build records which step put each path into the image.
+    public var explains: Bool { explainPath != nil || explainSVGPath != nil }
 }

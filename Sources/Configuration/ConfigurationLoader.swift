@@ -55,7 +55,14 @@ public struct ConfigurationLoader {
             case .noCompress: noCompress = true
             case .keep: configuration.keepTemporaryDirectory = true
             case .printSize: configuration.printSize = true
-            case .explain: configuration.explainPath = option.value
+            case .explain:
+                // A picture is asked for by its name: --explain map.svg is --explain-svg map.svg.
+                if let path = option.value, path.lowercased().hasSuffix(".svg") {
+                    configuration.explainSVGPath = path
+                } else {
+                    configuration.explainPath = option.value
+                }
+            case .explainSVG: configuration.explainSVGPath = option.value
             case .listModules: configuration.action = .listModules
             case .printCommandLine:
                 configuration.action = .printCommandLine

@@ -30,6 +30,7 @@ public enum CommandOption: String, Sendable, Equatable {
     case printCommandLine = "print-cmdline"
     case regenerateAll = "regenerate-all"
     case addConfdir = "add-confdir"
+    case explainSVG = "explain-svg"
     case modulesDir = "modules-dir"
 }
 
@@ -48,7 +49,7 @@ public struct OptionSpec: Sendable {
 }
 
 /// Every option dracut 059 recognises, plus Kindling's additions (--modules-dir, --add-confdir,
-/// --explain, --module-timeout, --lock-timeout).
+/// --explain, --explain-svg, --module-timeout, --lock-timeout).
 public enum OptionTable {
     public static let all: [OptionSpec] = [
         value("kver", effect: .scalar("kernel")),
@@ -135,6 +136,7 @@ public enum OptionTable {
         flag("keep", effect: .command(.keep)),
         flag("printsize", effect: .command(.printSize)),
         value("explain", effect: .command(.explain), stored: false),
+        value("explain-svg", effect: .command(.explainSVG), stored: false),
         flag("regenerate-all", effect: .command(.regenerateAll)),
         flag("parallel", short: "p", effect: .set("parallel", "yes")),
         flag("noimageifnotneeded", effect: .early("noimageifnotneeded", "yes")),

@@ -9,7 +9,7 @@ import Support
 /// What every phase of a build works with: the settings, the staged tree, what installs into it
 /// and the one module shell. Made once the staging directory exists; `close()` stops the shell.
 final class BuildContext {
-    /// The command line's own requests (--include, --explain, --printsize...).
+    /// The command line's own requests (--include, --explain, --explain-svg, --printsize...).
     let configuration: BuildConfiguration
     /// The variables modules see, this build's included.
     let environment: BuildEnvironment
@@ -29,7 +29,7 @@ final class BuildContext {
         runner.recorder = recorder
         return runner
     }()
-    /// With --explain: which step put each path into the tree.
+    /// With --explain or --explain-svg: which step put each path into the tree.
     let recorder: ProvenanceRecorder?
     /// For a kdump build: which capture image module selection chose, for build-parameter.txt
     /// and --explain.
@@ -45,7 +45,7 @@ final class BuildContext {
         self.configuration = configuration
         self.staging = staging
         self.logger = logger
-        recorder = configuration.explainPath.map { _ in ProvenanceRecorder(root: staging.imageRoot) }
+        recorder = configuration.explains ? ProvenanceRecorder(root: staging.imageRoot) : nil
         installer = FileInstaller(
             sysroot: settings.sysroot, imageRoot: staging.imageRoot, searchPath: environment.searchPath,
             resolver: LibraryResolver(sysroot: settings.sysroot), resolvesEagerly: !environment.resolvesLazily,

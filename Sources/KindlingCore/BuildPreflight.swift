@@ -23,8 +23,8 @@ enum PreflightError: Error, CustomStringConvertible, Equatable {
     case temporaryDirectory(String, errno: Int32)
     /// The --tmpdir's name is not UTF-8: the build's steps name files under it as text.
     case temporaryDirectoryName(String)
-    /// --explain names a file that cannot be written.
-    case explainFile(path: String, reason: String)
+    /// --explain or --explain-svg names a file that cannot be written.
+    case explainFile(ExplainOutput, path: String, reason: String)
 
     var description: String {
         switch self {
@@ -42,8 +42,23 @@ enum PreflightError: Error, CustomStringConvertible, Equatable {
             return "Invalid tmpdir \(PathBytes.quoted(directory)): \(systemErrorDescription(errno))."
         case .temporaryDirectoryName(let directory):
             return "Invalid tmpdir \(PathBytes.quoted(directory)): the name is not UTF-8, which Kindling cannot use for its temporary directory"
-        case .explainFile(let path, let reason):
-            return "cannot write the --explain report to '\(path)': \(reason)"
+        case .explainFile(let output, let path, let reason):
+            return "cannot write the \(output.description) to '\(path)': \(reason)"
+        }
+    }
+}
+
+/// The two files the --explain record is written to.
+enum ExplainOutput: Equatable, CustomStringConvertible {
+    /// --explain FILE: the text report.
+    case report
+    /// --explain-svg FILE (or --explain FILE.svg): the treemap.
+    case map
+
+    var description: String {
+        switch self {
+        case .report: return "--explain report"
+        case .map: return "--explain-svg map"
         }
     }
 }
@@ -90,8 +105,8 @@ struct SystemPreflightProbe: PreflightProbe {
 
 /// Everything a build can be refused for before its first module runs: the output image and its
 /// directory, the compressor, the kernel's module directory, the temporary directory and the
-/// --explain file. A build that would fail on one of these at its end fails here instead, in one
-/// line, before anything is written, locked or run.
+/// --explain and --explain-svg files. A build that would fail on one of these at its end fails
+/// here instead, in one line, before anything is written, locked or run.
 struct BuildPreflight {
     /// What the checks resolved, for the build to use.
     struct Checked {
@@ -107,6 +122,7 @@ struct BuildPreflight {
     /// Whether an image is written (not --print-cmdline).
     let writesImage: Bool
     let explainPath: String?
+    let explainSVGPath: String?
     let logger: Logger
     var probe: any PreflightProbe = SystemPreflightProbe()
     /// The environment's DRACUT_KMODDIR_OVERRIDE turns the --kmoddir name check off, as in dracut.
@@ -116,6 +132,7 @@ struct BuildPreflight {
         self.settings = settings
         writesImage = configuration.action == .build
         explainPath = configuration.explainPath
+        explainSVGPath = configuration.explainSVGPath
         kernelDirectoryOverride = probes.environment["DRACUT_KMODDIR_OVERRIDE"] != nil
         self.logger = logger
     }
@@ -125,7 +142,8 @@ struct BuildPreflight {
         let compressor = writesImage ? try checkCompressor(settings.image.compression) : nil
         try checkKernel()
         let temporaryParent = try checkTemporaryDirectory(settings.paths.temporaryParent)
-        if writesImage, let explain = explainPath { try checkExplainFile(explain) }
+        if writesImage, let explain = explainPath { try checkExplainFile(explain, for: .report) }
+        if writesImage, let map = explainSVGPath { try checkExplainFile(map, for: .map) }
         return Checked(outputDirectory: directory, compressor: compressor, temporaryParent: temporaryParent)
     }
 
@@ -180,19 +198,19 @@ struct BuildPreflight {
         return Self.realPath(parent)
     }
 
-    /// --explain FILE is written at the end, as the image is: the same rules.
-    func checkExplainFile(_ path: String) throws(PreflightError) {
+    /// The --explain and --explain-svg files are written at the end, as the image is: the same rules.
+    func checkExplainFile(_ path: String, for output: ExplainOutput) throws(PreflightError) {
         switch probe.kind(of: path) {
-        case .directory: throw .explainFile(path: path, reason: "it is a directory, not a file")
-        case .other(let kind): throw .explainFile(path: path, reason: "it is \(kind), not a file")
+        case .directory: throw .explainFile(output, path: path, reason: "it is a directory, not a file")
+        case .other(let kind): throw .explainFile(output, path: path, reason: "it is \(kind), not a file")
         case .missing, .regularFile: break
         }
         let directory = Self.directory(of: path)
         guard probe.kind(of: directory) == .directory else {
-            throw .explainFile(path: path, reason: "directory \(directory) does not exist")
+            throw .explainFile(output, path: path, reason: "directory \(directory) does not exist")
         }
         let error = probe.writeError(directory: directory)
-        guard error == 0 else { throw .explainFile(path: path, reason: "\(directory): \(systemErrorDescription(error))") }
+        guard error == 0 else { throw .explainFile(output, path: path, reason: "\(directory): \(systemErrorDescription(error))") }
     }
 
     /// The directory a path names a file in: "." for a bare name, "/" for a file at the root.

@@ -20,11 +20,19 @@ struct ImageWriting {
         let reproducibleTime = context.environment.reproducibleTime(shim: shim)
         var entries = try TreeScanner(root: context.staging.imageRoot).entries()
         if context.settings.image.hardlink { try ArchivePolish.linkIdenticalFiles(&entries) }
-        if let recorder = context.recorder, let explainPath = context.configuration.explainPath {
+        if let recorder = context.recorder {
+            // One record for both files, so the map's bytes are the report's.
             let report = ProvenanceReport(
                 entries: entries, recorder: recorder, imageName: output,
                 notes: context.kdumpImage.map { [$0.summary] + $0.leftOut } ?? [])
-            try writeExplanation(report, to: explainPath)
+            if let path = context.configuration.explainPath {
+                try writeExplanation(report.render(), to: path, as: .report)
+                context.logger.info("*** Wrote where each file came from to '\(path)' ***")
+            }
+            if let path = context.configuration.explainSVGPath {
+                try writeExplanation(report.imageMap().svg(), to: path, as: .map)
+                context.logger.info("*** Drew the image's files by module to '\(path)' ***")
+            }
         }
         if let limit = reproducibleTime { ArchivePolish.clampTimes(&entries, to: limit) }
         let file = try AtomicFile(replacing: output)
@@ -57,12 +65,11 @@ struct ImageWriting {
         return directory
     }
 
-    private func writeExplanation(_ report: ProvenanceReport, to path: String) throws {
+    private func writeExplanation(_ bytes: [UInt8], to path: String, as output: ExplainOutput) throws {
         let file = try AtomicFile(replacing: path, permissions: 0o644)
-        guard writeAll(fd: file.fileDescriptor, report.render()) else {
-            throw BuildFailure("cannot write the --explain report \(path): \(systemErrorDescription())")
+        guard writeAll(fd: file.fileDescriptor, bytes) else {
+            throw BuildFailure("cannot write the \(output.description) \(path): \(systemErrorDescription())")
         }
         try file.commit()
-        context.logger.info("*** Wrote where each file came from to '\(path)' ***")
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Archive
+import ImageMap
 
 /// Which part of the build put a path into the image: a module and the step it took, such as
 /// `inst_multiple cat ls`, or Kindling itself (module "kindling") and the phase.
@@ -68,25 +69,25 @@ public final class ProvenanceRecorder {
     }
 }
 
-/// The `--explain` report: for each module the bytes it brought, then each path of the image with
-/// its size and the step that put it there. Tab-separated, so it sorts and greps well.
+/// The `--explain` record: each path of the image with its size and the step that put it there.
+/// It is written as text (for each module the bytes it brought, then one tab-separated line per
+/// path, so it sorts and greps well) and as a map (`--explain-svg`), both from the same rows.
 public struct ProvenanceReport {
-    public let entries: [ArchiveEntry]
-    public let recorder: ProvenanceRecorder
+    public struct Row: Sendable {
+        /// Bytes before compression: a regular file's size, 0 for anything else and for every
+        /// hardlink to a file already counted.
+        public let size: Int
+        public let path: RawPath
+        public let origin: Provenance
+    }
+
+    public let rows: [Row]
     public let imageName: String
     /// Lines about the build as a whole (which kdump image it made), printed under the title.
     public let notes: [String]
 
     public init(entries: [ArchiveEntry], recorder: ProvenanceRecorder, imageName: String, notes: [String] = []) {
-        self.entries = entries
-        self.recorder = recorder
-        self.imageName = imageName
-        self.notes = notes
-    }
-
-    public func render() -> [UInt8] {
-        var rows: [(size: Int, path: RawPath, origin: Provenance)] = []
-        var totals: [String: (bytes: Int, files: Int)] = [:]
+        var rows: [Row] = []
         var counted = Set<HardlinkIdentity>()
         for entry in entries where entry.path != "." {
             let origin = recorder.provenance(of: entry.path) ?? .engine("unrecorded")
@@ -97,11 +98,20 @@ public struct ProvenanceReport {
                 var status = stat()
                 if location.withCString({ lstat($0, &status) }) == 0 { size = Int(status.st_size) }
             }
-            rows.append((size, entry.path, origin))
-            var total = totals[origin.module] ?? (0, 0)
-            total.bytes += size
+            rows.append(Row(size: size, path: entry.path, origin: origin))
+        }
+        self.rows = rows
+        self.imageName = imageName
+        self.notes = notes
+    }
+
+    public func render() -> [UInt8] {
+        var totals: [String: (bytes: Int, files: Int)] = [:]
+        for row in rows {
+            var total = totals[row.origin.module] ?? (0, 0)
+            total.bytes += row.size
             total.files += 1
-            totals[origin.module] = total
+            totals[row.origin.module] = total
         }
         var text = "# Kindling --explain: where each path of \(imageName) came from\n"
         for note in notes { text += "# \(note)\n" }
@@ -116,6 +126,12 @@ public struct ProvenanceReport {
             output += Array("\t\(row.origin.module)\t\(row.origin.step)\n".utf8)
         }
         return output
+    }
+
+    /// The same rows as a treemap: a top-level box per module, then directories, then files.
+    public func imageMap() -> ImageMap {
+        let entries = rows.map { ImageMapEntry(path: $0.path.bytes, size: $0.size, group: $0.origin.module, step: $0.origin.step) }
+        return ImageMap(title: imageName, entries: entries)
     }
 
     /// Keeps the report one line per path: tabs, newlines and backslashes in names are escaped.

@@ -5,7 +5,7 @@ import Archive
 /// options may be abbreviated and take values as `--file=F` or `--file F`, and `--` ends options.
 struct CommandLineOptions {
     enum Action: Equatable {
-        case list, printFiles, unpack, unpackEarly
+        case list, printFiles, unpack, unpackEarly, drawMap
     }
 
     var image: String?
@@ -18,11 +18,14 @@ struct CommandLineOptions {
     var unpacksEarly = false
     var isVerbose = false
     var showsHelp = false
+    /// --svg FILE: where to draw the image as a treemap.
+    var mapPath: String?
 
     /// What to do with the image (`--help` is handled before any image is looked at).
     var action: Action {
         if unpacks { return .unpack }
         if unpacksEarly { return .unpackEarly }
+        if mapPath != nil { return .drawMap }
         if !files.isEmpty { return .printFiles }
         return .list
     }
@@ -33,7 +36,7 @@ struct CommandLineOptions {
 
     private static let longOptions: [(name: String, takesValue: Bool)] = [
         ("kver", true), ("file", true), ("mod", false), ("help", false), ("size", false),
-        ("unpack", false), ("unpackearly", false), ("verbose", false),
+        ("unpack", false), ("unpackearly", false), ("verbose", false), ("svg", true),
     ]
 
     /// Parses raw argument bytes (not Strings, so non-UTF-8 file names survive).
@@ -111,6 +114,12 @@ struct CommandLineOptions {
         case "unpack": unpacks = true
         case "unpackearly": unpacksEarly = true
         case "verbose": isVerbose = true
+        case "svg":
+            // The file is named through Swift strings; a name that is not UTF-8 would be another file.
+            guard let path = String(validating: value ?? [], as: UTF8.self), !path.isEmpty else {
+                throw UsageError(description: "option '--svg' needs a file name in UTF-8")
+            }
+            mapPath = path
         default: throw UsageError(description: "unrecognized option '--\(name)'")
         }
     }
@@ -148,6 +157,8 @@ struct CommandLineOptions {
           --unpackearly            unpack the early (microcode) archive instead
           -v, --verbose            name each file as it is unpacked
           -k, --kver VERSION       inspect the default image of kernel VERSION
+          --svg MAP                draw the image (or only the FILEs given) as a treemap into
+                                   the SVG file MAP: a box per top directory, directory and file
 
         """
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Archive
+import ImageMap
 import Support
 
 /// Carries out one lsinitrd request on one image.
@@ -32,6 +33,9 @@ struct ImageInspector {
             return try unpack(early: false)
         case .unpackEarly:
             return try unpack(early: true)
+        case .drawMap:
+            try drawMap(to: options.mapPath ?? "")
+            return true
         }
     }
 
@@ -133,6 +137,41 @@ struct ImageInspector {
             if ImageInspector.marksEarlyArchive(member) { return true }
         }
         return false
+    }
+
+    // MARK: Drawing
+
+    /// The early archive's files go into a box of their own: its paths (kernel/x86/microcode)
+    /// are not the main archive's, though they look alike.
+    static let earlyArchiveBox = "early"
+
+    /// Draws the image as a treemap into `path`: a top-level box per top directory of the main
+    /// archive, and one for the early archive. The sizes are the archive's, before compression.
+    private func drawMap(to path: String) throws {
+        // Made first, so that a map that cannot be written fails before the image is read.
+        let file: AtomicFile
+        do {
+            file = try AtomicFile(replacing: path, permissions: 0o644)
+        } catch ArchiveError.system(_, _, let error) {
+            throw ArchiveError.system(operation: "write the --svg map", path: path, errno: error)
+        }
+        let contents = try readContents()
+        var entries: [ImageMapEntry] = []
+        func add(_ members: [CpioMember], group: String?) {
+            for member in members where options.files.isEmpty || options.files.contains(where: member.path.matches) {
+                // A hardlink group stores its data once, with one member: the others have no size.
+                let size = member.fileType == .regular ? Int(clamping: member.size) : 0
+                entries.append(ImageMapEntry(path: member.path.bytes, size: size, group: group))
+            }
+        }
+        add(contents.early ?? [], group: Self.earlyArchiveBox)
+        add(contents.main, group: nil)
+        var map = ImageMap(title: imagePath, entries: entries)
+        map.groupNoun = "archive"
+        guard writeAll(fd: file.fileDescriptor, map.svg()) else {
+            throw ArchiveError.system(operation: "write", path: path, errno: errno)
+        }
+        try file.commit()
     }
 
     // MARK: Printing files

@@ -153,6 +153,36 @@ final class LsinitrdTests: XCTestCase {
         XCTAssertNil(fileStatus(RawPath(only + "/init")))
     }
 
+    /// --svg draws the image as a treemap: top directories (and files at the root) as the top
+    /// level, the early archive as a box of its own, sizes as the archive holds them.
+    func testDrawsTheImageByTopDirectory() throws {
+        let directory = try TemporaryDirectory()
+        let image = try makeImage(in: directory)
+        let map = directory.path + "/map.svg"
+        let result = try lsinitrd(["--svg", map, image])
+        XCTAssertEqual(result.status, 0, result.errorText)
+        XCTAssertEqual(result.outputText, "")
+        let svg = String(decoding: try readFile(RawPath(map)), as: UTF8.self)
+        // Only top-level boxes are named: kind, bytes and name of each, largest first.
+        let pattern = try NSRegularExpression(pattern: #"<g class="(\w+)" data-bytes="(\d+)" data-name="([^"]*)""#)
+        let topLevel = pattern.matches(in: svg, range: NSRange(svg.startIndex..., in: svg)).map { match in
+            (1...3).map { String(svg[Range(match.range(at: $0), in: svg)!]) }.joined(separator: " ")
+        }
+        // usr: the tool and the three dracut files; early: the microcode and early_cpio.
+        XCTAssertEqual(topLevel, ["directory 20047 usr", "group 3002 early", "file 21 init", "directory 7 etc"], svg)
+        XCTAssertTrue(svg.contains("<g id=\"map\" data-bytes=\"23077\">"), svg)
+        XCTAssertTrue(svg.contains("<title>/usr/bin/tool\n19.5 KiB (20,000 bytes)</title>"), svg)
+
+        let etcOnly = try lsinitrd(["--svg=\(map)", image, "etc/*"])
+        XCTAssertEqual(etcOnly.status, 0, etcOnly.errorText)
+        XCTAssertTrue(String(decoding: try readFile(RawPath(map)), as: UTF8.self).contains("<g id=\"map\" data-bytes=\"7\">"))
+
+        let unwritable = try lsinitrd(["--svg", "/nonexistent/map.svg", image])
+        XCTAssertEqual(unwritable.status, 1)
+        XCTAssertEqual(
+            unwritable.errorText, "kindling-lsinitrd: \(image): cannot write the --svg map '/nonexistent/map.svg': No such file or directory\n")
+    }
+
     func testUnpackRefusesUnsafeMembers() throws {
         let directory = try TemporaryDirectory()
         let image = directory.path + "/evil.img"

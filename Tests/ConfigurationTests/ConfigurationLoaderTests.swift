@@ -155,6 +155,23 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(try load([], environment: ["INITRD_COMPRESS": "zstd"]).variables["compress"], "zstd")
     }
 
+    /// --explain writes text, unless its file is named .svg; --explain-svg always draws. Both may
+    /// be given, and neither is stored in the image's build-parameter.txt.
+    func testExplainWritesTextOrAPictureByTheFilesName() throws {
+        let text = try load(["--explain", "report.txt"])
+        XCTAssertEqual(text.explainPath, "report.txt")
+        XCTAssertNil(text.explainSVGPath)
+        let picture = try load(["--explain", "map.SVG"])
+        XCTAssertNil(picture.explainPath)
+        XCTAssertEqual(picture.explainSVGPath, "map.SVG")
+        let both = try load(["--explain", "report.txt", "--explain-svg=map.image"])
+        XCTAssertEqual(both.explainPath, "report.txt")
+        XCTAssertEqual(both.explainSVGPath, "map.image")
+        XCTAssertTrue(both.explains)
+        XCTAssertFalse(try load([]).explains)
+        XCTAssertFalse(both.storedParameters.contains("explain"), both.storedParameters)
+    }
+
     func testModuleTimeoutFromTheCommandLineOrTheConfig() throws {
         XCTAssertEqual(try load([]).settings?.moduleTimeout, 600, "ten minutes by default")
         XCTAssertEqual(try load(["--module-timeout", "2"]).settings?.moduleTimeout, 2)

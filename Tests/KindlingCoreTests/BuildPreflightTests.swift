@@ -24,11 +24,12 @@ final class BuildPreflightTests: XCTestCase {
 
     private func preflight(
         _ settings: [String: String] = [:], output: String = "/boot/initrd.img",
-        action: RequestedAction = .build, explain: String? = nil
+        action: RequestedAction = .build, explain: String? = nil, explainSVG: String? = nil
     ) -> BuildPreflight {
         var configuration = BuildConfiguration()
         configuration.action = action
         configuration.explainPath = explain
+        configuration.explainSVGPath = explainSVG
         var variables = ShellVariables(["no_kernel": .scalar("yes"), "tmpdir": .scalar("/var/tmp")])
         for (name, value) in settings { variables[name] = value }
         let buildSettings = try! BuildSettings(
@@ -111,11 +112,25 @@ final class BuildPreflightTests: XCTestCase {
     func testAnExplainFileThatCannotBeWrittenIsRefused() {
         XCTAssertEqual(
             failure(preflight(explain: "/nonexistent/explain.txt")),
-            .explainFile(path: "/nonexistent/explain.txt", reason: "directory /nonexistent does not exist"))
+            .explainFile(.report, path: "/nonexistent/explain.txt", reason: "directory /nonexistent does not exist"))
         XCTAssertEqual(
             failure(preflight(explain: "/var/tmp")),
-            .explainFile(path: "/var/tmp", reason: "it is a directory, not a file"))
+            .explainFile(.report, path: "/var/tmp", reason: "it is a directory, not a file"))
         XCTAssertNil(failure(preflight(explain: "/var/tmp/explain.txt")))
+    }
+
+    /// The map is checked as the report is, whether or not a report is asked for too, and the
+    /// refusal names the option.
+    func testAnExplainMapThatCannotBeWrittenIsRefused() {
+        let refusal = failure(preflight(explain: "/var/tmp/explain.txt", explainSVG: "/nonexistent/map.svg"))
+        XCTAssertEqual(refusal, .explainFile(.map, path: "/nonexistent/map.svg", reason: "directory /nonexistent does not exist"))
+        XCTAssertEqual(
+            refusal.map(String.init(describing:)),
+            "cannot write the --explain-svg map to '/nonexistent/map.svg': directory /nonexistent does not exist")
+        probe.kinds["/srv"] = .directory
+        probe.writeErrors["/srv"] = EACCES
+        XCTAssertEqual(failure(preflight(explainSVG: "/srv/map.svg")), .explainFile(.map, path: "/srv/map.svg", reason: "/srv: Permission denied"))
+        XCTAssertNil(failure(preflight(action: .printCommandLine, explainSVG: "/nonexistent/map.svg")), "no image, no map")
     }
 
     func testAMissingKernelModuleDirectoryIsRefused() {

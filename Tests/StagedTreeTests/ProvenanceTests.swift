@@ -67,4 +67,22 @@ final class ProvenanceTests: XCTestCase {
         XCTAssertEqual(summary, ["#\t1000\tfirst\t1 paths", "#\t2\tkindling\t1 paths"])
         XCTAssertFalse(lines.contains { $0.hasSuffix("\t.") || $0.contains("\t/.\t") }, "the root itself is not listed")
     }
+
+    /// --explain-svg draws the rows --explain writes: the same bytes, a top-level box per module.
+    func testTheMapIsDrawnFromTheReportsRows() throws {
+        let recorder = ProvenanceRecorder(root: root)
+        try write("usr/bin/tool", String(repeating: "t", count: 3000))
+        recorder.attributeNewPaths(to: Provenance(module: "tools", step: "inst /usr/bin/tool"))
+        try write("etc/a&b", "12345")
+        recorder.attributeNewPaths(to: .engine("base layout"))
+        let report = ProvenanceReport(entries: try TreeScanner(root: root).entries(), recorder: recorder, imageName: "x.img")
+
+        let svg = String(decoding: report.imageMap().svg(), as: UTF8.self)
+        XCTAssertEqual(report.rows.reduce(0) { $0 + $1.size }, 3005)
+        XCTAssertTrue(svg.contains("<g id=\"map\" data-bytes=\"3005\">"), svg)
+        XCTAssertTrue(svg.contains("data-name=\"tools\""), svg)
+        XCTAssertTrue(svg.contains("data-name=\"kindling\""), svg)
+        XCTAssertTrue(svg.contains("<title>/usr/bin/tool\n2.9 KiB (3,000 bytes)\nmodule: tools\nstep: inst /usr/bin/tool</title>"), svg)
+        XCTAssertTrue(svg.contains("/etc/a&amp;b"), svg)
+    }
 }

@@ -5,9 +5,9 @@
 # --- 40. refused early: what can be checked is, before the first module runs ----------------------
 # An output that is a directory or a FIFO, a missing or read-only output directory, a misspelt or
 # missing compressor (on the command line and in a config file), a missing or unwritable --tmpdir,
-# a missing kernel module directory, an --explain file that cannot be written: each fails in one
-# line before any module's check() (the early-marker module's check() leaves $marker), in
-# well under a build's time.
+# a missing kernel module directory, an --explain or --explain-svg file that cannot be written:
+# each fails in one line before any module's check() (the early-marker module's check() leaves
+# $marker), in well under a build's time.
 early=$work/early
 marker=$early/check-ran
 mkdir -p "$early/conf.d" "$early/bin" "$early/tmp" "$early/ro"
@@ -63,6 +63,10 @@ early_case "a missing --kmoddir" --kver 9.9.9-early --kmoddir "$early/lib/module
     "cannot find module directory $early/lib/modules/9\.9\.9-early"
 early_case "an --explain file in a missing directory" --no-kernel --explain "$early/missing/explain.txt" \
     "cannot write the --explain report to '$early/missing/explain\.txt': directory $early/missing does not exist"
+early_case "an --explain-svg file in a missing directory" --no-kernel --explain-svg "$early/missing/map.svg" \
+    "cannot write the --explain-svg map to '$early/missing/map\.svg': directory $early/missing does not exist"
+early_case "an --explain-svg file that is a directory" --no-kernel --explain-svg "$early/tmp" \
+    "cannot write the --explain-svg map to '$early/tmp': it is a directory, not a file"
 
 # A good build of the same modules runs check(): the marker can appear, so its absence above means something.
 rm -f "$marker"
