@@ -39,6 +39,7 @@ kindling_busybox_default_applets() {
 
 install() {
     local _busybox _applet _path _wanted
+    local -A _made=()
     _busybox=$(find_binary busybox.static) || _busybox=$(find_binary busybox) || return 1
     inst "$_busybox" /bin/busybox || return 1
 
@@ -54,7 +55,11 @@ install() {
         fi
         # An applet never replaces a file another module put there first.
         [[ -e $initdir/$_path || -L $initdir/$_path ]] && continue
-        mkdir -p "$initdir/${_path%/*}"
+        # One mkdir per directory, not per applet: ~90 processes fewer.
+        if [[ -z ${_made[${_path%/*}]-} ]]; then
+            mkdir -p "$initdir/${_path%/*}"
+            _made[${_path%/*}]=1
+        fi
         ln -s /bin/busybox "$initdir/$_path"
     done <<<"$("$_busybox" --list-full)"
 }
