@@ -174,7 +174,7 @@ figure_mkdumprd_crashkernel() {
     kd_choose_accel
     ((KD_TIMEOUT > 200)) && KD_TIMEOUT=200
     for _image in minimal distro; do
-        _low=32 _high=384 _tried=''
+        _low=32 _high=256 _tried=''
         rm -f "$KD_WORK/mkdumprd-ck-$_image-run.first.img"
         capture_with "$KD_WORK/mkdumprd-ck-$_image.img" "$_uuid" "${_high}M" "mkdumprd-ck-$_image-run" ||
             { echo "mkdumprd crashkernel, $_image image: fails even at ${_high}M"; continue; }

@@ -351,3 +351,31 @@ case_mkdumprd-no-dracut() {
     ku_expect_log "$_name" "kdump: minimal image \(ext4 UUID=$_uuid\)" || return 1
     ku_capture_ext4 "$_name" 96M
 }
+
+# squashfs-tools installed, as on every Fedora host: mkdumprd adds --add squash
+# --squash-compressor zstd. The minimal image leaves squash out, saying why, and captures at 96M;
+# the distribution's image is a squash image as dracut's (the same outer files) and captures at
+# 256M.
+case_mkdumprd-squash() {
+    local _name=mkdumprd-squash _uuid
+    ku_setup || return 1
+    command -v mksquashfs >/dev/null || { kd_log "mksquashfs is missing (squashfs-tools)"; return 1; }
+    [[ -d /usr/lib/dracut/modules.d/99squash ]] || { kd_log "dracut's squash module is missing (dracut-squash)"; return 1; }
+    _uuid=$(kd_new_uuid)
+    ku_ext4_disk "$_name" "$_uuid"
+    ku_ext4_conf "$_name" "$_uuid"
+    ku_build "$_name.minimal" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --squashfs -- -v || return 1
+    ku_expect_log "$_name.minimal" "kdump: the minimal image leaves out 'squash': " || return 1
+    ku_build "$_name.distro" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --squashfs --conf kdump_image=distro -- \
+        -I /usr/bin/grep || return 1
+    ku_build "$_name.distro.dracut" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --squashfs --dracut real -- \
+        -I /usr/bin/grep || return 1
+    "$KINDLING_LSINITRD" -f usr/lib/dracut/build-parameter.txt "$KD_WORK/$_name.distro.img" |
+        grep -q -- "--add 'squash' --squash-compressor 'zstd'" || { kd_log "mkdumprd did not ask for squash"; return 1; }
+    ku_listing "$KD_WORK/$_name.distro.img" | grep -qx squash-root.img || { kd_log "the distribution image has no squash-root.img"; return 1; }
+    ku_same_files "$_name.distro" || return 1
+    cp "$KD_WORK/$_name.disk" "$KD_WORK/$_name.minimal.disk"
+    mv "$KD_WORK/$_name.disk" "$KD_WORK/$_name.distro.disk"
+    ku_capture_ext4 "$_name.minimal" 96M || return 1
+    ku_capture_ext4 "$_name.distro" 256M
+}
