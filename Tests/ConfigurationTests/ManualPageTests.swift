@@ -10,6 +10,8 @@ struct ManualPageOptionEntry {
     var names: Set<String>
     /// Whether the tag line shows an argument (in italics).
     var takesValue: Bool
+    /// The tag line as plain text (`-a, --add LIST`).
+    var tag: String
     /// The entry's text, roff escapes reduced to plain characters.
     var body: String
 
@@ -31,7 +33,7 @@ struct ManualPageOptionEntry {
             }
             entries.append(
                 ManualPageOptionEntry(
-                    names: names, takesValue: tag.contains("\\fI"),
+                    names: names, takesValue: tag.contains("\\fI"), tag: plainText(tag),
                     body: bodyLines.joined(separator: "\n")))
         }
         return entries
@@ -123,6 +125,17 @@ final class ManualPageTests: XCTestCase {
         }
     }
 
+    /// `--help` shows each option's names and value as its manual page entry does, so the two
+    /// never disagree on what to type.
+    func testEveryEntryShowsTheNamesAndValueThatHelpShows() throws {
+        let entries = ManualPageOptionEntry.entries(in: try Self.read("Documentation/man/kindling.8"))
+        for option in OptionTable.all {
+            guard let entry = entries.first(where: { $0.names.contains(option.displayName) }) else { continue }
+            let synopsis = option.names.joined(separator: ", ") + (option.argument.map { " \($0)" } ?? "")
+            XCTAssertEqual(entry.tag, synopsis, "kindling.8 and --help show \(option.displayName) differently")
+        }
+    }
+
     func testEntryParserSeesNamesArgumentsAndMarkers() {
         let roff = """
             .SS "Test"
@@ -140,6 +153,7 @@ final class ManualPageTests: XCTestCase {
         let entries = ManualPageOptionEntry.entries(in: roff)
         XCTAssertEqual(entries.map(\.names), [["-x", "--ex-ample"], ["--flag"]])
         XCTAssertEqual(entries.map(\.takesValue), [true, false])
+        XCTAssertEqual(entries.map(\.tag), ["-x, --ex-ample VALUE", "--flag"])
         XCTAssertTrue(entries[0].body.contains(Self.notSupportedMarker))
         XCTAssertFalse(entries[1].body.contains(Self.notSupportedMarker))
     }
