@@ -1,12 +1,12 @@
 import Configuration
+import Support
 
 /// `kindling --help`: every option of `OptionTable` on one line, under its topic, with its
 /// summary in a column of its own; the ones Kindling refuses are marked.
 enum Usage {
     /// No line is longer, so the help fits a terminal of that width without wrapping.
     static let maximumWidth = 100
-    /// Option names wider than this put their summary on the next line instead of pushing the
-    /// column to the right for every option.
+    /// Wider names (`--mount`'s) put their summary on the next line rather than push every summary right.
     static let widestNamesOnTheSameLine = 36
     static let unsupportedMark: Character = "*"
 
@@ -22,18 +22,17 @@ enum Usage {
             Options marked \(unsupportedMark) are recognised but not supported yet: using one is an error.
 
             """
-        let column = summaryColumn(for: OptionTable.all)
+        let columns = self.columns
         for (group, options) in OptionTable.groups {
             text += "\n\(group.heading):\n"
-            for option in options { text += line(for: option, column: column) }
+            for option in options { text += columns.line(synopsis(of: option), option.summary) }
         }
         return text
     }
 
-    /// Where every summary starts: two spaces after the widest names that still share their line.
-    static func summaryColumn(for options: [OptionSpec]) -> Int {
-        let widths = options.map { synopsis(of: $0).count }.filter { $0 <= widestNamesOnTheSameLine }
-        return (widths.max() ?? widestNamesOnTheSameLine) + 2
+    /// One summary column for every topic, so the whole help lines up.
+    static var columns: HelpColumns {
+        HelpColumns(synopses: OptionTable.all.map(synopsis(of:)), widestOnTheSameLine: widestNamesOnTheSameLine)
     }
 
     /// `  -a, --add LIST`: long names line up whether or not there is a short one.
@@ -42,12 +41,5 @@ enum Usage {
         let short = option.shortName.map { "-\($0), " } ?? "    "
         let long = option.longNames.map { "--\($0)" }.joined(separator: ", ")
         return "\(mark) \(short)\(long)" + (option.argument.map { " \($0)" } ?? "")
-    }
-
-    /// The option's names and summary: one line, or two when the names reach the column.
-    static func line(for option: OptionSpec, column: Int) -> String {
-        let names = synopsis(of: option)
-        let padding = names.count + 2 <= column ? String(repeating: " ", count: column - names.count) : "\n" + String(repeating: " ", count: column)
-        return names + padding + option.summary + "\n"
     }
 }

@@ -44,7 +44,7 @@ final class UsageTests: XCTestCase {
         for line in lines {
             XCTAssertLessThanOrEqual(line.count, Usage.maximumWidth, "too long: \(line)")
         }
-        let column = Usage.summaryColumn(for: OptionTable.all)
+        let column = Usage.columns.column
         for option in OptionTable.all {
             guard let found = lines(of: option) else { continue }
             let start = found.summary.index(found.summary.endIndex, offsetBy: -option.summary.count)
@@ -69,13 +69,11 @@ final class UsageTests: XCTestCase {
         }
     }
 
-    func testNamesTooWideForTheColumnPutTheirSummaryOnTheNextLine() {
-        let option = OptionSpec(
-            longNames: ["a-very-long-option-name-for-the-column"], argument: "VALUE", summary: "does a thing",
-            effect: .scalar("x"))
-        let line = Usage.line(for: option, column: 20)
-        XCTAssertEqual(line, "      --a-very-long-option-name-for-the-column VALUE\n" + String(repeating: " ", count: 20) + "does a thing\n")
-        let short = OptionSpec(longNames: ["x"], shortName: "x", summary: "short", effect: .scalar("x"), isSupported: false)
-        XCTAssertEqual(Usage.line(for: short, column: 12), "* -x, --x   short\n")
+    func testSynopsesLineUpLongNamesAndMarkWhatIsNotSupported() {
+        let option = OptionSpec(longNames: ["kver"], argument: "VERSION", summary: "a kernel", effect: .scalar("kernel"))
+        XCTAssertEqual(Usage.synopsis(of: option), "      --kver VERSION")
+        let refused = OptionSpec(
+            longNames: ["x", "ex"], shortName: "x", summary: "a thing", effect: .scalar("x"), isSupported: false)
+        XCTAssertEqual(Usage.synopsis(of: refused), "* -x, --x, --ex")
     }
 }
