@@ -31,16 +31,19 @@ final class BuildContext {
     /// With --explain: which step put each path into the tree.
     let recorder: ProvenanceRecorder?
     let logger: Logger
+    /// What the build has done, for the status line on a terminal.
+    let progress: BuildProgress
 
     init(
         configuration: BuildConfiguration, environment: BuildEnvironment, staging: StagingDirectory,
-        shim: String, logger: Logger
+        shim: String, logger: Logger, progress: BuildProgress
     ) throws {
         var environment = environment
         let settings = environment.settings
         self.configuration = configuration
         self.staging = staging
         self.logger = logger
+        self.progress = progress
         recorder = configuration.explainPath.map { _ in ProvenanceRecorder(root: staging.imageRoot) }
         installer = FileInstaller(
             sysroot: settings.sysroot, imageRoot: staging.imageRoot, searchPath: environment.searchPath,
@@ -49,6 +52,7 @@ final class BuildContext {
         helpers = DracutHelpers(installer: installer, context: environment.helperContext, logger: logger)
         kernelModules = KernelModuleSession(
             settings: environment.kernelModuleSettings, imageInstaller: installer, logger: logger)
+        kernelModules.onModuleInstall = progress.kernelModuleInstalled
         KernelModuleHelpers(session: kernelModules, logger: logger).register(in: helpers)
         if let directory = environment.installLogDirectory {
             installer.installLog = try InstallLog(directory: directory)
