@@ -35,16 +35,19 @@ final class BuildContext {
     /// and --explain.
     var kdumpImage: KdumpImagePlan?
     let logger: Logger
+    /// What the build has done, for the status line on a terminal.
+    let progress: BuildProgress
 
     init(
         configuration: BuildConfiguration, environment: BuildEnvironment, staging: StagingDirectory,
-        shim: String, logger: Logger
+        shim: String, logger: Logger, progress: BuildProgress
     ) throws {
         var environment = environment
         let settings = environment.settings
         self.configuration = configuration
         self.staging = staging
         self.logger = logger
+        self.progress = progress
         recorder = configuration.explains ? ProvenanceRecorder(root: staging.imageRoot) : nil
         installer = FileInstaller(
             sysroot: settings.sysroot, imageRoot: staging.imageRoot, searchPath: environment.searchPath,
@@ -53,6 +56,7 @@ final class BuildContext {
         helpers = DracutHelpers(installer: installer, context: environment.helperContext, logger: logger)
         kernelModules = KernelModuleSession(
             settings: environment.kernelModuleSettings, imageInstaller: installer, logger: logger)
+        kernelModules.onModuleInstall = progress.kernelModuleInstalled
         KernelModuleHelpers(session: kernelModules, logger: logger).register(in: helpers)
         if let directory = environment.installLogDirectory {
             installer.installLog = try InstallLog(directory: directory)

@@ -54,15 +54,21 @@ final class Cancellation: @unchecked Sendable {
 }
 
 /// Passes bytes on to `sink` until a signal arrives, then fails: writing a big image (or feeding a
-/// slow external compressor) stops within one write instead of running to the end.
+/// slow external compressor) stops within one write instead of running to the end. The bytes
+/// passed on are counted for the status line.
 final class CancellingSink: ByteSink {
     private let sink: ByteSink
+    private let progress: BuildProgress?
 
-    init(_ sink: ByteSink) { self.sink = sink }
+    init(_ sink: ByteSink, progress: BuildProgress? = nil) {
+        self.sink = sink
+        self.progress = progress
+    }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         try Cancellation.shared.checkpoint()
         try sink.write(bytes)
+        progress?.archiveWritten(bytes.count)
     }
 
     func finish() throws {

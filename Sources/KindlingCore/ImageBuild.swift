@@ -16,16 +16,19 @@ struct ImageBuild {
     /// The host, as the build may look at it.
     let probes: HostProbes
     let logger: Logger
+    /// Where the phases report what they have done (the status line on a terminal reads it).
+    let progress: BuildProgress
 
     init(
         configuration: BuildConfiguration, settings: BuildSettings, data: DataDirectory, probes: HostProbes,
-        logger: Logger
+        logger: Logger, progress: BuildProgress = BuildProgress()
     ) {
         self.configuration = configuration
         self.settings = settings
         self.data = data
         self.probes = probes
         self.logger = logger
+        self.progress = progress
         if settings.hostonly != nil, let directory = probes.unmountedHostDirectory() {
             logger.warning("Turning off host-only mode: '\(directory)' is not mounted!")
             self.settings.turnOffHostonly()
@@ -35,13 +38,17 @@ struct ImageBuild {
     func run() throws {
         let writesImage = configuration.action == .build
         // Everything that can be checked is, before anything is locked, written or run.
+        progress.enter("Checking the settings")
         let checked = try BuildPreflight(
             settings: settings, configuration: configuration, probes: probes,
             logger: logger
         ).run()
+        // The lock may be another build's for minutes (--lock-timeout): the line says so.
+        progress.enter("Preparing the output directory")
         let prepared = try OutputPreparation(settings: settings, leftoverCutoff: probes.leftoverCutoff, logger: logger)
             .run(writesImage: writesImage, directory: checked.outputDirectory)
         defer { prepared.lock?.release() }
+        progress.enter("Starting the module shell")
         let exportsEnhancedCpio = try checkEnhancedCpio()
         let staging = try makeStagingDirectory(in: checked.temporaryParent)
         defer {
@@ -55,15 +62,16 @@ struct ImageBuild {
         environment.exportsEnhancedCpio = exportsEnhancedCpio
         let context = try BuildContext(
             configuration: configuration, environment: environment, staging: staging,
-            shim: data.shim, logger: logger)
+            shim: data.shim, logger: logger, progress: progress)
         defer { context.close() }
 
-        let timer = PhaseTimer(logger: logger)
+        let timer = PhaseTimer(logger: logger, progress: progress)
         let modules = ModuleInstallation(context: context)
         let selected = try timer.measure("Selecting modules (check and depends)") { try modules.select() }
         try Cancellation.shared.checkpoint()
         if configuration.action == .printCommandLine {
-            writeStandardOutput(try modules.commandLine(of: selected))
+            let commandLine = try modules.commandLine(of: selected)
+            progress.withLineCleared { writeStandardOutput(commandLine) }
             return
         }
 

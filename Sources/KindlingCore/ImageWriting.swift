@@ -42,7 +42,7 @@ struct ImageWriting {
             if let limit = reproducibleTime { ArchivePolish.clampTimes(&early, to: limit) }
             try CpioWriter(sink: fileSink).writeArchive(early)
         }
-        let sink = CancellingSink(try compressor.sink(writingTo: fileSink))
+        let sink = CancellingSink(try compressor.sink(writingTo: fileSink), progress: context.progress)
         _ = try CpioWriter(sink: sink).writeArchive(entries)
         try sink.finish()
         try Cancellation.shared.checkpoint()

@@ -70,10 +70,13 @@ public enum KindlingCommand {
                 }
                 logger.info("Executing: \(([executable] + arguments).joined(separator: " "))")
                 logger.debug(configurationTime)
-                try ImageBuild(
-                    configuration: configuration, settings: settings, data: data, probes: .live(),
-                    logger: logger
-                ).run()
+                let progress = BuildProgress()
+                try progress.shownOnTerminal(logger: logger, environment: environment) {
+                    try ImageBuild(
+                        configuration: configuration, settings: settings, data: data, probes: .live(),
+                        logger: logger, progress: progress
+                    ).run()
+                }
                 return 0
             }
         } catch let failure as BuildFailure {

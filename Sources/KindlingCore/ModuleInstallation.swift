@@ -64,7 +64,7 @@ struct ModuleInstallation {
         for module in modules {
             try Cancellation.shared.checkpoint()
             if settings.showsModules {
-                writeStandardOutput(module.name + "\n")
+                context.progress.withLineCleared { writeStandardOutput(module.name + "\n") }
             } else {
                 context.logger.info("*** Including module: \(module.name) ***")
             }
@@ -77,9 +77,10 @@ struct ModuleInstallation {
             }
             pending.removeAll { $0 == module.name }
             loaded.append(module.name)
+            context.progress.moduleInstalled()
             if context.configuration.printSize {
                 let size = Self.diskUsageKiB(context.staging.imageRoot)
-                writeStandardOutput("\(module.name) install size: \(size - installedSize)k\n")
+                context.progress.withLineCleared { writeStandardOutput("\(module.name) install size: \(size - installedSize)k\n") }
                 installedSize = size
             }
         }

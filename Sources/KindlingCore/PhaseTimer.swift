@@ -1,13 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Support
 
 /// Times the phases of a build; with -v each phase ends with a line saying how long it took.
+/// The status line on a terminal names the phase that runs.
 struct PhaseTimer {
     let logger: Logger
+    var progress: BuildProgress?
 
     func measure<Result>(_ phase: String, _ body: () throws -> Result) rethrows -> Result {
+        progress?.enter(phase)
         let start = Self.now()
         let result = try body()
         logger.debug(Self.line(phase, since: start))
@@ -26,9 +26,5 @@ struct PhaseTimer {
     }
 
     /// Nanoseconds on the monotonic clock.
-    static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
-    }
+    static func now() -> Int64 { monotonicNanoseconds() }
 }

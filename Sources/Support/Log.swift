@@ -33,6 +33,8 @@ public final class Logger: @unchecked Sendable {
     private var sinks: [(LogLevel, String) -> Void] = []
     /// Error and fatal lines kept back while a step runs (see `holdErrors`).
     private var held: [(level: LogLevel, message: String)]?
+    /// Clears a status line around each line written to standard error (see `keepLinesClear`).
+    private var statusLine: ProgressLine?
 
     public init(level: LogLevel = .info) { self.level = level }
 
@@ -47,6 +49,20 @@ public final class Logger: @unchecked Sendable {
         lock.withLock { sinks.append { level, line in if level <= maximum { sink(level, line) } } }
     }
 
+    /// Until `nil`, every line for standard error is written with `line` cleared, so that the line
+    /// and the log never share a row of the terminal.
+    public func keepLinesClear(of line: ProgressLine?) {
+        lock.withLock { statusLine = line }
+    }
+
+    private func writeLine(_ text: String) {
+        if let statusLine {
+            statusLine.withLineCleared { writeStandardError(text) }
+        } else {
+            writeStandardError(text)
+        }
+    }
+
     public func log(_ messageLevel: LogLevel, _ message: String) {
         lock.withLock {
             for sink in sinks { sink(messageLevel, message) }
@@ -56,7 +72,7 @@ public final class Logger: @unchecked Sendable {
                 return
             }
             guard messageLevel <= level else { return }
-            writeStandardError("kindling: \(message)\n")
+            writeLine("kindling: \(message)\n")
         }
     }
 
@@ -69,12 +85,12 @@ public final class Logger: @unchecked Sendable {
     /// Stops holding; writes the held lines except the last `keeping` ones, which are returned.
     @discardableResult
     public func releaseErrors(keeping count: Int = 0) -> [String] {
-        let lines = lock.withLock { () -> [(level: LogLevel, message: String)] in
+        lock.withLock {
             defer { held = nil }
-            return held ?? []
+            let lines = held ?? []
+            for line in lines.dropLast(count) where line.level <= level { writeLine("kindling: \(line.message)\n") }
+            return lines.suffix(count).map(\.message)
         }
-        for line in lines.dropLast(count) where line.level <= level { writeStandardError("kindling: \(line.message)\n") }
-        return lines.suffix(count).map(\.message)
     }
 
     public func fatal(_ message: String) { log(.fatal, message) }

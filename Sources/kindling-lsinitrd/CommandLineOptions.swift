@@ -1,4 +1,5 @@
 import Archive
+import Support
 
 /// What the command line asks for. Arguments are parsed like getopt(1) does for lsinitrd:
 /// options and operands may be mixed, short options may be bundled (`-sv`, `-fFILE`), long
@@ -34,9 +35,33 @@ struct CommandLineOptions {
         let description: String
     }
 
-    private static let longOptions: [(name: String, takesValue: Bool)] = [
-        ("kver", true), ("file", true), ("mod", false), ("help", false), ("size", false),
-        ("unpack", false), ("unpackearly", false), ("verbose", false), ("svg", true),
+    /// One option: what the parser accepts and what `--help` says of it.
+    struct Option {
+        let name: String
+        let shortName: Character?
+        /// What `--help` calls its value; nil for a flag.
+        let argument: String?
+        let summary: String
+
+        /// The summary has no default, so no option can be added without its line in `--help`.
+        init(_ name: String, short: Character? = nil, argument: String? = nil, summary: String) {
+            (self.name, self.shortName, self.argument, self.summary) = (name, short, argument, summary)
+        }
+
+        var takesValue: Bool { argument != nil }
+    }
+
+    /// Every option, in the order `--help` lists them: the one list the parser and the help read.
+    static let table: [Option] = [
+        Option("help", short: "h", summary: "show this help and exit"),
+        Option("size", short: "s", summary: "list the contents sorted by size"),
+        Option("mod", short: "m", summary: "show only the dracut version and modules"),
+        Option("file", short: "f", argument: "FILE", summary: "print the contents of FILE; may be repeated"),
+        Option("unpack", summary: "unpack the main archive (or only the FILEs) into this directory"),
+        Option("unpackearly", summary: "unpack the early (microcode) archive instead"),
+        Option("verbose", short: "v", summary: "name each file as it is unpacked"),
+        Option("kver", short: "k", argument: "KERNEL-VERSION", summary: "inspect the default image of this kernel"),
+        Option("svg", argument: "MAP", summary: "draw the image (or only the FILEs) as a treemap into the SVG file MAP"),
     ]
 
     /// Parses raw argument bytes (not Strings, so non-UTF-8 file names survive).
@@ -76,24 +101,22 @@ struct CommandLineOptions {
         }
     }
 
-    /// A bundle like `-sv`; `-f` and `-k` take the rest of the word or the next argument.
+    /// A bundle like `-sv`; an option that takes a value (`-f`, `-k`) takes the rest of the word
+    /// or the next argument.
     private mutating func parseShortOptions(_ letters: ArraySlice<UInt8>, rest: inout ArraySlice<[UInt8]>) throws {
         var letters = letters
         while let byte = letters.popFirst() {
             let letter = Character(Unicode.Scalar(byte))
-            switch letter {
-            case "f", "k":
-                let value =
-                    letters.isEmpty
-                    ? try CommandLineOptions.value(for: "-\(letter)", from: &rest) : Array(letters)
-                try apply(long: letter == "f" ? "file" : "kver", value: value)
-                return
-            case "v": try apply(long: "verbose", value: nil)
-            case "s": try apply(long: "size", value: nil)
-            case "h": try apply(long: "help", value: nil)
-            case "m": try apply(long: "mod", value: nil)
-            default: throw UsageError(description: "invalid option -- '\(letter)'")
+            guard let option = CommandLineOptions.table.first(where: { $0.shortName == letter }) else {
+                throw UsageError(description: "invalid option -- '\(letter)'")
             }
+            guard option.takesValue else {
+                try apply(long: option.name, value: nil)
+                continue
+            }
+            let value = letters.isEmpty ? try CommandLineOptions.value(for: "-\(letter)", from: &rest) : Array(letters)
+            try apply(long: option.name, value: value)
+            return
         }
     }
 
@@ -129,12 +152,14 @@ struct CommandLineOptions {
         RawPath(bytes: Array(argument.drop { $0 == UInt8(ascii: "/") }))
     }
 
-    /// An exact long option name, or an unambiguous prefix of one.
-    private static func longOption(matching name: String) throws -> (name: String, takesValue: Bool) {
-        if let exact = longOptions.first(where: { $0.name == name }) { return exact }
-        let candidates = longOptions.filter { $0.name.hasPrefix(name) }
+    /// An exact long option name, or an unambiguous prefix of one; else the nearest name, if one
+    /// is close, as a suggestion.
+    private static func longOption(matching name: String) throws -> Option {
+        if let exact = table.first(where: { $0.name == name }) { return exact }
+        let candidates = table.filter { $0.name.hasPrefix(name) }
         guard !name.isEmpty, let match = candidates.first else {
-            throw UsageError(description: "unrecognized option '--\(name)'")
+            let suggestion = nearestName(to: name, among: table.map(\.name)).map { "; did you mean '--\($0)'?" }
+            throw UsageError(description: "unrecognized option '--\(name)'" + (suggestion ?? ""))
         }
         guard candidates.count == 1 else {
             throw UsageError(description: "option '--\(name)' is ambiguous")
@@ -142,23 +167,22 @@ struct CommandLineOptions {
         return match
     }
 
-    static let usage = """
-        Usage: kindling-lsinitrd [options] [IMAGE [FILE...]]
-               kindling-lsinitrd [options] -k KERNEL-VERSION
+    static var usage: String {
+        let synopses = table.map(synopsis(of:))
+        let columns = HelpColumns(synopses: synopses, widestOnTheSameLine: 40)
+        return """
+            Usage: kindling-lsinitrd [options] [IMAGE [FILE...]]
+                   kindling-lsinitrd [options] -k KERNEL-VERSION
 
-        Shows what an initramfs image contains.
+            Shows what an initramfs image contains.
 
-          -h, --help               show this help and exit
-          -s, --size               list the contents sorted by size
-          -m, --mod                show only the version and the dracut modules
-          -f, --file FILE          print the contents of FILE (may be repeated)
-          --unpack                 unpack the main archive (or only the FILEs given) into the
-                                   current directory; the early archive is left out
-          --unpackearly            unpack the early (microcode) archive instead
-          -v, --verbose            name each file as it is unpacked
-          -k, --kver VERSION       inspect the default image of kernel VERSION
-          --svg MAP                draw the image (or only the FILEs given) as a treemap into
-                                   the SVG file MAP: a box per top directory, directory and file
 
-        """
+            """ + zip(synopses, table).map { columns.line($0, $1.summary) }.joined()
+    }
+
+    /// `  -f, --file FILE`, long names lined up whether or not there is a short one.
+    static func synopsis(of option: Option) -> String {
+        let short = option.shortName.map { "-\($0), " } ?? "    "
+        return "  \(short)--\(option.name)" + (option.argument.map { " \($0)" } ?? "")
+    }
 }

@@ -217,4 +217,17 @@ final class LsinitrdTests: XCTestCase {
         XCTAssertEqual(badOption.status, 1)
         XCTAssertEqual(badOption.errorText, "kindling-lsinitrd: unrecognized option '--bogus' (see --help)\n")
     }
+
+    func testAMistypedLongOptionGetsTheNearestName() throws {
+        let swapped = try lsinitrd(["--kvre", "6.1"])
+        XCTAssertEqual(swapped.status, 1)
+        XCTAssertEqual(swapped.errorText, "kindling-lsinitrd: unrecognized option '--kvre'; did you mean '--kver'? (see --help)\n")
+        let missingLetter = try lsinitrd(["--unpak"])
+        XCTAssertEqual(missingLetter.errorText, "kindling-lsinitrd: unrecognized option '--unpak'; did you mean '--unpack'? (see --help)\n")
+        // A prefix of an option is that option, as getopt has it: no suggestion needed.
+        let abbreviated = try lsinitrd(["--verb", "--help"])
+        XCTAssertEqual(abbreviated.status, 0, abbreviated.errorText)
+        let tooFar = try lsinitrd(["--frobnicate"])
+        XCTAssertEqual(tooFar.errorText, "kindling-lsinitrd: unrecognized option '--frobnicate' (see --help)\n")
+    }
 }

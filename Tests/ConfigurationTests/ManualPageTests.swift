@@ -10,6 +10,8 @@ struct ManualPageOptionEntry {
     var names: Set<String>
     /// Whether the tag line shows an argument (in italics).
     var takesValue: Bool
+    /// The tag line as plain text (`-a, --add LIST`).
+    var tag: String
     /// The entry's text, roff escapes reduced to plain characters.
     var body: String
 
@@ -31,7 +33,7 @@ struct ManualPageOptionEntry {
             }
             entries.append(
                 ManualPageOptionEntry(
-                    names: names, takesValue: tag.contains("\\fI"),
+                    names: names, takesValue: tag.contains("\\fI"), tag: plainText(tag),
                     body: bodyLines.joined(separator: "\n")))
         }
         return entries
@@ -123,6 +125,17 @@ final class ManualPageTests: XCTestCase {
         }
     }
 
+    /// `--help` shows each option's names and value as its manual page entry does, so the two
+    /// never disagree on what to type.
+    func testEveryEntryShowsTheNamesAndValueThatHelpShows() throws {
+        let entries = ManualPageOptionEntry.entries(in: try Self.read("Documentation/man/kindling.8"))
+        for option in OptionTable.all {
+            guard let entry = entries.first(where: { $0.names.contains(option.displayName) }) else { continue }
+            let synopsis = option.names.joined(separator: ", ") + (option.argument.map { " \($0)" } ?? "")
+            XCTAssertEqual(entry.tag, synopsis, "kindling.8 and --help show \(option.displayName) differently")
+        }
+    }
+
     func testEntryParserSeesNamesArgumentsAndMarkers() {
         let roff = """
             .SS "Test"
@@ -140,52 +153,60 @@ final class ManualPageTests: XCTestCase {
         let entries = ManualPageOptionEntry.entries(in: roff)
         XCTAssertEqual(entries.map(\.names), [["-x", "--ex-ample"], ["--flag"]])
         XCTAssertEqual(entries.map(\.takesValue), [true, false])
+        XCTAssertEqual(entries.map(\.tag), ["-x, --ex-ample VALUE", "--flag"])
         XCTAssertTrue(entries[0].body.contains(Self.notSupportedMarker))
         XCTAssertFalse(entries[1].body.contains(Self.notSupportedMarker))
     }
 
     /// kindling-lsinitrd is an executable target, which tests cannot import: its option table is
-    /// read from its source instead (the `longOptions` list and the short letters of its parser).
-    func testEveryLsinitrdOptionIsInItsManualPage() throws {
-        let source = try Self.read("Sources/kindling-lsinitrd/CommandLineOptions.swift")
-        let options = LsinitrdOptionSource(source)
+    /// read from its source instead.
+    func testEveryLsinitrdOptionIsInItsManualPageAsHelpShowsIt() throws {
+        let options = try LsinitrdOptionSource.read()
         XCTAssertFalse(options.longNames.isEmpty, "no long options found in CommandLineOptions.swift")
         XCTAssertFalse(options.shortLetters.isEmpty, "no short options found in CommandLineOptions.swift")
         let entries = ManualPageOptionEntry.entries(in: try Self.read("Documentation/man/kindling-lsinitrd.1"))
-        let documented = entries.reduce(into: Set<String>()) { $0.formUnion($1.names) }
-        for name in options.longNames { XCTAssertTrue(documented.contains("--\(name)"), "kindling-lsinitrd.1 lacks --\(name)") }
-        for letter in options.shortLetters { XCTAssertTrue(documented.contains("-\(letter)"), "kindling-lsinitrd.1 lacks -\(letter)") }
+        for option in options.options {
+            guard let entry = entries.first(where: { $0.names.contains("--\(option.name)") }) else {
+                XCTFail("kindling-lsinitrd.1 lacks --\(option.name)")
+                continue
+            }
+            XCTAssertEqual(entry.tag, option.names.joined(separator: ", ") + (option.argument.map { " \($0)" } ?? ""))
+        }
     }
 }
 
-/// kindling-lsinitrd's options as its source declares them.
+/// kindling-lsinitrd's options as its source declares them: the `Option(...)` lines of the table.
 struct LsinitrdOptionSource {
-    var longNames: [String] = []
-    var shortLetters: [Character] = []
+    struct Option {
+        var name: String
+        var shortName: Character?
+        var argument: String?
+        var summary: String
 
-    /// Long names are the `("name", Bool)` pairs of `longOptions`; short letters the
-    /// `case "x"` labels of `parseShortOptions`.
+        var names: [String] { (shortName.map { ["-\($0)"] } ?? []) + ["--\(name)"] }
+    }
+
+    var options: [Option] = []
+
+    var longNames: [String] { options.map(\.name) }
+    var shortLetters: [Character] { options.compactMap(\.shortName) }
+
+    static func read() throws -> LsinitrdOptionSource {
+        LsinitrdOptionSource(try ManualPageTests.read("Sources/kindling-lsinitrd/CommandLineOptions.swift"))
+    }
+
+    /// Each `Option("name", short: "x", argument: "X", summary: "...")` of `table`, the short
+    /// letter and the argument being optional.
     init(_ source: String) {
-        if let table = Self.section(of: source, from: "longOptions:", to: "]\n") {
-            longNames = Self.captures(of: #"\("([a-z-]+)", (?:true|false)\)"#, in: table)
-        }
-        if let parser = Self.section(of: source, from: "func parseShortOptions", to: "\n    }\n") {
-            for label in Self.captures(of: #"case ((?:"[a-zA-Z]"(?:, )?)+):"#, in: parser) {
-                shortLetters += Self.captures(of: #""([a-zA-Z])""#, in: label).compactMap(\.first)
-            }
-        }
-    }
-
-    private static func section(of text: String, from start: String, to end: String) -> String? {
-        guard let lower = text.range(of: start), let upper = text[lower.upperBound...].range(of: end) else { return nil }
-        return String(text[lower.upperBound..<upper.lowerBound])
-    }
-
-    private static func captures(of pattern: String, in text: String) -> [String] {
-        guard let regex = try? NSRegularExpression(pattern: pattern) else { return [] }
-        let range = NSRange(text.startIndex..., in: text)
-        return regex.matches(in: text, range: range).compactMap { match in
-            Range(match.range(at: 1), in: text).map { String(text[$0]) }
+        guard let start = source.range(of: "static let table"), let end = source[start.upperBound...].range(of: "\n    ]\n")
+        else { return }
+        let table = String(source[start.upperBound..<end.lowerBound])
+        let pattern = #"Option\(\s*"([a-z-]+)"(?:,\s*short: "([a-zA-Z])")?(?:,\s*argument: "([^"]+)")?,\s*summary: "([^"]*)"\s*\)"#
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return }
+        for match in regex.matches(in: table, range: NSRange(table.startIndex..., in: table)) {
+            func group(_ index: Int) -> String? { Range(match.range(at: index), in: table).map { String(table[$0]) } }
+            guard let name = group(1), let summary = group(4) else { continue }
+            options.append(Option(name: name, shortName: group(2)?.first, argument: group(3), summary: summary))
         }
     }
 }

@@ -36,8 +36,16 @@ config_case() {
 }
 
 case_config-unknown-directive() {
-    config_case unknown fail "unknown.conf:3: unknown directive 'frobnicate'" \
-        "$(printf 'ext4 /dev/vda\n# a comment\nfrobnicate yes\npath /var/crash')"
+    config_case unknown fail "unknown.conf:3: unknown directive 'frobnicate'$" \
+        "$(printf 'ext4 /dev/vda\n# a comment\nfrobnicate yes\npath /var/crash')" || return 1
+    # A slip gets the directive meant (a letter left out, two letters swapped); a word far from
+    # every directive, or as near to two of them (ext5: ext2, ext3, ext4), gets no suggestion.
+    config_case misspelt fail "misspelt.conf:2: unknown directive 'core_colector'; did you mean 'core_collector'?" \
+        "$(printf '%s\n' 'ext4 /dev/vda' 'core_colector makedumpfile -l -d 31' 'ptah /var/crash' 'ext5 /dev/vdb')" || return 1
+    grep -q -- "misspelt.conf:3: unknown directive 'ptah'; did you mean 'path'?" "$KD_WORK/misspelt.out" ||
+        { kd_log "no suggestion for 'ptah'"; return 1; }
+    grep -q -- "misspelt.conf:4: unknown directive 'ext5'$" "$KD_WORK/misspelt.out" ||
+        { kd_log "'ext5' is as near to ext2, ext3 and ext4, yet got a suggestion"; return 1; }
 }
 
 case_config-network-refused() {

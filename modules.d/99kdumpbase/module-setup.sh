@@ -194,7 +194,9 @@ kdumpbase_read_config() {
                 _errors+=("$_where: '$_key' is deprecated and no longer supported")
                 ;;
             *)
-                _errors+=("$_where: unknown directive $(kdumpbase_shown "$_key")")
+                _problem=$(kdumpbase_nearest_directive "$_key")
+                [[ -z $_problem ]] || _problem="; did you mean '$_problem'?"
+                _errors+=("$_where: unknown directive $(kdumpbase_shown "$_key")$_problem")
                 ;;
         esac
     done <"$_file"
@@ -228,6 +230,60 @@ kdumpbase_read_config() {
     [[ $kdumpbase_target_fs == raw ]] || kdump_storage_filesystems+=" $kdumpbase_target_fs"
     [[ -n $kdumpbase_rootfs_fs ]] && kdump_storage_filesystems+=" $kdumpbase_rootfs_fs"
     return 0
+}
+
+# kdumpbase_nearest_directive WORD: prints the directive WORD is plainly a slip for, as Kindling
+# suggests option and module names: the fewest edits (insert, delete, replace, or swap two
+# neighbours), at most one for a word of up to four characters and two for a longer one. Prints
+# nothing when no directive is that close, or when two are equally close.
+kdumpbase_nearest_directive() {
+    local _word=$1 _name _distance _limit=2 _best='' _best_distance=-1
+    # Every directive kdumpbase_read_config knows, the refused and ignored ones included: a slip
+    # in one of those is still best answered with its right name.
+    local -a _directives=(path core_collector ext2 ext3 ext4 xfs vfat btrfs minix virtiofs raw nfs ssh sshkey
+        fence_kdump_args fence_kdump_nodes failure_action default final_action kdump_pre kdump_post kdump_emergency
+        extra_bins extra_modules dracut_args auto_reset_crashkernel force_rebuild force_no_rebuild net options
+        link_delay disk_timeout debug_mem_level blacklist)
+    ((${#_word} <= 4)) && _limit=1
+    for _name in "${_directives[@]}"; do
+        # The length difference alone is a lower bound: no need to count further.
+        _distance=$((${#_word} - ${#_name}))
+        ((${_distance#-} <= _limit)) || continue
+        _distance=$(kdumpbase_edit_distance "$_word" "$_name")
+        ((_distance <= _limit)) || continue
+        if ((_best_distance < 0 || _distance < _best_distance)); then
+            _best=$_name _best_distance=$_distance
+        elif ((_distance == _best_distance)); then
+            _best=''
+        fi
+    done
+    [[ -z $_best ]] || printf '%s\n' "$_best"
+}
+
+# kdumpbase_edit_distance A B: prints the number of edits that turn A into B (optimal string
+# alignment: Levenshtein's insert, delete and replace, plus a swap of two neighbours as one).
+kdumpbase_edit_distance() {
+    local _a=$1 _b=$2 _i _j _cost _here
+    local -i _width=$((${#2} + 1))
+    # Row i, column j of the table is _table[i * _width + j]: the distance between the first i
+    # characters of A and the first j of B.
+    local -a _table=()
+    for ((_i = 0; _i <= ${#_a}; _i++)); do _table[_i * _width]=$_i; done
+    for ((_j = 0; _j <= ${#_b}; _j++)); do _table[_j]=$_j; done
+    for ((_i = 1; _i <= ${#_a}; _i++)); do
+        for ((_j = 1; _j <= ${#_b}; _j++)); do
+            _cost=1
+            [[ ${_a:_i-1:1} == "${_b:_j-1:1}" ]] && _cost=0
+            _here=$((_table[(_i - 1) * _width + _j] + 1))
+            ((_table[_i * _width + _j - 1] + 1 < _here)) && _here=$((_table[_i * _width + _j - 1] + 1))
+            ((_table[(_i - 1) * _width + _j - 1] + _cost < _here)) && _here=$((_table[(_i - 1) * _width + _j - 1] + _cost))
+            if ((_i > 1 && _j > 1)) && [[ ${_a:_i-1:1} == "${_b:_j-2:1}" && ${_a:_i-2:1} == "${_b:_j-1:1}" ]]; then
+                ((_table[(_i - 2) * _width + _j - 2] + 1 < _here)) && _here=$((_table[(_i - 2) * _width + _j - 2] + 1))
+            fi
+            _table[_i * _width + _j]=$_here
+        done
+    done
+    printf '%s\n' "${_table[${#_a} * _width + ${#_b}]}"
 }
 
 kdumpbase_valid_device() {

@@ -17,6 +17,8 @@ public final class KernelModuleInstaller {
     private let logger: Logger
     /// Host paths of the modules copied so far.
     public private(set) var installedPaths: Set<String> = []
+    /// Called after each module is copied, for the build's status line.
+    public var onInstall: (() -> Void)?
     private var failures: [String: KernelModuleError] = [:]
     private var patterns: [String: ExtendedRegex] = [:]
 
@@ -147,6 +149,7 @@ public final class KernelModuleInstaller {
             return facts
         }
         installedPaths.insert(path)
+        onInstall?()
         for name in facts.firmware { firmware.install(name, for: module.name) }
 
         let soft = try index.softDependencies(of: module)

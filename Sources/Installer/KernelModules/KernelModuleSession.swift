@@ -49,6 +49,8 @@ public final class KernelModuleSession {
     private let logger: Logger
     private var opened: Result<KernelModuleInstaller, KernelModuleError>?
     private var hostModules: Set<String>?
+    /// Called after each kernel module is copied into the image, for the build's status line.
+    public var onModuleInstall: (() -> Void)?
 
     public init(settings: KernelModuleSettings, imageInstaller: FileInstaller, logger: Logger) {
         self.settings = settings
@@ -89,10 +91,12 @@ public final class KernelModuleSession {
                 let index = try KernelModuleIndex(
                     directory: settings.moduleDirectory,
                     configurationPaths: settings.modprobeConfiguration, logger: logger)
-                return KernelModuleInstaller(
+                let installer = KernelModuleInstaller(
                     index: index, kernelVersion: settings.kernelVersion,
                     firmwareDirectories: settings.firmwareDirectories,
                     imageInstaller: imageInstaller, logger: logger)
+                installer.onInstall = onModuleInstall
+                return installer
             }
             // Under --no-kernel only check_kernel_module gets here, and a missing directory is its answer.
             if case .failure(let error) = opened { logger.log(settings.noKernel ? .debug : .error, error.description) }
