@@ -90,6 +90,7 @@ public final class DracutHelpers: HelperHandler {
             case .prepare_udev_rules: return try udevRules.rewriteLegacyImports(arguments)
             case .inst_decompress: return try instDecompress(arguments)
             case .inst_opt_decompress: return try instOptionallyDecompressed(arguments)
+            case .build_ld_cache: return try buildLoaderCache()
             }
         } catch InstallError.notFound(let what) {
             logger.error("\(request.helper): \(InstallError.notFound(what))")
@@ -118,6 +119,13 @@ public final class DracutHelpers: HelperHandler {
         let helpers = DracutHelpers(installer: other, context: otherContext, logger: logger)
         otherSysroots[sysroot] = helpers
         return helpers
+    }
+
+    /// The tree was emptied behind the helpers' backs (squash's loader moves it into
+    /// squash/root): what they remember of it no longer holds.
+    public func forgetInstalledFiles() {
+        installer.forgetInstalledFiles()
+        otherSysroots.removeAll()
     }
 
     // MARK: File helpers
@@ -249,6 +257,13 @@ public final class DracutHelpers: HelperHandler {
 
     private func instDir(_ arguments: [String]) throws -> HelperReply {
         for directory in arguments { try installer.installDirectory(directory) }
+        return .success
+    }
+
+    /// `build_ld_cache`: the sysroot's loader configuration into the image, then `ldconfig -r`
+    /// over the image; ldconfig's failure is logged, not fatal, as in dracut.
+    private func buildLoaderCache() throws -> HelperReply {
+        try LoaderCacheBuilder(installer: installer, sysroot: context.sysroot, logger: logger).build()
         return .success
     }
 
