@@ -84,7 +84,7 @@ public enum OptionTable {
         value("sysroot", short: "r", effect: .command(.sysroot)),
         value("stdlog", short: "L", effect: .scalar("stdloglvl")),
         value("compress", effect: .scalar("compress")),
-        value("squash-compressor", effect: .scalar("squash_compress"), supported: false),
+        value("squash-compressor", effect: .scalar("squash_compress")),
         value("prefix", effect: .scalar("prefix")),
         // Read before everything else (RebuildRequest); never stored.
         value("rebuild", effect: .command(.rebuild), stored: false),
