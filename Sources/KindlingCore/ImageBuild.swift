@@ -95,7 +95,10 @@ struct ImageBuild {
         // The squashfs image is compressed already: dracut writes the archive around it as it is.
         let compressor = squash == nil ? resolved : .uncompressed
         try timer.measure("Writing the image") {
-            try ImageWriting(context: context, compressor: compressor, shim: data.shim).run()
+            try ImageWriting(
+                context: context, compressor: compressor, shim: data.shim,
+                linksIdenticalFiles: settings.image.hardlink && squash == nil
+            ).run()
         }
     }
 

@@ -5,6 +5,7 @@ import Archive
 import Configuration
 import Foundation
 import ModuleGraph
+import StagedTree
 import Support
 
 /// Why the squash pass could not make the squashfs image, in one line.
@@ -71,6 +72,9 @@ struct SquashPass {
         try shell.evaluate(
             "builtin declare -gr squash_dir=\(shellQuote(imageRoot + Self.directory)) "
                 + "squash_img=\(shellQuote(imageRoot + Self.image))")
+        // dracut hardlinks the tree on disk before the loader, so the links go into the squashfs
+        // image and the loader's own files stay apart; the archive then links nothing more.
+        if context.settings.image.hardlink { try TreeHardlinker(root: imageRoot).linkIdenticalFiles() }
         try context.installer.installDirectory(Self.directory)
         context.logger.info("*** Install squash loader ***")
         // The tree is about to move: what the installers remember of it will not hold.

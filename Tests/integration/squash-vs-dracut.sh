@@ -3,7 +3,7 @@
 # side with the same options and the Debian 6.1 test kernel: the outer archive must be
 # uncompressed cpio with the same entries and bytes (the loader: busybox, /init, the loop,
 # squashfs and overlay modules and their index, the loader cache), and squash-root.img must hold
-# the same tree, packed with the same compressor. Only Kindling's own --modules-dir in
+# the same tree (hard links included), packed with the same compressor. Only Kindling's own --modules-dir in
 # build-parameter.txt may differ, as in parity-vs-dracut.sh, and the squashfs image's bytes
 # (mksquashfs stamps it with the time it ran).
 # Then what goes wrong: a compressor mksquashfs lacks (the same warning, the default compressor),
@@ -137,7 +137,16 @@ compare_set zstd -m "base bash squash" --squash-compressor zstd
 #    must install them again, outside it; no --squash-compressor: mksquashfs's default.
 compare_set drivers -m "base bash squash" --add-drivers "loop squashfs overlay"
 
-# 3. A compressor mksquashfs does not have: dracut's warning, and the default compressor.
+# 3. Storage: dracut hardlinks the tree before the loader (partx is in /usr/bin and /usr/sbin),
+#    so the links are in the squashfs image, and the loader's files are not linked; xz.
+compare_set storage -m "base bash squash lvm mdraid crypt dm" --squash-compressor xz
+if [[ $(find "$work/storage-kindling-squash" -type f -links +1 | wc -l) -gt 0 ]]; then
+    pass "storage: the squashed tree holds hard links, as dracut's"
+else
+    fail "storage: no hard links in the squashed tree"
+fi
+
+# 4. A compressor mksquashfs does not have: dracut's warning, and the default compressor.
 compare_set unknown -m "base bash squash" --squash-compressor nonesuch
 warning="mksquashfs doesn't support compressor 'nonesuch', failing back to default compressor."
 if grep -qxF "dracut: $warning" "$work/unknown-dracut.log" && grep -qxF "kindling: $warning" "$work/unknown-kindling.log"; then
@@ -147,7 +156,7 @@ else
     grep -i 'compressor' "$work/unknown-dracut.log" "$work/unknown-kindling.log"
 fi
 
-# 4. No mksquashfs: its directory, as the two builds see it in a mount namespace of their own, is
+# 5. No mksquashfs: its directory, as the two builds see it in a mount namespace of their own, is
 #    a copy without it (hard links where they can be made). Not a /dev/null mounted over it: bash's
 #    `type -P`, which dracut's find_binary ends with, still names a file that cannot run.
 #    The module's check fails, and so does the build that names it, as in dracut.
@@ -176,7 +185,7 @@ else
     tail -n 3 "$work/none-dracut.log" "$work/none-kindling.log"
 fi
 
-# 5. A mksquashfs that fails (first on Kindling's PATH; the module's check finds the real one on
+# 6. A mksquashfs that fails (first on Kindling's PATH; the module's check finds the real one on
 #    DRACUT_PATH): one line naming it, a non-zero status, the old image kept.
 mkdir -p "$work/failing-bin"
 printf '#!/bin/sh\necho "FATAL ERROR: simulated failure" >&2\nexit 1\n' >"$work/failing-bin/mksquashfs"
