@@ -119,7 +119,7 @@ struct SquashPass {
 
     /// `-comp` and the compressor's words, when mksquashfs takes them: asked first, as dracut
     /// does, by packing /dev/null with them; a compressor it lacks leaves its default one.
-    private func compressorArguments() throws -> [String] {
+    private func compressorArguments() -> [String] {
         guard let compressor = context.settings.image.squashCompressor else { return [] }
         let probe = context.staging.path + "/.squash-test.img"
         defer { unlink(probe) }
