@@ -147,8 +147,8 @@ if have ldconfig && [[ -f $work/elf/libseed.so.1 ]]; then
 fi
 
 # The shim protocol (after the harness's cut count and cuts).
-printf '\x02\x05\x00\x11\x00REQ\x004\x00inst\x00\x00/bin/sh\x00/bin/bash\x00LOG\x002\x003\x00a line\x00DONE\x002\x000\x00output\x00' | seed FuzzShellMessages session
-printf '\x00REQ\x002\x00inst_multiple\x001\x00' | seed FuzzShellMessages hostonly
+printf '\x02\x05\x00\x11\x00REQ\x006\x00inst\x00\x00\x00\x00/bin/sh\x00/bin/bash\x00LOG\x002\x003\x00a line\x00DONE\x002\x000\x00output\x00' | seed FuzzShellMessages session
+printf '\x00REQ\x004\x00inst_multiple\x001\x00/sysroot\x001\x00' | seed FuzzShellMessages hostonly
 
 # What the config-reading bash prints.
 printf 'S\x00hostonly\x00yes\x00A\x00add_drivers\x002\x00virtio_blk\x00nvme\x00H\x00map\x001\x00k\x00v\x00' | seed FuzzConfigRecords records

@@ -175,7 +175,7 @@ require_binaries() {
     fi
     for __command in "$@"; do
         if ! find_binary "$__command" >/dev/null; then
-            dinfo "module '${__module#[0-9][0-9]}' will not be installed, because command '$__command' could not be found!"
+            dinfo "dracut module '${__module#[0-9][0-9]}' will not be installed, because command '$__command' could not be found!"
             ((__missing++))
         fi
     done

@@ -9,7 +9,10 @@
 # NUL cannot occur in a bash word, so arguments with spaces, quotes, newlines or globs pass intact.
 #
 # Messages to the engine:
-#   REQ  helper hostonly arg...   a dracut helper call; the engine answers: status, then output
+#   REQ  helper hostonly sysroot resolve arg...
+#                                 a dracut helper call, with the caller's $hostonly,
+#                                 $dracutsysrootdir and $DRACUT_RESOLVE_DEPS (modules set them per
+#                                 call); the engine answers: status, then output
 #   LOG  level line               a log line (dracut's levels, 1 fatal .. 6 trace)
 #   DONE status output            the end of an engine command
 # Commands from the engine:
@@ -59,7 +62,7 @@ __kindling_receive() {
 # Sends one helper call and prints the engine's output; returns the engine's status.
 __kindling_request() {
     builtin local __status __output
-    __kindling_send REQ "$1" "${hostonly-}" "${@:2}"
+    __kindling_send REQ "$1" "${hostonly-}" "${dracutsysrootdir-}" "${DRACUT_RESOLVE_DEPS-}" "${@:2}"
     __kindling_receive __status || builtin exit 70
     __kindling_receive __output || builtin exit 70
     [[ -z $__output ]] || builtin printf '%s' "$__output"

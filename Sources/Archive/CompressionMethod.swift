@@ -135,12 +135,16 @@ final class ExternalCompressorSink: ByteSink {
 /// `command -v`: a name with a slash must be executable itself; otherwise the first executable
 /// regular file of that name in `$PATH`.
 public func findExecutableInSearchPath(_ name: String) -> String? {
+    findExecutable(name, searchPath: getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+}
+
+/// `command -v` with `searchPath` (colon-separated) for `$PATH`: a host's, given as a value.
+public func findExecutable(_ name: String, searchPath: String) -> String? {
     func isExecutableFile(_ path: String) -> Bool {
         var status = stat()
         return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG && access(path, X_OK) == 0
     }
     if name.contains("/") { return isExecutableFile(name) ? name : nil }
-    let searchPath = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
     return searchPath.split(separator: ":", omittingEmptySubsequences: false)
         .map { ($0.isEmpty ? "." : String($0)) + "/" + name }
         .first(where: isExecutableFile)

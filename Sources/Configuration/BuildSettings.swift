@@ -81,6 +81,33 @@ public struct ImageSettings: Equatable, Sendable {
     public var enhancedCpio: Bool
     /// --noimageifnotneeded.
     public var skipsUnneededImage: Bool
+    /// --squash-compressor, squash_compress: the squash module's squashfs image compressor; nil
+    /// for mksquashfs's own default.
+    public var squashCompressor: SquashCompressor?
+}
+
+/// dracut's squash_compress: the compressor mksquashfs's `-comp` names, with the options that may
+/// follow it. dracut passes the value unquoted, so its words are separate arguments and
+/// `zstd -Xcompression-level 19` works; Kindling splits it the same way, once.
+public struct SquashCompressor: Equatable, Sendable {
+    /// The value as given, which dracut's warning about an unknown compressor quotes.
+    public var setting: String
+    /// The first word: the compressor's name, as mksquashfs knows it (gzip, zstd, xz, ...).
+    public var name: String
+    /// The words after it: options of that compressor (`-Xcompression-level 19`).
+    public var options: [String]
+
+    /// Nil when the setting has no words: mksquashfs then takes its default compressor.
+    public init?(setting: String) {
+        let words = ShellValue.scalar(setting).words
+        guard let first = words.first else { return nil }
+        self.setting = setting
+        name = first
+        options = Array(words.dropFirst())
+    }
+
+    /// mksquashfs's arguments that select it.
+    public var arguments: [String] { ["-comp", name] + options }
 }
 
 /// What goes into the image besides the modules' files.
@@ -185,7 +212,8 @@ public struct BuildSettings: Sendable {
             compression: variables["compress"] ?? "", strip: isYes("do_strip"),
             aggressiveStrip: isYes("aggressive_strip"), hardlink: isYes("do_hardlink"),
             earlyMicrocode: isYes("early_microcode"), reproducible: isYes("reproducible"),
-            enhancedCpio: isYes("enhanced_cpio"), skipsUnneededImage: isYes("noimageifnotneeded"))
+            enhancedCpio: isYes("enhanced_cpio"), skipsUnneededImage: isYes("noimageifnotneeded"),
+            squashCompressor: variables["squash_compress"].flatMap(SquashCompressor.init(setting:)))
         contents = ImageContents(
             installItems: variables.words("install_items"), optionalItems: variables.words("install_optional_items"),
             kernelCommandLine: variables.has("kernel_cmdline") ? variables["kernel_cmdline"] : nil,

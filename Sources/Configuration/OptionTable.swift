@@ -304,7 +304,7 @@ public enum OptionTable {
                     summary: "compress with this program, or this command line"),
                 flag("no-compress", effect: .command(.noCompress), summary: "write the archive uncompressed"),
                 value(
-                    "squash-compressor", argument: "COMPRESSOR", effect: .scalar("squash_compress"), supported: false,
+                    "squash-compressor", argument: "COMPRESSOR", effect: .scalar("squash_compress"),
                     summary: "the compressor of the squash module's image"),
                 flag(
                     "enhanced-cpio", effect: .set("enhanced_cpio", "yes"),

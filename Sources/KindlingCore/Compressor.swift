@@ -12,6 +12,13 @@ struct Compressor {
         method = try CompressionMethod(dracutSetting: setting, findExecutable: findExecutable)
     }
 
+    private init(method: CompressionMethod) {
+        self.method = method
+    }
+
+    /// The archive as it is, dracut's `compress=cat`: what the squash pass leaves to write.
+    static let uncompressed = Compressor(method: .none)
+
     /// Compresses into `file`, which an external tool writes to directly.
     func sink(writingTo file: FileSink) throws -> ByteSink {
         try method.makeSink(writingTo: file)

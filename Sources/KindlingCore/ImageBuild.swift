@@ -91,14 +91,22 @@ struct ImageBuild {
             }
         }
         try timer.measure("Finishing the image tree") { try TreeFinishing(context: context).run() }
+        let squash = try SquashPass(context: context, selected: selected)
+        if let squash { try timer.measure("Installing the squash loader") { try squash.installLoader() } }
         if settings.image.strip {
             try timer.measure("Stripping") {
                 try Stripper(imageRoot: staging.imageRoot, aggressive: settings.image.aggressiveStrip, logger: logger).run()
             }
         }
-        guard let compressor = checked.compressor else { throw BuildFailure("the preflight did not resolve the compressor") }
+        if let squash { try timer.measure("Squashing the tree") { try squash.squashTree() } }
+        guard let resolved = checked.compressor else { throw BuildFailure("the preflight did not resolve the compressor") }
+        // The squashfs image is compressed already: dracut writes the archive around it as it is.
+        let compressor = squash == nil ? resolved : .uncompressed
         try timer.measure("Writing the image") {
-            try ImageWriting(context: context, compressor: compressor, shim: data.shim).run()
+            try ImageWriting(
+                context: context, compressor: compressor, shim: data.shim,
+                linksIdenticalFiles: settings.image.hardlink && squash == nil
+            ).run()
         }
     }
 

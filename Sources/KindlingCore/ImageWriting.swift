@@ -11,6 +11,9 @@ struct ImageWriting {
     let compressor: Compressor
     /// The shim, whose time a --reproducible image's files may not pass.
     let shim: String
+    /// Identical files become one hardlink group (do_hardlink); false when the tree was linked
+    /// on disk already, as the squash pass does.
+    var linksIdenticalFiles: Bool
 
     func run() throws {
         let output = context.settings.outputPath
@@ -19,7 +22,7 @@ struct ImageWriting {
         context.logger.info("*** Creating image file '\(output)' ***")
         let reproducibleTime = context.environment.reproducibleTime(shim: shim)
         var entries = try TreeScanner(root: context.staging.imageRoot).entries()
-        if context.settings.image.hardlink { try ArchivePolish.linkIdenticalFiles(&entries) }
+        if linksIdenticalFiles { try ArchivePolish.linkIdenticalFiles(&entries) }
         if let recorder = context.recorder {
             // One record for both files, so the map's bytes are the report's.
             let report = ProvenanceReport(

@@ -26,6 +26,9 @@ struct TreeFinishing {
             context.credit(.engine("fstab, kernel command line and systemd settings"))
             if context.environment.resolvesLazily { try resolveLibraries() }
             installer.resolvesEagerly = true
+            // As dracut: from here on every install takes its libraries, and module code that
+            // still runs (squash's loader) sees so.
+            try context.shell.evaluate("builtin unset DRACUT_RESOLVE_LAZY; builtin declare -gx DRACUT_RESOLVE_DEPS=1")
         }
         for include in context.configuration.includes {
             try Includes(installer: installer, logger: context.logger).include(include.source, at: include.target)

@@ -7,12 +7,12 @@
 /// defines a forwarder for each and holds no list of its own; the tests compare it with the
 /// functions the shim defines and with kindling.modules(7). The cases are dracut's own names.
 public enum DracutHelper {
-    /// Answered by DracutHelpers: files, binaries, hooks, udev rules.
+    /// Answered by DracutHelpers: files, binaries, hooks, udev rules, the loader cache.
     public enum File: String, CaseIterable, Sendable {
         case inst, inst_simple, inst_library, inst_binary, inst_script, inst_symlink, inst_multiple, dracut_install
         case inst_dir, inst_hook, find_binary
         case inst_rules, inst_rules_wildcard, inst_rule_programs, inst_rule_group_owner, inst_rule_initqueue
-        case prepare_udev_rules, inst_decompress, inst_opt_decompress
+        case prepare_udev_rules, inst_decompress, inst_opt_decompress, build_ld_cache
     }
 
     /// Answered by KernelModuleHelpers (libkmod). instmods and require_kernel_modules have a front
@@ -49,7 +49,7 @@ public enum DracutHelper {
     public enum NotImplemented: String, CaseIterable, Sendable {
         case host_fs_all, check_vol_slaves, check_vol_slaves_all, lvm_internal_dev
         case get_cpu_vendor, get_ucode_file, get_decompress_cmd, normalize_path
-        case ldconfig_paths, rev_lib_symlinks, build_ld_cache
+        case ldconfig_paths, rev_lib_symlinks
         case iface_for_remote_addr, local_addr_for_remote_addr, peer_for_addr, netmask_for_addr, gateway_for_iface
         case bootproto_for_iface, is_unbracketed_ipv6_address, ip_params_for_remote_addr
     }

@@ -40,6 +40,9 @@ public final class DracutHelpers: HelperHandler {
     /// The first helper called that Kindling does not implement; the build fails on it.
     public private(set) var unsupportedCall: String?
     private lazy var udevRules = UdevRules(helpers: self)
+    /// The file helpers for another sysroot that module code named for a call
+    /// (`dracutsysrootdir=DIR inst FILE`), made when first asked for.
+    private var otherSysroots: [String: DracutHelpers] = [:]
 
     public init(installer: FileInstaller, context: HelperContext, logger: Logger) {
         self.installer = installer
@@ -60,6 +63,13 @@ public final class DracutHelpers: HelperHandler {
             logger.error("helper \(request.helper) is not implemented in Kindling yet")
             return HelperReply(status: 1)
         }
+        if let sysroot = request.sysroot, sysroot != context.sysroot {
+            return helpers(forSysroot: sysroot).handle(request)
+        }
+        // DRACUT_RESOLVE_DEPS set for the call: dracut-install -l, libraries now even in lazy mode.
+        let resolvesEagerly = installer.resolvesEagerly
+        if request.resolvesDependencies { installer.resolvesEagerly = true }
+        defer { installer.resolvesEagerly = resolvesEagerly }
         var arguments = request.arguments
         do {
             switch helper {
@@ -80,6 +90,7 @@ public final class DracutHelpers: HelperHandler {
             case .prepare_udev_rules: return try udevRules.rewriteLegacyImports(arguments)
             case .inst_decompress: return try instDecompress(arguments)
             case .inst_opt_decompress: return try instOptionallyDecompressed(arguments)
+            case .build_ld_cache: return try buildLoaderCache()
             }
         } catch InstallError.notFound(let what) {
             logger.error("\(request.helper): \(InstallError.notFound(what))")
@@ -89,6 +100,32 @@ public final class DracutHelpers: HelperHandler {
             // means a broken system or a hostile path: end the build, naming it.
             return fatal("\(error)")
         }
+    }
+
+    /// The same helpers installing from `sysroot` into the same image, as dracut-install -r does
+    /// for a call that sets dracutsysrootdir. The kernel module helpers keep the build's sysroot.
+    private func helpers(forSysroot sysroot: String) -> DracutHelpers {
+        if let made = otherSysroots[sysroot] {
+            // Lazy or eager as the build is now: the lazy pass may have ended since.
+            made.installer.resolvesEagerly = installer.resolvesEagerly
+            return made
+        }
+        let other = FileInstaller(
+            sysroot: sysroot, imageRoot: installer.imageRoot, searchPath: installer.searchPath,
+            resolver: LibraryResolver(sysroot: sysroot), resolvesEagerly: installer.resolvesEagerly, logger: logger)
+        other.installLog = installer.installLog
+        var otherContext = context
+        otherContext.sysroot = sysroot
+        let helpers = DracutHelpers(installer: other, context: otherContext, logger: logger)
+        otherSysroots[sysroot] = helpers
+        return helpers
+    }
+
+    /// The tree was emptied behind the helpers' backs (squash's loader moves it into
+    /// squash/root): what they remember of it no longer holds.
+    public func forgetInstalledFiles() {
+        installer.forgetInstalledFiles()
+        otherSysroots.removeAll()
     }
 
     // MARK: File helpers
@@ -220,6 +257,13 @@ public final class DracutHelpers: HelperHandler {
 
     private func instDir(_ arguments: [String]) throws -> HelperReply {
         for directory in arguments { try installer.installDirectory(directory) }
+        return .success
+    }
+
+    /// `build_ld_cache`: the sysroot's loader configuration into the image, then `ldconfig -r`
+    /// over the image; ldconfig's failure is logged, not fatal, as in dracut.
+    private func buildLoaderCache() throws -> HelperReply {
+        try LoaderCacheBuilder(installer: installer, sysroot: context.sysroot, logger: logger).build()
         return .success
     }
 

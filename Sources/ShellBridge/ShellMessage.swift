@@ -6,11 +6,23 @@ public struct HelperRequest: Equatable, Sendable {
     public var arguments: [String]
     /// `hostonly` as the caller saw it: modules override it per call, as in `hostonly='' instmods x`.
     public var hostonly: String
+    /// `dracutsysrootdir` as the caller saw it, which dracut hands dracut-install as its `-r`:
+    /// squash's loader installs from the moved tree with `dracutsysrootdir="$squash_dir" inst ...`.
+    /// Nil: the build's sysroot.
+    public var sysroot: String?
+    /// `DRACUT_RESOLVE_DEPS` was set (not empty) for the call, dracut-install's `-l`: the files'
+    /// libraries go in now, even before the lazy pass would install them.
+    public var resolvesDependencies: Bool
 
-    public init(helper: String, arguments: [String], hostonly: String = "") {
+    public init(
+        helper: String, arguments: [String], hostonly: String = "", sysroot: String? = nil,
+        resolvesDependencies: Bool = false
+    ) {
         self.helper = helper
         self.arguments = arguments
         self.hostonly = hostonly
+        self.sysroot = sysroot
+        self.resolvesDependencies = resolvesDependencies
     }
 }
 
@@ -44,8 +56,13 @@ extension ShellMessage {
     init(kind: String, fields: [String]) throws {
         switch kind {
         case "REQ":
-            guard fields.count >= 2 else { throw ShellProtocolError(description: "shim request without a helper name") }
-            self = .request(HelperRequest(helper: fields[0], arguments: Array(fields[2...]), hostonly: fields[1]))
+            // HELPER HOSTONLY SYSROOT RESOLVE_DEPS ARG...: the caller's variables that dracut's
+            // helpers hand dracut-install, then the arguments.
+            guard fields.count >= 4 else { throw ShellProtocolError(description: "shim request without a helper name") }
+            self = .request(
+                HelperRequest(
+                    helper: fields[0], arguments: Array(fields[4...]), hostonly: fields[1], sysroot: fields[2],
+                    resolvesDependencies: !fields[3].isEmpty))
         case "LOG":
             guard fields.count == 2, let level = Int(fields[0]) else {
                 throw ShellProtocolError(description: "malformed shim log message")

@@ -195,6 +195,23 @@ final class ConfigurationLoaderTests: XCTestCase {
         }
     }
 
+    func testSquashCompressorFromTheCommandLineOrTheConfig() throws {
+        XCTAssertNil(try load([]).settings?.image.squashCompressor, "unset: mksquashfs's default")
+        XCTAssertNil(try load(["--squash-compressor", " "]).settings?.image.squashCompressor, "blank: the default")
+        let zstd = try XCTUnwrap(try load(["--squash-compressor", "zstd"]).settings?.image.squashCompressor)
+        XCTAssertEqual(zstd.name, "zstd")
+        XCTAssertEqual(zstd.options, [])
+        XCTAssertEqual(zstd.arguments, ["-comp", "zstd"])
+
+        try write("squash_compress=\"xz  -Xbcj x86\"\n", "/etc/dracut.conf")
+        let configured = try XCTUnwrap(try load([]).settings?.image.squashCompressor)
+        XCTAssertEqual(configured.arguments, ["-comp", "xz", "-Xbcj", "x86"], "its words, as dracut's unquoted use splits them")
+        XCTAssertEqual(configured.setting, "xz  -Xbcj x86", "kept as given, for the warning that quotes it")
+        XCTAssertEqual(
+            try load(["--squash-compressor", "lz4"]).settings?.image.squashCompressor?.arguments, ["-comp", "lz4"],
+            "the option wins over the config file")
+    }
+
     // MARK: config files that end the reading early or leave a job behind
 
     func testABackgroundJobInAConfigFileDoesNotHoldTheReading() throws {

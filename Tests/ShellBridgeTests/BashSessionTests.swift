@@ -56,7 +56,33 @@ final class BashSessionTests: ModuleShellTestCase {
         let shell = try session()
         let result = try shell.call(module: "tricky", directory: module, function: "install", mode: .run, handler: handler)
         XCTAssertEqual(result.status, 0)
-        XCTAssertEqual(handler.requests, [HelperRequest(helper: "inst_multiple", arguments: ["-o"] + tricky)])
+        XCTAssertEqual(handler.requests, [HelperRequest(helper: "inst_multiple", arguments: ["-o"] + tricky, sysroot: "")])
+    }
+
+    /// dracut's helpers read hostonly, dracutsysrootdir and DRACUT_RESOLVE_DEPS at each call, and
+    /// module code sets them for one call (squash's loader: `dracutsysrootdir="$squash_dir" inst`).
+    func testVariablesSetForOneCallTravelWithIt() throws {
+        let module = try makeModule(
+            "10percall",
+            """
+            install() {
+                inst /etc/a
+                DRACUT_RESOLVE_DEPS=1 dracutsysrootdir=/moved hostonly='' inst /etc/b
+                inst_multiple /etc/c
+            }
+            """)
+        let handler = RecordingHandler()
+        let shell = try session()
+        try shell.evaluate("hostonly=-h; dracutsysrootdir=/sysroot")
+        _ = try shell.call(module: "percall", directory: module, function: "install", mode: .run, handler: handler)
+        XCTAssertEqual(
+            handler.requests,
+            [
+                HelperRequest(helper: "inst", arguments: ["/etc/a"], hostonly: "-h", sysroot: "/sysroot"),
+                HelperRequest(
+                    helper: "inst", arguments: ["/etc/b"], hostonly: "", sysroot: "/moved", resolvesDependencies: true),
+                HelperRequest(helper: "inst_multiple", arguments: ["/etc/c"], hostonly: "-h", sysroot: "/sysroot"),
+            ])
     }
 
     func testHelperStatusAndOutputReachModuleCode() throws {

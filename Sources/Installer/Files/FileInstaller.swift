@@ -181,6 +181,13 @@ public final class FileInstaller {
         }
     }
 
+    /// The tree was emptied behind the installer's back (squash's loader moves it into
+    /// squash/root): the files it resolved are no longer there, so a file installed again at the
+    /// same path has its libraries installed again.
+    public func forgetInstalledFiles() {
+        resolved.removeAll()
+    }
+
     /// A library of another class or machine is skipped by the loader too: not an error.
     private static func isWrongVariant(_ error: ELFError) -> Bool {
         if case .unsupported = error.reason { return true }

@@ -83,6 +83,13 @@ public final class KernelModuleSession {
         ).write()
     }
 
+    /// The tree was emptied behind the session's back (squash's loader moves it into
+    /// squash/root): the modules, firmware and directories it installed are gone, so the next
+    /// call starts from a fresh installer, as each dracut-install run does.
+    public func forgetInstalledModules() {
+        opened = nil
+    }
+
     /// The build's module installer, opened on first use; nil (after logging why, once) when the
     /// module directory cannot be used.
     public func moduleInstaller() -> KernelModuleInstaller? {
