@@ -10,6 +10,7 @@
 #   /usr/sbin/mkdumprd, /usr/lib/kdump, /usr/lib/dracut/modules.d/99kdumpbase   kdump-utils'
 #   /etc/kdump.conf      the case's
 #   /etc/dracut.conf.d   the alias's file (with Kindling) and the case's own, nothing of the host's
+#   /lib/modules/KVER    the test kernel's modules
 # Two things Fedora has and Debian lacks are given in the namespace, not in the image: Fedora's
 # kdumpbase installs /sbin/makedumpfile (Debian's is in /usr/bin), and its capture script runs
 # grep, which Fedora's dracut base installs and Debian's does not (passed with -I).
@@ -93,16 +94,18 @@ ku_mkdumprd() {
     # shellcheck disable=SC2016 # expanded by the namespace's bash, from its arguments
     unshare --mount --propagation private -- bash -c '
         set -e
-        lib=$1 kindling=$2 etc=$3 sbin=$4 dracut=$5 hide_dracut=$6 squashfs=$7 ku=$8 links=$9
-        shift 9
+        lib=$1 kindling=$2 etc=$3 sbin=$4 dracut=$5 hide_dracut=$6 squashfs=$7 ku=$8 links=$9 kernel_lib=${10}
+        shift 10
         if [[ -n $links && ! -d /dev/disk ]]; then
             mount -t overlay kdump-utils -o "lowerdir=$links:/dev" /dev
             mount -t devpts -o newinstance devpts /dev/pts
         fi
-        usr_lib=$lib:/usr/lib
+        # The test kernel at /lib/modules/KVER, as an installed one: dracut 059 asks modprobe
+        # about it there for a module check, whatever --kmoddir says.
+        usr_lib=$lib:/usr/lib:$kernel_lib
         if [[ $dracut == kindling ]]; then
             # The host first: Kindling does not replace what real dracut installed.
-            usr_lib=$lib:/usr/lib:$kindling/usr/lib
+            usr_lib=$lib:/usr/lib:$kindling/usr/lib:$kernel_lib
             mount -t overlay kdump-utils -o "lowerdir=$kindling/usr/bin:/usr/bin" /usr/bin
         fi
         mount -t overlay kdump-utils -o "lowerdir=$usr_lib" /usr/lib
@@ -127,7 +130,7 @@ ku_mkdumprd() {
         fi
         exec mkdumprd "$@"
     ' ku-mkdumprd "$_lib" "$KU_KINDLING_ROOT" "$_etc" "$KD_WORK/fedora-sbin" "$_dracut" "$_hide_dracut" "$_squashfs" \
-        "$KU_ROOT" "${KU_DEV_LINKS-}" -f "$_image" "$KVER" --kmoddir "$KD_KMODDIR" "$@" >"$_image.log" 2>&1
+        "$KU_ROOT" "${KU_DEV_LINKS-}" "$KD_KROOT/lib" -f "$_image" "$KVER" --kmoddir "$KD_KMODDIR" "$@" >"$_image.log" 2>&1
 }
 
 # ku_loop_disk IMAGE: attaches IMAGE (a whole-disk filesystem) and prints the loop device.
@@ -298,6 +301,26 @@ ku_same_files() {
     kd_log "$1: the same $(ku_listing "$KD_WORK/$1.img" | wc -l) paths as dracut's image"
 }
 
+# ku_same_squashed_files NAME: the squash-root.img of Kindling's NAME.img holds the same paths as
+# that of real dracut's NAME.dracut.img.
+ku_same_squashed_files() {
+    local _image _difference
+    for _image in "$1" "$1.dracut"; do
+        if ! "$KINDLING_LSINITRD" -f squash-root.img "$KD_WORK/$_image.img" >"$KD_WORK/$_image.squash"; then
+            kd_log "cannot read $_image.img's squash-root.img"
+            return 1
+        fi
+        unsquashfs -lc -d '' "$KD_WORK/$_image.squash" | sort >"$KD_WORK/$_image.squash.list"
+    done
+    _difference=$(diff "$KD_WORK/$1.squash.list" "$KD_WORK/$1.dracut.squash.list")
+    if [[ -n $_difference || ! -s $KD_WORK/$1.squash.list ]]; then
+        kd_log "$1: squash-root.img differs (< Kindling, > dracut):"
+        printf '%s\n' "$_difference" | head -n 40 | sed 's/^/    | /' >&2
+        return 1
+    fi
+    kd_log "$1: squash-root.img holds the same $(wc -l <"$KD_WORK/$1.squash.list") paths as dracut's"
+}
+
 # The other ways mkdumprd reaches dracut, each built by Kindling (kdump_image=distro) and by
 # real dracut 059 from the same mkdumprd call, with the same files as the result:
 #   no kdump dracut.conf.d (--add kdumpbase --omit "..."); dracut_args from kdump.conf and extra
@@ -374,6 +397,7 @@ case_mkdumprd-squash() {
         grep -q -- "--add 'squash' --squash-compressor 'zstd'" || { kd_log "mkdumprd did not ask for squash"; return 1; }
     ku_listing "$KD_WORK/$_name.distro.img" | grep -qx squash-root.img || { kd_log "the distribution image has no squash-root.img"; return 1; }
     ku_same_files "$_name.distro" || return 1
+    ku_same_squashed_files "$_name.distro" || return 1
     cp "$KD_WORK/$_name.disk" "$KD_WORK/$_name.minimal.disk"
     mv "$KD_WORK/$_name.disk" "$KD_WORK/$_name.distro.disk"
     ku_capture_ext4 "$_name.minimal" 96M || return 1
