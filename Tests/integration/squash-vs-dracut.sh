@@ -10,16 +10,21 @@
 # no mksquashfs at all (the module's check fails, as in dracut), and a mksquashfs that fails
 # (Kindling ends in one line and keeps the old image).
 #
-# The test kernel is made visible at /lib/modules/KVER (a bind mount, undone at exit) because
-# dracut 059 asks modprobe about /lib/modules/KVER for the module's check even with --kmoddir.
+# The test kernel is made visible at /lib/modules/KVER, in a private mount namespace (an overlay
+# over /usr/lib), because dracut 059 asks modprobe about /lib/modules/KVER for the module's check
+# even with --kmoddir. Nothing changes on the host.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+if [[ -z ${KINDLING_SQUASH_TEST_NAMESPACE-} ]] && [[ $(id -u) == 0 ]] && command -v unshare >/dev/null; then
+    export KINDLING_SQUASH_TEST_NAMESPACE=1
+    exec unshare --mount --propagation private -- bash "$0" "$@"
+fi
 name=squash-vs-dracut
 dracut=/usr/bin/dracut
 stock=/usr/lib/dracut/modules.d
 require_kindling_dracut_and_kernel
-[[ $(id -u) == 0 ]] || give_up "needs root to bind-mount the test kernel at /lib/modules/$kver"
+[[ -n ${KINDLING_SQUASH_TEST_NAMESPACE-} ]] || give_up "needs root and unshare for a private mount namespace"
 [[ -f $stock/99squash/module-setup.sh ]] || give_up "dracut's squash module is not installed (apt-get install dracut-squash)"
 if ! command -v mksquashfs >/dev/null || ! command -v unsquashfs >/dev/null; then
     give_up "squashfs-tools is not installed (apt-get install squashfs-tools)"
@@ -27,23 +32,10 @@ fi
 command -v unshare >/dev/null || give_up "unshare (util-linux) is not installed"
 
 work=$(mktemp -d)
-mounted=''
-made_directory=''
-cleanup() {
-    [[ -n $mounted ]] && umount "/lib/modules/$kver"
-    [[ -n $made_directory ]] && rmdir "/lib/modules/$kver"
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'rm -rf "$work"' EXIT
 if [[ ! -e /lib/modules/$kver/modules.dep ]]; then
-    if [[ ! -d /lib/modules/$kver ]]; then
-        mkdir -p "/lib/modules/$kver" && made_directory=yes
-    fi
-    if mount --bind "$root/lib/modules/$kver" "/lib/modules/$kver"; then
-        mounted=yes
-    else
-        give_up "cannot bind-mount the test kernel at /lib/modules/$kver"
-    fi
+    mount -t overlay kindling-test -o "lowerdir=$root/lib:/usr/lib" /usr/lib ||
+        give_up "cannot lay the test kernel over /usr/lib/modules/$kver"
 fi
 mkdir -p "$work/confdir"
 common=(--force --kver "$kver" --kmoddir "$root/lib/modules/$kver" --conf /dev/null --confdir "$work/confdir"
