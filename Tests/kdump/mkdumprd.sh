@@ -196,6 +196,13 @@ ku_ext4_disk() {
     mkfs.ext4 -q -F -U "$2" -L kdumptest -d "$_tree" "$KD_WORK/$1.disk"
 }
 
+# ku_ext4_target NAME: a fresh UUID (KU_UUID), NAME's ext4 disk with it, and its kdump.conf.
+ku_ext4_target() {
+    KU_UUID=$(kd_new_uuid)
+    ku_ext4_disk "$1" "$KU_UUID"
+    ku_ext4_conf "$1" "$KU_UUID"
+}
+
 # ku_ext4_conf NAME UUID [directive lines...]: kdump.conf for that disk on virtio.
 ku_ext4_conf() {
     local _name=$1 _uuid=$2
@@ -221,14 +228,12 @@ ku_listing() {
 # dracut's stock modules, where kdump-utils installs it, before Kindling's). The minimal image
 # is built, says so, and captures at crashkernel=96M.
 case_mkdumprd-minimal() {
-    local _name=mkdumprd-minimal _uuid
+    local _name=mkdumprd-minimal
     ku_setup || return 1
-    _uuid=$(kd_new_uuid)
-    ku_ext4_disk "$_name" "$_uuid"
-    ku_ext4_conf "$_name" "$_uuid"
+    ku_ext4_target "$_name"
     # -v: mkdumprd passes --quiet; the line saying which image was built is an info line.
     ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" -v || return 1
-    ku_expect_log "$_name" "kdump: minimal image \(ext4 UUID=$_uuid\)" || return 1
+    ku_expect_log "$_name" "kdump: minimal image \(ext4 UUID=$KU_UUID\)" || return 1
     "$KINDLING_LSINITRD" -f usr/lib/dracut/build-parameter.txt "$KD_WORK/$_name.img" | grep -q -- "--kdump-image 'minimal'" ||
         { kd_log "build-parameter.txt does not record the minimal image"; return 1; }
     "$KINDLING_LSINITRD" -f usr/lib/dracut/modules.txt "$KD_WORK/$_name.img" | paste -sd ' ' | grep -qx "busybox kdump-storage base kdumpbase" ||
@@ -239,11 +244,9 @@ case_mkdumprd-minimal() {
 # kdump_image=distro: Fedora's kdumpbase, as dracut takes it. The image holds the same files as
 # real dracut 059's from the same mkdumprd call, and captures at crashkernel=256M.
 case_mkdumprd-distro() {
-    local _name=mkdumprd-distro _uuid
+    local _name=mkdumprd-distro
     ku_setup || return 1
-    _uuid=$(kd_new_uuid)
-    ku_ext4_disk "$_name" "$_uuid"
-    ku_ext4_conf "$_name" "$_uuid"
+    ku_ext4_target "$_name"
     ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --conf kdump_image=distro -- -v -I /usr/bin/grep || return 1
     ku_expect_log "$_name" "kdump: distribution image \(kdump_image=distro\)" || return 1
     ku_build "$_name.dracut" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --dracut real -- -I /usr/bin/grep || return 1
@@ -255,10 +258,9 @@ case_mkdumprd-distro() {
 # image has no nfs, so the build falls back to Fedora's kdumpbase and says why. Without that
 # kdumpbase, the build fails naming the directive.
 case_mkdumprd-nfs-fallback() {
-    local _name=mkdumprd-nfs _uuid
+    local _name=mkdumprd-nfs
     ku_setup || return 1
-    _uuid=$(kd_new_uuid)
-    ku_ext4_disk "$_name" "$_uuid"
+    ku_ext4_disk "$_name" "$(kd_new_uuid)"
     printf '%s\n' "path /var/crash" "core_collector makedumpfile -l --message-level 7 -d 31" \
         "dracut_args --mount \"127.0.0.1:/export /var/crash nfs defaults\"" >"$KD_WORK/$_name.conf"
     ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" || return 1
@@ -361,17 +363,15 @@ case_mkdumprd-vs-dracut() {
 # link Kindling's alias install made, /usr/bin/dracut is Kindling's. mkdumprd still works and
 # the minimal image captures.
 case_mkdumprd-no-dracut() {
-    local _name=mkdumprd-no-dracut _uuid
+    local _name=mkdumprd-no-dracut
     ku_setup || return 1
     [[ -L $KU_KINDLING_ROOT/usr/lib/dracut/dracut-functions.sh ]] ||
         { kd_log "make install-dracut-alias made no dracut-functions.sh link"; return 1; }
-    _uuid=$(kd_new_uuid)
-    ku_ext4_disk "$_name" "$_uuid"
-    ku_ext4_conf "$_name" "$_uuid"
+    ku_ext4_target "$_name"
     ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --no-dracut -- -v || return 1
     ku_expect_log "$_name" "namespace: dracut-functions.sh is /usr/lib/kindling/dracut-functions.sh, dracut is /usr/lib/kindling/kindling" ||
         return 1
-    ku_expect_log "$_name" "kdump: minimal image \(ext4 UUID=$_uuid\)" || return 1
+    ku_expect_log "$_name" "kdump: minimal image \(ext4 UUID=$KU_UUID\)" || return 1
     ku_capture_ext4 "$_name" 96M
 }
 
@@ -380,13 +380,11 @@ case_mkdumprd-no-dracut() {
 # the distribution's image is a squash image as dracut's (the same outer files) and captures at
 # 256M.
 case_mkdumprd-squash() {
-    local _name=mkdumprd-squash _uuid
+    local _name=mkdumprd-squash
     ku_setup || return 1
     command -v mksquashfs >/dev/null || { kd_log "mksquashfs is missing (squashfs-tools)"; return 1; }
     [[ -d /usr/lib/dracut/modules.d/99squash ]] || { kd_log "dracut's squash module is missing (dracut-squash)"; return 1; }
-    _uuid=$(kd_new_uuid)
-    ku_ext4_disk "$_name" "$_uuid"
-    ku_ext4_conf "$_name" "$_uuid"
+    ku_ext4_target "$_name"
     ku_build "$_name.minimal" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --squashfs -- -v || return 1
     ku_expect_log "$_name.minimal" "kdump: the minimal image leaves out 'squash': " || return 1
     ku_build "$_name.distro" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --squashfs --conf kdump_image=distro -- \
