@@ -39,13 +39,12 @@ struct ModuleInstallation {
             searchPath: settings.moduleSearchPath, ownModules: settings.ownModules,
             prefersMinimal: settings.kdumpImage == .minimal)
         return try planner.plan(for: request) { kdumpbase in
-            let answer = try context.runner.call(kdumpbase, "kdump_minimal_target", .capture)
+            // A broken kdump.conf fails the call: the build ends with the module's own error line.
+            let answer = try context.runner.call(kdumpbase, "kdump_minimal_target", .capture, failureIsFatal: true)
             let text = answer.output.trimmingCharacters(in: .whitespacesAndNewlines)
-            switch answer.status {
-            case 0: return .serves(text)
-            case 2: return .cannotServe(text)
-            default: throw BuildFailure("kdump: Kindling's kdumpbase cannot read the kdump configuration")
-            }
+            if text.hasPrefix("serves ") { return .serves(String(text.dropFirst(7))) }
+            if text.hasPrefix("cannot ") { return .cannotServe(String(text.dropFirst(7))) }
+            throw BuildFailure("kdump: Kindling's kdumpbase said nothing of the dump target (kdump_minimal_target)")
         }
     }
 

@@ -337,7 +337,7 @@ if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
     kdump_case() {
         printf '%s\n' "$2" >"$conf"
         kdump_build
-        expect_failure "kdump.conf: $1" 1 "module 'kdumpbase' failed in check\(\): $conf:$3"
+        expect_failure "kdump.conf: $1" 1 "module 'kdumpbase' failed in kdump_minimal_target\(\): $conf:$3"
     }
     kdump_case "an unknown directive" $'ext4 LABEL=kdump\nfrobnicate yes' "2: unknown directive 'frobnicate'"
     kdump_case "a target without its device" 'ext4' "1: 'ext4' needs a value"

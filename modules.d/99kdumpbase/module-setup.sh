@@ -410,17 +410,17 @@ kdumpbase_find_rootfs() {
 }
 
 # kdump_minimal_target: what Kindling asks before a kdump build with kdump_image=minimal. Prints
-# the dump target this image will write to and succeeds; prints why it cannot serve the
-# configuration and returns 2 (the engine then takes the distribution's kdumpbase, if there is
-# one). A broken configuration ends the build here, as it would in check().
+# "serves TARGET" when this image serves the configured dump target, or "cannot REASON" when only
+# a distribution's kdumpbase can (the engine then takes that one). A broken configuration ends
+# the build here, as it would in check().
 kdump_minimal_target() {
     local kdumpbase_asking_target=yes _status=0
     kdumpbase_read_config || _status=$?
     if ((_status == 2)); then
-        printf '%s\n' "${kdumpbase_unserved[0]}"
-        return 2
+        printf 'cannot %s\n' "${kdumpbase_unserved[0]}"
+    else
+        printf 'serves %s %s\n' "$kdumpbase_target_fs" "$kdumpbase_target_dev"
     fi
-    printf '%s %s\n' "$kdumpbase_target_fs" "$kdumpbase_target_dev"
 }
 
 check() {

@@ -18,7 +18,7 @@ if [[ -n ${kver-} && -d ${kroot-}/lib/modules/$kver ]]; then
     values_kdump_case() {
         printf '%b' "$2" >"$values_conf"
         values_kdump_build
-        expect_failure "kdump.conf: $1" 1 "module 'kdumpbase' failed in check\(\): $values_conf:$3"
+        expect_failure "kdump.conf: $1" 1 "module 'kdumpbase' failed in kdump_minimal_target\(\): $values_conf:$3"
         expect "kdump.conf: $1: no raw control character in the log" eval '! grep -q $'"'"'[\r\x1b]'"'"' "$work/log"'
     }
 
