@@ -333,7 +333,8 @@ case_base-failure-reboots() {
 
 KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
     ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
-    mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-nfs-fallback)
+    mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-ssh
+    mkdumprd-nfs-fallback)
 
 main() {
     local _case _passed=0 _failed=0 _start
