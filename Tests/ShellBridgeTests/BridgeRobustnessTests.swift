@@ -88,7 +88,15 @@ final class BridgeRobustnessTests: ModuleShellTestCase {
         let module = try makeModule(
             "60lists",
             """
-            install() { sleep 5 & ls -l /proc/$!/fd >'\(listing)'; kill $!; }
+            install() {
+                sleep 5 &
+                # Until the child has run sleep: before its exec it is a copy of the shell, with
+                # the shell's own close-on-exec descriptors (the script's fd 255) still open.
+                local comm
+                while read -r comm </proc/$!/comm && [[ $comm != sleep ]]; do :; done
+                ls -l /proc/$!/fd >'\(listing)'
+                kill $!
+            }
             """)
         // Descriptors such as the engine holds while the shell runs: a pipe, an open file.
         let enginePipe = try makePipe()
