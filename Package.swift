@@ -26,6 +26,9 @@ let package = Package(
         // The treemap of an image as SVG, for --explain-svg and kindling-lsinitrd --svg: it sees only
         // paths, sizes and names, never a build or an archive.
         .target(name: "ImageMap", dependencies: ["Support"], exclude: readme),
+        // The unified kernel image (--uefi): the stub's PE headers read and extended with the kernel,
+        // the archive and the command line; it sees files and bytes, never a build.
+        .target(name: "UnifiedKernelImage", dependencies: ["Support"], exclude: readme),
         .target(name: "StagedTree", dependencies: ["Support", "Archive", "ImageMap"], exclude: readme),
         .target(name: "Installer", dependencies: ["Support", "CKmod"], exclude: readme),
         .target(name: "ShellBridge", dependencies: ["Support", "Installer"], exclude: readme),
@@ -35,14 +38,18 @@ let package = Package(
             name: "KindlingCore",
             dependencies: [
                 "Support", "Configuration", "ModuleGraph", "ShellBridge", "Installer", "StagedTree", "Archive",
+                "UnifiedKernelImage",
             ], exclude: readme),
 
         .executableTarget(name: "kindling", dependencies: ["KindlingCore", "Support"], exclude: readme),
-        .executableTarget(name: "kindling-lsinitrd", dependencies: ["Archive", "ImageMap", "Support"], exclude: readme),
+        .executableTarget(
+            name: "kindling-lsinitrd", dependencies: ["Archive", "ImageMap", "UnifiedKernelImage", "Support"],
+            exclude: readme),
 
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Support", "CZlib"]),
         .testTarget(name: "ImageMapTests", dependencies: ["ImageMap"]),
+        .testTarget(name: "UnifiedKernelImageTests", dependencies: ["UnifiedKernelImage"]),
         .testTarget(name: "StagedTreeTests", dependencies: ["StagedTree", "Archive", "ImageMap"]),
         .testTarget(name: "InstallerTests", dependencies: ["Installer", "Support"]),
         .testTarget(name: "ShellBridgeTests", dependencies: ["ShellBridge", "Installer", "Support"]),

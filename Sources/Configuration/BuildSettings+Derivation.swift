@@ -79,17 +79,19 @@ extension BuildSettings {
         }
         searchPath.append(sources.ownModules)
 
+        let defaultPath = DefaultImagePath(sysroot: sysroot, usesMachineID: variables["machine_id"] != "no")
+        let writesUEFI = variables["uefi"] == "yes"
         let outputPath =
             positionals.first
-            ?? DefaultImagePath(
-                sysroot: sysroot, usesMachineID: variables["machine_id"] != "no"
-            ).path(forKernel: kernel)
+            ?? (writesUEFI ? defaultPath.executablePath(forKernel: kernel) : defaultPath.path(forKernel: kernel))
         if let warning = checkPersistentPolicy(&variables, diskDirectory: sources.diskDirectory) {
             logger.warning(warning)
         }
         return try BuildSettings(
             normalized: variables, kernelVersion: kernel, outputPath: outputPath, sysroot: sysroot,
-            moduleSearchPath: searchPath, logLevel: logLevel)
+            moduleSearchPath: searchPath, logLevel: logLevel,
+            architecture: sources.environment["DRACUT_ARCH"] ?? UEFISettings.hostArchitecture(),
+            createsOutputDirectory: writesUEFI && positionals.isEmpty)
     }
 
     /// dracut drops `mapper` (the /dev/mapper names are its default anyway) and a policy whose

@@ -164,6 +164,10 @@ public struct BuildSettings: Sendable {
     public private(set) var lockTimeout: Int?
     /// The installed dracut, whose modules the build runs: 059 or dracut-ng.
     public private(set) var dracut: DracutRelease
+    /// --uefi: the image goes into a unified kernel image; nil for a plain image.
+    public private(set) var uefi: UEFISettings?
+    /// The output is the default UEFI executable's, whose EFI/Linux directory dracut creates.
+    public private(set) var createsOutputDirectory: Bool
     /// dracut's global variables, as modules will see them: exported to bash, never read by the engine.
     public private(set) var exportedVariables: ShellVariables
 
@@ -181,7 +185,8 @@ public struct BuildSettings: Sendable {
     /// Reads the typed settings from variables that dracut's defaults have been applied to.
     init(
         normalized variables: ShellVariables, kernelVersion: String, outputPath: String, sysroot: String,
-        moduleSearchPath: [String], logLevel: LogLevel
+        moduleSearchPath: [String], logLevel: LogLevel, architecture: String = "x86_64",
+        createsOutputDirectory: Bool = false
     ) throws(ConfigError) {
         func isYes(_ name: String) -> Bool { variables[name] == "yes" }
         func nonEmpty(_ name: String) -> String? { variables[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -237,6 +242,9 @@ public struct BuildSettings: Sendable {
             variables["lock_timeout"], what: "lock timeout",
             defaultValue: Self.defaultLockTimeout)
         dracut = DracutRelease.installed(in: paths.dracutBaseDirectory)
+        uefi = try UEFISettings.read(
+            variables, kernelVersion: kernelVersion, sysroot: sysroot, architecture: architecture)
+        self.createsOutputDirectory = createsOutputDirectory
         exportedVariables = variables
     }
 

@@ -39,6 +39,35 @@ public struct DefaultImagePath {
         return debian
     }
 
+    /// Where dracut writes a UEFI executable nobody named: EFI/Linux on the EFI system partition,
+    /// named after the kernel, the machine and the OS build. Without a sysroot, /efi when it is a
+    /// mount point, else /boot/efi/EFI when it exists, else /boot/EFI; with one, /boot/efi/EFI or
+    /// /boot/EFI under it.
+    public func executablePath(forKernel kernel: String) -> String {
+        var directory = "/boot/EFI"
+        if sysroot.isEmpty && isDirectory("/efi") && isMountPoint("/efi") {
+            directory = "/efi/EFI"
+        } else if isDirectory(sysroot + "/boot/efi/EFI") {
+            directory = "/boot/efi/EFI"
+        }
+        let machine = usesMachineID ? "-" + machineID() : ""
+        let build = buildID().map { "-" + $0 } ?? ""
+        return "\(sysroot)\(directory)/Linux/linux-\(kernel)\(machine)\(build).efi"
+    }
+
+    /// BUILD_ID of /etc/os-release, else of /usr/lib/os-release: the value as data, unquoted, never
+    /// run as dracut's eval would.
+    func buildID() -> String? {
+        for file in ["/etc/os-release", "/usr/lib/os-release"] {
+            guard let text = try? String(contentsOfFile: sysroot + file, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") where line.hasPrefix("BUILD_ID=") {
+                let words = (try? ShellWords.split(String(line.dropFirst("BUILD_ID=".count)))) ?? []
+                return words.isEmpty ? nil : words.joined(separator: " ")
+            }
+        }
+        return nil
+    }
+
     /// "Default" when an entry directory of that name exists, else /etc/machine-id, else "Default".
     func machineID() -> String {
         if ["/efi/Default", "/boot/Default", "/boot/efi/Default"].contains(where: { isDirectory(sysroot + $0) }) {

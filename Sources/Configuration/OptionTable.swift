@@ -339,20 +339,23 @@ public enum OptionTable {
         (
             .uefi,
             [
-                flag(
-                    "uefi", effect: .set("uefi", "yes"), supported: false,
-                    summary: "write a UEFI executable: kernel, image and command line"),
+                flag("uefi", effect: .set("uefi", "yes"), summary: "write a UEFI executable: kernel, image and command line"),
                 flag("no-uefi", effect: .set("uefi", "no"), summary: "write a plain image (default)"),
                 flag("no-machineid", effect: .set("machine_id", "no"), summary: "do not copy the host's /etc/machine-id"),
+                value("uefi-stub", argument: "FILE", effect: .scalar("uefi_stub"), summary: "the UEFI stub of the executable"),
                 value(
-                    "uefi-stub", argument: "FILE", effect: .scalar("uefi_stub"), supported: false,
-                    summary: "the UEFI stub of the executable"),
-                value(
-                    "uefi-splash-image", argument: "FILE", effect: .scalar("uefi_splash_image"), supported: false,
+                    "uefi-splash-image", argument: "FILE", effect: .scalar("uefi_splash_image"),
                     summary: "the splash bitmap of the executable"),
                 value(
-                    "kernel-image", argument: "FILE", effect: .scalar("kernel_image"), supported: false,
+                    "kernel-image", argument: "FILE", effect: .scalar("kernel_image"),
                     summary: "the kernel put into the executable"),
+                value(
+                    "sbat", argument: "PARAMETERS", effect: .scalar("sbat"),
+                    summary: "SBAT lines added to the executable's .sbat (dracut-ng)"),
+                flag(
+                    "ukify", effect: .set("ukify", "yes"),
+                    summary: "dracut-ng: use ukify (Kindling writes the sections itself)"),
+                flag("no-ukify", effect: .set("ukify", "no"), summary: "dracut-ng: build without ukify"),
             ]
         ),
         (

@@ -1,5 +1,6 @@
 import Archive
 import Configuration
+import Foundation
 import Installer
 import Support
 
@@ -25,6 +26,8 @@ enum PreflightError: Error, CustomStringConvertible, Equatable {
     case temporaryDirectoryName(String)
     /// --explain or --explain-svg names a file that cannot be written.
     case explainFile(ExplainOutput, path: String, reason: String)
+    /// --uefi: the stub, the kernel image or the signing key cannot be used.
+    case uefi(String)
 
     var description: String {
         switch self {
@@ -44,6 +47,8 @@ enum PreflightError: Error, CustomStringConvertible, Equatable {
             return "Invalid tmpdir \(PathBytes.quoted(directory)): the name is not UTF-8, which Kindling cannot use for its temporary directory"
         case .explainFile(let output, let path, let reason):
             return "cannot write the \(output.description) to '\(path)': \(reason)"
+        case .uefi(let message):
+            return message
         }
     }
 }
@@ -116,6 +121,8 @@ struct BuildPreflight {
         let compressor: Compressor?
         /// The --tmpdir, symbolic links resolved.
         let temporaryParent: String
+        /// With --uefi: the executable's parts, found and checked.
+        let uefi: UEFIInputs?
     }
 
     let settings: BuildSettings
@@ -144,11 +151,21 @@ struct BuildPreflight {
         let temporaryParent = try checkTemporaryDirectory(settings.paths.temporaryParent)
         if writesImage, let explain = explainPath { try checkExplainFile(explain, for: .report) }
         if writesImage, let map = explainSVGPath { try checkExplainFile(map, for: .map) }
-        return Checked(outputDirectory: directory, compressor: compressor, temporaryParent: temporaryParent)
+        var uefi: UEFIInputs?
+        if writesImage, let wanted = settings.uefi {
+            uefi = try UEFIInputs(
+                wanted, kernelVersion: settings.kernelVersion, findExecutable: probe.findExecutable, logger: logger)
+        }
+        return Checked(
+            outputDirectory: directory, compressor: compressor, temporaryParent: temporaryParent, uefi: uefi)
     }
 
     /// The image must be a file or not exist yet, in a directory that exists and can be written.
     func checkOutput(_ output: String) throws(PreflightError) -> String {
+        if settings.createsOutputDirectory {
+            // dracut makes the ESP's EFI/Linux for the default UEFI executable.
+            try? FileManager.default.createDirectory(atPath: Self.directory(of: output), withIntermediateDirectories: true)
+        }
         switch probe.kind(of: output) {
         case .directory: throw .outputNotAFile(path: output, kind: "a directory")
         case .other(let kind): throw .outputNotAFile(path: output, kind: kind)

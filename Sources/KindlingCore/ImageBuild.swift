@@ -102,11 +102,22 @@ struct ImageBuild {
         guard let resolved = checked.compressor else { throw BuildFailure("the preflight did not resolve the compressor") }
         // The squashfs image is compressed already: dracut writes the archive around it as it is.
         let compressor = squash == nil ? resolved : .uncompressed
+        // A UEFI executable holds the archive: it is written into the staging directory first.
+        let archive = checked.uefi == nil ? settings.outputPath : staging.path + "/initramfs.img"
         try timer.measure("Writing the image") {
             try ImageWriting(
                 context: context, compressor: compressor, shim: data.shim,
-                linksIdenticalFiles: settings.image.hardlink && squash == nil
+                linksIdenticalFiles: settings.image.hardlink && squash == nil, destination: archive
             ).run()
+        }
+        if let uefi = checked.uefi {
+            try timer.measure("Writing the UEFI executable") {
+                try UnifiedKernelImageBuild(
+                    inputs: uefi, initramfs: archive, imageRoot: staging.imageRoot,
+                    kernelCommandLine: settings.contents.kernelCommandLine, output: settings.outputPath,
+                    temporaryDirectory: staging.path, logger: logger
+                ).run()
+            }
         }
     }
 

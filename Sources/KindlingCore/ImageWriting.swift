@@ -14,6 +14,8 @@ struct ImageWriting {
     /// Identical files become one hardlink group (do_hardlink); false when the tree was linked
     /// on disk already, as the squash pass does.
     var linksIdenticalFiles: Bool
+    /// Where the archive goes: the output, or for a UEFI executable a file in the staging directory.
+    var destination: String
 
     func run() throws {
         let output = context.settings.outputPath
@@ -38,7 +40,7 @@ struct ImageWriting {
             }
         }
         if let limit = reproducibleTime { ArchivePolish.clampTimes(&entries, to: limit) }
-        let file = try AtomicFile(replacing: output)
+        let file = try AtomicFile(replacing: destination)
         let fileSink = FileSink(fileDescriptor: file.fileDescriptor, name: file.temporaryPath)
         if let earlyRoot {
             var early = try TreeScanner(root: earlyRoot).entries()
@@ -50,7 +52,7 @@ struct ImageWriting {
         try sink.finish()
         try Cancellation.shared.checkpoint()
         try file.commit()
-        context.logger.info("*** Creating initramfs image file '\(output)' done ***")
+        if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }
     }
 
     /// The processor's microcode in its own uncompressed archive, which the kernel reads first.

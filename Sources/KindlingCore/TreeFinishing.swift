@@ -68,7 +68,8 @@ struct TreeFinishing {
         let fstab = try HostDevices.fstabLines(settings.contents.mountLines)
         if !fstab.isEmpty { try appendLine(fstab.joined(separator: "\n"), to: "/etc/fstab") }
         try appendFstabFiles(to: "/etc/fstab")
-        if let commandLine = settings.contents.kernelCommandLine {
+        // A UEFI executable carries the command line in its .cmdline section instead.
+        if let commandLine = settings.contents.kernelCommandLine, settings.uefi == nil {
             try appendLine(commandLine, to: "/etc/cmdline.d/01-default.conf")
         }
         try writeSystemdConfiguration()

@@ -131,7 +131,7 @@ final class ConfigurationLoaderTests: XCTestCase {
     }
 
     func testUnsupportedOptionFailsNamingIt() {
-        XCTAssertThrowsError(try load(["--uefi"])) { XCTAssertEqual("\($0)", "option --uefi is not supported yet") }
+        XCTAssertThrowsError(try load(["--profile"])) { XCTAssertEqual("\($0)", "option --profile is not supported yet") }
     }
 
     func testMountLinesStayWholeAndHostonlyFindsTheHostsDevicesUnlessTold() throws {
