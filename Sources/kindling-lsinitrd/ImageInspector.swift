@@ -8,6 +8,9 @@ import Support
 /// Carries out one lsinitrd request on one image.
 struct ImageInspector {
     let imagePath: String
+    /// How the listing names the image: its path, or for a UEFI executable's .initrd, the
+    /// executable's path with the section's name.
+    var displayName: String? = nil
     let options: CommandLineOptions
     let output: StandardOutput
 
@@ -51,7 +54,7 @@ struct ImageInspector {
     }
 
     private func list() throws {
-        output.writeLine("Image: \(imagePath): \(humanReadableSize(diskUsage(of: imagePath)))")
+        output.writeLine("Image: \(displayName ?? imagePath): \(humanReadableSize(diskUsage(of: imagePath)))")
         output.writeLine(ImageInspector.rule)
         let contents = try readContents()
         let formatter = ListingFormatter()
@@ -166,7 +169,7 @@ struct ImageInspector {
         }
         add(contents.early ?? [], group: Self.earlyArchiveBox)
         add(contents.main, group: nil)
-        var map = ImageMap(title: imagePath, entries: entries)
+        var map = ImageMap(title: displayName ?? imagePath, entries: entries)
         map.groupNoun = "archive"
         guard writeAll(fd: file.fileDescriptor, map.svg()) else {
             throw ArchiveError.system(operation: "write", path: path, errno: errno)

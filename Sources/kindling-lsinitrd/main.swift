@@ -44,7 +44,21 @@ if let image = options.image {
 let output = StandardOutput()
 let succeeded: Bool
 do {
-    succeeded = try ImageInspector(imagePath: imagePath, options: options, output: output).run()
+    // A unified kernel image: its sections are described, then its .initrd is read as an image.
+    var archivePath = imagePath
+    if let executable = UnifiedKernelImageFile(path: imagePath) {
+        if options.action == .list {
+            output.writeLine("initrd in UEFI: \(imagePath): \(humanReadableSize(diskUsage(of: imagePath)))")
+            for line in try executable.summary() { output.writeLine(line) }
+        }
+        let temporaryDirectory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        archivePath = try executable.extractInitrd(into: temporaryDirectory ?? "/var/tmp")
+    }
+    defer { TemporaryFileRemoval.remove() }
+    succeeded = try ImageInspector(
+        imagePath: archivePath, displayName: archivePath == imagePath ? nil : imagePath + " (.initrd)", options: options,
+        output: output
+    ).run()
 } catch {
     output.flush()
     // Most messages already name the image; the rest (a failing decompressor, say) get it added.

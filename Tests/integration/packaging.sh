@@ -334,6 +334,38 @@ if command -v kernel-install >/dev/null && read -r machine_id </etc/machine-id 2
     fi
 fi
 
+# layout=uki: the plugin builds a unified kernel image of the kernel and, as systemd 252 has no
+# 90-uki-copy.install, installs it as BOOT_ROOT/EFI/Linux/TOKEN-KVER.efi; remove takes it away.
+if command -v kernel-install >/dev/null && [[ -s /usr/lib/systemd/boot/efi/linuxx64.efi.stub ]]; then
+    mkdir -p "$work/uki-conf" "$root/esp"
+    printf 'layout=uki\n' >"$work/uki-conf/install.conf"
+    uki_install() {
+        KERNEL_INSTALL_CONF_ROOT=$work/uki-conf KERNEL_INSTALL_PLUGINS=$plugin BOOT_ROOT=$root/esp \
+            MACHINE_ID=0123456789abcdef0123456789abcdef hook kernel-install "$@"
+    }
+    uki=$root/esp/EFI/Linux/0123456789abcdef0123456789abcdef-$kver.efi
+    # The fake kernel's vmlinuz is empty: the build stops naming it, and nothing is installed.
+    if ! uki_install add "$kver" "$root/boot/vmlinuz-$kver" && [[ ! -e $uki ]] &&
+        grep -q "cannot find a kernel image '$root/boot/vmlinuz-$kver'" "$work/hooks.log"; then
+        pass "kernel-install layout=uki with an empty kernel image fails naming it, and installs nothing"
+    else
+        fail "kernel-install layout=uki over an empty kernel image: $(tail -n 3 "$work/hooks.log")"
+    fi
+    uki_install add "$kver" "$real_root/boot/vmlinuz-$real_kver"
+    if [[ $(head -c 2 "$uki" 2>/dev/null) == MZ ]] && has_kernel_index "$uki" "$kver" &&
+        "$KINDLING_LSINITRD" "$uki" | grep -qx '  .linux *[0-9]*'; then
+        pass "kernel-install add with layout=uki installs a UKI of the kernel as a type 2 entry"
+    else
+        fail "kernel-install layout=uki: $(ls -R "$root/esp" 2>&1 | tr '\n' ' ') $(tail -n 5 "$work/hooks.log")"
+    fi
+    uki_install remove "$kver"
+    if [[ ! -e $uki ]]; then
+        pass "kernel-install remove with layout=uki takes the UKI away"
+    else
+        fail "kernel-install remove left $uki"
+    fi
+fi
+
 # --- --regenerate-all over a scratch sysroot ---------------------------------------------------
 sysroot=$work/sysroot
 make_fake_kernel "$sysroot" 1.0.0-kindling-a
