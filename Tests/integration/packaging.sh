@@ -356,7 +356,7 @@ if command -v kernel-install >/dev/null && [[ -s /usr/lib/systemd/boot/efi/linux
         "$KINDLING_LSINITRD" "$uki" | grep -qx '  .linux *[0-9]*'; then
         pass "kernel-install add with layout=uki installs a UKI of the kernel as a type 2 entry"
     else
-        fail "kernel-install layout=uki: $(ls -R "$root/esp" 2>&1 | tr '\n' ' ') $(tail -n 5 "$work/hooks.log")"
+        fail "kernel-install layout=uki: $(find "$root/esp" | tr '\n' ' ') $(tail -n 5 "$work/hooks.log")"
     fi
     uki_install remove "$kver"
     if [[ ! -e $uki ]]; then
