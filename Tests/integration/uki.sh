@@ -124,20 +124,34 @@ else
 fi
 
 # --- the default path: EFI/Linux/linux-KVER-MACHINEID-BUILDID.efi ------------------------------
-# A module that installs nothing: the sysroot has no programs for dracut's or Kindling's base.
+# A module that installs only two command line files, as host-only modules do: the sysroot has
+# no programs for dracut's or Kindling's base.
 sysroot=$work/sysroot
 mkdir -p "$sysroot/etc" "$sysroot/boot/efi/EFI" "$work/modules/90nothing"
-printf '#!/bin/bash\ncheck() { return 0; }\ndepends() { return 0; }\ninstall() { :; }\n' \
-    >"$work/modules/90nothing/module-setup.sh"
+cat >"$work/modules/90nothing/module-setup.sh" <<'MODULE'
+#!/bin/bash
+check() { return 0; }
+depends() { return 0; }
+install() {
+    mkdir -p "$initdir/etc/cmdline.d"
+    printf 'rd.second=2\n' >"$initdir/etc/cmdline.d/20-second.conf"
+    printf 'rd.first=1\n\n' >"$initdir/etc/cmdline.d/10-first.conf"
+}
+MODULE
 printf '0123456789abcdef0123456789abcdef\n' >"$sysroot/etc/machine-id"
 printf 'ID=test\nBUILD_ID="2026.12"\n' >"$sysroot/etc/os-release"
 "$KINDLING" --force --conf /dev/null --confdir "$work/confdir" --no-hostonly --kver "$kver" -m nothing --no-kernel \
-    --modules-dir "$work/modules" --sysroot "$sysroot" --uefi --uefi-stub "$stub" --kernel-image "$vmlinuz" >"$work/default.log" 2>&1
+    --modules-dir "$work/modules" --sysroot "$sysroot" --hostonly-cmdline --uefi --uefi-stub "$stub" --kernel-image "$vmlinuz" >"$work/default.log" 2>&1
 expected=$sysroot/boot/efi/EFI/Linux/linux-$kver-0123456789abcdef0123456789abcdef-2026.12.efi
 if [[ -s $expected ]] && section "$expected" .osrel | grep -qx 'BUILD_ID="2026.12"'; then
     pass "no image named: ${expected#"$sysroot"}, with the sysroot's os-release in .osrel"
 else
     fail "the default UKI path: $(find "$sysroot/boot" -type f) $(tail -n 2 "$work/default.log")"
+fi
+if section "$expected" .cmdline | cmp -s - <(printf 'rd.first=1 rd.second=2 \0'); then
+    pass "--hostonly-cmdline without --kernel-cmdline: .cmdline joins the image's cmdline.d files, as dracut"
+else
+    fail "the host-only .cmdline: $(section "$expected" .cmdline | od -An -c)"
 fi
 
 # --- signing -----------------------------------------------------------------------------------
