@@ -8,7 +8,7 @@ import PackageDescription
 let harnesses = [
     "FuzzCpioReader", "FuzzCpioRoundTrip", "FuzzInitramfsImage", "FuzzGunzip", "FuzzGzipRoundTrip",
     "FuzzArchiveExtractor", "FuzzELFParser", "FuzzModuleELF", "FuzzLoaderCache", "FuzzShellMessages",
-    "FuzzConfigRecords", "FuzzCommandLine", "FuzzTextFormats", "FuzzKdumpConfig", "FuzzUnpackConfinement",
+    "FuzzConfigRecords", "FuzzCommandLine", "FuzzTextFormats", "FuzzKdumpConfig", "FuzzUnpackConfinement", "FuzzPEImage",
 ]
 // Files beside a harness's source that it reads at run time.
 let runtimeFiles = ["FuzzKdumpConfig": ["driver.bash"]]

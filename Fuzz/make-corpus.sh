@@ -117,6 +117,28 @@ if have gcc; then
     elf -m32 -32
 fi
 printf '#!/bin/sh -e\n' | seed FuzzELFParser script
+# A PE32+ EFI application of a stub's shape, byte by byte: DOS header, PE headers with 16 data
+# directories, a .text and a .sbat of 0x200 bytes each; and the same with room for no more section.
+le16() { printf '%b' "\\x$(printf %02x $(($1 & 255)))\\x$(printf %02x $(($1 >> 8 & 255)))"; }
+le32() { le16 $(($1 & 65535)); le16 $(($1 >> 16)); }
+pe_stub() {
+    local headers=$1
+    {
+        printf 'MZ'; head -c 58 /dev/zero; le32 64
+        printf 'PE\0\0'; le16 0x8664; le16 2; le32 0; le32 0; le32 0; le16 240; le16 0x206
+        le16 0x20b; head -c 6 /dev/zero; le32 0x200; head -c 4 /dev/zero; le32 0x1000; le32 0x1000
+        head -c 8 /dev/zero; le32 0x1000; le32 0x200; head -c 16 /dev/zero; le32 0x3000; le32 "$headers"
+        le32 0; le16 10; head -c 38 /dev/zero; le32 16; head -c 128 /dev/zero
+        printf '.text\0\0\0'; le32 0x1f0; le32 0x1000; le32 0x200; le32 "$headers"; head -c 12 /dev/zero; le32 0x60000020
+        printf '.sbat\0\0\0'; le32 0x20; le32 0x2000; le32 0x200; le32 $((headers + 0x200)); head -c 12 /dev/zero; le32 0x40000040
+        head -c $((headers - 64 - 24 - 240 - 80)) /dev/zero
+        head -c 496 /dev/zero | tr '\0' '\220'; head -c 16 /dev/zero
+        printf 'sbat,1,SBAT Version,sbat,1,x\n'; head -c $((512 - 29)) /dev/zero
+    }
+}
+pe_stub 0x400 | seed FuzzPEImage stub
+pe_stub 0x200 | seed FuzzPEImage stub-without-room
+
 
 # Kernel modules: object files shaped like one (.modinfo, __versions, undefined symbols).
 cat > "$work/module.c" <<'C'

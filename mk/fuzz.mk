@@ -47,6 +47,7 @@ fuzz_dict_FuzzConfigRecords = shim
 fuzz_dict_FuzzCommandLine = options
 fuzz_dict_FuzzTextFormats = text
 fuzz_dict_FuzzKdumpConfig = kdump
+fuzz_dict_FuzzPEImage = pe
 fuzz_dict = $(if $(fuzz_dict_$(1)),-dict=Fuzz/Dictionaries/$(fuzz_dict_$(1)).dict)
 
 # `make test` (and so CI) replays the seeds and regressions: a build of a few minutes, then seconds.

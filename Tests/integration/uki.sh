@@ -31,7 +31,10 @@ vmlinuz=$root/boot/vmlinuz-$kver
 mkdir -p "$work/confdir"
 export SOURCE_DATE_EPOCH=1700000000
 common=(--force --conf /dev/null --confdir "$work/confdir" --no-hostonly --kver "$kver" --no-early-microcode)
-image_args=(-m "base bash" --no-kernel --uefi --kernel-image "$vmlinuz" --kernel-cmdline "root=/dev/vda console=ttyS0")
+# Any bytes serve as the splash: neither tool reads the bitmap.
+head -c 3000 /dev/urandom >"$work/splash.bmp"
+image_args=(-m "base bash" --no-kernel --uefi --kernel-image "$vmlinuz" --kernel-cmdline "root=/dev/vda console=ttyS0"
+    --uefi-splash-image "$work/splash.bmp")
 kindling() { "$KINDLING" "${common[@]}" --modules-dir /usr/lib/dracut/modules.d "$@"; }
 
 # section FILE NAME: the section's contents on standard output.
@@ -58,7 +61,7 @@ if [[ $(section_names "$work/kindling.efi") == "$(section_names "$work/dracut.ef
 else
     fail "sections: kindling $(section_names "$work/kindling.efi"), dracut $(section_names "$work/dracut.efi")"
 fi
-for name_of in .osrel .cmdline .linux .sbat .text .data; do
+for name_of in .osrel .cmdline .splash .linux .sbat .text .data; do
     if cmp -s <(section "$work/kindling.efi" "$name_of") <(section "$work/dracut.efi" "$name_of"); then
         pass "$name_of: the same bytes as dracut 059's ($(section "$work/kindling.efi" "$name_of" | wc -c) bytes)"
     else
@@ -229,7 +232,13 @@ fi
 
 # --- --sbat, as dracut-ng: the version line once, the user's lines, then the stub's -----------
 kindling -m base --no-kernel --uefi --kernel-image "$vmlinuz" --sbat "kindling,1,Test,kindling,1,https://example.invalid/" \
-    "$work/sbat.efi" >"$work/sbat.log" 2>&1
+    --uefi-splash-image "$work/no-such.bmp" "$work/sbat.efi" >"$work/sbat.log" 2>&1
+if grep -q "the UEFI splash image '$work/no-such.bmp' (uefi_splash_image) is missing" "$work/sbat.log" &&
+    ! objdump -h "$work/sbat.efi" | grep -q ' \.splash '; then
+    pass "a missing splash image is left out with a warning naming it, as dracut leaves it out"
+else
+    fail "a missing splash: $(grep -c splash "$work/sbat.log") lines; $(section_names "$work/sbat.efi")"
+fi
 section "$work/sbat.efi" .sbat >"$work/sbat.txt"
 section "$stub" .sbat | tr -d '\0' | grep -v '^sbat,1,' >"$work/stub-sbat.txt"
 if [[ $(head -n 1 "$work/sbat.txt") == sbat,1,* && $(sed -n 2p "$work/sbat.txt") == kindling,1,Test,* ]] &&
