@@ -130,6 +130,32 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(configuration.settings?.moduleSearchPath, ["/first", "/second", "/from/config", "/base/modules.d", "/own/modules.d"])
     }
 
+    func testUEFISettingsFromOptionsAndFiles() throws {
+        XCTAssertNil(try load(["out.img"]).settings?.uefi)
+        try write("uefi=yes\nuefi_secureboot_key=/k.key\nuefi_secureboot_cert=/c.crt\nsbat='a,1'\n", "/etc/dracut.conf")
+        let uefi = try XCTUnwrap(try load(["--kernel-image", "/vmlinuz", "out.efi", "6.1.0"]).settings?.uefi)
+        XCTAssertEqual(uefi.kernelImage, "/vmlinuz")
+        XCTAssertEqual(uefi.signing, SecureBootSigning(certificate: "/c.crt", key: "/k.key", engine: nil))
+        XCTAssertEqual(uefi.sbat, "a,1")
+        XCTAssertTrue(uefi.stub.hasSuffix("/boot/efi/linuxx64.efi.stub"), uefi.stub)
+        XCTAssertFalse(uefi.stubIsGiven)
+        XCTAssertNil(try load(["--no-uefi", "out.img"]).settings?.uefi, "--no-uefi wins over the file")
+        let arm = try load(["--uefi-stub", "/s.efi", "out.efi"], environment: ["DRACUT_ARCH": "aarch64"]).settings?.uefi
+        XCTAssertEqual(arm?.stub, "/s.efi")
+        XCTAssertThrowsError(try load(["out.efi"], environment: ["DRACUT_ARCH": "riscv64"])) {
+            XCTAssertEqual("\($0)", "--uefi: architecture 'riscv64' has no UEFI stub")
+        }
+    }
+
+    func testHalfAKeyPairIsRefused() throws {
+        try write("uefi_secureboot_cert=/c.crt\n", "/etc/dracut.conf")
+        XCTAssertThrowsError(try load(["--uefi", "out.efi"])) {
+            XCTAssertEqual(
+                "\($0)", "uefi_secureboot_key and uefi_secureboot_cert: give both or neither (only uefi_secureboot_cert is set)")
+        }
+        XCTAssertNoThrow(try load(["out.img"]), "without --uefi the keys are not read")
+    }
+
     func testUnsupportedOptionFailsNamingIt() {
         XCTAssertThrowsError(try load(["--profile"])) { XCTAssertEqual("\($0)", "option --profile is not supported yet") }
     }

@@ -25,6 +25,29 @@ final class DefaultImagePathTests: XCTestCase {
             .path(forKernel: kernel)
     }
 
+    func executable(machineID: Bool = true, sysroot: String? = nil, mounted: Set<String> = []) -> String {
+        DefaultImagePath(sysroot: sysroot ?? root, usesMachineID: machineID, isMountPoint: { mounted.contains($0) })
+            .executablePath(forKernel: "6.1.0-9")
+    }
+
+    func testUEFIExecutableIsNamedAfterKernelMachineAndBuild() throws {
+        XCTAssertEqual(executable(), root + "/boot/EFI/Linux/linux-6.1.0-9-Default.efi", "no machine-id: Default")
+        try make("/etc")
+        try touch("/etc/machine-id", "0123abcd\n")
+        try touch("/etc/os-release", "ID=test\nBUILD_ID=\"2026.12 rc\"\n")
+        XCTAssertEqual(executable(), root + "/boot/EFI/Linux/linux-6.1.0-9-0123abcd-2026.12 rc.efi")
+        XCTAssertEqual(executable(machineID: false), root + "/boot/EFI/Linux/linux-6.1.0-9-2026.12 rc.efi")
+        try make("/boot/efi/EFI")
+        XCTAssertEqual(executable(), root + "/boot/efi/EFI/Linux/linux-6.1.0-9-0123abcd-2026.12 rc.efi")
+    }
+
+    func testBuildIDIsDataNeverRun() throws {
+        try make("/etc")
+        try touch("/etc/os-release", "BUILD_ID=$(touch \(root!)/ran)\n")
+        XCTAssertEqual(executable(machineID: false), root + "/boot/EFI/Linux/linux-6.1.0-9-$(touch \(root!)/ran).efi")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/ran"))
+    }
+
     func testDebianNameWithOrWithoutAKernelImage() throws {
         XCTAssertEqual(path(), root + "/boot/initrd.img-6.1.0-9")
         try touch("/boot/vmlinuz-6.1.0-9")
