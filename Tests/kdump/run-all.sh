@@ -13,6 +13,8 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mkdumprd.sh
 . "$(dirname "${BASH_SOURCE[0]}")/mkdumprd.sh"
+# shellcheck source=network.sh
+. "$(dirname "${BASH_SOURCE[0]}")/network.sh"
 
 # --- build-time cases: the configuration is checked before anything boots ----------------------
 

@@ -1,0 +1,164 @@
+#!/bin/bash
+# Network dump targets (nfs, ssh) of Kindling's minimal kdump image, sourced by run-all.sh after
+# lib.sh and mkdumprd.sh.
+#
+# The capture machine's only network is QEMU's user-mode network with restrict=on. Its one exit
+# is a guestfwd rule: a connection to the server's address in that network (10.0.2.100, port
+# 2049 or 22) runs `busybox nc 127.0.0.1 PORT` on the host, which reaches a server the case
+# started on 127.0.0.1 (nfs-ganesha with its VFS backend, or an sshd of the test's) and stopped
+# afterwards. No other address is ever contacted.
+#
+# The build resolves the target as on a real host: it runs in network and mount namespaces of
+# its own, where eth0 (a veth) holds the capture machine's address 10.0.2.15/24, so the route to
+# 10.0.2.100 names eth0 and its configuration (a dynamic address: DHCP; a static one: that
+# address). Nothing is sent there. A veth has no device driver: kdump.conf names the capture
+# machine's NIC (virtio_net) in extra_modules, as the mkdumprd cases name the disk's bus.
+
+KN_SERVER=10.0.2.100
+
+# kn_free_port: a TCP port nothing listens on at 127.0.0.1.
+kn_free_port() {
+    local _port
+    while :; do
+        _port=$((20000 + RANDOM % 20000))
+        ss -Hltn "sport = :$_port" 2>/dev/null | grep -q . || { echo "$_port"; return 0; }
+    done
+}
+
+# kn_build NAME CONF dhcp|static [kindling options...]: the capture image, built in namespaces
+# where eth0 reaches $KN_SERVER; KN_KNOWN_HOSTS, when set, is the build's /etc/ssh/ssh_known_hosts.
+kn_build() {
+    local _name=$1 _conf=$2 _config=$3
+    shift 3
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --net --mount --propagation private -- bash -c '
+        set -e
+        config=$1 known=$2
+        shift 2
+        ip link add eth0 type veth peer name kdumppeer
+        if [[ $config == dhcp ]]; then
+            ip addr add 10.0.2.15/24 dev eth0 valid_lft 86400 preferred_lft 86400
+        else
+            ip addr add 10.0.2.15/24 dev eth0
+        fi
+        ip link set kdumppeer up
+        ip link set eth0 up
+        mount -t sysfs kdump-test /sys
+        if [[ -n $known ]]; then
+            mount -t tmpfs -o mode=0755 kdump-test /etc/ssh
+            cp "$known" /etc/ssh/ssh_known_hosts
+        fi
+        [[ ! -d /root/.ssh ]] || mount -t tmpfs -o mode=0700 kdump-test /root/.ssh
+        "$@"
+    ' kn-build "$_config" "${KN_KNOWN_HOSTS-}" \
+        env KDUMP_CONFIG_FILE="$_conf" "$KINDLING" -f --kver "$KVER" --kmoddir "$KD_KMODDIR" -m kdumpbase "$@" \
+        "$KD_WORK/$_name.img" >"$KD_WORK/$_name.build.log" 2>&1 || {
+        kd_log "the capture image did not build:"
+        sed 's/^/    | /' "$KD_WORK/$_name.build.log" >&2
+        return 1
+    }
+}
+
+# kn_netdev PORT GUEST_PORT: QEMU's options for a NIC whose one exit is 127.0.0.1:PORT.
+kn_netdev() {
+    printf '%s\n' -netdev "user,id=n0,restrict=on,guestfwd=tcp:$KN_SERVER:$2-cmd:busybox nc 127.0.0.1 $1" \
+        -device virtio-net-pci,netdev=n0,romfile=
+}
+
+# kn_ganesha_start DIR PORT: nfs-ganesha on 127.0.0.1:PORT, NFSv4 over TCP only, exporting
+# DIR/export as /export (VFS backend); its log and pid file in DIR. KN_GANESHA is its pid.
+kn_ganesha_start() {
+    local _dir=$1 _port=$2 _left=30
+    command -v ganesha.nfsd >/dev/null || { kd_log "ganesha.nfsd is missing (nfs-ganesha, nfs-ganesha-vfs)"; return 1; }
+    mkdir -p "$_dir/export" "$_dir/recovery"
+    cat >"$_dir/ganesha.conf" <<CONF
+NFS_CORE_PARAM {
+    Bind_addr = 127.0.0.1;
+    NFS_Port = $_port;
+    Protocols = 4;
+    Enable_NLM = false;
+    Enable_RQUOTA = false;
+    Enable_UDP = false;
+}
+NFSV4 { Graceless = true; RecoveryBackend = fs; RecoveryRoot = "$_dir/recovery"; }
+NFS_KRB5 { Active_krb5 = false; }
+EXPORT {
+    Export_Id = 1;
+    Path = "$_dir/export";
+    Pseudo = /export;
+    Access_Type = RW;
+    Squash = No_Root_Squash;
+    SecType = sys;
+    Protocols = 4;
+    Transports = TCP;
+    FSAL { Name = VFS; }
+}
+CONF
+    ganesha.nfsd -F -f "$_dir/ganesha.conf" -L "$_dir/ganesha.log" -p "$_dir/ganesha.pid" -N NIV_EVENT &
+    KN_GANESHA=$!
+    until ss -Hltn "sport = :$_port" 2>/dev/null | grep -q 127.0.0.1; do
+        if ((_left-- == 0)) || ! kill -0 "$KN_GANESHA" 2>/dev/null; then
+            kd_log "nfs-ganesha did not start: $(tail -n 3 "$_dir/ganesha.log" 2>/dev/null)"
+            kn_stop KN_GANESHA
+            return 1
+        fi
+        sleep 1
+    done
+    kd_log "nfs-ganesha on $(ss -Hltn "sport = :$_port" | awk '{ print $4 }')"
+}
+
+# kn_stop VARIABLE: ends the process whose pid VARIABLE holds, and waits for it.
+kn_stop() {
+    local -n _pid=$1
+    [[ -n ${_pid-} ]] || return 0
+    kill "$_pid" 2>/dev/null
+    wait "$_pid" 2>/dev/null
+    _pid=''
+}
+
+# kn_nfs_capture NAME DIR PORT CRASHKERNEL: boots, crashes and captures onto the export.
+kn_nfs_capture() {
+    local _name=$1 _dir=$2 _port=$3 _crashkernel=$4 _marker _status=0 _dump
+    local -a _netdev=()
+    mapfile -t _netdev < <(kn_netdev "$_port" 2049)
+    kd_log "capture image: $(stat -c %s "$KD_WORK/$_name.img") bytes"
+    kd_build_first "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.img" || return 1
+    _marker=$(kd_new_marker)
+    kd_boot "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.serial.log" "$_marker" "$_crashkernel" "${_netdev[@]}" || _status=$?
+    kd_log "QEMU ran ${KD_ELAPSED}s (crashkernel=$_crashkernel), status $_status"
+    kd_show_log "$KD_WORK/$_name.serial.log" 14
+    ((_status != 124)) || { kd_log "QEMU timed out"; return 1; }
+    _dump=$(find "$_dir/export/var/crash" -mindepth 1 -maxdepth 1 -type d -name '10.0.2.15-*' 2>/dev/null | sort | tail -n 1)
+    [[ -n $_dump ]] || { kd_log "no 10.0.2.15-* directory in the export's /var/crash"; return 1; }
+    kd_log "dump directory on the server: ${_dump#"$_dir/"}"
+    kd_check_dump "$_dump" "$_marker"
+}
+
+# NFSv4 through nfs-ganesha: DHCP (the build host's address is dynamic), the mount, the dump.
+case_nfs() {
+    local _name=nfs _dir=$KD_WORK/ganesha _port _status=0
+    _port=$(kn_free_port)
+    printf '%s\n' "nfs $KN_SERVER:/export" "path /var/crash" "core_collector makedumpfile -l --message-level 7 -d 31" \
+        "extra_modules virtio_net virtio_pci" "failure_action poweroff" >"$KD_WORK/$_name.conf"
+    kn_build "$_name" "$KD_WORK/$_name.conf" dhcp || return 1
+    kn_expect_image "$_name" "^nfs $KN_SERVER:/export$" "^nfs_version 4$" "^net_config dhcp$" || return 1
+    kn_ganesha_start "$_dir" "$_port" || return 1
+    kn_nfs_capture "$_name" "$_dir" "$_port" "${KD_CRASHKERNEL:-256M}" || _status=$?
+    kn_stop KN_GANESHA
+    return $_status
+}
+
+# kn_expect_image NAME PATTERN...: the image's kdump.conf has a line matching each (grep -E).
+kn_expect_image() {
+    local _name=$1 _conf _pattern
+    shift
+    _conf=$("$KINDLING_LSINITRD" -f etc/kdump.conf "$KD_WORK/$_name.img")
+    for _pattern in "$@"; do
+        grep -qE -- "$_pattern" <<<"$_conf" || {
+            kd_log "the image's kdump.conf has no line /$_pattern/:"
+            printf '%s\n' "$_conf" | sed 's/^/    | /' >&2
+            return 1
+        }
+    done
+    kd_log "image kdump.conf: $(grep -v '^#' <<<"$_conf" | paste -sd '|')"
+}
