@@ -162,3 +162,78 @@ kn_expect_image() {
     done
     kd_log "image kdump.conf: $(grep -v '^#' <<<"$_conf" | paste -sd '|')"
 }
+
+# kn_sshd_start DIR PORT: Debian's sshd (unpacked by ku_ssh_server, which also makes the host key,
+# the client key pair and the /etc layer with the privilege separation user) on 127.0.0.1:PORT,
+# in a mount namespace of its own for that /etc and a private /run; root logs in with the
+# client key only. KN_SSHD is its pid; KN_KNOWN_HOSTS names the server's key as the capture
+# machine reaches it.
+kn_sshd_start() {
+    local _dir=$1 _port=$2 _left=30
+    command -v ssh-keygen >/dev/null || { kd_log "ssh-keygen is missing (openssh-client)"; return 1; }
+    ku_ssh_server "$_dir" || return 1
+    sed -i "s/^ListenAddress .*/ListenAddress 127.0.0.1:$_port/" "$_dir/sshd_config"
+    printf '%s %s\n' "$KN_SERVER" "$(cut -d' ' -f1,2 "$_dir/host_key.pub")" >"$_dir/known_hosts"
+    KN_KNOWN_HOSTS=$_dir/known_hosts
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        mount -t overlay kdump-test -o "lowerdir=$1/etc:/etc" /etc
+        mount -t tmpfs -o mode=0755 kdump-test /run
+        mkdir -p /run/sshd
+        exec "$1/sshd" -D -f "$1/sshd_config" -E "$1/sshd.log"
+    ' kn-sshd "$_dir" &
+    KN_SSHD=$!
+    until ss -Hltn "sport = :$_port" 2>/dev/null | grep -q 127.0.0.1; do
+        if ((_left-- == 0)) || ! kill -0 "$KN_SSHD" 2>/dev/null; then
+            kd_log "sshd did not start: $(tail -n 3 "$_dir/sshd.log" 2>/dev/null)"
+            kn_stop KN_SSHD
+            return 1
+        fi
+        sleep 1
+    done
+    kd_log "sshd on $(ss -Hltn "sport = :$_port" | awk '{ print $4 }')"
+}
+
+# kn_ssh_capture NAME DUMPS PORT CRASHKERNEL: boots, crashes and captures through ssh into DUMPS.
+kn_ssh_capture() {
+    local _name=$1 _dumps=$2 _port=$3 _crashkernel=$4 _marker _status=0 _dump _check=$KD_WORK/$1.dump
+    local -a _netdev=()
+    mapfile -t _netdev < <(kn_netdev "$_port" 22)
+    kd_log "capture image: $(stat -c %s "$KD_WORK/$_name.img") bytes"
+    kd_build_first "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.img" || return 1
+    _marker=$(kd_new_marker)
+    kd_boot "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.serial.log" "$_marker" "$_crashkernel" "${_netdev[@]}" || _status=$?
+    kd_log "QEMU ran ${KD_ELAPSED}s (crashkernel=$_crashkernel), status $_status"
+    kd_show_log "$KD_WORK/$_name.serial.log" 14
+    ((_status != 124)) || { kd_log "QEMU timed out"; return 1; }
+    _dump=$(find "$_dumps" -mindepth 1 -maxdepth 1 -type d -name '10.0.2.15-*' 2>/dev/null | sort | tail -n 1)
+    [[ -n $_dump ]] || { kd_log "no 10.0.2.15-* directory in $_dumps"; return 1; }
+    kd_log "dump directory on the server: $_dump: $(cd "$_dump" && echo *)"
+    [[ -s $_dump/vmcore.flat && ! -e $_dump/vmcore-incomplete ]] || { kd_log "no vmcore.flat, or vmcore-incomplete is left"; return 1; }
+    mkdir -p "$_check"
+    makedumpfile -R "$_check/vmcore" <"$_dump/vmcore.flat" >/dev/null 2>&1 || { kd_log "makedumpfile -R cannot read vmcore.flat"; return 1; }
+    cp "$_dump/vmcore-dmesg.txt" "$_check/" 2>/dev/null
+    kd_check_dump "$_check" "$_marker"
+}
+
+# ssh with sshkey through the test's sshd: a static address (the build host's is not dynamic),
+# the key converted for dropbear's dbclient, the server's key checked against the build host's
+# known hosts, the flattened vmcore piped into vmcore-incomplete and renamed vmcore.flat.
+case_ssh() {
+    local _name=ssh _dir=$KD_WORK/sshd _port _status=0
+    _port=$(kn_free_port)
+    kn_sshd_start "$_dir" "$_port" || return 1
+    mkdir -p "$KD_WORK/ssh-dumps"
+    printf '%s\n' "ssh root@$KN_SERVER" "sshkey $_dir/kdump_id" "path $KD_WORK/ssh-dumps" \
+        "core_collector makedumpfile -F -l --message-level 7 -d 31" "extra_modules virtio_net virtio_pci" \
+        "failure_action poweroff" >"$KD_WORK/$_name.conf"
+    if kn_build "$_name" "$KD_WORK/$_name.conf" static; then
+        kn_expect_image "$_name" "^ssh root@$KN_SERVER$" "^net_config static 10.0.2.15/24 -$" "^ssh_client ${KN_SSH_CLIENT:-dbclient}$" \
+            "^core_collector makedumpfile -l --message-level 7 -d 31 -F$" || _status=1
+    else
+        _status=1
+    fi
+    ((_status == 0)) && { kn_ssh_capture "$_name" "$KD_WORK/ssh-dumps" "$_port" "${KD_CRASHKERNEL:-256M}" || _status=$?; }
+    kn_stop KN_SSHD
+    return $_status
+}
