@@ -674,6 +674,10 @@ kdumpbase_net_directive() {
 kdumpbase_net_dracut_mount() {
     local _where=$1 _source _fstype _options
     read -r _source _ _fstype _options <<<"$2"
+    if [[ $_source == \[* ]]; then
+        kdumpbase_unserved+=("$_where: dracut_args --mount: NFS from an IPv6 address is not supported by the minimal image")
+        return 0
+    fi
     if [[ $_source != *:/* ]] || ! kdumpbase_net_valid_host "${_source%%:*}" || kdumpbase_path_problem "${_source#*:}" >/dev/null; then
         _errors+=("$_where: dracut_args --mount: $(kdumpbase_shown "$_source") is not host:/export (no '..')")
         return 0
