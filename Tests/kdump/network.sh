@@ -312,9 +312,9 @@ case_net-config() {
 # kn_capture_seconds SERIAL_LOG: the capture kernel's uptime when kdump-capture started and when
 # it ran the final action.
 kn_capture_seconds() {
-    awk '/kdump: target:/ { gsub(/[][]/, "", $1); s = $1 } /kdump: running / { gsub(/[][]/, "", $1); e = $1 }
-        END { printf "dump %.1fs (capture kernel uptime %.1fs at the start, %.1fs at the final action)", e - s, s, e }' \
-        "$1"
+    sed -n 's/^\[ *\([0-9.]*\)\] kdump: \(target\|running\)[: ].*/\2 \1/p' "$1" |
+        awk '$1 == "target" { s = $2 } $1 == "running" { e = $2 }
+            END { printf "dump %.1fs (capture kernel uptime %.1fs at the start, %.1fs at the final action)", e - s, s, e }'
 }
 
 # kn_bisect RUNNER: the smallest crashkernel= (8M steps, 32M..256M) at which RUNNER CRASHKERNEL
@@ -336,24 +336,32 @@ kn_bisect() {
 }
 
 kn_figure_nfs_run() {
-    rm -rf "$KD_WORK/ganesha/export/var"
+    rm -rf "$KD_WORK/ganesha/export/var" "$KD_WORK/fig-nfs.dump"
     kn_nfs_capture fig-nfs "$KD_WORK/ganesha" "$KN_FIGURE_PORT" "$1"
 }
 
 kn_figure_ssh_run() {
-    rm -rf "$KD_WORK/fig-ssh-dumps" "$KD_WORK/fig-ssh.dump"
+    rm -rf "$KD_WORK/fig-ssh-dumps" "$KD_WORK/$KN_FIGURE_SSH.dump"
     mkdir -p "$KD_WORK/fig-ssh-dumps"
     kn_ssh_capture "$KN_FIGURE_SSH" "$KD_WORK/fig-ssh-dumps" "$KN_FIGURE_PORT" "$1"
 }
 
 # Image sizes (gzip, the Debian kernel) of the nfs image and of the ssh image with each client,
 # the smallest crashkernel= at which the nfs and the dbclient ssh image capture, and the capture
-# times under QEMU.
+# times under QEMU. figure_network_nfs and figure_network_ssh are its halves.
 figure_network() {
-    local _client _size
+    figure_network_nfs && figure_network_ssh
+}
+
+kn_figure_timeout() {
     KD_TIMEOUT=${KDUMP_TEST_TIMEOUT:-}
     kd_choose_accel
     ((KD_TIMEOUT > 200)) && KD_TIMEOUT=200
+}
+
+figure_network_nfs() {
+    local _size
+    kn_figure_timeout
     printf '%s\n' "nfs $KN_SERVER:/export" "path /var/crash" "extra_modules virtio_net virtio_pci" >"$KD_WORK/fig-nfs.conf"
     kn_build fig-nfs "$KD_WORK/fig-nfs.conf" dhcp || return 1
     _size=$(stat -c %s "$KD_WORK/fig-nfs.img")
@@ -365,7 +373,11 @@ figure_network() {
     fi
     echo "network crashkernel, nfs: smallest that captures: $(kn_bisect kn_figure_nfs_run)"
     kn_stop KN_GANESHA
+}
 
+figure_network_ssh() {
+    local _client _size
+    kn_figure_timeout
     KN_FIGURE_PORT=$(kn_free_port)
     kn_sshd_start "$KD_WORK/fig.sshd" "$KN_FIGURE_PORT" 2>/dev/null || return 1
     for _client in dropbear openssh; do
