@@ -7,9 +7,10 @@
 #   2. the smallest crashkernel= at which case 1 still captures (bisection, 8M steps);
 #   3. build time, Kindling vs dracut 059 building the same kdumpbase (median of 3), and ratio;
 #   mkdumprd: Fedora's real mkdumprd with dracut 059 and with Kindling (minimal and distribution
-#   images): build times, ratios, sizes; mkdumprd_crashkernel: the smallest crashkernel= of each.
+#   images): build times, ratios, sizes; mkdumprd_crashkernel: the smallest crashkernel= of each;
+#   network: the nfs and ssh images (network.sh): sizes, smallest crashkernel=, capture times.
 #
-#   Tests/kdump/figures.sh [size] [crashkernel] [time] [mkdumprd] [mkdumprd_crashkernel]
+#   Tests/kdump/figures.sh [size] [crashkernel] [time] [mkdumprd] [mkdumprd_crashkernel] [network]
 #   (default: the first three)
 
 # shellcheck disable=SC2317 # main runs the figure_* functions by name ("figure_$_figure")
@@ -18,6 +19,8 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mkdumprd.sh
 . "$(dirname "${BASH_SOURCE[0]}")/mkdumprd.sh"
+# shellcheck source=network.sh
+. "$(dirname "${BASH_SOURCE[0]}")/network.sh"
 
 mib() {
     awk -v b="$1" 'BEGIN { printf "%.2f MiB, %.2f MB", b / 1048576, b / 1000000 }'

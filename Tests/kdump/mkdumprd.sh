@@ -302,24 +302,31 @@ case_mkdumprd-distro() {
 }
 
 # An nfs target (dracut_args --mount, which mkdumprd does not mount at build time): the minimal
-# image has no nfs, so the build falls back to Fedora's kdumpbase and says why. Without that
-# kdumpbase, the build fails naming the directive.
-case_mkdumprd-nfs-fallback() {
-    local _name=mkdumprd-nfs
+# image serves it (NFS 4, the nfs modules, the network scripts, no storage driver). 127.0.0.1 is
+# no interface's: the build says so, and the image takes DHCP and common NICs. The same export
+# by an IPv6 address is not served: the build falls back to Fedora's kdumpbase and says why.
+case_mkdumprd-nfs() {
+    local _name=mkdumprd-nfs _list
     ku_setup || return 1
     ku_ext4_disk "$_name" "$(kd_new_uuid)"
     printf '%s\n' "path /var/crash" "core_collector makedumpfile -l --message-level 7 -d 31" \
         "dracut_args --mount \"127.0.0.1:/export /var/crash nfs defaults\"" >"$KD_WORK/$_name.conf"
-    ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" || return 1
-    ku_expect_log "$_name" "kdump: distribution image: .*dracut_args --mount: 'nfs' dump targets are not supported by the minimal image" ||
+    ku_build "$_name" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" -v || return 1
+    ku_expect_log "$_name" "kdump: minimal image \(nfs 127.0.0.1:/export\)" || return 1
+    ku_expect_log "$_name" "no network interface on this host reaches 127.0.0.1" || return 1
+    "$KINDLING_LSINITRD" -f etc/kdump.conf "$KD_WORK/$_name.img" | grep -qx "nfs_version 4" ||
+        { kd_log "the image's kdump.conf does not say NFS 4"; return 1; }
+    _list=$(ku_listing "$KD_WORK/$_name.img")
+    for _file in usr/lib/kindling-kdump/kdump-net.sh usr/lib/kindling-kdump/udhcpc.sh nfsv4.ko.xz virtio_net.ko.xz; do
+        grep -q -- "$_file$" <<<"$_list" || { kd_log "the image lacks $_file"; return 1; }
+    done
+    ! grep -qE "virtio_blk|/ahci|/nvme\.|usb-storage|ext4\.ko" <<<"$_list" || { kd_log "the nfs image has storage drivers"; return 1; }
+    printf '%s\n' "path /var/crash" "dracut_args --mount \"[fd00::1]:/export /var/crash nfs defaults\"" >"$KD_WORK/$_name.v6.conf"
+    ku_build "$_name.v6" "$KD_WORK/$_name.v6.conf" "$KD_WORK/$_name.disk" || return 1
+    ku_expect_log "$_name.v6" "kdump: distribution image: .*dracut_args --mount: NFS from an IPv6 address is not supported by the minimal image" ||
         return 1
-    "$KINDLING_LSINITRD" -f usr/lib/dracut/modules.txt "$KD_WORK/$_name.img" | grep -qx nfs ||
+    "$KINDLING_LSINITRD" -f usr/lib/dracut/modules.txt "$KD_WORK/$_name.v6.img" | grep -qx nfs ||
         { kd_log "the distribution image lacks dracut's nfs module"; return 1; }
-    if ku_build "$_name.none" "$KD_WORK/$_name.conf" "$KD_WORK/$_name.disk" --no-distro-kdumpbase -- 2>/dev/null; then
-        kd_log "without a distribution kdumpbase, the build did not fail"
-        return 1
-    fi
-    ku_expect_log "$_name.none" "kdump: .*kdump.conf:3: dracut_args --mount: 'nfs' dump targets are not supported by the minimal image.*, and there is no distribution kdumpbase to fall back to$"
 }
 
 # A USB stick by LABEL, the minimal image by default: ext4 (Fedora's mkdumprd takes no vfat
@@ -451,10 +458,11 @@ case_mkdumprd-squash() {
 
 # An ssh target (ssh root@127.0.0.1 with sshkey): mkdumprd checks it over ssh at build time (an
 # sshd of the test's, in a network namespace of its own) and passes --sshkey. The minimal image
-# has no ssh, so Kindling takes Fedora's kdumpbase, saying why; its image holds the same files
-# as real dracut 059's from the same call.
+# serves it: dbclient, the key in dropbear's format, the server's key from the namespace's
+# ssh_known_hosts. With kdump_image=distro, Fedora's kdumpbase holds the same files as real
+# dracut 059's from the same call.
 case_mkdumprd-ssh() {
-    local _name=mkdumprd-ssh _ssh=$KD_WORK/ssh
+    local _name=mkdumprd-ssh _ssh=$KD_WORK/ssh _list
     ku_setup || return 1
     if ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
         kd_log "ssh is missing (openssh-client)"
@@ -463,12 +471,20 @@ case_mkdumprd-ssh() {
     ku_ssh_server "$_ssh" || return 1
     printf '%s\n' "ssh root@127.0.0.1" "sshkey $_ssh/kdump_id" "path /var/crash" \
         "core_collector makedumpfile -F -l --message-level 7 -d 31" >"$KD_WORK/$_name.conf"
-    ku_build "$_name" "$KD_WORK/$_name.conf" "" --ssh "$_ssh" -- -I /usr/bin/grep || return 1
-    ku_expect_log "$_name" "kdump: distribution image: .*kdump.conf:1: 'ssh': network dump targets are not supported by the minimal image" ||
-        return 1
-    ku_build "$_name.dracut" "$KD_WORK/$_name.conf" "" --ssh "$_ssh" --dracut real -- -I /usr/bin/grep || return 1
-    "$KINDLING_LSINITRD" -f usr/lib/dracut/build-parameter.txt "$KD_WORK/$_name.img" | grep -q -- "--sshkey '$_ssh/kdump_id'" ||
+    ku_build "$_name" "$KD_WORK/$_name.conf" "" --ssh "$_ssh" -- -v || return 1
+    ku_expect_log "$_name" "kdump: minimal image \(ssh root@127.0.0.1\)" || return 1
+    _list=$(ku_listing "$KD_WORK/$_name.img")
+    for _file in usr/bin/dbclient root/.ssh/kdump_id root/.ssh/known_hosts usr/lib/kindling-kdump/kdump-net.sh; do
+        grep -qx -- "$_file" <<<"$_list" || { kd_log "the image lacks $_file"; return 1; }
+    done
+    "$KINDLING_LSINITRD" -f root/.ssh/known_hosts "$KD_WORK/$_name.img" | grep -q "^127.0.0.1 ssh-ed25519 " ||
+        { kd_log "the image's known_hosts lacks the server's key"; return 1; }
+    "$KINDLING_LSINITRD" -f root/.ssh/kdump_id "$KD_WORK/$_name.img" | grep -q "ssh-ed25519" ||
+        { kd_log "the image's key is not in dropbear's format"; return 1; }
+    ku_build "$_name.distro" "$KD_WORK/$_name.conf" "" --ssh "$_ssh" --conf kdump_image=distro -- -I /usr/bin/grep || return 1
+    ku_build "$_name.distro.dracut" "$KD_WORK/$_name.conf" "" --ssh "$_ssh" --dracut real -- -I /usr/bin/grep || return 1
+    "$KINDLING_LSINITRD" -f usr/lib/dracut/build-parameter.txt "$KD_WORK/$_name.distro.img" | grep -q -- "--sshkey '$_ssh/kdump_id'" ||
         { kd_log "mkdumprd did not pass --sshkey"; return 1; }
-    ku_listing "$KD_WORK/$_name.img" | grep -qx "${_ssh#/}/kdump_id" || { kd_log "the image lacks the ssh key"; return 1; }
-    ku_same_files "$_name"
+    ku_listing "$KD_WORK/$_name.distro.img" | grep -qx "${_ssh#/}/kdump_id" || { kd_log "the distribution image lacks the ssh key"; return 1; }
+    ku_same_files "$_name.distro"
 }

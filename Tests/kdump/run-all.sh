@@ -6,13 +6,16 @@
 #   Tests/kdump/run-all.sh [CASE...]     (default: every case; names below, e.g. ext4-uuid)
 #
 # Needs (Debian): qemu-system-x86, busybox-static, kexec-tools, makedumpfile, e2fsprogs,
-# dosfstools, mtools, fdisk (sfdisk), dracut-core (cases using dracut's modules), kmod.
+# dosfstools, mtools, fdisk (sfdisk), dracut-core (cases using dracut's modules), kmod; the
+# network cases (network.sh): nfs-ganesha, nfs-ganesha-vfs, dropbear-bin, openssh-client, iproute2.
 
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mkdumprd.sh
 . "$(dirname "${BASH_SOURCE[0]}")/mkdumprd.sh"
+# shellcheck source=network.sh
+. "$(dirname "${BASH_SOURCE[0]}")/network.sh"
 
 # --- build-time cases: the configuration is checked before anything boots ----------------------
 
@@ -48,8 +51,11 @@ case_config-unknown-directive() {
         { kd_log "'ext5' is as near to ext2, ext3 and ext4, yet got a suggestion"; return 1; }
 }
 
+# What the minimal image still does not serve: fence_kdump, NFS from an IPv6 address.
 case_config-network-refused() {
-    config_case nfs fail "network dump targets are not supported" "nfs server:/export"
+    config_case fence fail "fence.conf:2: 'fence_kdump_nodes': fence_kdump is not supported by the minimal image" \
+        "$(printf 'ext4 /dev/vda\nfence_kdump_nodes node1')" || return 1
+    config_case nfs6 fail "nfs6.conf:1: 'nfs' to an IPv6 address is not supported by the minimal image" "nfs [fd00::1]:/export"
 }
 
 case_config-one-target() {
@@ -334,7 +340,7 @@ case_base-failure-reboots() {
 KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
     ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
     mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-ssh
-    mkdumprd-nfs-fallback)
+    mkdumprd-nfs nfs ssh ssh-openssh nfs-unreachable net-config)
 
 main() {
     local _case _passed=0 _failed=0 _start

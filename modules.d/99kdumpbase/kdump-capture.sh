@@ -2,7 +2,8 @@
 # kdump-capture: saves /proc/vmcore as the image's /etc/kdump.conf says (written and checked at
 # build time by Kindling's kdumpbase), then runs final_action; any failure runs failure_action.
 #
-# A filesystem target gets <path>/127.0.0.1-<YYYY-MM-DD-HH:MM:SS>/ holding vmcore-dmesg.txt and
+# A filesystem target gets <path>/127.0.0.1-<YYYY-MM-DD-HH:MM:SS>/ (an nfs target: the capture
+# host's address instead of 127.0.0.1; ssh: see kdump-net.sh) holding vmcore-dmesg.txt and
 # vmcore (written as vmcore-incomplete, renamed when complete) and kexec-dmesg.log; vfat cannot
 # hold ':' in names, so there the time reads HH-MM-SS. A raw target receives the collector's
 # flattened stream (makedumpfile -F), readable with `makedumpfile -R`.
@@ -55,7 +56,7 @@ read_config() {
     [ -r "$CONF" ] || return 1
     while read -r _key _value; do
         case $_key in
-            ext4 | xfs | vfat | raw) target_fs=$_key target_dev=$_value ;;
+            ext4 | xfs | vfat | raw | nfs | ssh) target_fs=$_key target_dev=$_value ;;
             path) path=$_value ;;
             core_collector) collector=$_value ;;
             failure_action) failure_action=$_value ;;
@@ -213,7 +214,7 @@ dump_fs() {
     _stamp=$(date +%Y-%m-%d-%H:%M:%S)
     # FAT forbids ':' in names.
     [ "$2" = vfat ] && _stamp=$(date +%Y-%m-%d-%H-%M-%S)
-    _dir=$1/${path#/}/127.0.0.1-$_stamp
+    _dir=$1/${path#/}/${dump_host_ip:-127.0.0.1}-$_stamp
     _dir=$(printf '%s' "$_dir" | tr -s /)
     mkdir -p "$_dir" || {
         error "cannot create $_dir"
@@ -260,6 +261,10 @@ dump_target() {
     case $target_fs in
         raw) dump_raw ;;
         ext4 | xfs | vfat) mount_target "$target_fs" "$target_dev" "$MNT" && dump_fs "$MNT" "$target_fs" ;;
+        nfs | ssh)
+            # shellcheck source=kdump-net.sh
+            . /usr/lib/kindling-kdump/kdump-net.sh && "dump_$target_fs"
+            ;;
         *)
             error "no dump target in $CONF"
             return 1

@@ -8,10 +8,16 @@
 # or from kdump-capture.service (systemd images).
 #
 # Directives: path, core_collector, ext4|xfs|vfat <dev|UUID=|LABEL=|PARTUUID=>, raw <dev>,
-# failure_action (and its old name default), final_action, kdump_pre, kdump_post,
-# kdump_emergency, extra_bins, extra_modules, dracut_args. nfs, ssh and the other network
-# directives are refused; auto_reset_crashkernel, force_rebuild and force_no_rebuild only
+# nfs <host:/export>, ssh <user@host> with sshkey, failure_action (and its old name default),
+# final_action, kdump_pre, kdump_post, kdump_emergency, extra_bins, extra_modules, dracut_args.
+# fence_kdump_* are not served; auto_reset_crashkernel, force_rebuild and force_no_rebuild only
 # concern kdumpctl and are ignored. Anything else fails the build, naming the line.
+#
+# Network targets (kdumpbase_net_* below): the host resolves on the build host to an IPv4
+# address, and the route to it names the interface, its driver chain and its configuration
+# (DHCP when the address is dynamic, else the static address and gateway); the image brings that
+# interface up with busybox ip/udhcpc, then mounts the export (NFS 4, or 3 when the mount
+# options say so) or pipes makedumpfile -F through ssh (dropbear's dbclient, else OpenSSH's ssh).
 # Values are split into words and never evaluated; a core_collector holding shell syntax
 # ($ ` ; | & < > ( )) is refused, since the capture runs it without a shell. CRLF line ends are
 # taken as line ends; any other control character, a '..' component in a path or a device, and
@@ -42,6 +48,7 @@ kdumpbase_read_config() {
     kdumpbase_pre='' kdumpbase_post='' kdumpbase_emergency=''
     kdumpbase_extra_bins=() kdumpbase_extra_modules=()
     kdumpbase_rootfs_fs='' kdumpbase_rootfs_dev=''
+    kdumpbase_net_reset
 
     if [[ ! -r $_file ]]; then
         dfatal "cannot read the kdump configuration $_file"
@@ -95,8 +102,11 @@ kdumpbase_read_config() {
             ext2 | ext3 | btrfs | minix | virtiofs)
                 kdumpbase_unserved+=("$_where: '$_key' dump targets are not supported by the minimal image (use ext4, xfs, vfat or raw)")
                 ;;
-            nfs | ssh | sshkey | fence_kdump_args | fence_kdump_nodes)
-                kdumpbase_unserved+=("$_where: '$_key': network dump targets are not supported by the minimal image (local ext4, xfs, vfat or raw only)")
+            nfs | ssh | sshkey)
+                kdumpbase_net_directive "$_where" "$_key" "$_value"
+                ;;
+            fence_kdump_args | fence_kdump_nodes)
+                kdumpbase_unserved+=("$_where: '$_key': fence_kdump is not supported by the minimal image")
                 ;;
             path)
                 # The capture writes under the mounted target: '..' would leave it (a vmcore in
@@ -180,7 +190,9 @@ kdumpbase_read_config() {
                 if [[ -n ${kdumpbase_dracut_mount-} ]]; then
                     local _fstype
                     read -r _problem _ _fstype _ <<<"$kdumpbase_dracut_mount"
-                    if [[ $_fstype != @(ext4|xfs|vfat) ]]; then
+                    if [[ $_fstype == @(nfs|nfs4) ]]; then
+                        kdumpbase_net_dracut_mount "$_where" "$kdumpbase_dracut_mount"
+                    elif [[ $_fstype != @(ext4|xfs|vfat) ]]; then
                         kdumpbase_unserved+=("$_where: dracut_args --mount: $(kdumpbase_shown "${_fstype-}") dump targets are not supported by the minimal image (use ext4, xfs or vfat)")
                     elif ! kdumpbase_valid_device "$_problem"; then
                         _errors+=("$_where: dracut_args --mount: $(kdumpbase_shown "$_problem") is not one device: /dev/..., UUID=, LABEL= or PARTUUID= (no '..')")
@@ -202,11 +214,21 @@ kdumpbase_read_config() {
     done <"$_file"
 
     if [[ -z $kdumpbase_target_fs ]] && ((${#_errors[@]} + ${#kdumpbase_unserved[@]} == 0)); then
+        kdumpbase_net_from_dracut_mount
+    fi
+    if [[ -z $kdumpbase_target_fs ]] && ((${#_errors[@]} + ${#kdumpbase_unserved[@]} == 0)); then
         kdumpbase_target_from_path || kdumpbase_unserved+=("$_file: no dump target, and the filesystem holding '$kdumpbase_path' is not ext4, xfs or vfat")
     fi
     if [[ $kdumpbase_target_fs == raw ]]; then
         read -ra _words <<<"$kdumpbase_collector"
         [[ ${_words[0]##*/} == makedumpfile ]] || _errors+=("$_file: a raw target needs makedumpfile as core_collector")
+    fi
+    if [[ $kdumpbase_target_fs == ssh ]]; then
+        read -ra _words <<<"$kdumpbase_collector"
+        [[ ${_words[0]##*/} == makedumpfile ]] || _errors+=("$_file: an ssh target needs makedumpfile as core_collector (its -F stream goes through ssh)")
+    fi
+    if kdumpbase_net_target && ((${#_errors[@]} + ${#kdumpbase_unserved[@]} == 0)); then
+        kdumpbase_net_resolve "$_file"
     fi
     if [[ $kdumpbase_failure_action == dump_to_rootfs ]] && ((${#_errors[@]} + ${#kdumpbase_unserved[@]} == 0)); then
         kdumpbase_find_rootfs || kdumpbase_unserved+=("$_file: failure_action dump_to_rootfs: the root filesystem is not ext4, xfs or vfat")
@@ -225,9 +247,15 @@ kdumpbase_read_config() {
     kdumpbase_config_read=yes
 
     # For kdump-storage: the target's drivers, and the root's for dump_to_rootfs.
-    kdump_storage_targets="${kdump_storage_targets-} ${kdumpbase_target_dev}${kdumpbase_rootfs_dev:+ $kdumpbase_rootfs_dev}"
-    kdump_storage_filesystems="${kdump_storage_filesystems-}"
-    [[ $kdumpbase_target_fs == raw ]] || kdump_storage_filesystems+=" $kdumpbase_target_fs"
+    # A network target has no block device: only dump_to_rootfs's root needs kdump-storage.
+    if kdumpbase_net_target; then
+        kdump_storage_targets="${kdump_storage_targets-}${kdumpbase_rootfs_dev:+ $kdumpbase_rootfs_dev}"
+        kdump_storage_filesystems="${kdump_storage_filesystems-}"
+    else
+        kdump_storage_targets="${kdump_storage_targets-} ${kdumpbase_target_dev}${kdumpbase_rootfs_dev:+ $kdumpbase_rootfs_dev}"
+        kdump_storage_filesystems="${kdump_storage_filesystems-}"
+        [[ $kdumpbase_target_fs == raw ]] || kdump_storage_filesystems+=" $kdumpbase_target_fs"
+    fi
     [[ -n $kdumpbase_rootfs_fs ]] && kdump_storage_filesystems+=" $kdumpbase_rootfs_fs"
     return 0
 }
@@ -436,7 +464,12 @@ check() {
 }
 
 depends() {
-    echo base busybox kdump-storage
+    # A network target without dump_to_rootfs has no block device: no storage drivers.
+    if kdumpbase_read_config && kdumpbase_net_target && [[ -z $kdumpbase_rootfs_dev ]]; then
+        echo base busybox
+    else
+        echo base busybox kdump-storage
+    fi
     return 0
 }
 
@@ -456,6 +489,7 @@ install() {
     done
     inst_script "$moddir/kdump-capture.sh" /usr/bin/kdump-capture
     kdumpbase_write_config >"$initdir/etc/kdump.conf"
+    kdumpbase_net_target && kdumpbase_net_install
 
     if dracut_module_included systemd; then
         kdumpbase_install_systemd
@@ -475,6 +509,7 @@ installkernel() {
         mkdir -p "$initdir/etc/modules-load.d"
         printf '%s\n' "${kdumpbase_extra_modules[@]}" >"$initdir/etc/modules-load.d/kdump-extra.conf"
     fi
+    kdumpbase_net_target && kdumpbase_net_installkernel
     kdumpbase_compress_modules
     return 0
 }
@@ -518,7 +553,7 @@ kdumpbase_write_config() {
         for _word in "${_words[@]}"; do
             [[ $_word == -F ]] || _kept+=("$_word")
         done
-        [[ $kdumpbase_target_fs == raw ]] && _kept+=(-F)
+        [[ $kdumpbase_target_fs == @(raw|ssh) ]] && _kept+=(-F)
         _collector=${_kept[*]}
     fi
     echo "# Written by Kindling's kdumpbase from ${KDUMP_CONFIG_FILE:-/etc/kdump.conf}"
@@ -531,6 +566,7 @@ kdumpbase_write_config() {
     [[ -n $kdumpbase_post ]] && echo "kdump_post $kdumpbase_post"
     [[ -n $kdumpbase_emergency ]] && echo "kdump_emergency $kdumpbase_emergency"
     [[ -n $kdumpbase_rootfs_fs ]] && echo "rootfs $kdumpbase_rootfs_fs $kdumpbase_rootfs_dev"
+    kdumpbase_net_target && kdumpbase_net_write_config
     return 0
 }
 
@@ -547,4 +583,309 @@ kdumpbase_install_systemd() {
         mkdir -p "$_dir"
         printf '[Unit]\nConditionPathExists=!/proc/vmcore\n' >"$_dir/50-kdump.conf"
     done
+}
+
+# --- network targets: nfs and ssh -------------------------------------------------------------
+#
+# kdump.conf gives `nfs host:/export` or `ssh user@host` (with `sshkey`, default
+# /root/.ssh/kdump_id_rsa), or dracut_args --mount "host:/export MP nfs[4] OPTIONS". At build
+# time the host resolves to an IPv4 address (the image uses the address: it has no DNS), and
+# `ip route get` names the interface that reaches it. That interface's driver chain goes in
+# (sysfs, as kdump-storage walks a disk's), with its configuration: DHCP when the host's address
+# on it is dynamic, else that address, its prefix and the route's gateway. An interface with no
+# device (a bridge, a veth) or no route at all: the build says so, and the image has the drivers
+# kdump.conf's extra_modules names when one of them is a network driver, else those of common
+# NICs (kdumpbase_net_fallback_drivers), and takes the first Ethernet interface.
+# NFS: version 4, or 3 (with nolock: the image runs no statd) when the export's mount options
+# on the build host (dracut_args --mount, the mounted export, else /etc/fstab) say vers=3.
+# ssh: dropbear's dbclient (its key converted at build time with dropbearconvert), else OpenSSH's
+# ssh; kdump_ssh_client=dropbear|openssh in a dracut.conf file chooses. The server's key must be
+# known on the build host (root's known_hosts or /etc/ssh/ssh_known_hosts): the capture checks
+# it, as Fedora's does with StrictHostKeyChecking=yes, and the build fails naming the line when
+# there is none.
+
+kdumpbase_net_reset() {
+    kdumpbase_net_where='' kdumpbase_net_host='' kdumpbase_net_address='' kdumpbase_net_user=''
+    kdumpbase_net_export='' kdumpbase_net_interface='' kdumpbase_net_mac='' kdumpbase_net_config=''
+    kdumpbase_net_drivers=() kdumpbase_nfs_version=4 kdumpbase_nfs_options=''
+    kdumpbase_sshkey=/root/.ssh/kdump_id_rsa kdumpbase_sshkey_where='' kdumpbase_ssh_client=''
+    kdumpbase_ssh_known_hosts=''
+}
+
+kdumpbase_net_target() {
+    [[ ${kdumpbase_target_fs-} == @(nfs|ssh) ]]
+}
+
+# Common NICs, for an image whose interface could not be found on the build host.
+kdumpbase_net_fallback_drivers() {
+    echo virtio_net virtio_pci e1000 e1000e igb r8169
+}
+
+# kdumpbase_net_valid_host NAME: a host name or an IPv4 address (letters, digits, '.', '-', '_').
+kdumpbase_net_valid_host() {
+    [[ $1 =~ ^[A-Za-z0-9_][A-Za-z0-9._-]*$ && ${#1} -le 253 ]]
+}
+
+# kdumpbase_net_directive WHERE KEY VALUE: nfs, ssh and sshkey; appends to the caller's _errors.
+kdumpbase_net_directive() {
+    local _where=$1 _key=$2 _value=$3 _problem _host _rest
+    if [[ $_key == sshkey ]]; then
+        if _problem=$(kdumpbase_path_problem "$_value"); then
+            _errors+=("$_where: sshkey $(kdumpbase_shown "$_value"): $_problem")
+        elif [[ $_value != /* || $_value == *[[:space:]]* ]]; then
+            _errors+=("$_where: sshkey: give the absolute path of the private key, not $(kdumpbase_shown "$_value")")
+        else
+            kdumpbase_sshkey=$_value kdumpbase_sshkey_where=$_where
+        fi
+        return 0
+    fi
+    if [[ -n $kdumpbase_target_fs ]]; then
+        _errors+=("$_where: only one dump target is allowed ('$kdumpbase_target_fs' is already set)")
+        return 0
+    fi
+    if [[ $_value == *\[* || $_value == *::* ]]; then
+        kdumpbase_unserved+=("$_where: '$_key' to an IPv6 address is not supported by the minimal image")
+        return 0
+    fi
+    case $_key in
+        nfs)
+            _host=${_value%%:*} _rest=${_value#*:}
+            if [[ $_value != *:/* ]] || ! kdumpbase_net_valid_host "$_host" || [[ $_rest == *[[:space:]]* ]] ||
+                kdumpbase_path_problem "$_rest" >/dev/null; then
+                _errors+=("$_where: 'nfs' wants host:/export (no '..', no spaces), not $(kdumpbase_shown "$_value")")
+                return 0
+            fi
+            kdumpbase_net_export=$_rest
+            ;;
+        ssh)
+            _host=${_value#*@} _rest=${_value%%@*}
+            if [[ $_value != ?*@?* || ! $_rest =~ ^[A-Za-z0-9_][A-Za-z0-9._-]*$ ]] || ! kdumpbase_net_valid_host "$_host"; then
+                _errors+=("$_where: 'ssh' wants user@host, not $(kdumpbase_shown "$_value")")
+                return 0
+            fi
+            kdumpbase_net_user=$_rest
+            ;;
+    esac
+    kdumpbase_target_fs=$_key kdumpbase_target_dev=$_value kdumpbase_net_where=$_where kdumpbase_net_host=$_host
+}
+
+# kdumpbase_net_dracut_mount WHERE "SOURCE MOUNTPOINT nfs|nfs4 [OPTIONS]": checks the source and
+# takes the NFS version from the options.
+kdumpbase_net_dracut_mount() {
+    local _where=$1 _source _fstype _options
+    read -r _source _ _fstype _options <<<"$2"
+    if [[ $_source == \[* ]]; then
+        kdumpbase_unserved+=("$_where: dracut_args --mount: NFS from an IPv6 address is not supported by the minimal image")
+        return 0
+    fi
+    if [[ $_source != *:/* ]] || ! kdumpbase_net_valid_host "${_source%%:*}" || kdumpbase_path_problem "${_source#*:}" >/dev/null; then
+        _errors+=("$_where: dracut_args --mount: $(kdumpbase_shown "$_source") is not host:/export (no '..')")
+        return 0
+    fi
+    kdumpbase_nfs_options=${_options-}
+    [[ $_fstype == nfs4 ]] && kdumpbase_nfs_options+=",vers=4"
+    kdumpbase_net_dracut_where=$_where
+}
+
+# No target directive, and dracut_args --mount names an NFS export: that is the target.
+kdumpbase_net_from_dracut_mount() {
+    [[ -n ${kdumpbase_net_dracut_where-} ]] || return 0
+    local _source
+    read -r _source _ <<<"$kdumpbase_dracut_mount"
+    kdumpbase_target_fs=nfs kdumpbase_target_dev=$_source kdumpbase_net_where=$kdumpbase_net_dracut_where
+    kdumpbase_net_host=${_source%%:*} kdumpbase_net_export=${_source#*:}
+}
+
+# kdumpbase_net_nfs_version: 3 when the export's options on the build host say so, else 4.
+kdumpbase_net_nfs_version() {
+    local _options=$kdumpbase_nfs_options _source _found
+    if [[ -z $_options ]]; then
+        _options=$(findmnt -n -o OPTIONS -S "$kdumpbase_target_dev" 2>/dev/null | head -n 1)
+    fi
+    if [[ -z $_options && -r ${dracutsysrootdir-}/etc/fstab ]]; then
+        while read -r _source _ _ _found _; do
+            [[ $_source == "$kdumpbase_target_dev" ]] && { _options=$_found; break; }
+        done <"${dracutsysrootdir-}/etc/fstab"
+    fi
+    case ,$_options, in
+        *,vers=3,* | *,nfsvers=3,* | *,vers=3.0,*) echo 3 ;;
+        *) echo 4 ;;
+    esac
+}
+
+# kdumpbase_net_chain INTERFACE: the modules bound along the interface's device path in sysfs.
+kdumpbase_net_chain() {
+    local _path _driver
+    _path=$(readlink -f "/sys/class/net/$1/device" 2>/dev/null) || return 0
+    while [[ $_path == /sys/devices/* ]]; do
+        if [[ -L $_path/driver/module ]]; then
+            _driver=$(readlink -f "$_path/driver/module")
+            echo "${_driver##*/}"
+        fi
+        _path=${_path%/*}
+    done
+}
+
+# kdumpbase_net_is_nic_module NAME: the target kernel's NAME is under drivers/net.
+kdumpbase_net_is_nic_module() {
+    local _dep=${srcmods:-/lib/modules/$kernel}/modules.dep _name=${1//-/_}
+    [[ -r $_dep ]] || return 1
+    grep -qE "(^|/)drivers/net/([^:]*/)?(${_name}|${_name//_/-})\.ko(\.[a-z]+)?:" "$_dep"
+}
+
+# kdumpbase_net_known_hosts HOST ADDRESS: the server's keys from the build host's known_hosts
+# files, as "ADDRESS TYPE KEY" lines (the image connects to the address).
+kdumpbase_net_known_hosts() {
+    local _file _name _marker _type _key _line
+    for _file in "${dracutsysrootdir-}/root/.ssh/known_hosts" "${dracutsysrootdir-}/etc/ssh/ssh_known_hosts"; do
+        [[ -r $_file ]] || continue
+        for _name in "$2" "$1"; do
+            if command -v ssh-keygen >/dev/null; then
+                _line=$(ssh-keygen -F "$_name" -f "$_file" 2>/dev/null | grep -v '^#')
+            else
+                _line=$(awk -v h="$_name" '{ n = split($1, a, ","); for (i = 1; i <= n; i++) if (a[i] == h) print }' "$_file")
+            fi
+            while read -r _marker _type _key _; do
+                [[ -n $_marker && $_marker != @* && -n $_key ]] && printf '%s %s %s\n' "$2" "$_type" "$_key"
+            done <<<"$_line"
+        done
+    done | sort -u
+}
+
+# kdumpbase_net_resolve FILE: the address, the interface, its drivers and configuration, and
+# the ssh client and keys; appends to the caller's _errors.
+kdumpbase_net_resolve() {
+    local _where=$kdumpbase_net_where _route _word _previous='' _dev='' _via='' _src='' _local='' _line _prefix
+    local -a _words=()
+    if [[ $kdumpbase_net_host =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+        kdumpbase_net_address=$kdumpbase_net_host
+    else
+        kdumpbase_net_address=$(getent ahostsv4 "$kdumpbase_net_host" 2>/dev/null | awk 'NR == 1 { print $1 }')
+        if [[ -z $kdumpbase_net_address ]]; then
+            _errors+=("$_where: $kdumpbase_target_fs: cannot resolve '$kdumpbase_net_host' to an IPv4 address on this host")
+            return 0
+        fi
+    fi
+    if [[ $kdumpbase_target_fs == nfs ]]; then
+        kdumpbase_target_dev=$kdumpbase_net_address:$kdumpbase_net_export
+        kdumpbase_nfs_version=$(kdumpbase_net_nfs_version)
+    else
+        kdumpbase_target_dev=$kdumpbase_net_user@$kdumpbase_net_address
+    fi
+
+    _route=$(ip -o -4 route get "$kdumpbase_net_address" 2>/dev/null | head -n 1)
+    read -ra _words <<<"$_route"
+    for _word in "${_words[@]}"; do
+        case $_previous in
+            dev) _dev=$_word ;;
+            via) _via=$_word ;;
+            src) _src=$_word ;;
+        esac
+        _previous=$_word
+    done
+    [[ ${_words[0]-} == local ]] && _local=yes
+    if [[ -z $_dev || $_dev == lo || -n $_local ]]; then
+        dwarn "kdumpbase: $_where: no network interface on this host reaches $kdumpbase_net_address: the image brings up its first Ethernet interface with DHCP"
+        kdumpbase_net_config=dhcp
+    else
+        kdumpbase_net_interface=$_dev
+        kdumpbase_net_mac=$(cat "/sys/class/net/$_dev/address" 2>/dev/null)
+        kdumpbase_net_config=''
+        while IFS= read -r _line; do
+            read -ra _words <<<"$_line"
+            [[ ${_words[2]-} == inet ]] || continue
+            [[ -z $_src || ${_words[3]%/*} == "$_src" ]] || continue
+            if [[ " ${_words[*]} " == *" dynamic "* ]]; then
+                kdumpbase_net_config=dhcp
+            else
+                _prefix=${_words[3]}
+                kdumpbase_net_config="static $_prefix ${_via:--}"
+            fi
+            break
+        done <<<"$(ip -o -4 addr show dev "$_dev" 2>/dev/null)"
+        [[ -n $kdumpbase_net_config ]] || kdumpbase_net_config=dhcp
+        read -ra kdumpbase_net_drivers <<<"$(kdumpbase_net_chain "$_dev" | tr '\n' ' ')"
+    fi
+    if ((${#kdumpbase_net_drivers[@]} == 0)); then
+        local _module _named=''
+        for _module in "${kdumpbase_extra_modules[@]}"; do
+            kdumpbase_net_is_nic_module "$_module" && _named+=" $_module"
+        done
+        if [[ -n $_named ]]; then
+            dinfo "kdumpbase: ${_dev:-no interface} reaches $kdumpbase_net_address without a device driver: the NIC is extra_modules'${_named}"
+        else
+            read -ra kdumpbase_net_drivers <<<"$(kdumpbase_net_fallback_drivers)"
+            dwarn "kdumpbase: $_where: ${_dev:-no interface} reaches $kdumpbase_net_address without a device driver: the image has common NIC drivers (${kdumpbase_net_drivers[*]}); name the capture machine's NIC in extra_modules"
+        fi
+    fi
+
+    [[ $kdumpbase_target_fs == ssh ]] || return 0
+    local _key=${dracutsysrootdir-}$kdumpbase_sshkey _client
+    if [[ ! -f $_key || ! -r $_key ]]; then
+        _errors+=("${kdumpbase_sshkey_where:-$_where}: sshkey: cannot read the private key $(kdumpbase_shown "$kdumpbase_sshkey")")
+    fi
+    case ${kdump_ssh_client:-auto} in
+        auto) _client=$(find_binary dbclient) && command -v dropbearconvert >/dev/null || _client=$(find_binary ssh) || _client='' ;;
+        dropbear) _client=$(find_binary dbclient) && command -v dropbearconvert >/dev/null || _client='' ;;
+        openssh) _client=$(find_binary ssh) || _client='' ;;
+        *) _client='' ;;
+    esac
+    if [[ -z $_client ]]; then
+        _errors+=("$_where: ssh: no ssh client (kdump_ssh_client=${kdump_ssh_client:-auto}): install dbclient and dropbearconvert (dropbear-bin) or ssh (openssh-client)")
+        return 0
+    fi
+    kdumpbase_ssh_client=$_client
+    kdumpbase_ssh_known_hosts=$(kdumpbase_net_known_hosts "$kdumpbase_net_host" "$kdumpbase_net_address")
+    if [[ -z $kdumpbase_ssh_known_hosts ]]; then
+        _errors+=("$_where: ssh: no host key for '$kdumpbase_net_host' in /root/.ssh/known_hosts or /etc/ssh/ssh_known_hosts: the capture checks the server's key; connect once as root to record it")
+    fi
+}
+
+# The image's own directives for a network target (read by kdump-net.sh).
+kdumpbase_net_write_config() {
+    echo "net_interface ${kdumpbase_net_interface:--} ${kdumpbase_net_mac:--}"
+    echo "net_config $kdumpbase_net_config"
+    if [[ $kdumpbase_target_fs == nfs ]]; then
+        echo "nfs_version $kdumpbase_nfs_version"
+    else
+        echo "ssh_client ${kdumpbase_ssh_client##*/}"
+        echo "sshkey /root/.ssh/kdump_id"
+    fi
+}
+
+kdumpbase_net_install() {
+    inst_script "$moddir/kdump-net.sh" /usr/lib/kindling-kdump/kdump-net.sh
+    inst_script "$moddir/kdump-udhcpc.sh" /usr/lib/kindling-kdump/udhcpc.sh
+    [[ $kdumpbase_target_fs == ssh ]] || return 0
+    local _key=${dracutsysrootdir-}$kdumpbase_sshkey
+    mkdir -p "$initdir/root/.ssh"
+    chmod 700 "$initdir/root/.ssh"
+    inst "$kdumpbase_ssh_client" || return 1
+    if [[ ${kdumpbase_ssh_client##*/} == dbclient ]]; then
+        if ! dropbearconvert openssh dropbear "$_key" "$initdir/root/.ssh/kdump_id" >/dev/null 2>&1; then
+            dfatal "${kdumpbase_sshkey_where:-$kdumpbase_net_where}: sshkey: dropbearconvert cannot read $(kdumpbase_shown "$kdumpbase_sshkey") (an OpenSSH private key without a passphrase)"
+            exit 1
+        fi
+    else
+        cp "$_key" "$initdir/root/.ssh/kdump_id"
+    fi
+    chmod 600 "$initdir/root/.ssh/kdump_id"
+    printf '%s\n' "$kdumpbase_ssh_known_hosts" >"$initdir/root/.ssh/known_hosts"
+    # Both clients look the user up (the name, the home directory).
+    grep -qs '^root:' "$initdir/etc/passwd" || echo 'root:x:0:0:root:/root:/bin/sh' >>"$initdir/etc/passwd"
+    grep -qs '^root:' "$initdir/etc/group" || echo 'root:x:0:' >>"$initdir/etc/group"
+}
+
+kdumpbase_net_installkernel() {
+    local -a _modules=("${kdumpbase_net_drivers[@]}")
+    if [[ $kdumpbase_target_fs == nfs ]]; then
+        _modules+=(nfs "nfsv$kdumpbase_nfs_version")
+    fi
+    ((${#_modules[@]} > 0)) || return 0
+    if ! hostonly='' instmods -c "${_modules[@]}"; then
+        dfatal "kdumpbase: $kdumpbase_net_where: cannot install the network modules '${_modules[*]}'"
+        exit 1
+    fi
+    mkdir -p "$initdir/etc/modules-load.d"
+    printf '%s\n' "${_modules[@]}" >"$initdir/etc/modules-load.d/kdump-net.conf"
 }
