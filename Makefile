@@ -16,7 +16,6 @@ DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybo
 	dracut-network nfs-common rpcbind isc-dhcp-client iputils-arping open-iscsi cifs-utils nbd-client iproute2 \
 	lvm2 mdadm cryptsetup-bin dmraid kpartx btrfs-progs systemd dbus dpkg-dev kbd console-setup \
 	shellcheck chromium libxml2-utils python3 squashfs-tools dracut-squash openssh-client \
-	shellcheck chromium libxml2-utils python3 squashfs-tools dracut-squash openssh-client \
 	systemd-boot-efi sbsigntool ovmf openssl nfs-ganesha nfs-ganesha-vfs dropbear-bin
 
 .PHONY: all build release deps test unit-test integration-test kdump-test kdump-image bench install uninstall clean
