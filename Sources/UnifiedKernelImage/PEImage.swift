@@ -52,6 +52,8 @@ public struct PEImage: Sendable {
         guard sectionAlignment.nonzeroBitCount == 1, fileAlignment.nonzeroBitCount == 1 else {
             throw .notPE("section or file alignment is not a power of two")
         }
+        // The PE rules cap the file alignment at 64 KiB; a larger one would only pad the file.
+        guard fileAlignment <= 0x10000 else { throw .notPE("file alignment 0x\(String(fileAlignment, radix: 16)) is over 64 KiB") }
         let directoryCount = Int(Self.u32(bytes, optionalHeaderOffset + directoryCountOffset))
         let directories = optionalHeaderOffset + directoryCountOffset + 4
         guard directoryCount <= 16, directories + 8 * directoryCount <= optionalHeaderOffset + optionalSize else {

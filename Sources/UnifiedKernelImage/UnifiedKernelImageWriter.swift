@@ -169,8 +169,10 @@ struct ChecksummedOutput {
         offset += buffer.count
     }
 
+    /// Zeros up to `end`, at most 64 KiB at a time (the file alignment's most).
     mutating func pad(to end: Int) throws {
-        if end > offset { try write([UInt8](repeating: 0, count: end - offset)) }
+        let zeros = [UInt8](repeating: 0, count: min(max(end - offset, 0), 0x10000))
+        while end > offset { try write(Array(zeros.prefix(end - offset))) }
     }
 
     mutating func copy(from path: String, length: Int, checkpoint: () throws -> Void) throws {
