@@ -103,6 +103,13 @@ import Testing
         #expect(throws: PEImageError.self) { try PEImage(bytes: cut) }
     }
 
+    @Test func aFileAlignmentOver64KiBIsRefused() throws {
+        var bytes = StubFixture().bytes
+        // The optional header's FileAlignment: 0x44 + 20 + 36.
+        bytes.replaceSubrange(0x7C..<0x80, with: [0, 0, 2, 0])
+        #expect(throws: PEImageError.notPE("file alignment 0x20000 is over 64 KiB")) { try PEImage(bytes: bytes) }
+    }
+
     @Test func writingIsDeterministic() throws {
         let sections = [AddedSection(name: ".linux", contents: .bytes(Array(0..<255)))]
         #expect(try written(StubFixture(), sections) == written(StubFixture(), sections))
