@@ -201,3 +201,89 @@ kd_show_log() {
     grep -a -E "kdump:|init:|KINDLING-KDUMP-MARKER|sysrq: Trigger|Kernel panic|Out of memory|Initramfs unpacking failed" "$1" \
         | sed 's/\r$//' | tail -n "${2:-25}" | sed 's/^/    | /' >&2
 }
+
+# --- the build host's own root filesystem: btrfs and LVM targets ---------------------------------
+
+# kd_root_dirs: what a build chrooted on a test root filesystem (as-root.sh) must see of this
+# host besides /usr, /etc and /opt: the checkout, the kindling binary, the kernel and the work
+# directory.
+kd_root_dirs() {
+    printf '%s\n' "$KD_CHECKOUT" "$(dirname "$KINDLING")" "$KD_KROOT" "$KD_WORK"
+}
+
+# kd_disk_fedora IMAGE UUID: a GPT disk laid out as Fedora's default install: partition 1 a
+# 64 MiB ext4 /boot, partition 2 (1100 MiB from 65 MiB) btrfs with the label fedora, the given
+# UUID and the subvolumes root (holding /var/crash) and home. Made on loop devices in a private
+# mount namespace; KD_BTRFS_PART is partition 2's offset and size for losetup.
+KD_BTRFS_PART="--offset $((65 * 1024 * 1024)) --sizelimit $((1100 * 1024 * 1024))"
+kd_disk_fedora() {
+    rm -f "$1"
+    truncate -s 1200M "$1"
+    printf 'label: gpt\nstart=1MiB, size=64MiB, name=boot\nstart=65MiB, size=1100MiB, name=root\n' | sfdisk -q "$1" || return 1
+    mkfs.ext4 -q -F -L boot -E offset=$((1024 * 1024)) "$1" 64M || return 1
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        read -ra part <<<"$2"
+        loop=$(losetup --find --show "${part[@]}" "$1")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop\"; rmdir \"\$mnt\"" EXIT
+        mkfs.btrfs -q -f -U "$3" -L fedora "$loop" >/dev/null
+        mount -t btrfs "$loop" "$mnt"
+        btrfs -q subvolume create "$mnt/root"
+        btrfs -q subvolume create "$mnt/home"
+        mkdir -p "$mnt/root/var/crash"
+    ' kd-disk-fedora "$1" "$KD_BTRFS_PART" "$2"
+}
+
+# kd_build_on_btrfs_root DISK OUTPUT CONFIG: the capture image built as on a Fedora host whose
+# root is DISK's subvolume root: in a private mount namespace, that subvolume is mounted on a new
+# root and Kindling runs chrooted there (as-root.sh), so nothing tells it the target.
+kd_build_on_btrfs_root() {
+    local -a _dirs=()
+    kd_lines _dirs <<<"$(kd_root_dirs)"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        disk=$1 offset=$2 output=$3 config=$4 kindling=$5 kver=$6 kmoddir=$7 as_root=$8
+        shift 8
+        read -ra part <<<"$offset"
+        loop=$(losetup --find --show "${part[@]}" "$disk")
+        mnt=$(mktemp -d)
+        trap "umount -R \"\$mnt\" 2>/dev/null; losetup -d \"\$loop\"; rmdir \"\$mnt\"" EXIT
+        mount -t btrfs -o subvol=root "$loop" "$mnt"
+        status=0
+        bash "$as_root" "$mnt" "$@" -- env KDUMP_CONFIG_FILE="$config" "$kindling" -f --kver "$kver" \
+            --kmoddir "$kmoddir" -m kdumpbase "$output" || status=$?
+        exit "$status"
+    ' kd-btrfs-root "$1" "$KD_BTRFS_PART" "$2" "$3" "$KINDLING" "$KVER" "$KD_KMODDIR" "$KD_TESTS/as-root.sh" "${_dirs[@]}"
+}
+
+# kd_fetch_btrfs IMAGE DESTDIR: the newest /var/crash/127.0.0.1-*/ of the subvolume root of
+# partition 2, mounted read-only in a private mount namespace.
+kd_fetch_btrfs() {
+    mkdir -p "$2"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        read -ra part <<<"$2"
+        loop=$(losetup --find --show --read-only "${part[@]}" "$1")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop\"; rmdir \"\$mnt\"" EXIT
+        mount -t btrfs -o ro,subvol=root "$loop" "$mnt"
+        dir=$(find "$mnt/var/crash" -mindepth 1 -maxdepth 1 -name "127.0.0.1-*" | sort | tail -n 1)
+        [[ -n $dir ]] || { echo "  no 127.0.0.1-* directory in the subvolume root'"'"'s /var/crash" >&2; exit 1; }
+        echo "  dump directory: subvolume root, /var/crash/${dir##*/}" >&2
+        cp -a "$dir"/. "$3"/
+    ' kd-fetch-btrfs "$1" "$KD_BTRFS_PART" "$2"
+}
+
+# kd_lines ARRAY: the non-empty lines of stdin.
+kd_lines() {
+    local -n _into=$1
+    local _line
+    _into=()
+    while IFS= read -r _line; do
+        [[ -z $_line ]] || _into+=("$_line")
+    done
+}

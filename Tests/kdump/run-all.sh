@@ -252,6 +252,27 @@ case_missing-target() {
     ! debugfs -R "ls /var/crash" "$KD_WORK/$_name.disk" 2>/dev/null | grep -q '127\.0\.0\.1-' || { kd_log "something was dumped"; return 1; }
 }
 
+# --- the build host's root filesystem as the target: btrfs (Fedora) and LVM (RHEL) --------------
+
+# Fedora's default: kdump.conf names no target, / is the btrfs subvolume root. The build runs
+# chrooted on the test disk's subvolume (kd_build_on_btrfs_root), so the module must find the
+# filesystem, its UUID and the subvolume itself; the vmcore must land in root's /var/crash.
+case_btrfs-fedora() {
+    local _name=btrfs-fedora _disk=$KD_WORK/btrfs-fedora.disk _uuid _conf
+    _uuid=$(kd_new_uuid)
+    kd_disk_fedora "$_disk" "$_uuid" || { kd_log "the Fedora-like disk was not made"; return 1; }
+    printf 'path /var/crash\ncore_collector makedumpfile -l --message-level 7 -d 31\n' >"$KD_WORK/$_name.conf"
+    kd_build_on_btrfs_root "$_disk" "$KD_WORK/$_name.img" "$KD_WORK/$_name.conf" >"$KD_WORK/$_name.out" 2>&1 ||
+        { sed 's/^/    | /' "$KD_WORK/$_name.out" >&2; kd_log "the capture image did not build"; return 1; }
+    _conf=$("$KINDLING_LSINITRD" -f etc/kdump.conf "$KD_WORK/$_name.img")
+    kd_log "image kdump.conf: $(grep -v '^#' <<<"$_conf" | paste -sd '|')"
+    for _want in "btrfs UUID=$_uuid" "path /var/crash" "btrfs_subvolume subvol=/root"; do
+        grep -qx -- "$_want" <<<"$_conf" || { kd_log "the image's kdump.conf lacks '$_want'"; return 1; }
+    done
+    run_capture "$_name" "$KD_WORK/$_name.img" kd_fetch_btrfs "$_disk" \
+        -drive "file=$_disk,if=virtio,format=raw"
+}
+
 # --- Kindling's base on its own: root=, switch_root, and failure -------------------------------
 
 # base_image OUTPUT: base plus the ext4 and virtio drivers (kdump-storage, configured by a
@@ -334,7 +355,7 @@ case_base-failure-reboots() {
 KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
     ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
     mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-ssh
-    mkdumprd-nfs-fallback)
+    mkdumprd-nfs-fallback btrfs-fedora)
 
 main() {
     local _case _passed=0 _failed=0 _start
