@@ -21,7 +21,7 @@ shift
 
 for entry in /*; do
     name=${entry#/}
-    if [[ -L $entry && ! -e $newroot/$name ]]; then
+    if [[ -L $entry && ! -e $newroot/$name && ! -L $newroot/$name ]]; then
         ln -s "$(readlink "$entry")" "$newroot/$name"
     fi
 done

@@ -287,3 +287,69 @@ kd_lines() {
         [[ -z $_line ]] || _into+=("$_line")
     done
 }
+
+# kd_lvm_builder: once for every LVM case, a boot of the builder guest (lvm-guest.sh) makes
+# WORK/lvm-rhel.disk (RHEL-like: volume group rhel, xfs on rhel/root) and WORK/lvm-noroot.disk
+# (volume group rhel without root), and builds each LVM case's WORK/lvm-*.conf into
+# WORK/lvm-*.img on a host whose / is rhel/root. The guest reads this host's tree over
+# virtio-9p (read-only) and writes only to the work directory; it has no network device.
+kd_lvm_builder() {
+    local _status=0 _log=$KD_WORK/lvm-builder.serial.log _first=$KD_WORK/lvm-builder.first.img
+    [[ -f $KD_WORK/lvm-builder.status ]] && return "$(cat "$KD_WORK/lvm-builder.status")"
+    # no target line, the path on the root volume; the volume by its device-mapper name; and
+    # that name again, for a capture that finds no rhel/root (failure_action poweroff).
+    printf 'path /var/crash\ncore_collector makedumpfile -l --message-level 7 -d 31\n' >"$KD_WORK/lvm-rhel-root.conf"
+    printf 'xfs /dev/mapper/rhel-root\npath /var/crash\n' >"$KD_WORK/lvm-rhel-mapper.conf"
+    printf 'xfs /dev/mapper/rhel-root\npath /var/crash\nfailure_action poweroff\n' >"$KD_WORK/lvm-missing-lv.conf"
+    rm -f "$KD_WORK/lvm-rhel.disk" "$KD_WORK/lvm-noroot.disk"
+    truncate -s 1300M "$KD_WORK/lvm-rhel.disk"
+    truncate -s 512M "$KD_WORK/lvm-noroot.disk"
+    {
+        echo '#!/bin/bash'
+        printf 'exec bash'
+        printf ' %q' "$KD_TESTS/lvm-guest.sh" "$KD_WORK" "$KINDLING" "$KVER" "$KD_KMODDIR" "$KD_TESTS/as-root.sh"
+        kd_root_dirs | while IFS= read -r _dir; do printf ' %q' "$_dir"; done
+        echo
+    } >"$KD_WORK/lvm-builder.sh"
+    "$KINDLING" -q -f --kver "$KVER" --kmoddir "$KD_KMODDIR" --modules-dir "$KD_FIXTURES/modules.d" \
+        -m kdump-builder "$_first" || { kd_log "the builder guest's image did not build"; return 1; }
+    kd_choose_accel
+    kd_log "builder guest: making the RHEL-like disks and building the LVM cases' images"
+    timeout 900 qemu-system-x86_64 -accel "$KD_ACCEL" -m 1024 -smp 1 -nodefaults -display none -no-reboot \
+        -serial "file:$_log" -kernel "$KD_VMLINUZ" -initrd "$_first" \
+        -append "console=ttyS0 panic=1 kdtest.work=$KD_WORK kdtest.script=$KD_WORK/lvm-builder.sh" \
+        -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on \
+        -virtfs "local,path=$KD_WORK,mount_tag=work,security_model=none" \
+        -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw" \
+        -drive "file=$KD_WORK/lvm-noroot.disk,if=virtio,format=raw" >"$_log.qemu" 2>&1 || _status=$?
+    sed 's/^/    | /' "$KD_WORK/builder.log" 2>/dev/null | grep -v '^    | *$' | tail -n 30 >&2
+    if [[ ! -f $KD_WORK/builder.status ]]; then
+        kd_log "the builder guest ended (status $_status) without a result"
+        kd_show_log "$_log" 10
+        echo 1 >"$KD_WORK/lvm-builder.status"
+    else
+        cp "$KD_WORK/builder.status" "$KD_WORK/lvm-builder.status"
+    fi
+    return "$(cat "$KD_WORK/lvm-builder.status")"
+}
+
+# kd_fetch_lvm IMAGE DESTDIR: the newest /var/crash/127.0.0.1-*/ of rhel/root, read without
+# device-mapper: a read-only loop device over the volume's bytes (lvm-rhel.layout), mounted in a
+# private mount namespace.
+kd_fetch_lvm() {
+    local _offset _size
+    read -r _offset _size _ <"$KD_WORK/lvm-rhel.layout" || return 1
+    mkdir -p "$2"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        loop=$(losetup --find --show --read-only --offset "$2" --sizelimit "$3" "$1")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop\"; rmdir \"\$mnt\"" EXIT
+        mount -t xfs -o ro,norecovery "$loop" "$mnt"
+        dir=$(find "$mnt/var/crash" -mindepth 1 -maxdepth 1 -name "127.0.0.1-*" | sort | tail -n 1)
+        [[ -n $dir ]] || { echo "  no 127.0.0.1-* directory in rhel/root'"'"'s /var/crash" >&2; exit 1; }
+        echo "  dump directory: rhel/root, /var/crash/${dir##*/}" >&2
+        cp -a "$dir"/. "$4"/
+    ' kd-fetch-lvm "$1" "$_offset" "$_size" "$2"
+}

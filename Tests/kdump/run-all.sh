@@ -273,6 +273,57 @@ case_btrfs-fedora() {
         -drive "file=$_disk,if=virtio,format=raw"
 }
 
+# RHEL's default: / is xfs on logical volume rhel/root. This host may lack device-mapper, so
+# the disk is made and the images built in the builder guest (kd_lvm_builder), on a root that is
+# rhel/root; the image must hold lvm and activate only rhel.
+lvm_case() {
+    local _name=$1 _conf _want
+    shift
+    kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
+    [[ -s $KD_WORK/$_name.img ]] || { kd_log "no $_name.img"; return 1; }
+    _conf=$("$KINDLING_LSINITRD" -f etc/kdump.conf "$KD_WORK/$_name.img")
+    kd_log "image kdump.conf: $(grep -v '^#' <<<"$_conf" | paste -sd '|')"
+    for _want in "$@" "path /var/crash" "lvm rhel root"; do
+        grep -qx -- "$_want" <<<"$_conf" || { kd_log "the image's kdump.conf lacks '$_want'"; return 1; }
+    done
+    "$KINDLING_LSINITRD" "$KD_WORK/$_name.img" >"$KD_WORK/$_name.list"
+    for _want in usr/sbin/lvm etc/lvm/lvm.conf /dm-mod.ko fs/xfs/xfs.ko drivers/block/virtio_blk.ko; do
+        grep -q -- "$_want" "$KD_WORK/$_name.list" || { kd_log "the image lacks $_want"; return 1; }
+    done
+    # Only the target's drivers: its physical volume is a virtio disk in the builder guest.
+    ! grep -q -E "usb-storage|nvme|ahci" "$KD_WORK/$_name.list" || { kd_log "the image has other buses' drivers"; return 1; }
+}
+
+case_lvm-rhel-root() {
+    local _uuid
+    kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
+    read -r _ _ _uuid <"$KD_WORK/lvm-rhel.layout" || return 1
+    lvm_case lvm-rhel-root "xfs UUID=$_uuid" || return 1
+    run_capture lvm-rhel-root "$KD_WORK/lvm-rhel-root.img" kd_fetch_lvm "$KD_WORK/lvm-rhel.disk" \
+        -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw"
+}
+
+case_lvm-rhel-mapper() {
+    lvm_case lvm-rhel-mapper "xfs /dev/mapper/rhel-root" || return 1
+    run_capture lvm-rhel-mapper "$KD_WORK/lvm-rhel-mapper.img" kd_fetch_lvm "$KD_WORK/lvm-rhel.disk" \
+        -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw"
+}
+
+# The image for rhel/root, and at capture time a disk whose volume group rhel has no root:
+# failure_action (poweroff) runs after rd.timeout, and the log names the missing volume.
+case_lvm-missing-lv() {
+    local _name=lvm-missing-lv _status=0 _log=$KD_WORK/lvm-missing-lv.serial.log
+    lvm_case "$_name" "xfs /dev/mapper/rhel-root" || return 1
+    kd_build_first "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.img" "rd.timeout=10" || return 1
+    kd_boot "$KD_WORK/$_name.first.img" "$_log" "$(kd_new_marker)" 256M \
+        -drive "file=$KD_WORK/lvm-noroot.disk,if=virtio,format=raw" || _status=$?
+    kd_log "QEMU ran ${KD_ELAPSED}s, status $_status"
+    kd_show_log "$_log" 8
+    ((_status == 0)) || { kd_log "QEMU did not power off by itself"; return 1; }
+    grep -q "kdump: logical volume rhel/root is not in volume group rhel" "$_log" || { kd_log "no log line naming the missing volume"; return 1; }
+    grep -q "kdump: failure action: poweroff" "$_log" || { kd_log "failure_action did not run"; return 1; }
+}
+
 # --- Kindling's base on its own: root=, switch_root, and failure -------------------------------
 
 # base_image OUTPUT: base plus the ext4 and virtio drivers (kdump-storage, configured by a
@@ -355,7 +406,7 @@ case_base-failure-reboots() {
 KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
     ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
     mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-ssh
-    mkdumprd-nfs-fallback btrfs-fedora)
+    mkdumprd-nfs-fallback btrfs-fedora lvm-rhel-root lvm-rhel-mapper lvm-missing-lv)
 
 main() {
     local _case _passed=0 _failed=0 _start

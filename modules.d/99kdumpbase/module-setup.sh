@@ -442,9 +442,13 @@ kdumpbase_host_block() {
         *) return 1 ;;
     esac
     [[ -b $_dev ]] || return 1
-    _dev=$(readlink -f "$_dev") || return 1
-    [[ -e /sys/class/block/${_dev##*/} ]] || return 1
-    printf '/dev/%s\n' "${_dev##*/}"
+    # By its numbers: a node of another name (LVM makes /dev/mapper/VG-LV nodes without udev).
+    local _major _minor _sys
+    read -r _major _minor <<<"$(stat -L -c '%t %T' "$_dev" 2>/dev/null)"
+    [[ $_major == +([[:xdigit:]]) && $_minor == +([[:xdigit:]]) ]] || return 1
+    _sys=$(readlink -f "/sys/dev/block/$((16#$_major)):$((16#$_minor))") || return 1
+    [[ -e $_sys/dev ]] || return 1
+    printf '/dev/%s\n' "${_sys##*/}"
 }
 
 # --- btrfs targets --------------------------------------------------------------------------------
