@@ -303,7 +303,7 @@ kd_lvm_builder() {
     printf 'xfs /dev/mapper/rhel-root\npath /var/crash\nfailure_action poweroff\n' >"$KD_WORK/lvm-missing-lv.conf"
     rm -f "$KD_WORK/lvm-rhel.disk" "$KD_WORK/lvm-noroot.disk"
     truncate -s 1300M "$KD_WORK/lvm-rhel.disk"
-    truncate -s 512M "$KD_WORK/lvm-noroot.disk"
+    truncate -s 800M "$KD_WORK/lvm-noroot.disk"
     {
         echo '#!/bin/bash'
         printf 'exec bash'

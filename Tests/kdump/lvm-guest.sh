@@ -5,7 +5,8 @@
 #   /dev/vda  laid out as RHEL's default install: partition 1 a 320 MiB xfs /boot (xfs's least), partition 2 a
 #             physical volume of volume group rhel, with logical volumes root (xfs, holding
 #             /var/crash) and swap
-#   /dev/vdb  the same volume group name with swap only: a disk whose rhel/root is missing
+#   /dev/vdb  the same volume group name with swap only: a disk whose rhel/root is missing;
+#             and a thin pool with thin volume rhel/thin (xfs), which a build must refuse
 # Then rhel/root is mounted on a new root and each WORK/lvm-*.conf is built, chrooted there
 # (as-root.sh), into WORK/lvm-*.img: a build on a RHEL host whose / is rhel/root.
 # WORK/lvm-rhel.layout gets rhel/root's offset and size on /dev/vda in bytes (for the host to
@@ -20,6 +21,7 @@ export LVM_SYSTEM_DIR=/run/lvm-test
 mkdir -p "$LVM_SYSTEM_DIR" /run/lock/lvm
 printf '%s\n' 'devices { obtain_device_list_from_udev = 0 use_devicesfile = 0 }' \
     'activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }' 'backup { backup = 0 archive = 0 }' \
+    'global { thin_check_executable = "" }' \
     >"$LVM_SYSTEM_DIR/lvm.conf"
 
 # layout DISK: the RHEL-like partitions; no udev, so the nodes come from devtmpfs.
@@ -71,6 +73,20 @@ layout /dev/vdb
 pvcreate -q --devices /dev/vdb2 /dev/vdb2
 vgcreate -q --devices /dev/vdb2 rhel /dev/vdb2
 lvcreate -q -y --devices /dev/vdb2 -L 64M -n swap rhel
+
+# A thin volume there: the build must refuse it with one line (WORK/lvm-thin.out).
+lvcreate -q -y --devices /dev/vdb2 -L 128M -T rhel/pool
+lvcreate -q -y --devices /dev/vdb2 -V 320M -T rhel/pool -n thin
+mkfs.xfs -q -f /dev/mapper/rhel-thin
+mount /dev/mapper/rhel-thin "$newroot"
+mkdir -p "$newroot/var/crash"
+printf 'xfs /dev/mapper/rhel-thin\npath /var/crash\n' >"$work/thin.conf"
+thin_status=0
+unshare --mount --propagation private -- bash "$as_root" "$newroot" "$@" -- \
+    env KDUMP_CONFIG_FILE="$work/thin.conf" "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase \
+    "$work/thin.img" >"$work/lvm-thin.out" 2>&1 || thin_status=$?
+echo "$thin_status" >"$work/lvm-thin.status"
+umount "$newroot"
 vgchange -q --devices /dev/vdb2 -a n rhel
 sync
 exit "$status"

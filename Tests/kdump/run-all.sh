@@ -324,6 +324,17 @@ case_lvm-missing-lv() {
     grep -q "kdump: failure action: poweroff" "$_log" || { kd_log "failure_action did not run"; return 1; }
 }
 
+# A thin volume: the minimal image does not serve it, and the build says so in one line that names
+# the volume (built in the builder guest, on a root that is the thin volume rhel/thin).
+case_lvm-thin-refused() {
+    local _line
+    kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
+    [[ $(cat "$KD_WORK/lvm-thin.status" 2>/dev/null) != 0 ]] || { kd_log "the thin volume's image was built"; return 1; }
+    _line=$(grep "logical volume rhel/thin sits on device-mapper device 'rhel-pool-tpool'" "$KD_WORK/lvm-thin.out") ||
+        { sed 's/^/    | /' "$KD_WORK/lvm-thin.out" >&2; kd_log "no line naming the thin volume"; return 1; }
+    kd_log "$_line"
+}
+
 # --- Kindling's base on its own: root=, switch_root, and failure -------------------------------
 
 # base_image OUTPUT: base plus the ext4 and virtio drivers (kdump-storage, configured by a
@@ -406,7 +417,7 @@ case_base-failure-reboots() {
 KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
     ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
     mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-ssh
-    mkdumprd-nfs-fallback btrfs-fedora lvm-rhel-root lvm-rhel-mapper lvm-missing-lv)
+    mkdumprd-nfs-fallback btrfs-fedora lvm-rhel-root lvm-rhel-mapper lvm-missing-lv lvm-thin-refused)
 
 main() {
     local _case _passed=0 _failed=0 _start
