@@ -6,7 +6,8 @@
 #   Tests/kdump/run-all.sh [CASE...]     (default: every case; names below, e.g. ext4-uuid)
 #
 # Needs (Debian): qemu-system-x86, busybox-static, kexec-tools, makedumpfile, e2fsprogs,
-# dosfstools, mtools, fdisk (sfdisk), dracut-core (cases using dracut's modules), kmod.
+# dosfstools, mtools, fdisk (sfdisk), dracut-core (cases using dracut's modules), kmod, btrfs-progs,
+# lvm2, xfsprogs (btrfs and LVM cases).
 
 set -u
 # shellcheck source=lib.sh

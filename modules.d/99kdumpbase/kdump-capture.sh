@@ -5,7 +5,8 @@
 # A filesystem target gets <path>/127.0.0.1-<YYYY-MM-DD-HH:MM:SS>/ holding vmcore-dmesg.txt and
 # vmcore (written as vmcore-incomplete, renamed when complete) and kexec-dmesg.log; vfat cannot
 # hold ':' in names, so there the time reads HH-MM-SS. A raw target receives the collector's
-# flattened stream (makedumpfile -F), readable with `makedumpfile -R`.
+# flattened stream (makedumpfile -F), readable with `makedumpfile -R`. A target on LVM has its
+# volume group (only that one) activated first; a btrfs target is mounted with its subvolume.
 #
 # Kernel arguments: rd.timeout=SECONDS (wait for the target device, default 90), rd.debug.
 # The configuration is read as data: no value is ever evaluated.

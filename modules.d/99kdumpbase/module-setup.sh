@@ -7,7 +7,7 @@
 # Capture time: kdump-capture.sh runs from a pre-mount hook (Kindling's or dracut's shell init)
 # or from kdump-capture.service (systemd images).
 #
-# Directives: path, core_collector, ext4|xfs|vfat <dev|UUID=|LABEL=|PARTUUID=>, raw <dev>,
+# Directives: path, core_collector, ext4|xfs|btrfs|vfat <dev|UUID=|LABEL=|PARTUUID=>, raw <dev>,
 # failure_action (and its old name default), final_action, kdump_pre, kdump_post,
 # kdump_emergency, extra_bins, extra_modules, dracut_args. nfs, ssh and the other network
 # directives are refused; auto_reset_crashkernel, force_rebuild and force_no_rebuild only
@@ -20,8 +20,13 @@
 # The configuration is read in check(): kdump-storage (which installs before this module) takes
 # the target from it, and check() runs in the build's shell, where its globals persist.
 #
-# A target this image cannot serve (a network target, a filesystem other than ext4, xfs and
-# vfat) is kept apart from the errors of a broken configuration: Kindling asks
+# A btrfs target is mounted with the subvolume the build host mounts, and a filesystem on
+# several devices gets every member's drivers and the btrfs tool (kdumpbase_btrfs_*). A target
+# on an LVM logical volume gets lvm, a minimal lvm.conf and dm_mod, and only its volume group is
+# activated at capture time (kdumpbase_lvm_*); thin and other stacked volumes are not served.
+#
+# A target this image cannot serve (a network target, a filesystem other than ext4, xfs, btrfs
+# and vfat, a stacked LVM volume) is kept apart from the errors of a broken configuration: Kindling asks
 # kdump_minimal_target first and, with kdump_image=minimal, falls back to the distribution's
 # kdumpbase for such a target rather than fail.
 
