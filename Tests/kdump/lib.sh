@@ -353,3 +353,47 @@ kd_fetch_lvm() {
         cp -a "$dir"/. "$4"/
     ' kd-fetch-lvm "$1" "$_offset" "$_size" "$2"
 }
+
+# kd_btrfs_pair DISK1 DISK2 UUID OUTPUT CONFIG: a btrfs filesystem on two whole disks (data and
+# metadata raid1) with a subvolume dumps holding /var/crash, mounted (subvol=dumps) in a private
+# mount namespace while Kindling builds OUTPUT from CONFIG there: the host's mount of the target.
+kd_btrfs_pair() {
+    rm -f "$1" "$2"
+    truncate -s 512M "$1"
+    truncate -s 512M "$2"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        disk1=$1 disk2=$2 uuid=$3 output=$4 config=$5 kindling=$6 kver=$7 kmoddir=$8
+        loop1=$(losetup --find --show "$disk1")
+        loop2=$(losetup --find --show "$disk2")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop1\" \"\$loop2\"; rmdir \"\$mnt\"" EXIT
+        mkfs.btrfs -q -f -U "$uuid" -L kdpair -d raid1 -m raid1 "$loop1" "$loop2" >/dev/null
+        mount -t btrfs -o "device=$loop1,device=$loop2" "$loop1" "$mnt"
+        btrfs -q subvolume create "$mnt/dumps"
+        umount "$mnt"
+        mount -t btrfs -o "subvol=dumps,device=$loop1,device=$loop2" "$loop1" "$mnt"
+        mkdir -p "$mnt/var/crash"
+        KDUMP_CONFIG_FILE=$config "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase "$output"
+    ' kd-btrfs-pair "$1" "$2" "$3" "$4" "$5" "$KINDLING" "$KVER" "$KD_KMODDIR"
+}
+
+# kd_fetch_btrfs_pair DISK1 DESTDIR: the newest /var/crash/127.0.0.1-*/ of subvolume dumps of
+# the two-disk filesystem of kd_btrfs_pair (DISK2 is DISK1 with .1. replaced by .2.).
+kd_fetch_btrfs_pair() {
+    mkdir -p "$2"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        loop1=$(losetup --find --show --read-only "$1")
+        loop2=$(losetup --find --show --read-only "$2")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop1\" \"\$loop2\"; rmdir \"\$mnt\"" EXIT
+        mount -t btrfs -o "ro,subvol=dumps,device=$loop1,device=$loop2" "$loop1" "$mnt"
+        dir=$(find "$mnt/var/crash" -mindepth 1 -maxdepth 1 -name "127.0.0.1-*" | sort | tail -n 1)
+        [[ -n $dir ]] || { echo "  no 127.0.0.1-* directory in subvolume dumps'"'"' /var/crash" >&2; exit 1; }
+        echo "  dump directory: subvolume dumps, /var/crash/${dir##*/}" >&2
+        cp -a "$dir"/. "$3"/
+    ' kd-fetch-btrfs-pair "$1" "${1/.1./.2.}" "$2"
+}

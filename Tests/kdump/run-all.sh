@@ -274,6 +274,24 @@ case_btrfs-fedora() {
         -drive "file=$_disk,if=virtio,format=raw"
 }
 
+# btrfs on two disks (raid1), named by UUID, its subvolume dumps mounted on the build host: the
+# image mounts that subvolume, after registering both devices with the btrfs tool it brings.
+case_btrfs-two-devices() {
+    local _name=btrfs-two-devices _uuid _conf _disk1=$KD_WORK/btrfs-two-devices.1.disk
+    _uuid=$(kd_new_uuid)
+    printf 'btrfs UUID=%s\npath /var/crash\n' "$_uuid" >"$KD_WORK/$_name.conf"
+    kd_btrfs_pair "$_disk1" "${_disk1/.1./.2.}" "$_uuid" "$KD_WORK/$_name.img" "$KD_WORK/$_name.conf" >"$KD_WORK/$_name.out" 2>&1 ||
+        { sed 's/^/    | /' "$KD_WORK/$_name.out" >&2; kd_log "the capture image did not build"; return 1; }
+    _conf=$("$KINDLING_LSINITRD" -f etc/kdump.conf "$KD_WORK/$_name.img")
+    kd_log "image kdump.conf: $(grep -v '^#' <<<"$_conf" | paste -sd '|')"
+    for _want in "btrfs UUID=$_uuid" "btrfs_subvolume subvol=/dumps" "btrfs_scan 2"; do
+        grep -qx -- "$_want" <<<"$_conf" || { kd_log "the image's kdump.conf lacks '$_want'"; return 1; }
+    done
+    "$KINDLING_LSINITRD" "$KD_WORK/$_name.img" | grep -q -E ' usr/s?bin/btrfs$' || { kd_log "the image lacks the btrfs tool"; return 1; }
+    run_capture "$_name" "$KD_WORK/$_name.img" kd_fetch_btrfs_pair "$_disk1" \
+        -drive "file=$_disk1,if=virtio,format=raw" -drive "file=${_disk1/.1./.2.},if=virtio,format=raw"
+}
+
 # RHEL's default: / is xfs on logical volume rhel/root. This host may lack device-mapper, so
 # the disk is made and the images built in the builder guest (kd_lvm_builder), on a root that is
 # rhel/root; the image must hold lvm and activate only rhel.
@@ -418,7 +436,7 @@ case_base-failure-reboots() {
 KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
     ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
     mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-ssh
-    mkdumprd-nfs-fallback btrfs-fedora lvm-rhel-root lvm-rhel-mapper lvm-missing-lv lvm-thin-refused)
+    mkdumprd-nfs-fallback btrfs-fedora btrfs-two-devices lvm-rhel-root lvm-rhel-mapper lvm-missing-lv lvm-thin-refused)
 
 main() {
     local _case _passed=0 _failed=0 _start

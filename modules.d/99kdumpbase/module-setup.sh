@@ -470,12 +470,20 @@ kdumpbase_btrfs_reset() {
 
 # kdumpbase_btrfs_resolve FILE: the subvolume and the member devices, from the build host.
 kdumpbase_btrfs_resolve() {
-    local _file=$1 _dev _options='' _option _uuid _member
+    local _file=$1 _dev _options='' _option _uuid='' _member _line _mounted
     local -a _list=()
+    _dev=$(kdumpbase_host_block "$kdumpbase_target_dev") && _uuid=$(blkid -o value -s UUID "$_dev" 2>/dev/null)
+    [[ -n $_uuid || $kdumpbase_target_dev != UUID=* ]] || _uuid=${kdumpbase_target_dev#UUID=}
     if [[ -n $kdumpbase_btrfs_mountpoint ]]; then
         _options=$(findmnt -n -o OPTIONS -T "${dracutsysrootdir-}$kdumpbase_btrfs_mountpoint" 2>/dev/null)
-    else
-        _options=$(findmnt -n -o OPTIONS -S "$kdumpbase_target_dev" 2>/dev/null | head -n 1)
+    elif [[ -n $_uuid ]]; then
+        # By the filesystem's UUID: a filesystem on several devices is mounted from any of them.
+        while read -r _mounted _line; do
+            if [[ $_mounted == "$_uuid" ]]; then
+                _options=$_line
+                break
+            fi
+        done <<<"$(findmnt -n -l -t btrfs -o UUID,OPTIONS 2>/dev/null)"
     fi
     IFS=, read -ra _list <<<"$_options"
     for _option in "${_list[@]}"; do
@@ -491,11 +499,10 @@ kdumpbase_btrfs_resolve() {
         kdumpbase_unserved+=("$_file: the btrfs subvolume $(kdumpbase_shown "${kdumpbase_btrfs_subvol#*=}") of $kdumpbase_target_dev cannot be mounted by the minimal image")
         return 0
     fi
-    _dev=$(kdumpbase_host_block "$kdumpbase_target_dev") || {
+    [[ -n $_dev ]] || {
         dinfo "kdumpbase: btrfs $kdumpbase_target_dev is not on this host: taken as one device"
         return 0
     }
-    _uuid=$(blkid -o value -s UUID "$_dev" 2>/dev/null)
     if [[ -n $_uuid && -d /sys/fs/btrfs/$_uuid/devices ]]; then
         for _member in /sys/fs/btrfs/"$_uuid"/devices/*; do
             [[ -e $_member ]] && kdumpbase_btrfs_devices+=("/dev/${_member##*/}")
