@@ -301,6 +301,9 @@ kd_lvm_builder() {
     printf 'path /var/crash\ncore_collector makedumpfile -l --message-level 7 -d 31\n' >"$KD_WORK/lvm-rhel-root.conf"
     printf 'xfs /dev/mapper/rhel-root\npath /var/crash\n' >"$KD_WORK/lvm-rhel-mapper.conf"
     printf 'xfs /dev/mapper/rhel-root\npath /var/crash\nfailure_action poweroff\n' >"$KD_WORK/lvm-missing-lv.conf"
+    # LVM's other names for it: /dev/VG/LV and the filesystem's label.
+    printf 'xfs /dev/rhel/root\npath /var/crash\n' >"$KD_WORK/lvm-rhel-vglv.conf"
+    printf 'xfs LABEL=rhelroot\npath /var/crash\n' >"$KD_WORK/lvm-rhel-label.conf"
     rm -f "$KD_WORK/lvm-rhel.disk" "$KD_WORK/lvm-noroot.disk"
     truncate -s 1300M "$KD_WORK/lvm-rhel.disk"
     truncate -s 800M "$KD_WORK/lvm-noroot.disk"

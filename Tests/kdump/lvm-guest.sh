@@ -3,8 +3,8 @@
 # builder guest (Tests/fixtures/kdump/modules.d/99kdump-builder) chrooted in this host's tree:
 # that guest has device-mapper, which the test host may lack.
 #   /dev/vda  laid out as RHEL's default install: partition 1 a 320 MiB xfs /boot (xfs's least), partition 2 a
-#             physical volume of volume group rhel, with logical volumes root (xfs, holding
-#             /var/crash) and swap
+#             physical volume of volume group rhel, with logical volumes root (xfs labelled
+#             rhelroot, holding /var/crash) and swap
 #   /dev/vdb  the same volume group name with swap only: a disk whose rhel/root is missing;
 #             and a thin pool with thin volume rhel/thin (xfs), which a build must refuse
 # Then rhel/root is mounted on a new root and each WORK/lvm-*.conf is built, chrooted there
@@ -39,7 +39,7 @@ pvcreate -q /dev/vda2
 vgcreate -q rhel /dev/vda2
 lvcreate -q -y -L 700M -n root rhel
 lvcreate -q -y -L 64M -n swap rhel
-mkfs.xfs -q -f /dev/mapper/rhel-root
+mkfs.xfs -q -f -L rhelroot /dev/mapper/rhel-root
 echo "rhel/root: $(lvs --noheadings -o lv_path,segtype,devices rhel/root)"
 
 newroot=/run/newroot

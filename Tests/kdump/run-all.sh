@@ -294,7 +294,7 @@ case_btrfs-two-devices() {
 
 # RHEL's default: / is xfs on logical volume rhel/root. This host may lack device-mapper, so
 # the disk is made and the images built in the builder guest (kd_lvm_builder), on a root that is
-# rhel/root; the image must hold lvm and activate only rhel.
+# rhel/root; the image must hold lvm and activate only rhel/root.
 lvm_case() {
     local _name=$1 _conf _want
     shift
@@ -319,12 +319,23 @@ case_lvm-rhel-root() {
     read -r _ _ _uuid <"$KD_WORK/lvm-rhel.layout" || return 1
     lvm_case lvm-rhel-root "xfs UUID=$_uuid" || return 1
     run_capture lvm-rhel-root "$KD_WORK/lvm-rhel-root.img" kd_fetch_lvm "$KD_WORK/lvm-rhel.disk" \
-        -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw"
+        -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw" || return 1
+    grep -q "kdump: logical volume rhel/root is active" "$KD_WORK/lvm-rhel-root.serial.log" ||
+        { kd_log "no log line of rhel/root's activation"; return 1; }
 }
 
 case_lvm-rhel-mapper() {
     lvm_case lvm-rhel-mapper "xfs /dev/mapper/rhel-root" || return 1
     run_capture lvm-rhel-mapper "$KD_WORK/lvm-rhel-mapper.img" kd_fetch_lvm "$KD_WORK/lvm-rhel.disk" \
+        -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw"
+}
+
+# The volume by LVM's /dev/VG/LV name (captured), and by its filesystem's label (the build must
+# find the same volume group and volume).
+case_lvm-rhel-names() {
+    lvm_case lvm-rhel-label "xfs LABEL=rhelroot" || return 1
+    lvm_case lvm-rhel-vglv "xfs /dev/rhel/root" || return 1
+    run_capture lvm-rhel-vglv "$KD_WORK/lvm-rhel-vglv.img" kd_fetch_lvm "$KD_WORK/lvm-rhel.disk" \
         -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw"
 }
 
@@ -436,7 +447,7 @@ case_base-failure-reboots() {
 KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
     ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
     mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-ssh
-    mkdumprd-nfs-fallback btrfs-fedora btrfs-two-devices lvm-rhel-root lvm-rhel-mapper lvm-missing-lv lvm-thin-refused)
+    mkdumprd-nfs-fallback btrfs-fedora btrfs-two-devices lvm-rhel-root lvm-rhel-mapper lvm-rhel-names lvm-missing-lv lvm-thin-refused)
 
 main() {
     local _case _passed=0 _failed=0 _start

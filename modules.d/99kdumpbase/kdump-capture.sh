@@ -6,7 +6,7 @@
 # vmcore (written as vmcore-incomplete, renamed when complete) and kexec-dmesg.log; vfat cannot
 # hold ':' in names, so there the time reads HH-MM-SS. A raw target receives the collector's
 # flattened stream (makedumpfile -F), readable with `makedumpfile -R`. A target on LVM has its
-# volume group (only that one) activated first; a btrfs target is mounted with its subvolume.
+# logical volume (only that one) activated first; a btrfs target is mounted with its subvolume.
 #
 # Kernel arguments: rd.timeout=SECONDS (wait for the target device, default 90), rd.debug.
 # The configuration is read as data: no value is ever evaluated.
@@ -215,23 +215,25 @@ btrfs_register() {
     btrfs device scan >/dev/null 2>&1 || error "btrfs device scan failed"
 }
 
-# lvm_activate: activates only the target's volume group, once its logical volume is there
-# (physical volumes may come up late), within rd.timeout.
+# lvm_activate: activates the target's logical volume, and nothing else of its volume group or
+# of any other, once it is there (physical volumes may come up late), within rd.timeout.
 lvm_activate() {
     local _left="$timeout" _out _cause
     [ -n "$lvm_vg" ] || return 0
     mkdir -p /run/lock/lvm /run/lvm
     modprobe -q dm_mod 2>/dev/null
-    log "activating volume group $lvm_vg for logical volume $lvm_vg/$lvm_lv (up to ${timeout}s)"
+    log "activating logical volume $lvm_vg/$lvm_lv (up to ${timeout}s)"
     while :; do
-        if ! _out=$(lvm vgchange -a y --sysinit "$lvm_vg" 2>&1); then
-            _cause="volume group $lvm_vg cannot be activated: ${_out##*
-}"
+        if ! lvm vgs "$lvm_vg" >/dev/null 2>&1; then
+            _cause="volume group $lvm_vg not found"
         elif ! lvm lvs "$lvm_vg/$lvm_lv" >/dev/null 2>&1; then
             _cause="logical volume $lvm_vg/$lvm_lv is not in volume group $lvm_vg"
+        elif ! _out=$(lvm lvchange -a y --sysinit "$lvm_vg/$lvm_lv" 2>&1); then
+            _cause="logical volume $lvm_vg/$lvm_lv cannot be activated: ${_out##*
+}"
         else
             lvm vgmknodes "$lvm_vg" >/dev/null 2>&1
-            log "volume group $lvm_vg is active"
+            log "logical volume $lvm_vg/$lvm_lv is active"
             return 0
         fi
         [ "$_left" -gt 0 ] || break

@@ -22,7 +22,7 @@
 #
 # A btrfs target is mounted with the subvolume the build host mounts, and a filesystem on
 # several devices gets every member's drivers and the btrfs tool (kdumpbase_btrfs_*). A target
-# on an LVM logical volume gets lvm, a minimal lvm.conf and dm_mod, and only its volume group is
+# on an LVM logical volume gets lvm, a minimal lvm.conf and dm_mod, and only that volume is
 # activated at capture time (kdumpbase_lvm_*); thin and other stacked volumes are not served.
 #
 # A target this image cannot serve (a network target, a filesystem other than ext4, xfs, btrfs
@@ -533,8 +533,8 @@ kdumpbase_btrfs_write_config() {
 # --- LVM targets ----------------------------------------------------------------------------------
 # A target that is an LVM logical volume on the build host (its device-mapper uuid starts with
 # LVM-): the image gets the lvm binary, a minimal lvm.conf of its own (no udev, no daemons, no
-# metadata backups) and dm_mod, and activates only the target's volume group before waiting for
-# the target. The drivers are those of the volume's physical volumes (its sysfs slaves). A
+# metadata backups) and dm_mod, and activates only the target's logical volume (nothing else of
+# its volume group, nothing of another) before waiting for the target. The drivers are those of the volume's physical volumes (its sysfs slaves). A
 # volume that sits on other device-mapper devices (thin, cache, raid, mirror, snapshot, a
 # crypt layer) is not served: the minimal image activates plain linear and striped volumes.
 
