@@ -8,7 +8,8 @@
 #   /dev/vdb  the same volume group name with swap only: a disk whose rhel/root is missing;
 #             and a thin pool with thin volume rhel/thin (xfs), which a build must refuse
 # Then rhel/root is mounted on a new root and each WORK/lvm-*.conf is built, chrooted there
-# (as-root.sh), into WORK/lvm-*.img: a build on a RHEL host whose / is rhel/root.
+# (as-root.sh), into WORK/lvm-*.img: a build on a RHEL host whose / is rhel/root; and one with
+# failure_action dump_to_rootfs, which must be refused (WORK/lvm-rootfs.out and .status).
 # WORK/lvm-rhel.layout gets rhel/root's offset and size on /dev/vda in bytes (for the host to
 # read the volume back without device-mapper) and its filesystem's UUID.
 
@@ -57,6 +58,13 @@ for conf in "$work"/lvm-*.conf; do
         status=1
     fi
 done
+# dump_to_rootfs with / on rhel/root: refused (WORK/lvm-rootfs.out).
+printf 'xfs /dev/mapper/rhel-root\npath /var/crash\nfailure_action dump_to_rootfs\n' >"$work/rootfs.conf"
+rootfs_status=0
+unshare --mount --propagation private -- bash "$as_root" "$newroot" "$@" -- \
+    env KDUMP_CONFIG_FILE="$work/rootfs.conf" "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase \
+    "$work/rootfs.img" >"$work/lvm-rootfs.out" 2>&1 || rootfs_status=$?
+echo "$rootfs_status" >"$work/lvm-rootfs.status"
 umount "$newroot"
 
 # Where rhel/root's bytes lie on /dev/vda: one linear segment from the physical volume's first

@@ -355,13 +355,19 @@ case_lvm-missing-lv() {
 }
 
 # A thin volume: the minimal image does not serve it, and the build says so in one line that names
-# the volume (built in the builder guest, on a root that is the thin volume rhel/thin).
+# the volume (built in the builder guest, on a root that is the thin volume rhel/thin); nor
+# dump_to_rootfs with the root on rhel/root.
 case_lvm-thin-refused() {
     local _line
     kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
     [[ $(cat "$KD_WORK/lvm-thin.status" 2>/dev/null) != 0 ]] || { kd_log "the thin volume's image was built"; return 1; }
     _line=$(grep "logical volume rhel/thin sits on device-mapper device 'rhel-pool-tpool'" "$KD_WORK/lvm-thin.out") ||
         { sed 's/^/    | /' "$KD_WORK/lvm-thin.out" >&2; kd_log "no line naming the thin volume"; return 1; }
+    kd_log "$_line"
+    # dump_to_rootfs mounts the root without LVM: a root on rhel/root is refused as well.
+    [[ $(cat "$KD_WORK/lvm-rootfs.status" 2>/dev/null) != 0 ]] || { kd_log "dump_to_rootfs on rhel/root was built"; return 1; }
+    _line=$(grep "failure_action dump_to_rootfs: the root filesystem is on device-mapper (rhel-root)" "$KD_WORK/lvm-rootfs.out") ||
+        { sed 's/^/    | /' "$KD_WORK/lvm-rootfs.out" >&2; kd_log "no line refusing dump_to_rootfs"; return 1; }
     kd_log "$_line"
 }
 

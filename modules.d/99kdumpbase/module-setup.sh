@@ -223,6 +223,7 @@ kdumpbase_read_config() {
     fi
     if [[ $kdumpbase_failure_action == dump_to_rootfs ]] && ((${#_errors[@]} + ${#kdumpbase_unserved[@]} == 0)); then
         kdumpbase_find_rootfs || kdumpbase_unserved+=("$_file: failure_action dump_to_rootfs: the root filesystem is not ext4, xfs or vfat")
+        kdumpbase_lvm_rootfs_check "$_file"
     fi
 
     # Only kdump_minimal_target may go on with a target this image cannot serve: it reports it.
@@ -599,6 +600,15 @@ kdumpbase_lvm_resolve() {
         return 0
     fi
     dinfo "kdumpbase: $kdumpbase_target_dev is logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv on ${kdumpbase_lvm_pvs[*]}"
+}
+
+# kdumpbase_lvm_rootfs_check FILE: dump_to_rootfs mounts the root without activating anything: a
+# root on device-mapper (RHEL's rhel/root) is not served.
+kdumpbase_lvm_rootfs_check() {
+    local _dev
+    [[ -n $kdumpbase_rootfs_dev ]] && _dev=$(kdumpbase_host_block "$kdumpbase_rootfs_dev") || return 0
+    [[ -e /sys/class/block/${_dev#/dev/}/dm ]] || return 0
+    kdumpbase_unserved+=("$1: failure_action dump_to_rootfs: the root filesystem is on device-mapper ($(<"/sys/class/block/${_dev#/dev/}/dm/name")), which the minimal image activates only as the dump target")
 }
 
 kdumpbase_lvm_install() {
