@@ -9,8 +9,10 @@
 #   mkdumprd: Fedora's real mkdumprd with dracut 059 and with Kindling (minimal and distribution
 #   images): build times, ratios, sizes; mkdumprd_crashkernel: the smallest crashkernel= of each;
 #   network: the nfs and ssh images (network.sh): sizes, smallest crashkernel=, capture times.
+#   local: btrfs (Fedora-like) and LVM (RHEL-like) roots: image sizes, the smallest crashkernel=
+#   of each, and the capture's time.
 #
-#   Tests/kdump/figures.sh [size] [crashkernel] [time] [mkdumprd] [mkdumprd_crashkernel] [network]
+#   Tests/kdump/figures.sh [size] [crashkernel] [time] [mkdumprd] [mkdumprd_crashkernel] [network] [local]
 #   (default: the first three)
 
 # shellcheck disable=SC2317 # main runs the figure_* functions by name ("figure_$_figure")
@@ -191,6 +193,65 @@ figure_mkdumprd_crashkernel() {
         done
         echo "mkdumprd crashkernel, $_image image: smallest that captures: ${_high}M (tried:$_tried)"
     done
+}
+
+# local_capture NAME IMAGE DISK FETCH CRASHKERNEL: one crash and capture onto DISK (a virtio disk),
+# the dump read back with FETCH and checked. KD_CAPTURE_SECONDS: the capture kernel's time from
+# its boot to "saved vmcore" (its own log's clock).
+local_capture() {
+    local _name=$1 _image=$2 _disk=$3 _fetch=$4 _crashkernel=$5 _marker _status=0
+    [[ -f $KD_WORK/$_name.first.img ]] || kd_build_first "$KD_WORK/$_name.first.img" "$_image" || return 1
+    _marker=$(kd_new_marker)
+    kd_boot "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.serial.log" "$_marker" "$_crashkernel" \
+        -drive "file=$_disk,if=virtio,format=raw" || _status=$?
+    ((_status != 124)) || return 1
+    KD_CAPTURE_SECONDS=$(grep -a "kdump: saved vmcore" "$KD_WORK/$_name.serial.log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' | tail -n 1)
+    rm -rf "$KD_WORK/$_name.dump"
+    "$_fetch" "$_disk" "$KD_WORK/$_name.dump" 2>/dev/null && kd_check_dump "$KD_WORK/$_name.dump" "$_marker" 2>/dev/null
+}
+
+# local_bisect NAME IMAGE DISK FETCH: the smallest crashkernel= (8M steps) at which IMAGE captures.
+local_bisect() {
+    local _name=$1 _low=32 _high=256 _mid _tried
+    local_capture "$@" "${_high}M" || { echo "$_name: fails even at ${_high}M"; return 1; }
+    _tried="${_high}M ok (capture ${KD_CAPTURE_SECONDS}s, QEMU ${KD_ELAPSED}s)"
+    while ((_high - _low > 8)); do
+        _mid=$(((_low + _high) / 2 / 8 * 8))
+        if local_capture "$@" "${_mid}M"; then
+            _high=$_mid _tried+=", ${_mid}M ok"
+        else
+            _low=$_mid _tried+=", ${_mid}M fails"
+        fi
+    done
+    echo "$_name: smallest crashkernel= that captures: ${_high}M (tried: $_tried)"
+}
+
+figure_local() {
+    local _uuid _size _name
+    # Sizes with this host's root disk standing in for a target that resolves here (virtio only),
+    # as in figure_size: a plain xfs and btrfs target, to set the LVM image against.
+    for _name in xfs btrfs; do
+        printf '%s %s\npath /var/crash\n' "$_name" "$(findmnt -n -o SOURCE /)" >"$KD_WORK/local-$_name.conf"
+        kd_build_capture "$KD_WORK/local-$_name.img" "$KD_WORK/local-$_name.conf" -m kdumpbase || return 1
+        _size=$(stat -c %s "$KD_WORK/local-$_name.img")
+        echo "size, $_name on this host's root disk (virtio chain): $_size bytes ($(mib "$_size"))"
+    done
+    # Fedora-like btrfs root, built chrooted on its subvolume root: a loop device, so every bus.
+    _uuid=$(kd_new_uuid)
+    kd_disk_fedora "$KD_WORK/local-fedora.disk" "$_uuid" || return 1
+    printf 'path /var/crash\n' >"$KD_WORK/local-fedora.conf"
+    kd_build_on_btrfs_root "$KD_WORK/local-fedora.disk" "$KD_WORK/local-fedora.img" "$KD_WORK/local-fedora.conf" >/dev/null 2>&1 || return 1
+    _size=$(stat -c %s "$KD_WORK/local-fedora.img")
+    echo "size, btrfs root (Fedora-like, no target line; loop device at build time, so every bus): $_size bytes ($(mib "$_size"))"
+    # RHEL-like LVM root, built in the builder guest on rhel/root (a virtio disk there).
+    kd_lvm_builder >/dev/null 2>&1 || { echo "the builder guest failed"; return 1; }
+    _size=$(stat -c %s "$KD_WORK/lvm-rhel-root.img")
+    echo "size, xfs on LVM rhel/root (RHEL-like, no target line; virtio chain): $_size bytes ($(mib "$_size"))"
+    KD_TIMEOUT=${KDUMP_TEST_TIMEOUT:-}
+    kd_choose_accel
+    ((KD_TIMEOUT > 200)) && KD_TIMEOUT=200
+    local_bisect local-fedora "$KD_WORK/local-fedora.img" "$KD_WORK/local-fedora.disk" kd_fetch_btrfs
+    local_bisect local-lvm "$KD_WORK/lvm-rhel-root.img" "$KD_WORK/lvm-rhel.disk" kd_fetch_lvm
 }
 
 main() {

@@ -201,3 +201,202 @@ kd_show_log() {
     grep -a -E "kdump:|init:|KINDLING-KDUMP-MARKER|sysrq: Trigger|Kernel panic|Out of memory|Initramfs unpacking failed" "$1" \
         | sed 's/\r$//' | tail -n "${2:-25}" | sed 's/^/    | /' >&2
 }
+
+# --- the build host's own root filesystem: btrfs and LVM targets ---------------------------------
+
+# kd_root_dirs: what a build chrooted on a test root filesystem (as-root.sh) must see of this
+# host besides /usr, /etc and /opt: the checkout, the kindling binary, the kernel and the work
+# directory.
+kd_root_dirs() {
+    printf '%s\n' "$KD_CHECKOUT" "$(dirname "$KINDLING")" "$KD_KROOT" "$KD_WORK"
+}
+
+# kd_disk_fedora IMAGE UUID: a GPT disk laid out as Fedora's default install: partition 1 a
+# 64 MiB ext4 /boot, partition 2 (1100 MiB from 65 MiB) btrfs with the label fedora, the given
+# UUID and the subvolumes root (holding /var/crash) and home. Made on loop devices in a private
+# mount namespace; KD_BTRFS_PART is partition 2's offset and size for losetup.
+KD_BTRFS_PART="--offset $((65 * 1024 * 1024)) --sizelimit $((1100 * 1024 * 1024))"
+kd_disk_fedora() {
+    rm -f "$1"
+    truncate -s 1200M "$1"
+    printf 'label: gpt\nstart=1MiB, size=64MiB, name=boot\nstart=65MiB, size=1100MiB, name=root\n' | sfdisk -q "$1" || return 1
+    mkfs.ext4 -q -F -L boot -E offset=$((1024 * 1024)) "$1" 64M || return 1
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        read -ra part <<<"$2"
+        loop=$(losetup --find --show "${part[@]}" "$1")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop\"; rmdir \"\$mnt\"" EXIT
+        mkfs.btrfs -q -f -U "$3" -L fedora "$loop" >/dev/null
+        mount -t btrfs "$loop" "$mnt"
+        btrfs -q subvolume create "$mnt/root"
+        btrfs -q subvolume create "$mnt/home"
+        mkdir -p "$mnt/root/var/crash"
+    ' kd-disk-fedora "$1" "$KD_BTRFS_PART" "$2"
+}
+
+# kd_build_on_btrfs_root DISK OUTPUT CONFIG: the capture image built as on a Fedora host whose
+# root is DISK's subvolume root: in a private mount namespace, that subvolume is mounted on a new
+# root and Kindling runs chrooted there (as-root.sh), so nothing tells it the target.
+kd_build_on_btrfs_root() {
+    local -a _dirs=()
+    kd_lines _dirs <<<"$(kd_root_dirs)"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        disk=$1 offset=$2 output=$3 config=$4 kindling=$5 kver=$6 kmoddir=$7 as_root=$8
+        shift 8
+        read -ra part <<<"$offset"
+        loop=$(losetup --find --show "${part[@]}" "$disk")
+        mnt=$(mktemp -d)
+        trap "umount -R \"\$mnt\" 2>/dev/null; losetup -d \"\$loop\"; rmdir \"\$mnt\"" EXIT
+        mount -t btrfs -o subvol=root "$loop" "$mnt"
+        status=0
+        bash "$as_root" "$mnt" "$@" -- env KDUMP_CONFIG_FILE="$config" "$kindling" -f --kver "$kver" \
+            --kmoddir "$kmoddir" -m kdumpbase "$output" || status=$?
+        exit "$status"
+    ' kd-btrfs-root "$1" "$KD_BTRFS_PART" "$2" "$3" "$KINDLING" "$KVER" "$KD_KMODDIR" "$KD_TESTS/as-root.sh" "${_dirs[@]}"
+}
+
+# kd_fetch_btrfs IMAGE DESTDIR: the newest /var/crash/127.0.0.1-*/ of the subvolume root of
+# partition 2, mounted read-only in a private mount namespace.
+kd_fetch_btrfs() {
+    mkdir -p "$2"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        read -ra part <<<"$2"
+        loop=$(losetup --find --show --read-only "${part[@]}" "$1")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop\"; rmdir \"\$mnt\"" EXIT
+        mount -t btrfs -o ro,subvol=root "$loop" "$mnt"
+        dir=$(find "$mnt/var/crash" -mindepth 1 -maxdepth 1 -name "127.0.0.1-*" | sort | tail -n 1)
+        [[ -n $dir ]] || { echo "  no 127.0.0.1-* directory in the subvolume root'"'"'s /var/crash" >&2; exit 1; }
+        echo "  dump directory: subvolume root, /var/crash/${dir##*/}" >&2
+        cp -a "$dir"/. "$3"/
+    ' kd-fetch-btrfs "$1" "$KD_BTRFS_PART" "$2"
+}
+
+# kd_lines ARRAY: the non-empty lines of stdin.
+kd_lines() {
+    local -n _into=$1
+    local _line
+    _into=()
+    while IFS= read -r _line; do
+        [[ -z $_line ]] || _into+=("$_line")
+    done
+}
+
+# kd_lvm_builder: once for every LVM case, a boot of the builder guest (lvm-guest.sh) makes
+# WORK/lvm-rhel.disk (RHEL-like: volume group rhel, xfs on rhel/root) and WORK/lvm-noroot.disk
+# (volume group rhel without root), and builds each LVM case's WORK/lvm-*.conf into
+# WORK/lvm-*.img on a host whose / is rhel/root. The guest reads this host's tree over
+# virtio-9p (read-only) and writes only to the work directory; it has no network device.
+kd_lvm_builder() {
+    local _status=0 _log=$KD_WORK/lvm-builder.serial.log _first=$KD_WORK/lvm-builder.first.img
+    [[ -f $KD_WORK/lvm-builder.status ]] && return "$(cat "$KD_WORK/lvm-builder.status")"
+    # no target line, the path on the root volume; the volume by its device-mapper name; and
+    # that name again, for a capture that finds no rhel/root (failure_action poweroff).
+    printf 'path /var/crash\ncore_collector makedumpfile -l --message-level 7 -d 31\n' >"$KD_WORK/lvm-rhel-root.conf"
+    printf 'xfs /dev/mapper/rhel-root\npath /var/crash\n' >"$KD_WORK/lvm-rhel-mapper.conf"
+    printf 'xfs /dev/mapper/rhel-root\npath /var/crash\nfailure_action poweroff\n' >"$KD_WORK/lvm-missing-lv.conf"
+    # LVM's other names for it: /dev/VG/LV and the filesystem's label.
+    printf 'xfs /dev/rhel/root\npath /var/crash\n' >"$KD_WORK/lvm-rhel-vglv.conf"
+    printf 'xfs LABEL=rhelroot\npath /var/crash\n' >"$KD_WORK/lvm-rhel-label.conf"
+    rm -f "$KD_WORK/lvm-rhel.disk" "$KD_WORK/lvm-noroot.disk"
+    truncate -s 1300M "$KD_WORK/lvm-rhel.disk"
+    truncate -s 800M "$KD_WORK/lvm-noroot.disk"
+    {
+        echo '#!/bin/bash'
+        printf 'exec bash'
+        printf ' %q' "$KD_TESTS/lvm-guest.sh" "$KD_WORK" "$KINDLING" "$KVER" "$KD_KMODDIR" "$KD_TESTS/as-root.sh"
+        kd_root_dirs | while IFS= read -r _dir; do printf ' %q' "$_dir"; done
+        echo
+    } >"$KD_WORK/lvm-builder.sh"
+    "$KINDLING" -q -f --kver "$KVER" --kmoddir "$KD_KMODDIR" --modules-dir "$KD_FIXTURES/modules.d" \
+        -m kdump-builder "$_first" || { kd_log "the builder guest's image did not build"; return 1; }
+    kd_choose_accel
+    kd_log "builder guest: making the RHEL-like disks and building the LVM cases' images"
+    timeout 900 qemu-system-x86_64 -accel "$KD_ACCEL" -m 1024 -smp 1 -nodefaults -display none -no-reboot \
+        -serial "file:$_log" -kernel "$KD_VMLINUZ" -initrd "$_first" \
+        -append "console=ttyS0 panic=1 kdtest.work=$KD_WORK kdtest.script=$KD_WORK/lvm-builder.sh" \
+        -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on \
+        -virtfs "local,path=$KD_WORK,mount_tag=work,security_model=none" \
+        -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw" \
+        -drive "file=$KD_WORK/lvm-noroot.disk,if=virtio,format=raw" >"$_log.qemu" 2>&1 || _status=$?
+    sed 's/^/    | /' "$KD_WORK/builder.log" 2>/dev/null | grep -v '^    | *$' | tail -n 30 >&2
+    if [[ ! -f $KD_WORK/builder.status ]]; then
+        kd_log "the builder guest ended (status $_status) without a result"
+        kd_show_log "$_log" 10
+        echo 1 >"$KD_WORK/lvm-builder.status"
+    else
+        cp "$KD_WORK/builder.status" "$KD_WORK/lvm-builder.status"
+    fi
+    return "$(cat "$KD_WORK/lvm-builder.status")"
+}
+
+# kd_fetch_lvm IMAGE DESTDIR: the newest /var/crash/127.0.0.1-*/ of rhel/root, read without
+# device-mapper: a read-only loop device over the volume's bytes (lvm-rhel.layout), mounted in a
+# private mount namespace.
+kd_fetch_lvm() {
+    local _offset _size
+    read -r _offset _size _ <"$KD_WORK/lvm-rhel.layout" || return 1
+    mkdir -p "$2"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        loop=$(losetup --find --show --read-only --offset "$2" --sizelimit "$3" "$1")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop\"; rmdir \"\$mnt\"" EXIT
+        mount -t xfs -o ro,norecovery "$loop" "$mnt"
+        dir=$(find "$mnt/var/crash" -mindepth 1 -maxdepth 1 -name "127.0.0.1-*" | sort | tail -n 1)
+        [[ -n $dir ]] || { echo "  no 127.0.0.1-* directory in rhel/root'"'"'s /var/crash" >&2; exit 1; }
+        echo "  dump directory: rhel/root, /var/crash/${dir##*/}" >&2
+        cp -a "$dir"/. "$4"/
+    ' kd-fetch-lvm "$1" "$_offset" "$_size" "$2"
+}
+
+# kd_btrfs_pair DISK1 DISK2 UUID OUTPUT CONFIG: a btrfs filesystem on two whole disks (data and
+# metadata raid1) with a subvolume dumps holding /var/crash, mounted (subvol=dumps) in a private
+# mount namespace while Kindling builds OUTPUT from CONFIG there: the host's mount of the target.
+kd_btrfs_pair() {
+    rm -f "$1" "$2"
+    truncate -s 512M "$1"
+    truncate -s 512M "$2"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        disk1=$1 disk2=$2 uuid=$3 output=$4 config=$5 kindling=$6 kver=$7 kmoddir=$8
+        loop1=$(losetup --find --show "$disk1")
+        loop2=$(losetup --find --show "$disk2")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop1\" \"\$loop2\"; rmdir \"\$mnt\"" EXIT
+        mkfs.btrfs -q -f -U "$uuid" -L kdpair -d raid1 -m raid1 "$loop1" "$loop2" >/dev/null
+        mount -t btrfs -o "device=$loop1,device=$loop2" "$loop1" "$mnt"
+        btrfs -q subvolume create "$mnt/dumps"
+        umount "$mnt"
+        mount -t btrfs -o "subvol=dumps,device=$loop1,device=$loop2" "$loop1" "$mnt"
+        mkdir -p "$mnt/var/crash"
+        KDUMP_CONFIG_FILE=$config "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase "$output"
+    ' kd-btrfs-pair "$1" "$2" "$3" "$4" "$5" "$KINDLING" "$KVER" "$KD_KMODDIR"
+}
+
+# kd_fetch_btrfs_pair DISK1 DESTDIR: the newest /var/crash/127.0.0.1-*/ of subvolume dumps of
+# the two-disk filesystem of kd_btrfs_pair (DISK2 is DISK1 with .1. replaced by .2.).
+kd_fetch_btrfs_pair() {
+    mkdir -p "$2"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        loop1=$(losetup --find --show --read-only "$1")
+        loop2=$(losetup --find --show --read-only "$2")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop1\" \"\$loop2\"; rmdir \"\$mnt\"" EXIT
+        mount -t btrfs -o "ro,subvol=dumps,device=$loop1,device=$loop2" "$loop1" "$mnt"
+        dir=$(find "$mnt/var/crash" -mindepth 1 -maxdepth 1 -name "127.0.0.1-*" | sort | tail -n 1)
+        [[ -n $dir ]] || { echo "  no 127.0.0.1-* directory in subvolume dumps'"'"' /var/crash" >&2; exit 1; }
+        echo "  dump directory: subvolume dumps, /var/crash/${dir##*/}" >&2
+        cp -a "$dir"/. "$3"/
+    ' kd-fetch-btrfs-pair "$1" "${1/.1./.2.}" "$2"
+}

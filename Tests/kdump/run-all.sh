@@ -6,8 +6,9 @@
 #   Tests/kdump/run-all.sh [CASE...]     (default: every case; names below, e.g. ext4-uuid)
 #
 # Needs (Debian): qemu-system-x86, busybox-static, kexec-tools, makedumpfile, e2fsprogs,
-# dosfstools, mtools, fdisk (sfdisk), dracut-core (cases using dracut's modules), kmod; the
-# network cases (network.sh): nfs-ganesha, nfs-ganesha-vfs, dropbear-bin, openssh-client, iproute2.
+# dosfstools, mtools, fdisk (sfdisk), dracut-core (cases using dracut's modules), kmod, btrfs-progs,
+# lvm2, xfsprogs (btrfs and LVM cases); the network cases (network.sh): nfs-ganesha,
+# nfs-ganesha-vfs, dropbear-bin, openssh-client, iproute2.
 
 set -u
 # shellcheck source=lib.sh
@@ -258,6 +259,124 @@ case_missing-target() {
     ! debugfs -R "ls /var/crash" "$KD_WORK/$_name.disk" 2>/dev/null | grep -q '127\.0\.0\.1-' || { kd_log "something was dumped"; return 1; }
 }
 
+# --- the build host's root filesystem as the target: btrfs (Fedora) and LVM (RHEL) --------------
+
+# Fedora's default: kdump.conf names no target, / is the btrfs subvolume root. The build runs
+# chrooted on the test disk's subvolume (kd_build_on_btrfs_root), so the module must find the
+# filesystem, its UUID and the subvolume itself; the vmcore must land in root's /var/crash.
+case_btrfs-fedora() {
+    local _name=btrfs-fedora _disk=$KD_WORK/btrfs-fedora.disk _uuid _conf
+    _uuid=$(kd_new_uuid)
+    kd_disk_fedora "$_disk" "$_uuid" || { kd_log "the Fedora-like disk was not made"; return 1; }
+    printf 'path /var/crash\ncore_collector makedumpfile -l --message-level 7 -d 31\n' >"$KD_WORK/$_name.conf"
+    kd_build_on_btrfs_root "$_disk" "$KD_WORK/$_name.img" "$KD_WORK/$_name.conf" >"$KD_WORK/$_name.out" 2>&1 ||
+        { sed 's/^/    | /' "$KD_WORK/$_name.out" >&2; kd_log "the capture image did not build"; return 1; }
+    _conf=$("$KINDLING_LSINITRD" -f etc/kdump.conf "$KD_WORK/$_name.img")
+    kd_log "image kdump.conf: $(grep -v '^#' <<<"$_conf" | paste -sd '|')"
+    for _want in "btrfs UUID=$_uuid" "path /var/crash" "btrfs_subvolume subvol=/root"; do
+        grep -qx -- "$_want" <<<"$_conf" || { kd_log "the image's kdump.conf lacks '$_want'"; return 1; }
+    done
+    run_capture "$_name" "$KD_WORK/$_name.img" kd_fetch_btrfs "$_disk" \
+        -drive "file=$_disk,if=virtio,format=raw"
+}
+
+# btrfs on two disks (raid1), named by UUID, its subvolume dumps mounted on the build host: the
+# image mounts that subvolume, after registering both devices with the btrfs tool it brings.
+case_btrfs-two-devices() {
+    local _name=btrfs-two-devices _uuid _conf _disk1=$KD_WORK/btrfs-two-devices.1.disk
+    _uuid=$(kd_new_uuid)
+    printf 'btrfs UUID=%s\npath /var/crash\n' "$_uuid" >"$KD_WORK/$_name.conf"
+    kd_btrfs_pair "$_disk1" "${_disk1/.1./.2.}" "$_uuid" "$KD_WORK/$_name.img" "$KD_WORK/$_name.conf" >"$KD_WORK/$_name.out" 2>&1 ||
+        { sed 's/^/    | /' "$KD_WORK/$_name.out" >&2; kd_log "the capture image did not build"; return 1; }
+    _conf=$("$KINDLING_LSINITRD" -f etc/kdump.conf "$KD_WORK/$_name.img")
+    kd_log "image kdump.conf: $(grep -v '^#' <<<"$_conf" | paste -sd '|')"
+    for _want in "btrfs UUID=$_uuid" "btrfs_subvolume subvol=/dumps" "btrfs_scan 2"; do
+        grep -qx -- "$_want" <<<"$_conf" || { kd_log "the image's kdump.conf lacks '$_want'"; return 1; }
+    done
+    "$KINDLING_LSINITRD" "$KD_WORK/$_name.img" | grep -q -E ' usr/s?bin/btrfs$' || { kd_log "the image lacks the btrfs tool"; return 1; }
+    run_capture "$_name" "$KD_WORK/$_name.img" kd_fetch_btrfs_pair "$_disk1" \
+        -drive "file=$_disk1,if=virtio,format=raw" -drive "file=${_disk1/.1./.2.},if=virtio,format=raw"
+}
+
+# RHEL's default: / is xfs on logical volume rhel/root. This host may lack device-mapper, so
+# the disk is made and the images built in the builder guest (kd_lvm_builder), on a root that is
+# rhel/root; the image must hold lvm and activate only rhel/root.
+lvm_case() {
+    local _name=$1 _conf _want
+    shift
+    kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
+    [[ -s $KD_WORK/$_name.img ]] || { kd_log "no $_name.img"; return 1; }
+    _conf=$("$KINDLING_LSINITRD" -f etc/kdump.conf "$KD_WORK/$_name.img")
+    kd_log "image kdump.conf: $(grep -v '^#' <<<"$_conf" | paste -sd '|')"
+    for _want in "$@" "path /var/crash" "lvm rhel root"; do
+        grep -qx -- "$_want" <<<"$_conf" || { kd_log "the image's kdump.conf lacks '$_want'"; return 1; }
+    done
+    "$KINDLING_LSINITRD" "$KD_WORK/$_name.img" >"$KD_WORK/$_name.list"
+    for _want in usr/sbin/lvm etc/lvm/lvm.conf /dm-mod.ko fs/xfs/xfs.ko drivers/block/virtio_blk.ko; do
+        grep -q -- "$_want" "$KD_WORK/$_name.list" || { kd_log "the image lacks $_want"; return 1; }
+    done
+    # Only the target's drivers: its physical volume is a virtio disk in the builder guest.
+    ! grep -q -E "usb-storage|nvme|ahci" "$KD_WORK/$_name.list" || { kd_log "the image has other buses' drivers"; return 1; }
+}
+
+case_lvm-rhel-root() {
+    local _uuid
+    kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
+    read -r _ _ _uuid <"$KD_WORK/lvm-rhel.layout" || return 1
+    lvm_case lvm-rhel-root "xfs UUID=$_uuid" || return 1
+    run_capture lvm-rhel-root "$KD_WORK/lvm-rhel-root.img" kd_fetch_lvm "$KD_WORK/lvm-rhel.disk" \
+        -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw" || return 1
+    grep -q "kdump: logical volume rhel/root is active" "$KD_WORK/lvm-rhel-root.serial.log" ||
+        { kd_log "no log line of rhel/root's activation"; return 1; }
+}
+
+case_lvm-rhel-mapper() {
+    lvm_case lvm-rhel-mapper "xfs /dev/mapper/rhel-root" || return 1
+    run_capture lvm-rhel-mapper "$KD_WORK/lvm-rhel-mapper.img" kd_fetch_lvm "$KD_WORK/lvm-rhel.disk" \
+        -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw"
+}
+
+# The volume by LVM's /dev/VG/LV name (captured), and by its filesystem's label (the build must
+# find the same volume group and volume).
+case_lvm-rhel-names() {
+    lvm_case lvm-rhel-label "xfs LABEL=rhelroot" || return 1
+    lvm_case lvm-rhel-vglv "xfs /dev/rhel/root" || return 1
+    run_capture lvm-rhel-vglv "$KD_WORK/lvm-rhel-vglv.img" kd_fetch_lvm "$KD_WORK/lvm-rhel.disk" \
+        -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw"
+}
+
+# The image for rhel/root, and at capture time a disk whose volume group rhel has no root:
+# failure_action (poweroff) runs after rd.timeout, and the log names the missing volume.
+case_lvm-missing-lv() {
+    local _name=lvm-missing-lv _status=0 _log=$KD_WORK/lvm-missing-lv.serial.log
+    lvm_case "$_name" "xfs /dev/mapper/rhel-root" || return 1
+    kd_build_first "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.img" "rd.timeout=10" || return 1
+    kd_boot "$KD_WORK/$_name.first.img" "$_log" "$(kd_new_marker)" 256M \
+        -drive "file=$KD_WORK/lvm-noroot.disk,if=virtio,format=raw" || _status=$?
+    kd_log "QEMU ran ${KD_ELAPSED}s, status $_status"
+    kd_show_log "$_log" 8
+    ((_status == 0)) || { kd_log "QEMU did not power off by itself"; return 1; }
+    grep -q "kdump: logical volume rhel/root is not in volume group rhel" "$_log" || { kd_log "no log line naming the missing volume"; return 1; }
+    grep -q "kdump: failure action: poweroff" "$_log" || { kd_log "failure_action did not run"; return 1; }
+}
+
+# A thin volume: the minimal image does not serve it, and the build says so in one line that names
+# the volume (built in the builder guest, on a root that is the thin volume rhel/thin); nor
+# dump_to_rootfs with the root on rhel/root.
+case_lvm-thin-refused() {
+    local _line
+    kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
+    [[ $(cat "$KD_WORK/lvm-thin.status" 2>/dev/null) != 0 ]] || { kd_log "the thin volume's image was built"; return 1; }
+    _line=$(grep "logical volume rhel/thin sits on device-mapper device 'rhel-pool-tpool'" "$KD_WORK/lvm-thin.out") ||
+        { sed 's/^/    | /' "$KD_WORK/lvm-thin.out" >&2; kd_log "no line naming the thin volume"; return 1; }
+    kd_log "$_line"
+    # dump_to_rootfs mounts the root without LVM: a root on rhel/root is refused as well.
+    [[ $(cat "$KD_WORK/lvm-rootfs.status" 2>/dev/null) != 0 ]] || { kd_log "dump_to_rootfs on rhel/root was built"; return 1; }
+    _line=$(grep "failure_action dump_to_rootfs: the root filesystem is on device-mapper (rhel-root)" "$KD_WORK/lvm-rootfs.out") ||
+        { sed 's/^/    | /' "$KD_WORK/lvm-rootfs.out" >&2; kd_log "no line refusing dump_to_rootfs"; return 1; }
+    kd_log "$_line"
+}
+
 # --- Kindling's base on its own: root=, switch_root, and failure -------------------------------
 
 # base_image OUTPUT: base plus the ext4 and virtio drivers (kdump-storage, configured by a
@@ -340,7 +459,8 @@ case_base-failure-reboots() {
 KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
     ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
     mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-ssh
-    mkdumprd-nfs nfs ssh ssh-openssh nfs-unreachable net-config)
+    mkdumprd-nfs nfs ssh ssh-openssh nfs-unreachable net-config
+    btrfs-fedora btrfs-two-devices lvm-rhel-root lvm-rhel-mapper lvm-rhel-names lvm-missing-lv lvm-thin-refused)
 
 main() {
     local _case _passed=0 _failed=0 _start

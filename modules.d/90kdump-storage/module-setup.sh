@@ -33,12 +33,12 @@ kdump_storage_bus_drivers() {
     echo xhci_pci xhci_hcd ehci_pci ohci_pci uhci_hcd usb_storage uas
 }
 
-# What a filesystem needs besides its own module: ext4 and xfs checksum with crc32c (the
+# What a filesystem needs besides its own module: ext4, xfs and btrfs checksum with crc32c (the
 # crypto API asks for it at mount time, modules.dep does not say so); vfat converts names
 # with the kernel's default codepage and iocharset.
 kdump_storage_fs_drivers() {
     case $1 in
-        ext4 | xfs) echo "$1" crc32c_generic ;;
+        ext4 | xfs | btrfs) echo "$1" crc32c_generic ;;
         vfat) echo vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859_1 ;;
         *) echo "$1" ;;
     esac

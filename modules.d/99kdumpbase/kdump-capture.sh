@@ -6,7 +6,8 @@
 # host's address instead of 127.0.0.1; ssh: see kdump-net.sh) holding vmcore-dmesg.txt and
 # vmcore (written as vmcore-incomplete, renamed when complete) and kexec-dmesg.log; vfat cannot
 # hold ':' in names, so there the time reads HH-MM-SS. A raw target receives the collector's
-# flattened stream (makedumpfile -F), readable with `makedumpfile -R`.
+# flattened stream (makedumpfile -F), readable with `makedumpfile -R`. A target on LVM has its
+# logical volume (only that one) activated first; a btrfs target is mounted with its subvolume.
 #
 # Kernel arguments: rd.timeout=SECONDS (wait for the target device, default 90), rd.debug.
 # The configuration is read as data: no value is ever evaluated.
@@ -53,10 +54,11 @@ read_config() {
     collector='makedumpfile -l --message-level 7 -d 31'
     failure_action=reboot final_action=reboot
     kdump_pre='' kdump_post='' kdump_emergency='' rootfs_fs='' rootfs_dev=''
+    btrfs_subvolume='' btrfs_scan='' lvm_vg='' lvm_lv=''
     [ -r "$CONF" ] || return 1
     while read -r _key _value; do
         case $_key in
-            ext4 | xfs | vfat | raw | nfs | ssh) target_fs=$_key target_dev=$_value ;;
+            ext4 | xfs | vfat | btrfs | raw | nfs | ssh) target_fs=$_key target_dev=$_value ;;
             path) path=$_value ;;
             core_collector) collector=$_value ;;
             failure_action) failure_action=$_value ;;
@@ -67,6 +69,12 @@ read_config() {
             rootfs)
                 rootfs_fs=${_value%% *}
                 rootfs_dev=${_value#* }
+                ;;
+            btrfs_subvolume) btrfs_subvolume=$_value ;;
+            btrfs_scan) btrfs_scan=$_value ;;
+            lvm)
+                lvm_vg=${_value%% *}
+                lvm_lv=${_value#* }
                 ;;
         esac
     done <"$CONF"
@@ -181,20 +189,60 @@ load_drivers() {
     done
 }
 
+# mount_target FSTYPE SPEC MOUNTPOINT [OPTIONS]
 mount_target() {
-    local _fs="$1" _spec="$2" _where="$3" _dev
+    local _fs="$1" _spec="$2" _where="$3" _options="rw${4:+,$4}" _dev
     log "waiting up to ${timeout}s for $_spec"
     _dev=$(wait_for_dev "$_spec" "$timeout") || {
         error "$_spec did not appear within ${timeout}s"
         return 1
     }
     modprobe -q "$_fs" 2>/dev/null
+    [ "$_fs" != btrfs ] || btrfs_register
     mkdir -p "$_where"
-    log "mounting $_dev ($_fs) on $_where"
-    mount -t "$_fs" -o rw "$_dev" "$_where" || {
+    log "mounting $_dev ($_fs, $_options) on $_where"
+    mount -t "$_fs" -o "$_options" "$_dev" "$_where" || {
         error "cannot mount $_dev on $_where"
         return 1
     }
+}
+
+# --- btrfs and LVM ----------------------------------------------------------------------------
+
+# A multi-device btrfs: its members must be registered with the kernel before the mount.
+btrfs_register() {
+    [ -n "$btrfs_scan" ] || return 0
+    log "registering the $btrfs_scan devices of the btrfs target"
+    btrfs device scan >/dev/null 2>&1 || error "btrfs device scan failed"
+}
+
+# lvm_activate: activates the target's logical volume, and nothing else of its volume group or
+# of any other, once it is there (physical volumes may come up late), within rd.timeout.
+lvm_activate() {
+    local _left="$timeout" _out _cause
+    [ -n "$lvm_vg" ] || return 0
+    mkdir -p /run/lock/lvm /run/lvm
+    modprobe -q dm_mod 2>/dev/null
+    log "activating logical volume $lvm_vg/$lvm_lv (up to ${timeout}s)"
+    while :; do
+        if ! lvm vgs "$lvm_vg" >/dev/null 2>&1; then
+            _cause="volume group $lvm_vg not found"
+        elif ! lvm lvs "$lvm_vg/$lvm_lv" >/dev/null 2>&1; then
+            _cause="logical volume $lvm_vg/$lvm_lv is not in volume group $lvm_vg"
+        elif ! _out=$(lvm lvchange -a y --sysinit "$lvm_vg/$lvm_lv" 2>&1); then
+            _cause="logical volume $lvm_vg/$lvm_lv cannot be activated: ${_out##*
+}"
+        else
+            lvm vgmknodes "$lvm_vg" >/dev/null 2>&1
+            log "logical volume $lvm_vg/$lvm_lv is active"
+            return 0
+        fi
+        [ "$_left" -gt 0 ] || break
+        _left=$((_left - 1))
+        sleep 1
+    done
+    error "$_cause"
+    return 1
 }
 
 # --- dumping ----------------------------------------------------------------------------------
@@ -259,8 +307,10 @@ dump_raw() {
 
 dump_target() {
     case $target_fs in
-        raw) dump_raw ;;
-        ext4 | xfs | vfat) mount_target "$target_fs" "$target_dev" "$MNT" && dump_fs "$MNT" "$target_fs" ;;
+        raw) lvm_activate && dump_raw ;;
+        ext4 | xfs | vfat | btrfs)
+            lvm_activate && mount_target "$target_fs" "$target_dev" "$MNT" "$btrfs_subvolume" && dump_fs "$MNT" "$target_fs"
+            ;;
         nfs | ssh)
             # shellcheck source=kdump-net.sh
             . /usr/lib/kindling-kdump/kdump-net.sh && "dump_$target_fs"

@@ -7,7 +7,7 @@
 # Capture time: kdump-capture.sh runs from a pre-mount hook (Kindling's or dracut's shell init)
 # or from kdump-capture.service (systemd images).
 #
-# Directives: path, core_collector, ext4|xfs|vfat <dev|UUID=|LABEL=|PARTUUID=>, raw <dev>,
+# Directives: path, core_collector, ext4|xfs|btrfs|vfat <dev|UUID=|LABEL=|PARTUUID=>, raw <dev>,
 # nfs <host:/export>, ssh <user@host> with sshkey, failure_action (and its old name default),
 # final_action, kdump_pre, kdump_post, kdump_emergency, extra_bins, extra_modules, dracut_args.
 # fence_kdump_* are not served; auto_reset_crashkernel, force_rebuild and force_no_rebuild only
@@ -26,8 +26,13 @@
 # The configuration is read in check(): kdump-storage (which installs before this module) takes
 # the target from it, and check() runs in the build's shell, where its globals persist.
 #
-# A target this image cannot serve (a network target, a filesystem other than ext4, xfs and
-# vfat) is kept apart from the errors of a broken configuration: Kindling asks
+# A btrfs target is mounted with the subvolume the build host mounts, and a filesystem on
+# several devices gets every member's drivers and the btrfs tool (kdumpbase_btrfs_*). A target
+# on an LVM logical volume gets lvm, a minimal lvm.conf and dm_mod, and only that volume is
+# activated at capture time (kdumpbase_lvm_*); thin and other stacked volumes are not served.
+#
+# A target this image cannot serve (a network target, a filesystem other than ext4, xfs, btrfs
+# and vfat, a stacked LVM volume) is kept apart from the errors of a broken configuration: Kindling asks
 # kdump_minimal_target first and, with kdump_image=minimal, falls back to the distribution's
 # kdumpbase for such a target rather than fail.
 
@@ -49,6 +54,8 @@ kdumpbase_read_config() {
     kdumpbase_extra_bins=() kdumpbase_extra_modules=()
     kdumpbase_rootfs_fs='' kdumpbase_rootfs_dev=''
     kdumpbase_net_reset
+    kdumpbase_btrfs_reset
+    kdumpbase_lvm_reset
 
     if [[ ! -r $_file ]]; then
         dfatal "cannot read the kdump configuration $_file"
@@ -90,7 +97,7 @@ kdumpbase_read_config() {
             esac
         fi
         case $_key in
-            ext4 | xfs | vfat | raw)
+            ext4 | xfs | vfat | btrfs | raw)
                 if [[ -n $kdumpbase_target_fs ]]; then
                     _errors+=("$_where: only one dump target is allowed ('$kdumpbase_target_fs' is already set)")
                 elif ! kdumpbase_valid_device "$_value"; then
@@ -99,8 +106,8 @@ kdumpbase_read_config() {
                     kdumpbase_target_fs=$_key kdumpbase_target_dev=$_value
                 fi
                 ;;
-            ext2 | ext3 | btrfs | minix | virtiofs)
-                kdumpbase_unserved+=("$_where: '$_key' dump targets are not supported by the minimal image (use ext4, xfs, vfat or raw)")
+            ext2 | ext3 | minix | virtiofs)
+                kdumpbase_unserved+=("$_where: '$_key' dump targets are not supported by the minimal image (use ext4, xfs, btrfs, vfat or raw)")
                 ;;
             nfs | ssh | sshkey)
                 kdumpbase_net_directive "$_where" "$_key" "$_value"
@@ -192,8 +199,8 @@ kdumpbase_read_config() {
                     read -r _problem _ _fstype _ <<<"$kdumpbase_dracut_mount"
                     if [[ $_fstype == @(nfs|nfs4) ]]; then
                         kdumpbase_net_dracut_mount "$_where" "$kdumpbase_dracut_mount"
-                    elif [[ $_fstype != @(ext4|xfs|vfat) ]]; then
-                        kdumpbase_unserved+=("$_where: dracut_args --mount: $(kdumpbase_shown "${_fstype-}") dump targets are not supported by the minimal image (use ext4, xfs or vfat)")
+                    elif [[ $_fstype != @(ext4|xfs|vfat|btrfs) ]]; then
+                        kdumpbase_unserved+=("$_where: dracut_args --mount: $(kdumpbase_shown "${_fstype-}") dump targets are not supported by the minimal image (use ext4, xfs, btrfs or vfat)")
                     elif ! kdumpbase_valid_device "$_problem"; then
                         _errors+=("$_where: dracut_args --mount: $(kdumpbase_shown "$_problem") is not one device: /dev/..., UUID=, LABEL= or PARTUUID= (no '..')")
                     fi
@@ -217,7 +224,13 @@ kdumpbase_read_config() {
         kdumpbase_net_from_dracut_mount
     fi
     if [[ -z $kdumpbase_target_fs ]] && ((${#_errors[@]} + ${#kdumpbase_unserved[@]} == 0)); then
-        kdumpbase_target_from_path || kdumpbase_unserved+=("$_file: no dump target, and the filesystem holding '$kdumpbase_path' is not ext4, xfs or vfat")
+        kdumpbase_target_from_path || kdumpbase_unserved+=("$_file: no dump target, and the filesystem holding '$kdumpbase_path' is not ext4, xfs, btrfs or vfat")
+    fi
+    # What the target sits on, on the build host: a btrfs subvolume and member devices, an LVM
+    # logical volume and its physical volumes. Each adds its own errors and unserved reasons.
+    if [[ -n $kdumpbase_target_fs ]] && ! kdumpbase_net_target && ((${#_errors[@]} + ${#kdumpbase_unserved[@]} == 0)); then
+        [[ $kdumpbase_target_fs != btrfs ]] || kdumpbase_btrfs_resolve "$_file"
+        kdumpbase_lvm_resolve "$_file"
     fi
     if [[ $kdumpbase_target_fs == raw ]]; then
         read -ra _words <<<"$kdumpbase_collector"
@@ -232,6 +245,7 @@ kdumpbase_read_config() {
     fi
     if [[ $kdumpbase_failure_action == dump_to_rootfs ]] && ((${#_errors[@]} + ${#kdumpbase_unserved[@]} == 0)); then
         kdumpbase_find_rootfs || kdumpbase_unserved+=("$_file: failure_action dump_to_rootfs: the root filesystem is not ext4, xfs or vfat")
+        kdumpbase_lvm_rootfs_check "$_file"
     fi
 
     # Only kdump_minimal_target may go on with a target this image cannot serve: it reports it.
@@ -247,12 +261,20 @@ kdumpbase_read_config() {
     kdumpbase_config_read=yes
 
     # For kdump-storage: the target's drivers, and the root's for dump_to_rootfs.
-    # A network target has no block device: only dump_to_rootfs's root needs kdump-storage.
+    # A network target has no block device: only dump_to_rootfs's root needs kdump-storage. An
+    # LVM target's drivers are those of its physical volumes; a btrfs target's those of every
+    # member device.
     if kdumpbase_net_target; then
         kdump_storage_targets="${kdump_storage_targets-}${kdumpbase_rootfs_dev:+ $kdumpbase_rootfs_dev}"
         kdump_storage_filesystems="${kdump_storage_filesystems-}"
     else
-        kdump_storage_targets="${kdump_storage_targets-} ${kdumpbase_target_dev}${kdumpbase_rootfs_dev:+ $kdumpbase_rootfs_dev}"
+        local _storage_devs=$kdumpbase_target_dev
+        if ((${#kdumpbase_lvm_pvs[@]} > 0)); then
+            _storage_devs=${kdumpbase_lvm_pvs[*]}
+        elif ((${#kdumpbase_btrfs_devices[@]} > 0)); then
+            _storage_devs=${kdumpbase_btrfs_devices[*]}
+        fi
+        kdump_storage_targets="${kdump_storage_targets-} ${_storage_devs}${kdumpbase_rootfs_dev:+ $kdumpbase_rootfs_dev}"
         kdump_storage_filesystems="${kdump_storage_filesystems-}"
         [[ $kdumpbase_target_fs == raw ]] || kdump_storage_filesystems+=" $kdumpbase_target_fs"
     fi
@@ -406,7 +428,8 @@ kdumpbase_target_from_path() {
         read -r _source _mountpoint _fstype _ <<<"$kdumpbase_dracut_mount"
     else
         # Not read from <(...), which needs /dev/fd (missing without /proc).
-        _found=$(findmnt -n -o SOURCE,FSTYPE,TARGET,UUID -T "${dracutsysrootdir-}$kdumpbase_path" 2>/dev/null)
+        # -v: the device alone, not a btrfs subvolume's /dev/sda2[/root].
+        _found=$(findmnt -n -v -o SOURCE,FSTYPE,TARGET,UUID -T "${dracutsysrootdir-}$kdumpbase_path" 2>/dev/null)
         [[ -n $_found ]] || return 1
         read -r _source _fstype _mountpoint _uuid <<<"$_found"
         [[ -n ${_uuid-} ]] && _source=UUID=$_uuid
@@ -414,9 +437,11 @@ kdumpbase_target_from_path() {
         # path is relative to the target's root.
         kdumpbase_path=/${kdumpbase_path#"${_mountpoint%/}"}
         kdumpbase_path=${kdumpbase_path//\/\//\/}
+        # The subvolume comes from that very mount (kdumpbase_btrfs_resolve).
+        [[ $_fstype != btrfs ]] || kdumpbase_btrfs_mountpoint=$_mountpoint
     fi
     case $_fstype in
-        ext4 | xfs | vfat) ;;
+        ext4 | xfs | vfat | btrfs) ;;
         *) return 1 ;;
     esac
     kdumpbase_valid_device "$_source" || return 1
@@ -435,6 +460,221 @@ kdumpbase_find_rootfs() {
     esac
     kdumpbase_valid_device "$_source" || return 1
     kdumpbase_rootfs_fs=$_fstype kdumpbase_rootfs_dev=$_source
+}
+
+# kdumpbase_host_block SPEC: /dev/NAME, the kernel's name of the block device SPEC names on the
+# build host (udev's links, else blkid), or fails.
+kdumpbase_host_block() {
+    local _dev='' _kind
+    case $1 in
+        UUID=?* | LABEL=?* | PARTUUID=?*)
+            _kind=${1%%=*}
+            _dev=${dracutsysrootdir-}/dev/disk/by-${_kind,,}/${1#*=}
+            [[ -e $_dev ]] || _dev=$(blkid -l -o device -t "$1" 2>/dev/null) || return 1
+            ;;
+        /dev/?*) _dev=${dracutsysrootdir-}$1 ;;
+        *) return 1 ;;
+    esac
+    [[ -b $_dev ]] || return 1
+    # By its numbers: a node of another name (LVM makes /dev/mapper/VG-LV nodes without udev).
+    local _major _minor _sys
+    read -r _major _minor <<<"$(stat -L -c '%t %T' "$_dev" 2>/dev/null)"
+    [[ $_major == +([[:xdigit:]]) && $_minor == +([[:xdigit:]]) ]] || return 1
+    _sys=$(readlink -f "/sys/dev/block/$((16#$_major)):$((16#$_minor))") || return 1
+    [[ -e $_sys/dev ]] || return 1
+    printf '/dev/%s\n' "${_sys##*/}"
+}
+
+# --- btrfs targets --------------------------------------------------------------------------------
+# The subvolume is the one the build host mounts: with no target line, the mount that holds
+# path; with a btrfs line, the host's first mount of that filesystem (its subvol=, else its
+# subvolid=). Not mounted on the host, the dump goes to the filesystem's default subvolume.
+# Every member device of a multi-device filesystem (/sys/fs/btrfs/UUID/devices) brings its
+# drivers, and the btrfs tool comes in to register the members before the mount.
+
+kdumpbase_btrfs_reset() {
+    kdumpbase_btrfs_subvol='' kdumpbase_btrfs_mountpoint=''
+    kdumpbase_btrfs_devices=()
+}
+
+# kdumpbase_btrfs_resolve FILE: the subvolume and the member devices, from the build host.
+kdumpbase_btrfs_resolve() {
+    local _file=$1 _dev _options='' _option _uuid='' _member _line _mounted
+    local -a _list=()
+    _dev=$(kdumpbase_host_block "$kdumpbase_target_dev") && _uuid=$(blkid -o value -s UUID "$_dev" 2>/dev/null)
+    [[ -n $_uuid || $kdumpbase_target_dev != UUID=* ]] || _uuid=${kdumpbase_target_dev#UUID=}
+    if [[ -n $kdumpbase_btrfs_mountpoint ]]; then
+        _options=$(findmnt -n -o OPTIONS -T "${dracutsysrootdir-}$kdumpbase_btrfs_mountpoint" 2>/dev/null)
+    elif [[ -n $_uuid ]]; then
+        # By the filesystem's UUID: a filesystem on several devices is mounted from any of them.
+        while read -r _mounted _line; do
+            if [[ $_mounted == "$_uuid" ]]; then
+                _options=$_line
+                break
+            fi
+        done <<<"$(findmnt -n -l -t btrfs -o UUID,OPTIONS 2>/dev/null)"
+    fi
+    IFS=, read -ra _list <<<"$_options"
+    for _option in "${_list[@]}"; do
+        case $_option in
+            subvol=?*) kdumpbase_btrfs_subvol=subvol=${_option#subvol=} ;;
+            subvolid=?*) [[ $kdumpbase_btrfs_subvol == subvol=* ]] || kdumpbase_btrfs_subvol=subvolid=${_option#subvolid=} ;;
+        esac
+    done
+    if [[ -z $_options ]]; then
+        dinfo "kdumpbase: btrfs $kdumpbase_target_dev is not mounted on this host: the dump goes to its default subvolume"
+    elif [[ $kdumpbase_btrfs_subvol == *[[:space:][:cntrl:]]* ]] || _option=$(kdumpbase_path_problem "${kdumpbase_btrfs_subvol#*=}"); then
+        # One word in the image's configuration, one mount option: no space, no '..'.
+        kdumpbase_unserved+=("$_file: the btrfs subvolume $(kdumpbase_shown "${kdumpbase_btrfs_subvol#*=}") of $kdumpbase_target_dev cannot be mounted by the minimal image")
+        return 0
+    fi
+    [[ -n $_dev ]] || {
+        dinfo "kdumpbase: btrfs $kdumpbase_target_dev is not on this host: taken as one device"
+        return 0
+    }
+    if [[ -n $_uuid && -d /sys/fs/btrfs/$_uuid/devices ]]; then
+        for _member in /sys/fs/btrfs/"$_uuid"/devices/*; do
+            [[ -e $_member ]] && kdumpbase_btrfs_devices+=("/dev/${_member##*/}")
+        done
+    fi
+    if ((${#kdumpbase_btrfs_devices[@]} > 1)); then
+        find_binary btrfs >/dev/null ||
+            kdumpbase_unserved+=("$_file: btrfs $kdumpbase_target_dev spans ${#kdumpbase_btrfs_devices[@]} devices: the btrfs tool (btrfs-progs) is needed to register them, and is not installed")
+        dinfo "kdumpbase: btrfs $kdumpbase_target_dev: member devices ${kdumpbase_btrfs_devices[*]}"
+    else
+        kdumpbase_btrfs_devices=()
+    fi
+    [[ -z $kdumpbase_btrfs_subvol ]] || dinfo "kdumpbase: btrfs $kdumpbase_target_dev: the dump goes to $kdumpbase_btrfs_subvol"
+}
+
+kdumpbase_btrfs_install() {
+    ((${#kdumpbase_btrfs_devices[@]} > 1)) || return 0
+    inst_multiple btrfs
+}
+
+# Lines of the image's kdump.conf, the image's own directives: the mount option and the scan.
+kdumpbase_btrfs_write_config() {
+    [[ -z $kdumpbase_btrfs_subvol ]] || echo "btrfs_subvolume $kdumpbase_btrfs_subvol"
+    ((${#kdumpbase_btrfs_devices[@]} <= 1)) || echo "btrfs_scan ${#kdumpbase_btrfs_devices[@]}"
+    return 0
+}
+
+# --- LVM targets ----------------------------------------------------------------------------------
+# A target that is an LVM logical volume on the build host (its device-mapper uuid starts with
+# LVM-): the image gets the lvm binary, a minimal lvm.conf of its own (no udev, no daemons, no
+# metadata backups) and dm_mod, and activates only the target's logical volume (nothing else of
+# its volume group, nothing of another) before waiting for the target. The drivers are those of the volume's physical volumes (its sysfs slaves). A
+# volume that sits on other device-mapper devices (thin, cache, raid, mirror, snapshot, a
+# crypt layer) is not served: the minimal image activates plain linear and striped volumes.
+
+kdumpbase_lvm_reset() {
+    kdumpbase_lvm_vg='' kdumpbase_lvm_lv=''
+    kdumpbase_lvm_pvs=()
+}
+
+# kdumpbase_lvm_names DMNAME: "VG LV" from a device-mapper name, where LVM doubles each '-' of
+# the names and joins them with a single one.
+kdumpbase_lvm_names() {
+    local _name=$1 _i _vg _lv
+    for ((_i = 0; _i < ${#_name}; _i++)); do
+        if [[ ${_name:_i:1} == - ]]; then
+            if [[ ${_name:_i+1:1} == - ]]; then
+                ((++_i))
+                continue
+            fi
+            _vg=${_name:0:_i} _lv=${_name:_i+1}
+            printf '%s %s\n' "${_vg//--/-}" "${_lv//--/-}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# kdumpbase_lvm_resolve FILE: the volume group, logical volume and physical volumes of the
+# target, from the build host's sysfs.
+kdumpbase_lvm_resolve() {
+    local _file=$1 _dev _name _uuid _dmname _slave _names
+    if ! _dev=$(kdumpbase_host_block "$kdumpbase_target_dev"); then
+        # A device-mapper name is only known where its volume group is active.
+        if [[ $kdumpbase_target_dev == /dev/mapper/* ]]; then
+            kdumpbase_unserved+=("$_file: $kdumpbase_target_dev is not on this host: activate its volume group before the build")
+        fi
+        return 0
+    fi
+    _name=${_dev#/dev/}
+    [[ -r /sys/class/block/$_name/dm/uuid ]] || return 0
+    _uuid=$(<"/sys/class/block/$_name/dm/uuid")
+    _dmname=$(<"/sys/class/block/$_name/dm/name")
+    if [[ $_uuid != LVM-* ]]; then
+        kdumpbase_unserved+=("$_file: $kdumpbase_target_dev is device-mapper device $(kdumpbase_shown "$_dmname"), not an LVM logical volume: not supported by the minimal image")
+        return 0
+    fi
+    if ! _names=$(kdumpbase_lvm_names "$_dmname") || [[ $_names == *[!A-Za-z0-9+_.\ -]* ]]; then
+        kdumpbase_unserved+=("$_file: $kdumpbase_target_dev: cannot tell the volume group and logical volume from $(kdumpbase_shown "$_dmname")")
+        return 0
+    fi
+    read -r kdumpbase_lvm_vg kdumpbase_lvm_lv <<<"$_names"
+    for _slave in /sys/class/block/"$_name"/slaves/*; do
+        [[ -e $_slave ]] || continue
+        if [[ -e $_slave/dm/name ]]; then
+            kdumpbase_unserved+=("$_file: logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv sits on device-mapper device $(kdumpbase_shown "$(<"$_slave/dm/name")") (a thin, cache, raid, mirror or snapshot volume): the minimal image serves linear and striped volumes only")
+            kdumpbase_lvm_reset
+            return 0
+        fi
+        kdumpbase_lvm_pvs+=("/dev/${_slave##*/}")
+    done
+    if ! find_binary lvm >/dev/null; then
+        kdumpbase_unserved+=("$_file: $kdumpbase_target_dev is LVM logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv, and the lvm tool (lvm2) is not installed")
+        return 0
+    fi
+    dinfo "kdumpbase: $kdumpbase_target_dev is logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv on ${kdumpbase_lvm_pvs[*]}"
+}
+
+# kdumpbase_lvm_rootfs_check FILE: dump_to_rootfs mounts the root without activating anything: a
+# root on device-mapper (RHEL's rhel/root) is not served.
+kdumpbase_lvm_rootfs_check() {
+    local _dev
+    [[ -n $kdumpbase_rootfs_dev ]] && _dev=$(kdumpbase_host_block "$kdumpbase_rootfs_dev") || return 0
+    [[ -e /sys/class/block/${_dev#/dev/}/dm ]] || return 0
+    kdumpbase_unserved+=("$1: failure_action dump_to_rootfs: the root filesystem is on device-mapper ($(<"/sys/class/block/${_dev#/dev/}/dm/name")), which the minimal image activates only as the dump target")
+}
+
+kdumpbase_lvm_install() {
+    [[ -n $kdumpbase_lvm_vg ]] || return 0
+    inst_multiple lvm || return 1
+    mkdir -p "$initdir/etc/lvm"
+    cat >"$initdir/etc/lvm/lvm.conf" <<'EOF'
+# Written by Kindling's kdumpbase: LVM in the kdump capture image, with no udev and no daemons.
+devices {
+    obtain_device_list_from_udev = 0
+    external_device_info_source = "none"
+    use_devicesfile = 0
+}
+activation {
+    udev_sync = 0
+    udev_rules = 0
+    monitoring = 0
+}
+backup {
+    backup = 0
+    archive = 0
+}
+global {
+    use_lvmpolld = 0
+}
+EOF
+}
+
+kdumpbase_lvm_installkernel() {
+    [[ -n $kdumpbase_lvm_vg ]] || return 0
+    hostonly='' instmods dm_mod || return 1
+    mkdir -p "$initdir/etc/modules-load.d"
+    echo dm_mod >"$initdir/etc/modules-load.d/kdump-lvm.conf"
+}
+
+kdumpbase_lvm_write_config() {
+    [[ -z $kdumpbase_lvm_vg ]] || echo "lvm $kdumpbase_lvm_vg $kdumpbase_lvm_lv"
+    return 0
 }
 
 # kdump_minimal_target: what Kindling asks before a kdump build with kdump_image=minimal. Prints
@@ -487,6 +727,8 @@ install() {
     for _bin in "$kdumpbase_pre" "$kdumpbase_post" "$kdumpbase_emergency"; do
         [[ -n $_bin ]] && inst "$_bin"
     done
+    kdumpbase_btrfs_install || return 1
+    kdumpbase_lvm_install || return 1
     inst_script "$moddir/kdump-capture.sh" /usr/bin/kdump-capture
     kdumpbase_write_config >"$initdir/etc/kdump.conf"
     kdumpbase_net_target && kdumpbase_net_install
@@ -510,6 +752,10 @@ installkernel() {
         printf '%s\n' "${kdumpbase_extra_modules[@]}" >"$initdir/etc/modules-load.d/kdump-extra.conf"
     fi
     kdumpbase_net_target && kdumpbase_net_installkernel
+    if ! kdumpbase_lvm_installkernel; then
+        dfatal "kdumpbase: cannot install dm_mod for logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv"
+        exit 1
+    fi
     kdumpbase_compress_modules
     return 0
 }
@@ -567,6 +813,8 @@ kdumpbase_write_config() {
     [[ -n $kdumpbase_emergency ]] && echo "kdump_emergency $kdumpbase_emergency"
     [[ -n $kdumpbase_rootfs_fs ]] && echo "rootfs $kdumpbase_rootfs_fs $kdumpbase_rootfs_dev"
     kdumpbase_net_target && kdumpbase_net_write_config
+    kdumpbase_btrfs_write_config
+    kdumpbase_lvm_write_config
     return 0
 }
 

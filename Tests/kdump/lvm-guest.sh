@@ -1,0 +1,100 @@
+#!/bin/bash
+# lvm-guest.sh WORK KINDLING KVER KMODDIR AS_ROOT DIR...: the LVM cases' build host, run in the
+# builder guest (Tests/fixtures/kdump/modules.d/99kdump-builder) chrooted in this host's tree:
+# that guest has device-mapper, which the test host may lack.
+#   /dev/vda  laid out as RHEL's default install: partition 1 a 320 MiB xfs /boot (xfs's least), partition 2 a
+#             physical volume of volume group rhel, with logical volumes root (xfs labelled
+#             rhelroot, holding /var/crash) and swap
+#   /dev/vdb  the same volume group name with swap only: a disk whose rhel/root is missing;
+#             and a thin pool with thin volume rhel/thin (xfs), which a build must refuse
+# Then rhel/root is mounted on a new root and each WORK/lvm-*.conf is built, chrooted there
+# (as-root.sh), into WORK/lvm-*.img: a build on a RHEL host whose / is rhel/root; and one with
+# failure_action dump_to_rootfs, which must be refused (WORK/lvm-rootfs.out and .status).
+# WORK/lvm-rhel.layout gets rhel/root's offset and size on /dev/vda in bytes (for the host to
+# read the volume back without device-mapper) and its filesystem's UUID.
+
+set -eu
+work=$1 kindling=$2 kver=$3 kmoddir=$4 as_root=$5
+shift 5
+
+# The host's /etc is read-only here: LVM reads this configuration instead (no udev, no backups).
+export LVM_SYSTEM_DIR=/run/lvm-test
+mkdir -p "$LVM_SYSTEM_DIR" /run/lock/lvm
+printf '%s\n' 'devices { obtain_device_list_from_udev = 0 use_devicesfile = 0 }' \
+    'activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }' 'backup { backup = 0 archive = 0 }' \
+    'global { thin_check_executable = "" }' \
+    >"$LVM_SYSTEM_DIR/lvm.conf"
+
+# layout DISK: the RHEL-like partitions; no udev, so the nodes come from devtmpfs.
+layout() {
+    printf 'label: gpt\nstart=1MiB, size=320MiB, name=boot\nstart=321MiB, name=lvm, type=lvm\n' | sfdisk -q "$1"
+    for _ in 1 2 3 4 5; do
+        [[ -b ${1}2 ]] && break
+        sleep 1
+    done
+    mkfs.xfs -q -f -L boot "${1}1"
+}
+
+layout /dev/vda
+pvcreate -q /dev/vda2
+vgcreate -q rhel /dev/vda2
+lvcreate -q -y -L 700M -n root rhel
+lvcreate -q -y -L 64M -n swap rhel
+mkfs.xfs -q -f -L rhelroot /dev/mapper/rhel-root
+echo "rhel/root: $(lvs --noheadings -o lv_path,segtype,devices rhel/root)"
+
+newroot=/run/newroot
+mkdir -p "$newroot"
+mount /dev/mapper/rhel-root "$newroot"
+mkdir -p "$newroot/var/crash"
+status=0
+for conf in "$work"/lvm-*.conf; do
+    image=${conf%.conf}.img
+    echo "building $image from $conf"
+    # as-root.sh's mounts stay in this guest only; each build binds anew in a subshell's namespace.
+    if ! unshare --mount --propagation private -- bash "$as_root" "$newroot" "$@" -- \
+        env KDUMP_CONFIG_FILE="$conf" "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase "$image"; then
+        echo "build failed: $conf"
+        status=1
+    fi
+done
+# dump_to_rootfs with / on rhel/root: refused (WORK/lvm-rootfs.out).
+printf 'xfs /dev/mapper/rhel-root\npath /var/crash\nfailure_action dump_to_rootfs\n' >"$work/rootfs.conf"
+rootfs_status=0
+unshare --mount --propagation private -- bash "$as_root" "$newroot" "$@" -- \
+    env KDUMP_CONFIG_FILE="$work/rootfs.conf" "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase \
+    "$work/rootfs.img" >"$work/lvm-rootfs.out" 2>&1 || rootfs_status=$?
+echo "$rootfs_status" >"$work/lvm-rootfs.status"
+umount "$newroot"
+
+# Where rhel/root's bytes lie on /dev/vda: one linear segment from the physical volume's first
+# extent on.
+read -r segments first size <<<"$(lvs --noheadings --units b --nosuffix -o seg_count,seg_pe_ranges,lv_size rhel/root |
+    sed 's|/dev/vda2:\([0-9]*\)-[0-9]*|\1|')"
+read -r pe_start extent <<<"$(pvs --noheadings --units b --nosuffix -o pe_start,vg_extent_size /dev/vda2)"
+[[ $segments == 1 ]] || { echo "rhel/root has $segments segments"; exit 1; }
+echo "$(($(partx -g -o START -n 2 /dev/vda) * 512 + pe_start + first * extent)) $size $(blkid -o value -s UUID /dev/mapper/rhel-root)" >"$work/lvm-rhel.layout"
+vgchange -q -a n rhel
+
+# The second disk, on its own: --devices keeps LVM from seeing two volume groups named rhel.
+layout /dev/vdb
+pvcreate -q --devices /dev/vdb2 /dev/vdb2
+vgcreate -q --devices /dev/vdb2 rhel /dev/vdb2
+lvcreate -q -y --devices /dev/vdb2 -L 64M -n swap rhel
+
+# A thin volume there: the build must refuse it with one line (WORK/lvm-thin.out).
+lvcreate -q -y --devices /dev/vdb2 -L 128M -T rhel/pool
+lvcreate -q -y --devices /dev/vdb2 -V 320M -T rhel/pool -n thin
+mkfs.xfs -q -f /dev/mapper/rhel-thin
+mount /dev/mapper/rhel-thin "$newroot"
+mkdir -p "$newroot/var/crash"
+printf 'xfs /dev/mapper/rhel-thin\npath /var/crash\n' >"$work/thin.conf"
+thin_status=0
+unshare --mount --propagation private -- bash "$as_root" "$newroot" "$@" -- \
+    env KDUMP_CONFIG_FILE="$work/thin.conf" "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase \
+    "$work/thin.img" >"$work/lvm-thin.out" 2>&1 || thin_status=$?
+echo "$thin_status" >"$work/lvm-thin.status"
+umount "$newroot"
+vgchange -q --devices /dev/vdb2 -a n rhel
+sync
+exit "$status"
