@@ -121,9 +121,19 @@ kn_stop() {
 
 # kn_nfs_capture NAME DIR PORT CRASHKERNEL: boots, crashes and captures onto the export.
 kn_nfs_capture() {
-    local _name=$1 _dir=$2 _port=$3 _crashkernel=$4 _marker _status=0 _dump
+    local _dir=$2 _marker _dump
+    kn_capture_run "$1" "$3" 2049 "$4" "$_dir/export/var/crash" || return 1
+    kd_log "dump directory on the server: ${_dump#"$_dir/"}"
+    kd_check_dump "$_dump" "$_marker"
+}
+
+# kn_capture_run NAME PORT GUEST_PORT CRASHKERNEL DUMPS: boots NAME's image with the one exit to
+# 127.0.0.1:PORT as the guest's 10.0.2.100:GUEST_PORT, crashes it, and sets the caller's _marker
+# and _dump (the newest 10.0.2.15-* directory under DUMPS).
+kn_capture_run() {
+    local _name=$1 _crashkernel=$4 _dumps=$5 _status=0
     local -a _netdev=()
-    mapfile -t _netdev < <(kn_netdev "$_port" 2049)
+    mapfile -t _netdev < <(kn_netdev "$2" "$3")
     kd_log "capture image: $(stat -c %s "$KD_WORK/$_name.img") bytes"
     kd_build_first "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.img" || return 1
     _marker=$(kd_new_marker)
@@ -131,10 +141,8 @@ kn_nfs_capture() {
     kd_log "QEMU ran ${KD_ELAPSED}s (crashkernel=$_crashkernel), status $_status"
     kd_show_log "$KD_WORK/$_name.serial.log" 14
     ((_status != 124)) || { kd_log "QEMU timed out"; return 1; }
-    _dump=$(find "$_dir/export/var/crash" -mindepth 1 -maxdepth 1 -type d -name '10.0.2.15-*' 2>/dev/null | sort | tail -n 1)
-    [[ -n $_dump ]] || { kd_log "no 10.0.2.15-* directory in the export's /var/crash"; return 1; }
-    kd_log "dump directory on the server: ${_dump#"$_dir/"}"
-    kd_check_dump "$_dump" "$_marker"
+    _dump=$(find "$_dumps" -mindepth 1 -maxdepth 1 -type d -name '10.0.2.15-*' 2>/dev/null | sort | tail -n 1)
+    [[ -n $_dump ]] || { kd_log "no 10.0.2.15-* directory in $_dumps"; return 1; }
 }
 
 # NFSv4 through nfs-ganesha: DHCP (the build host's address is dynamic), the mount, the dump.
@@ -199,18 +207,8 @@ kn_sshd_start() {
 
 # kn_ssh_capture NAME DUMPS PORT CRASHKERNEL: boots, crashes and captures through ssh into DUMPS.
 kn_ssh_capture() {
-    local _name=$1 _dumps=$2 _port=$3 _crashkernel=$4 _marker _status=0 _dump _check=$KD_WORK/$1.dump
-    local -a _netdev=()
-    mapfile -t _netdev < <(kn_netdev "$_port" 22)
-    kd_log "capture image: $(stat -c %s "$KD_WORK/$_name.img") bytes"
-    kd_build_first "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.img" || return 1
-    _marker=$(kd_new_marker)
-    kd_boot "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.serial.log" "$_marker" "$_crashkernel" "${_netdev[@]}" || _status=$?
-    kd_log "QEMU ran ${KD_ELAPSED}s (crashkernel=$_crashkernel), status $_status"
-    kd_show_log "$KD_WORK/$_name.serial.log" 14
-    ((_status != 124)) || { kd_log "QEMU timed out"; return 1; }
-    _dump=$(find "$_dumps" -mindepth 1 -maxdepth 1 -type d -name '10.0.2.15-*' 2>/dev/null | sort | tail -n 1)
-    [[ -n $_dump ]] || { kd_log "no 10.0.2.15-* directory in $_dumps"; return 1; }
+    local _marker _dump _check=$KD_WORK/$1.dump
+    kn_capture_run "$1" "$3" 22 "$4" "$2" || return 1
     kd_log "dump directory on the server: $_dump: $(cd "$_dump" && echo *)"
     [[ -s $_dump/vmcore.flat && ! -e $_dump/vmcore-incomplete ]] || { kd_log "no vmcore.flat, or vmcore-incomplete is left"; return 1; }
     mkdir -p "$_check"
