@@ -95,9 +95,9 @@ build -m no-such-module --force "$work/old.img"
 expect "a failed build leaves the old image" test "$(cat "$work/old.img")" = 'old image'
 expect "no temporary file is left beside the image" test -z "$(compgen -G "$work/.old*")"
 
-"$KINDLING" --uefi "$work/x.img" >"$work/log" 2>&1
+"$KINDLING" --profile "$work/x.img" >"$work/log" 2>&1
 status=$?
-expect "an unsupported option is refused by name" grep -qx 'kindling: option --uefi is not supported yet' "$work/log"
+expect "an unsupported option is refused by name" grep -qx 'kindling: option --profile is not supported yet' "$work/log"
 expect "an unsupported option exits 1" test "$status" = 1
 
 # SIGINT while a module runs: the old image survives and the temporary directory goes.
