@@ -18,6 +18,7 @@
 # (DHCP when the address is dynamic, else the static address and gateway); the image brings that
 # interface up with busybox ip/udhcpc, then mounts the export (NFS 4, or 3 when the mount
 # options say so) or pipes makedumpfile -F through ssh (dropbear's dbclient, else OpenSSH's ssh).
+#
 # Values are split into words and never evaluated; a core_collector holding shell syntax
 # ($ ` ; | & < > ( )) is refused, since the capture runs it without a shell. CRLF line ends are
 # taken as line ends; any other control character, a '..' component in a path or a device, and
@@ -31,9 +32,9 @@
 # on an LVM logical volume gets lvm, a minimal lvm.conf and dm_mod, and only that volume is
 # activated at capture time (kdumpbase_lvm_*); thin and other stacked volumes are not served.
 #
-# A target this image cannot serve (a network target, a filesystem other than ext4, xfs, btrfs
-# and vfat, a stacked LVM volume) is kept apart from the errors of a broken configuration: Kindling asks
-# kdump_minimal_target first and, with kdump_image=minimal, falls back to the distribution's
+# A target this image cannot serve (fence_kdump, an IPv6 network target, a filesystem other than
+# ext4, xfs, btrfs and vfat, a stacked LVM volume) is kept apart from the errors of a broken
+# configuration: Kindling asks kdump_minimal_target first and, with kdump_image=minimal, falls back to the distribution's
 # kdumpbase for such a target rather than fail.
 
 # shellcheck disable=SC2154 # set by dracut before it sources this file: initdir, moddir, kernel, systemdsystemunitdir
