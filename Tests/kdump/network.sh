@@ -71,7 +71,7 @@ kn_netdev() {
 # kn_ganesha_start DIR PORT: nfs-ganesha on 127.0.0.1:PORT, NFSv4 over TCP only, exporting
 # DIR/export as /export (VFS backend); its log and pid file in DIR. KN_GANESHA is its pid.
 kn_ganesha_start() {
-    local _dir=$1 _port=$2 _left=30
+    local _dir=$1 _port=$2
     command -v ganesha.nfsd >/dev/null || { kd_log "ganesha.nfsd is missing (nfs-ganesha, nfs-ganesha-vfs)"; return 1; }
     mkdir -p "$_dir/export" "$_dir/recovery"
     cat >"$_dir/ganesha.conf" <<CONF
@@ -98,19 +98,28 @@ EXPORT {
 }
 CONF
     ganesha.nfsd -F -f "$_dir/ganesha.conf" -L "$_dir/ganesha.log" -p "$_dir/ganesha.pid" -N NIV_EVENT &
+    # shellcheck disable=SC2034 # read by name: kn_wait_listening, kn_stop
     KN_GANESHA=$!
+    kn_wait_listening nfs-ganesha KN_GANESHA "$_port" "$_dir/ganesha.log"
+}
+
+# kn_stop VARIABLE: ends the process whose pid VARIABLE holds, and waits for it.
+# kn_wait_listening NAME PIDVAR PORT LOG: waits up to 30 s for the server whose pid PIDVAR holds to
+# listen on 127.0.0.1:PORT; stops it and returns 1, quoting LOG, when it dies or never does.
+kn_wait_listening() {
+    local _server=$1 _pidvar=$2 _port=$3 _log=$4 _left=30
+    local -n _server_pid=$2
     until ss -Hltn "sport = :$_port" 2>/dev/null | grep -q 127.0.0.1; do
-        if ((_left-- == 0)) || ! kill -0 "$KN_GANESHA" 2>/dev/null; then
-            kd_log "nfs-ganesha did not start: $(tail -n 3 "$_dir/ganesha.log" 2>/dev/null)"
-            kn_stop KN_GANESHA
+        if ((_left-- == 0)) || ! kill -0 "$_server_pid" 2>/dev/null; then
+            kd_log "$_server did not start: $(tail -n 3 "$_log" 2>/dev/null)"
+            kn_stop "$_pidvar"
             return 1
         fi
         sleep 1
     done
-    kd_log "nfs-ganesha on $(ss -Hltn "sport = :$_port" | awk '{ print $4 }')"
+    kd_log "$_server on $(ss -Hltn "sport = :$_port" | awk '{ print $4 }')"
 }
 
-# kn_stop VARIABLE: ends the process whose pid VARIABLE holds, and waits for it.
 kn_stop() {
     local -n _pid=$1
     [[ -n ${_pid-} ]] || return 0
@@ -180,7 +189,7 @@ kn_expect_image() {
 # client key only. KN_SSHD is its pid; KN_KNOWN_HOSTS names the server's key as the capture
 # machine reaches it.
 kn_sshd_start() {
-    local _dir=$1 _port=$2 _left=30
+    local _dir=$1 _port=$2
     command -v ssh-keygen >/dev/null || { kd_log "ssh-keygen is missing (openssh-client)"; return 1; }
     ku_ssh_server "$_dir" || return 1
     sed -i "s/^ListenAddress .*/ListenAddress 127.0.0.1:$_port/" "$_dir/sshd_config"
@@ -193,16 +202,9 @@ kn_sshd_start() {
         mkdir -p /run/sshd
         exec "$1/sshd" -D -f "$1/sshd_config" -E "$1/sshd.log"
     ' kn-sshd "$_dir" &
+    # shellcheck disable=SC2034 # read by name: kn_wait_listening, kn_stop
     KN_SSHD=$!
-    until ss -Hltn "sport = :$_port" 2>/dev/null | grep -q 127.0.0.1; do
-        if ((_left-- == 0)) || ! kill -0 "$KN_SSHD" 2>/dev/null; then
-            kd_log "sshd did not start: $(tail -n 3 "$_dir/sshd.log" 2>/dev/null)"
-            kn_stop KN_SSHD
-            return 1
-        fi
-        sleep 1
-    done
-    kd_log "sshd on $(ss -Hltn "sport = :$_port" | awk '{ print $4 }')"
+    kn_wait_listening sshd KN_SSHD "$_port" "$_dir/sshd.log"
 }
 
 # kn_ssh_capture NAME DUMPS PORT CRASHKERNEL: boots, crashes and captures through ssh into DUMPS.
