@@ -182,15 +182,28 @@ struct UnifiedKernelImageBuild {
     /// dracut-ng's .sbat: defaults, the user's lines, then the kernel's and the stub's own.
     private func mergedSBAT(user: String) throws -> [UInt8] {
         var sections: [ArraySlice<UInt8>] = []
-        if let kernel = try? PEImage(bytes: Array(FileManager.default.contents(atPath: inputs.kernelImage) ?? Data())),
-            let section = kernel.section(named: ".sbat"), let contents = kernel.contents(of: section)
-        {
-            sections.append(contents)
-        }
+        if let contents = Self.sbatSection(ofKernel: inputs.kernelImage) { sections.append(contents) }
         if let section = inputs.stub.section(named: ".sbat"), let contents = inputs.stub.contents(of: section) {
             sections.append(contents)
         }
         return SBATMerge.merged(user: user, sections: sections)
+    }
+
+    /// The kernel's own .sbat, when it is a PE image with one: its headers, then that section, are
+    /// read, not the whole kernel.
+    private static func sbatSection(ofKernel path: String) -> ArraySlice<UInt8>? {
+        guard let file = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? file.close() }
+        guard let size = try? file.seekToEnd(), (try? file.seek(toOffset: 0)) != nil,
+            let head = try? file.read(upToCount: 64 * 1024),
+            let kernel = try? PEImage(bytes: Array(head), fileSize: Int(size)),
+            let section = kernel.section(named: ".sbat")
+        else { return nil }
+        let (offset, length) = kernel.extent(of: section)
+        guard (try? file.seek(toOffset: UInt64(offset))) != nil, let data = try? file.read(upToCount: length),
+            data.count == length
+        else { return nil }
+        return Array(data)[...]
     }
 
     /// sbsign, then sbverify with the certificate: a key that does not match it fails the build.
