@@ -16,7 +16,7 @@ DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybo
 	dracut-network nfs-common rpcbind isc-dhcp-client iputils-arping open-iscsi cifs-utils nbd-client iproute2 \
 	lvm2 mdadm cryptsetup-bin dmraid kpartx btrfs-progs xfsprogs systemd dbus dpkg-dev kbd console-setup \
 	shellcheck chromium libxml2-utils python3 squashfs-tools dracut-squash openssh-client \
-	systemd-boot-efi sbsigntool ovmf openssl nfs-ganesha nfs-ganesha-vfs dropbear-bin
+	systemd-boot-efi sbsigntool ovmf openssl nfs-ganesha nfs-ganesha-vfs dropbear-bin debootstrap
 
 .PHONY: all build release deps test unit-test integration-test kdump-test kdump-image bench install uninstall clean
 
@@ -29,10 +29,12 @@ build:
 release:
 	$(SWIFT) build -c release --static-swift-stdlib $(SWIFTFLAGS)
 
-# Installs what the build and the tests need (Debian 12, as root).
+# Installs what the build and the tests need (Debian 12, as root), and the Debian 13 root with
+# dracut-ng 106 that the parity tests against dracut-ng run in (built once, into the test cache).
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES)
+	Tests/support/trixie-root
 
 # lint (mk/lint.mk) first: shellcheck and swift-format take seconds, and need no build.
 test: lint unit-test integration-test kdump-test
