@@ -115,6 +115,15 @@ get_dev_module() {
     builtin local __walk __drivers __kernel __subsystem __virtual __link
     __walk=$(builtin command udevadm info -a "$1" 2>/dev/null)
     __drivers=$(builtin command sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk")
+    if [[ -n ${__kindling_dracut_ng-} ]]; then
+        # dracut-ng names drivers by their module (mmcblk is mmc_block) and adds the modalias of
+        # every device on the way up, so a driver that is a module of another name is found.
+        __drivers=$(get_module_name <<<"$__drivers")
+        while IFS= builtin read -r __link; do
+            [[ -e $__kindling_sys$__link/modalias ]] || builtin continue
+            __drivers+=$'\n'$(<"$__kindling_sys$__link/modalias")
+        done <<<"$(builtin command sed -n "s/.*\\(\\/devices\\/.*\\)':/\\1/p" <<<"$__walk")"
+    fi
     if [[ -z $__drivers && $(builtin command udevadm info -q path "$1" 2>/dev/null) == /devices/virtual* ]]; then
         __kernel=$(builtin command sed -n 's/^[[:space:]]*KERNELS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk" | builtin command tail -n 1)
         __subsystem=$(builtin command sed -n 's/^[[:space:]]*SUBSYSTEMS=="\([^"[:space:]]*\)"$/\1/p' <<<"$__walk" | builtin command tail -n 1)
@@ -124,11 +133,33 @@ get_dev_module() {
                 [[ -n $__link ]] || builtin continue
                 [[ -n $__drivers ]] && __drivers+=$'\n'
                 __drivers+=$(builtin command udevadm info -a "$__virtual/$__link" 2>/dev/null \
-                    | builtin command sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' | builtin command grep -v -e pcieport)
+                    | builtin command sed -n 's/^[[:space:]]*DRIVERS=="\([^"[:space:]]*\)"$/\1/p' \
+                    | if [[ -n ${__kindling_dracut_ng-} ]]; then get_module_name; else builtin command cat; fi \
+                    | builtin command grep -v -e pcieport)
             done <<<"$(builtin command find "$__virtual" -maxdepth 1 -type l ! -name subsystem -exec readlink {} \;)"
         fi
     fi
     builtin printf '%s\n' "$__drivers"
+}
+
+# `get_module_name`: the kernel module of each driver name read from standard input, one a line
+# (dracut-ng): udev calls the MMC disk driver mmcblk, its module is mmc_block.
+get_module_name() {
+    builtin local __driver
+    while IFS= builtin read -r __driver; do
+        case $__driver in
+            mmcblk) builtin printf '%s\n' mmc_block ;;
+            *) builtin printf '%s\n' "$__driver" ;;
+        esac
+    done
+}
+
+# `get_lvm_dm_dev MAJ:MIN`: the sysfs dm directory of an LVM device-mapper device (dracut-ng);
+# fails for any other device.
+get_lvm_dm_dev() {
+    builtin local __dm=$__kindling_sys/dev/block/$1/dm
+    [[ -f $__dm/uuid && $(<"$__dm/uuid") == LVM-* ]] || builtin return 1
+    builtin printf '%s' "$__dm"
 }
 
 # `block_is_nbd MAJ:MIN`, `block_is_iscsi`, `block_is_fcoe`, `block_is_netdevice`.

@@ -58,6 +58,85 @@ dracut_module_included() {
     [[ " ${mods_to_load-} ${modules_loaded-} " == *" $1 "* ]]
 }
 
+# --- dracut's module checks, which dracut-ng's modules call from their depends() -------------
+# The engine fills __kindling_module_dirs (name -> directory) before the first check. Each check
+# runs in a subshell, so the calling module's own functions and variables stay as they were.
+
+declare -gA __kindling_module_dirs=()
+
+# `dracut_module_path MODULE`: the module's directory.
+dracut_module_path() {
+    [[ -n ${__kindling_module_dirs[$1]-} ]] || builtin return 1
+    builtin printf '%s\n' "${__kindling_module_dirs[$1]}"
+}
+
+# `module_check MODULE [FORCED]`: the status of MODULE's check(), with hostonly unset when FORCED
+# is not 0, as dracut runs it; 1 for a module that is not there.
+module_check() {
+    builtin local __dir=${__kindling_module_dirs[$1]-} __forced=${2-0}
+    [[ -n $__dir && -f $__dir/module-setup.sh ]] || builtin return 1
+    (
+        builtin unset -f check depends cmdline install installkernel
+        check() { builtin true; }
+        # shellcheck disable=SC1091
+        builtin . "$__dir/module-setup.sh"
+        [[ $__forced != 0 ]] && builtin unset hostonly
+        # shellcheck disable=SC2086 # an empty hostonly gives no argument
+        moddir=$__dir check ${hostonly-}
+    )
+}
+
+# `module_depends MODULE`: what MODULE's depends() prints.
+module_depends() {
+    builtin local __dir=${__kindling_module_dirs[$1]-}
+    [[ -n $__dir && -f $__dir/module-setup.sh ]] || builtin return 1
+    (
+        builtin unset -f check depends cmdline install installkernel
+        depends() { builtin true; }
+        # shellcheck disable=SC1091
+        builtin . "$__dir/module-setup.sh"
+        moddir=$__dir depends
+    )
+}
+
+# `check_module MODULE [AS-DEPENDENCY]`: whether MODULE could be included, as dracut's selection
+# decides: scheduled already, or its check passes (255 only when asked for, or not as a
+# dependency with dracutmodules=all) and every module it depends on could be included too.
+check_module() {
+    builtin local __mod=$1 __status __dependency
+    [[ " ${mods_to_load-} " == *" $__mod "* ]] && builtin return 0
+    [[ -n ${__kindling_module_dirs[$__mod]-} ]] || builtin return 1
+    if [[ " ${omit_dracutmodules-} " == *" $__mod "* && " ${force_add_dracutmodules-} " != *" $__mod "* ]]; then
+        ddebug "Module '$__mod' will not be installed, because it's in the list to be omitted!"
+        builtin return 1
+    fi
+    if [[ " ${dracutmodules-} ${add_dracutmodules-} ${force_add_dracutmodules-}" == *" $__mod "* ]]; then
+        if [[ " ${dracutmodules-} ${force_add_dracutmodules-} " == *" $__mod "* ]]; then
+            module_check "$__mod" 1
+        else
+            module_check "$__mod" 0
+        fi
+        __status=$?
+        [[ $__status == 0 || $__status == 255 ]] || builtin return 1
+    elif [[ ${dracutmodules-} == all ]]; then
+        module_check "$__mod" 0
+        __status=$?
+        if [[ $__status != 0 ]]; then
+            [[ -n ${2-} ]] && builtin return 1
+            [[ $__status != 255 ]] && builtin return 1
+        fi
+    else
+        builtin return 1
+    fi
+    for __dependency in $(module_depends "$__mod"); do
+        if ! check_module "$__dependency"; then
+            derror "Module '$__mod' depends on module '$__dependency', which can't be installed"
+            builtin return 1
+        fi
+    done
+    builtin return 0
+}
+
 # shellcheck disable=SC2154 # initdir is the build's, declared by the engine
 dracut_need_initqueue() {
     builtin : >"$initdir/lib/dracut/need-initqueue"
@@ -146,9 +225,13 @@ print_vars() {
 # dracut 059 never reads systemd-detect-virt's answer (only whether it succeeds), so in effect the
 # DMI vendor decides; Kindling decides the same way, so that images match dracut's.
 is_qemu_virtualized() {
-    builtin local __file __vendor
+    builtin local __file __vendor __vm
     if builtin type -P systemd-detect-virt >/dev/null 2>&1; then
-        builtin command systemd-detect-virt --vm >/dev/null 2>&1 || builtin return 255
+        __vm=$(builtin command systemd-detect-virt --vm 2>/dev/null) || builtin return 255
+        # dracut 059 threw the answer away (a redirection inside its $(...)); dracut-ng reads it.
+        if [[ -n ${__kindling_dracut_ng-} ]]; then
+            [[ $__vm == qemu || $__vm == kvm || $__vm == bochs ]] && builtin return 0
+        fi
     fi
     for __file in /sys/class/dmi/id/*_vendor; do
         [[ -f $__file ]] || builtin continue
@@ -161,8 +244,19 @@ is_qemu_virtualized() {
 # --- helpers composed from the engine's: their globs and regexes are bash's own -----------------
 
 # inst_fsck_help FSTYPE FILE: the help text dracut's fsck hook shows when FSTYPE's check fails.
+# dracut-ng keeps the name and does nothing.
 inst_fsck_help() {
+    [[ -n ${__kindling_dracut_ng-} ]] && builtin return 0
     inst_simple "$2" "/run/dracut/fsck/fsck_help_$1.txt"
+}
+
+# inst_sysusers NAME (dracut-ng): the sysusers.d file NAME and its acct-*-NAME companions; hostonly,
+# the host's own from $sysusersconfdir as well.
+inst_sysusers() {
+    inst_multiple -o "${sysusers-}/$*" "${sysusers-}/acct-*-$*"
+    if [[ -n ${hostonly-} ]]; then
+        inst_multiple -H -o "${sysusersconfdir-}/$*" "${sysusers-}/acct-*-$*"
+    fi
 }
 
 require_binaries() {
@@ -175,7 +269,11 @@ require_binaries() {
     fi
     for __command in "$@"; do
         if ! find_binary "$__command" >/dev/null; then
-            dinfo "dracut module '${__module#[0-9][0-9]}' will not be installed, because command '$__command' could not be found!"
+            if [[ -n ${__kindling_dracut_ng-} ]]; then
+                ddebug "Module '${__module#[0-9][0-9]}' will not be installed, because command '$__command' could not be found!"
+            else
+                dinfo "dracut module '${__module#[0-9][0-9]}' will not be installed, because command '$__command' could not be found!"
+            fi
             ((__missing++))
         fi
     done

@@ -33,14 +33,22 @@ extension BuildSettings {
         if !variables.has("kernel") { variables["kernel"] = sources.kernelRelease() }
         let kernel = variables["kernel"]!
 
-        let level = Int(variables["stdloglvl"] ?? "") ?? 4
+        // The dracut whose modules run sets the defaults that changed across releases.
+        let release = DracutRelease.owning(
+            moduleSearchPath: sources.commandLine.values(of: "modules-dir") + variables.words("modules_dirs")
+                + (variables["dracutbasedir"].map { [$0 + "/modules.d"] } ?? []),
+            baseDirectory: variables["dracutbasedir"] ?? sysroot + "/usr/lib/dracut")
+        let level = Int(variables["stdloglvl"] ?? "") ?? release.defaultStandardLogLevel
         let clamped = min(max(level + sources.verbosity, 0), 6)
         variables["stdloglvl"] = String(clamped)
         let logLevel = sources.printsCommandLine ? .fatal : LogLevel(rawValue: max(clamped, 1)) ?? .info
 
+        if release.hostonlyByDefault && variables["hostonly"] != "no" { variables["hostonly"] = "yes" }
         if variables["hostonly"] == "yes" {
             variables["hostonly"] = "-h"
-            if !variables.has("hostonly_cmdline") { variables["hostonly_cmdline"] = "yes" }
+            if !variables.has("hostonly_cmdline") && release.defaultsHostonlyCommandLine(inChroot: Chroot.isActive) {
+                variables["hostonly_cmdline"] = "yes"
+            }
         }
         if variables["hostonly"] != "-h" { variables.remove("hostonly") }
         switch variables["hostonly_mode"] ?? "" {
@@ -64,7 +72,8 @@ extension BuildSettings {
         variables["fw_dir"] = (variables["fw_dir"] ?? "").replacingOccurrences(of: ":", with: " ")
         variables["srcmods"] = variables.has("drivers_dir") ? variables["drivers_dir"]! : "\(sysroot)/lib/modules/\(kernel)/"
 
-        SystemPaths.fill(&variables, sysroot: sysroot)
+        SystemPaths.fill(
+            &variables, sysroot: sysroot, skipping: release.unsetPathVariables(hostonly: variables.has("hostonly")))
         if !variables.has("hookdirs") { variables["hookdirs"] = hookDirectories.joined(separator: " ") + " " }
         if !variables.has("DRACUT_PATH") {
             variables["DRACUT_PATH"] = sources.environment["DRACUT_PATH"] ?? "/sbin /bin /usr/sbin /usr/bin"
@@ -74,6 +83,10 @@ extension BuildSettings {
         // Only a dracutbasedir that the environment or a config file names joins the module path.
         if variables.has("dracutbasedir") {
             searchPath.append(variables["dracutbasedir"]! + "/modules.d")
+        } else if let tree = DracutRelease.sourceTree(holding: searchPath) {
+            // Modules from a dracut source tree run as under `dracut.sh --local`: the tree is
+            // their $dracutbasedir (80base installs $dracutbasedir/dracut-util, built there).
+            variables["dracutbasedir"] = tree
         } else {
             variables["dracutbasedir"] = sysroot + "/usr/lib/dracut"
         }

@@ -62,6 +62,8 @@ public struct SystemdDirectories: Equatable, Sendable {
     public var utilities: String
     public var systemUnits: String
     public var systemConfiguration: String
+    /// $systemdnetworkconfdir, which dracut-ng records in the image too.
+    public var networkConfiguration: String = ""
 }
 
 /// The steps that turn the image tree into the archive.
@@ -211,7 +213,8 @@ public struct BuildSettings: Sendable {
             prefix: variables["prefix"] ?? "",
             systemd: SystemdDirectories(
                 utilities: variables["systemdutildir"] ?? "", systemUnits: variables["systemdsystemunitdir"] ?? "",
-                systemConfiguration: variables["systemdsystemconfdir"] ?? ""),
+                systemConfiguration: variables["systemdsystemconfdir"] ?? "",
+                networkConfiguration: variables["systemdnetworkconfdir"] ?? ""),
             installLog: nonEmpty("loginstall"))
         image = ImageSettings(
             compression: variables["compress"] ?? "", strip: isYes("do_strip"),
@@ -241,7 +244,7 @@ public struct BuildSettings: Sendable {
         lockTimeout = try Self.seconds(
             variables["lock_timeout"], what: "lock timeout",
             defaultValue: Self.defaultLockTimeout)
-        dracut = DracutRelease.installed(in: paths.dracutBaseDirectory)
+        dracut = DracutRelease.owning(moduleSearchPath: moduleSearchPath, baseDirectory: paths.dracutBaseDirectory)
         uefi = try UEFISettings.read(
             variables, kernelVersion: kernelVersion, sysroot: sysroot, architecture: architecture)
         self.createsOutputDirectory = createsOutputDirectory

@@ -88,14 +88,16 @@ struct SystemPaths {
         ("depmodconfdir", "libkmod", "/etc/depmod.d"),
     ]
 
-    static func fill(_ variables: inout ShellVariables, sysroot: String) {
+    /// `skipping`: the names this build leaves as they are (dracut-ng sets the host's
+    /// configuration directories only for hostonly builds, and dropped a few names).
+    static func fill(_ variables: inout ShellVariables, sysroot: String, skipping: Set<String> = []) {
         var pkgConfig = PkgConfigFiles()
         func isDirectory(_ path: String?) -> Bool {
             guard let path, !path.isEmpty else { return false }
             var flag: ObjCBool = false
             return FileManager.default.fileExists(atPath: sysroot + path, isDirectory: &flag) && flag.boolValue
         }
-        for (name, package, fallback) in table {
+        for (name, package, fallback) in table where !skipping.contains(name) {
             if isDirectory(variables[name]) { continue }
             let fromPackage = pkgConfig.variable(name, of: package)
             if isDirectory(fromPackage) {

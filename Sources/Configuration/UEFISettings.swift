@@ -81,7 +81,7 @@ extension UEFISettings {
 
 extension UEFISettings {
     /// `uname -m`, as dracut asks when DRACUT_ARCH is not set.
-    static func hostArchitecture() -> String {
+    public static func hostArchitecture() -> String {
         var name = utsname()
         uname(&name)
         return withUnsafeBytes(of: name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }

@@ -49,7 +49,8 @@ struct BuildEnvironment {
         HelperContext(
             sysroot: settings.sysroot, hookDirectories: settings.paths.hookDirectories,
             binaryPath: settings.paths.binarySearchPath, libraryDirectories: libraryDirectories,
-            udevDirectory: settings.paths.udevDirectory, dracutBaseDirectory: settings.paths.dracutBaseDirectory)
+            udevDirectory: settings.paths.udevDirectory, dracutBaseDirectory: settings.paths.dracutBaseDirectory,
+            hookRoot: settings.dracut.hookDirectory, followsDracutNG: settings.dracut.flavour == .dracutNG)
     }
 
     var driverOptions: DriverOptions {
@@ -121,6 +122,11 @@ struct BuildEnvironment {
         lines.append("declare -ga root_devs=() swap_devs=()")
         // The installed dracut's version when there is one, so images match dracut's byte for byte.
         lines.append("declare -gx DRACUT_VERSION=\(shellQuote(settings.dracut.version))")
+        // The helper set of the dracut whose modules run: what it dropped is gone, what differs
+        // in dracut-ng looks at __kindling_dracut_ng.
+        if settings.dracut.flavour == .dracutNG { lines.append("__kindling_dracut_ng=1") }
+        let undefined = settings.dracut.undefinedHelpers
+        if !undefined.isEmpty { lines.append("builtin unset -f " + undefined.joined(separator: " ")) }
         if probes.sysfsRoot != "/sys" { lines.append("__kindling_sys=\(shellQuote(probes.sysfsRoot))") }
         return lines.joined(separator: "\n")
     }

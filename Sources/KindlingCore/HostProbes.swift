@@ -11,8 +11,9 @@ public struct HostProbes: Sendable {
     public var environment: [String: String]
     /// /proc/cpuinfo's text, read only when early microcode needs the host's processor.
     public var processorInformation: @Sendable () -> String?
-    /// The first of /sys, /proc, /run and /dev that is not mounted: a hostonly build needs them.
-    public var unmountedHostDirectory: @Sendable () -> String?
+    /// The first of the given directories (/sys, /proc, /run and /dev; dracut-ng 110 on: /dev) that
+    /// is not mounted: a hostonly build needs them.
+    public var unmountedHostDirectory: @Sendable ([String]) -> String?
     /// Where the shim's host-device helpers look for sysfs.
     public var sysfsRoot: String
     /// The host's kernel modules for $DRACUT_KERNEL_MODALIASES; nil: found from sysfs and libkmod.
@@ -22,7 +23,7 @@ public struct HostProbes: Sendable {
 
     public init(
         environment: [String: String], processorInformation: @escaping @Sendable () -> String?,
-        unmountedHostDirectory: @escaping @Sendable () -> String?, sysfsRoot: String = "/sys",
+        unmountedHostDirectory: @escaping @Sendable ([String]) -> String?, sysfsRoot: String = "/sys",
         kernelModules: [String]? = nil, leftoverCutoff: Int
     ) {
         self.environment = environment
@@ -38,7 +39,7 @@ public struct HostProbes: Sendable {
         HostProbes(
             environment: currentEnvironment(),
             processorInformation: { try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) },
-            unmountedHostDirectory: { HostonlyEnvironment.unmounted() },
+            unmountedHostDirectory: { HostonlyEnvironment.unmounted($0) },
             leftoverCutoff: LiveBuilds.cutoff() ?? 0)
     }
 

@@ -29,7 +29,7 @@ struct ImageBuild {
         self.probes = probes
         self.logger = logger
         self.progress = progress
-        if settings.hostonly != nil, let directory = probes.unmountedHostDirectory() {
+        if settings.hostonly != nil, let directory = probes.unmountedHostDirectory(settings.dracut.hostonlyNeedsMounted) {
             logger.warning("Turning off host-only mode: '\(directory)' is not mounted!")
             self.settings.turnOffHostonly()
         }
@@ -78,7 +78,8 @@ struct ImageBuild {
         try BaseLayout(
             installer: context.installer, prefix: settings.paths.prefix,
             libraryDirectories: environment.libraryDirectories, hookDirectories: settings.paths.hookDirectoryNames,
-            sysroot: settings.sysroot
+            sysroot: settings.sysroot, hookRoot: settings.dracut.hookDirectory,
+            linksOldHookDirectory: settings.dracut.linksOldHookDirectory
         ).create(kernelOnly: settings.kernelOnly)
         context.credit(.engine("base layout"))
         try timer.measure("Installing modules") { try modules.install(selected) }

@@ -112,10 +112,14 @@ struct TreeFinishing {
         guard FileManager.default.fileExists(atPath: try installer.imageFilePath(systemd.utilities), isDirectory: &isDirectory),
             isDirectory.boolValue
         else { return }
-        let text = [
+        var lines = [
             ("systemdutildir", systemd.utilities), ("systemdsystemunitdir", systemd.systemUnits),
             ("systemdsystemconfdir", systemd.systemConfiguration),
-        ].map { "\($0.0)=\"\($0.1)\"\n" }.joined()
+        ]
+        if settings.dracut.recordsNetworkConfigDirectory {
+            lines.append(("systemdnetworkconfdir", systemd.networkConfiguration))
+        }
+        let text = lines.map { "\($0.0)=\"\($0.1)\"\n" }.joined()
         try context.writeImageFile("/etc/conf.d/systemd.conf", text)
     }
 

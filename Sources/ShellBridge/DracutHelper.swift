@@ -32,6 +32,10 @@ public enum DracutHelper {
         case strstr, strglob, strglobin, str_starts, str_ends, is_func, trim, mksubdirs, vercmp, print_vars
         case is_qemu_virtualized, inst_fsck_help, require_binaries, require_any_binary, inst_any
         case inst_libdir_file, inst_libdir_dir, mark_hostonly, optional_hostonly
+        // dracut-ng's own (the shim unsets them for 059's modules)
+        case inst_sysusers, get_module_name, get_lvm_dm_dev
+        // dracut's module checks, which dracut-ng's modules call from depends()
+        case dracut_module_path, module_check, module_depends, check_module
         // kindling-block-devices.bash
         case get_maj_min, check_block_and_slaves, check_block_and_slaves_all
         case for_each_host_dev_and_slaves, for_each_host_dev_and_slaves_all, for_each_host_dev_fs

@@ -16,11 +16,19 @@ public struct HelperContext: Sendable {
     public var libraryDirectories: [String]
     public var udevDirectory: String
     public var dracutBaseDirectory: String
+    /// Where inst_hook puts hooks: /lib/dracut/hooks (dracut 059) or /var/lib/dracut/hooks (dracut-ng).
+    public var hookRoot: String
+    /// The modules are dracut-ng's: inst_rules looks at the host's /etc/udev/rules.d before
+    /// $udevdir's, not after, and tells of a rule it skips only in the debug log.
+    public var followsDracutNG: Bool
 
     public init(
         sysroot: String, hookDirectories: String, binaryPath: [String], libraryDirectories: [String],
-        udevDirectory: String, dracutBaseDirectory: String
+        udevDirectory: String, dracutBaseDirectory: String, hookRoot: String = "/lib/dracut/hooks",
+        followsDracutNG: Bool = false
     ) {
+        self.hookRoot = hookRoot
+        self.followsDracutNG = followsDracutNG
         self.sysroot = sysroot
         self.hookDirectories = hookDirectories
         self.binaryPath = binaryPath
@@ -277,9 +285,9 @@ public final class DracutHelpers: HelperHandler {
         }
         guard context.hookDirectories.contains(hook) else { return fatal("no such hook type \(hook)") }
         let name = (file as NSString).lastPathComponent
-        let destination = "/lib/dracut/hooks/\(hook)/\(priority)-\(name)"
+        let destination = "\(context.hookRoot)/\(hook)/\(priority)-\(name)"
         if !installer.imageContains(destination) {
-            try installer.installDirectory("/lib/dracut/hooks/\(hook)")
+            try installer.installDirectory("\(context.hookRoot)/\(hook)")
             try copyHostFile(file, to: destination)
         }
         let imagePath = try installer.imageFilePath(destination)

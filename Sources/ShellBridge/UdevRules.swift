@@ -20,7 +20,7 @@ struct UdevRules {
             var found = false
             if !rule.hasPrefix("/") {
                 var directories = [context.udevDirectory + "/rules.d"]
-                if hostonly { directories.append(Self.target) }
+                if hostonly { directories.insert(Self.target, at: context.followsDracutNG ? 0 : 1) }
                 for directory in directories where try installer.sysrootContains(directory + "/" + rule) {
                     let path = directory + "/" + rule
                     try installParts(ofRule: context.sysroot + path)
@@ -35,7 +35,7 @@ struct UdevRules {
                 if !installer.imageContains(destination) { try helpers.copyHostFile(candidate, to: destination) }
                 found = true
             }
-            if !found { helpers.log(.info, "Skipping udev rule: \(rule)") }
+            if !found { helpers.log(context.followsDracutNG ? .debug : .info, "Skipping udev rule: \(rule)") }
         }
         return .success
     }

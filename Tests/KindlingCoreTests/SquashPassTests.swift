@@ -61,7 +61,7 @@ final class SquashPassTests: XCTestCase {
     private func host(path: String = "/usr/sbin:/usr/bin:/sbin:/bin", dracutBase: String = "/usr/lib/dracut") -> HostProbes {
         HostProbes(
             environment: ["PATH": path, "dracutbasedir": dracutBase], processorInformation: { nil },
-            unmountedHostDirectory: { nil }, sysfsRoot: root + "/sys", kernelModules: [], leftoverCutoff: 0)
+            unmountedHostDirectory: { _ in nil }, sysfsRoot: root + "/sys", kernelModules: [], leftoverCutoff: 0)
     }
 
     private func build(_ arguments: [String], on probes: HostProbes) throws {

@@ -37,7 +37,7 @@ final class WholeImageBuildTests: XCTestCase {
         HostProbes(
             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "dracutbasedir": "/usr/lib/dracut"]
                 .merging(environment) { $1 },
-            processorInformation: { nil }, unmountedHostDirectory: { unmounted }, sysfsRoot: root + "/sys",
+            processorInformation: { nil }, unmountedHostDirectory: { _ in unmounted }, sysfsRoot: root + "/sys",
             kernelModules: ["injected_driver"], leftoverCutoff: 0)
     }
 

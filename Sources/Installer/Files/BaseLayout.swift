@@ -15,16 +15,22 @@ public struct BaseLayout {
     let libraryDirectories: [String]
     let hookDirectories: [String]
     let sysroot: String
+    /// Where the hook directories go: /lib/dracut/hooks for dracut 059, /var/lib/dracut/hooks for dracut-ng.
+    let hookRoot: String
+    /// dracut-ng before 110 links /lib/dracut/hooks to the new place, for older initrd code.
+    let linksOldHookDirectory: Bool
 
     public init(
         installer: FileInstaller, prefix: String, libraryDirectories: [String], hookDirectories: [String],
-        sysroot: String
+        sysroot: String, hookRoot: String = "/lib/dracut/hooks", linksOldHookDirectory: Bool = false
     ) {
         self.installer = installer
         self.prefix = prefix
         self.libraryDirectories = libraryDirectories.map { String($0.drop { $0 == "/" }) }
         self.hookDirectories = hookDirectories
         self.sysroot = sysroot
+        self.hookRoot = hookRoot
+        self.linksOldHookDirectory = linksOldHookDirectory
     }
 
     public func create(kernelOnly: Bool) throws {
@@ -63,14 +69,28 @@ public struct BaseLayout {
         try symlink("../run/lock", at: root + "/var/lock")
         try makeDirectory(root + "/lib/dracut")
         try makeDirectory(root + "/etc/cmdline.d")
-        try makeDirectory(root + "/lib/dracut/hooks")
-        for hook in hookDirectories { try makeDirectory(root + "/lib/dracut/hooks/" + hook) }
+        try makeDirectory(root + hookRoot)
+        if linksOldHookDirectory { try linkOldHookDirectory() }
+        for hook in hookDirectories { try makeDirectory(root + hookRoot + "/" + hook) }
         if geteuid() == 0 && !Self.deviceNodesForbidden {
             for (name, major, minor) in [("null", 1, 3), ("kmsg", 1, 11), ("console", 5, 1), ("random", 1, 8), ("urandom", 1, 9)] {
                 // mknod(1) under dracut's umask 022 gives 0644.
                 _ = mknod(root + "/dev/" + name, S_IFCHR | 0o644, makeDevice(major, minor))
             }
         }
+    }
+
+    /// /lib/dracut/hooks as a relative link to the hook root, made as `ln -sfnr` makes it: from the
+    /// directory the link really lands in (usr/lib/dracut when lib is a link to usr/lib).
+    private func linkOldHookDirectory() throws {
+        let root = installer.imageRoot
+        guard let resolved = realpath(root + "/lib/dracut", nil) else {
+            throw InstallError.failed("cannot resolve \(root)/lib/dracut: \(systemErrorDescription())")
+        }
+        defer { free(resolved) }
+        let directory = String(cString: resolved)
+        let inImage = directory.hasPrefix(root) ? String(directory.dropFirst(root.count)) : "/lib/dracut"
+        try symlink(relativePath(from: inImage, to: hookRoot), at: directory + "/hooks")
     }
 
     /// With a prefix, the top-level names (bin, etc, lib, ... and one-level library directories)

@@ -90,7 +90,13 @@ public final class FileInstaller {
         // An empty source names no file; taken as the sysroot's root it made a directory at the
         // destination (inst_simple "" /etc/x), which dracut never does.
         guard !source.isEmpty else { return false }
-        let destination = try normalizedDestination(destination ?? source)
+        var destination = destination ?? source
+        // dracut-install copies with cp: a destination ending in a slash is a directory the
+        // file goes into, under its own name (network-manager's `inst_simple FILE DIR/`).
+        if destination.count > 1, destination.hasSuffix("/"), let name = source.split(separator: "/").last {
+            destination += name
+        }
+        destination = try normalizedDestination(destination)
         if imageContains(destination) {
             if resolvingDependencies && resolvesEagerly { try resolveDependencies(ofImageFile: destination) }
             return true
