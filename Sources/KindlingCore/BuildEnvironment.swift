@@ -124,7 +124,12 @@ struct BuildEnvironment {
         lines.append("declare -gx DRACUT_VERSION=\(shellQuote(settings.dracut.version))")
         // The helper set of the dracut whose modules run: what it dropped is gone, what differs
         // in dracut-ng looks at __kindling_dracut_ng.
-        if settings.dracut.flavour == .dracutNG { lines.append("__kindling_dracut_ng=1") }
+        if settings.dracut.flavour == .dracutNG {
+            lines.append("__kindling_dracut_ng=1")
+            // dracut-ng exports the target architecture; its modules read $DRACUT_ARCH bare.
+            let architecture = probes.environment["DRACUT_ARCH"] ?? UEFISettings.hostArchitecture()
+            lines.append("declare -gx DRACUT_ARCH=\(shellQuote(architecture))")
+        }
         let undefined = settings.dracut.undefinedHelpers
         if !undefined.isEmpty { lines.append("builtin unset -f " + undefined.joined(separator: " ")) }
         if probes.sysfsRoot != "/sys" { lines.append("__kindling_sys=\(shellQuote(probes.sysfsRoot))") }

@@ -82,7 +82,7 @@ struct TreeFinishing {
         installer.installLog = nil
         defer { installer.installLog = installLog }
         context.logger.info("*** Resolving executable dependencies ***")
-        try installer.resolveInstalledExecutables { executable in
+        try installer.resolveInstalledExecutables(includingLibraries: settings.dracut.resolvesLibraryFiles) { executable in
             // A library is credited to the module of the first program that needs it.
             let owner = context.recorder?.provenance(of: RawPath(String(executable.dropFirst())))?.module ?? "kindling"
             context.credit(Provenance(module: owner, step: "needed by \(executable)"))

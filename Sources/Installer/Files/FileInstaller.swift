@@ -138,8 +138,10 @@ public final class FileInstaller {
 
     /// The lazy pass: installs what every executable regular file in the image needs.
     /// - Parameter afterEach: told each executable once its needs are installed.
-    public func resolveInstalledExecutables(afterEach: (String) -> Void = { _ in }) throws {
-        for path in executableImageFiles() {
+    /// `includingLibraries`: also every file named like a shared library, executable or not, as
+    /// dracut-ng 112's pass takes them (`-perm /0111 -or -name '*.so*'`, no `*.ko*` names).
+    public func resolveInstalledExecutables(includingLibraries: Bool = false, afterEach: (String) -> Void = { _ in }) throws {
+        for path in executableImageFiles(includingLibraries: includingLibraries) {
             try resolveDependencies(ofImageFile: path)
             afterEach(path)
         }
@@ -386,7 +388,7 @@ public final class FileInstaller {
         }
     }
 
-    private func executableImageFiles() -> [String] {
+    private func executableImageFiles(includingLibraries: Bool) -> [String] {
         var found: [String] = []
         func walk(_ relative: String) {
             // The walk descends real directories only (lstat): its paths need no resolving.
@@ -403,6 +405,8 @@ public final class FileInstaller {
                 guard lstat(imageRoot + path, &status) == 0 else { continue }
                 switch status.st_mode & S_IFMT {
                 case S_IFDIR: walk(path)
+                case S_IFREG where includingLibraries:
+                    if (status.st_mode & 0o111 != 0 || name.contains(".so")) && !name.contains(".ko") { found.append(path) }
                 case S_IFREG where status.st_mode & 0o111 != 0 && !path.hasSuffix(".ko"): found.append(path)
                 default: break
                 }
