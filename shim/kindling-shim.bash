@@ -91,6 +91,8 @@ __kindling_log_line() {
 
 __kindling_unset_module_functions() {
     builtin unset -f check depends cmdline install installkernel
+    # dracut-ng 112 counts config() among a module's functions.
+    [[ -z ${__kindling_dracut_ng-} ]] || builtin unset -f config
 }
 
 # Runs FUNCTION of the module in DIR the way dracut does: fresh default stubs, the module

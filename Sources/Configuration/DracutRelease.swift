@@ -42,6 +42,10 @@ public struct DracutRelease: Equatable, Sendable {
     /// a library a module copied without resolving (liblz4, libbpf) brings its own libraries.
     public var resolvesLibraryFiles: Bool { flavour == .dracutNG && major >= 112 }
 
+    /// dracut-ng 112 runs each module's config() before any install(). (Its modules use it to
+    /// add to add_dlopen_features, which only a dracut-install reading .note.dlopen acts on.)
+    public var runsModuleConfig: Bool { flavour == .dracutNG && major >= 112 }
+
     /// dracut-ng 109 made hostonly the default: only `hostonly=no` (or --no-hostonly) turns it off.
     public var hostonlyByDefault: Bool { flavour == .dracutNG && major >= 109 }
 

@@ -63,6 +63,12 @@ struct ModuleInstallation {
         var pending = modules.map(\.name)
         var loaded: [String] = []
         var installedSize = 0
+        if settings.dracut.runsModuleConfig {
+            // dracut-ng: every module's config() first, so it can add to the build's settings
+            // (add_dlopen_features) before anything is installed.
+            try shell.evaluate("mods_to_load=\(Self.spaced(pending)); modules_loaded=' '")
+            for module in modules { _ = try context.runner.call(module, "config", .run) }
+        }
         for module in modules {
             try Cancellation.shared.checkpoint()
             if settings.showsModules {
