@@ -1,0 +1,176 @@
+#!/bin/bash
+# dracut-ng's stock modules give the same image under Kindling, inside a Debian 13 root
+# (Tests/support/trixie-root): a matrix of module sets, each built by dracut and by Kindling
+# (--modules-dir pointing at that dracut's modules.d) with the same options and the Debian 6.1
+# test kernel, then compared entry by entry (types, modes, link counts, symlink targets) and byte
+# by byte. First against the root's own dracut, Debian 13's 106, then against dracut-ng 112 built
+# from its release tarball inside the root (Tests/support/dracut-ng-build) and run from its tree
+# with --local. Every difference is printed; only the intended ones below are allowed.
+#
+# Both tools run inside the root through Tests/support/trixie-run: each run in a private mount
+# namespace with bind mounts of /proc, /sys, /dev, /run, the checkout (Kindling's release build,
+# statically linked to the Swift runtime, and its shim), the test kernel's modules at
+# /lib/modules/KVER and the work directory, so nothing stays mounted when a run ends, however it
+# ends. The mount points the root lacks are made for the test and removed at exit.
+#
+# Needs root, debootstrap (the first run builds the root, about two minutes), and the release
+# build (make builds it).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+name=parity-vs-dracut-ng
+
+[[ $(id -u) == 0 ]] || { fail "$name: needs root (chroot and bind mounts)"; finish; exit 1; }
+make -s -C "$repo" release >/dev/null 2>&1 || give_up "make release failed"
+read -r kver kernel_root < <("$repo/Tests/support/kernel-cache") ||
+    give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
+[[ -n ${kver-} && -d $kernel_root/lib/modules/$kver ]] || give_up "the test kernel is unavailable"
+root=$("$repo/Tests/support/trixie-root") || give_up "the Debian 13 root did not build (Tests/support/trixie-root)"
+[[ -x $root/usr/bin/dracut && -f $root/usr/lib/dracut/dracut-version.sh ]] || give_up "the root at $root has no dracut"
+
+work=$(mktemp -d)
+made_mount_points=()
+cleanup() {
+    local directory
+    for directory in "${made_mount_points[@]}"; do rmdir "$directory" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+for directory in /opt/kindling "/lib/modules/$kver" /kindling-work; do
+    if [[ ! -d $root$directory ]]; then
+        mkdir -p "$root$directory" && made_mount_points+=("$root$directory")
+    fi
+done
+mkdir -p "$work/confdir"
+
+# Runs COMMAND... inside the root, in its own mount namespace with the mounts above.
+in_root() {
+    "$repo/Tests/support/trixie-run" "$root" "$repo" "$kernel_root/lib/modules/$kver" "$kver" "$work" "$@"
+}
+
+kindling=/opt/kindling/.build/release/kindling
+common=(--force --no-compress --kver "$kver" --conf /dev/null --confdir /kindling-work/confdir)
+
+# Differences that are intended, as "SET:PATH reason" ("*" for every set).
+declare -A intended=(
+    ["*:usr/lib/dracut/build-parameter.txt"]="Kindling also stores its --modules-dir option"
+)
+
+is_intended() {
+    local set=$1 line=$2 key
+    for key in "${!intended[@]}"; do
+        [[ $line == *" ${key#*:}"* || $line == *"${key#*:} "* || $line == "content differs: ${key#*:}" ]] || continue
+        [[ ${key%%:*} == "*" || ${key%%:*} == "$set" ]] && return 0
+    done
+    return 1
+}
+
+# hardlink(1) links identical files only when their modification times fall in the same second:
+# a link count may differ when nothing else of the entry does and the bytes are the same.
+linked_by_timing() {
+    local set=$1 line=$2 side path type mode _ other other_type other_mode
+    read -r side path type mode _ <<<"$line"
+    [[ ($side == "<" || $side == ">") && $type == f ]] || return 1
+    other=$(grep -F -e "$path " "$work/$set.diff" | grep -v -F -e "$line" | head -n 1)
+    [[ -n $other ]] || return 1
+    read -r _ _ other_type other_mode _ <<<"$other"
+    [[ $other_type == "$type" && $other_mode == "$mode" ]] || return 1
+    cmp -s "$work/$set-d/$path" "$work/$set-k/$path"
+}
+
+# Milliseconds since the epoch.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+timings=()
+# compare_set LABEL DRACUT MODULES_DIR -- OPTIONS...: DRACUT is the command inside the root.
+compare_set() {
+    local set=$1 dracut=$2 modules_dir=$3 started dracut_ms kindling_ms line unexplained=0 entries
+    shift 4
+    local -a dracut_command
+    read -r -a dracut_command <<<"$dracut"
+    started=$(now_ms)
+    in_root "${dracut_command[@]}" "${common[@]}" "$@" "/kindling-work/$set-dracut.img" >"$work/$set-dracut.log" 2>&1 ||
+        { fail "$set: dracut failed"; tail -n 5 "$work/$set-dracut.log"; return; }
+    dracut_ms=$(($(now_ms) - started))
+    started=$(now_ms)
+    in_root "$kindling" "${common[@]}" --modules-dir "$modules_dir" "$@" "/kindling-work/$set-kindling.img" \
+        >"$work/$set-kindling.log" 2>&1 ||
+        { fail "$set: kindling failed"; tail -n 5 "$work/$set-kindling.log"; return; }
+    kindling_ms=$(($(now_ms) - started))
+    timings+=("$(printf '%-16s dracut %4d.%d s   kindling %3d.%d s   %3d modules' "$set" \
+        $((dracut_ms / 1000)) $((dracut_ms % 1000 / 100)) \
+        $((kindling_ms / 1000)) $((kindling_ms % 1000 / 100)) \
+        "$(grep -c 'Including module:' "$work/$set-kindling.log")")")
+
+    unpack_image "$work/$set-dracut.img" "$work/$set-d"
+    unpack_image "$work/$set-kindling.img" "$work/$set-k"
+    {
+        diff <(grep -o 'Including module: .*' "$work/$set-dracut.log" | tr -d '*') \
+            <(grep -o 'Including module: .*' "$work/$set-kindling.log" | tr -d '*') | sed 's/^/modules: /'
+        compare_trees "$work/$set-d" "$work/$set-k"
+    } >"$work/$set.diff"
+    while IFS= read -r line; do
+        [[ $line =~ ^(modules:\ )?[0-9,]+[acd][0-9,]+$ || $line == "---" || $line == "modules: ---" ]] && continue
+        if is_intended "$set" "$line"; then
+            printf '    intended: %s\n' "$line"
+        elif linked_by_timing "$set" "$line"; then
+            printf '    intended: %s (hardlinked or not as the clock ticked, the same bytes)\n' "$line"
+        else
+            printf '    DIFFERS: %s\n' "$line"
+            unexplained=$((unexplained + 1))
+        fi
+    done <"$work/$set.diff"
+    entries=$(manifest "$work/$set-k" | wc -l)
+    if ((unexplained == 0)); then
+        pass "$set: the same image as $release ($entries entries, $(grep -c 'Including module:' "$work/$set-kindling.log") modules)"
+    else
+        fail "$set: $unexplained unexplained differences from $release"
+    fi
+    rm -rf "$work/$set-d" "$work/$set-k" "$work/$set-dracut.img" "$work/$set-kindling.img"
+}
+
+# The sets, each as "LABEL|OPTIONS": the same for both releases, in the order of the issue.
+systemd_modules="systemd systemd-initrd dracut-systemd systemd-ask-password systemd-modules-load systemd-sysctl \
+systemd-tmpfiles systemd-journald systemd-udevd base rootfs-block kernel-modules"
+sets=(
+    "base-bash|-m 'base bash'"
+    "base-dash|-m 'base dash'"
+    "kernel|--no-hostonly -m 'base bash kernel-modules kernel-modules-extra kernel-network-modules rootfs-block'"
+    "systemd|--no-hostonly -m '$systemd_modules'"
+    "default|--no-hostonly"
+    "hostonly|-H"
+    "storage|--no-hostonly -m 'base bash lvm mdraid crypt dm rootfs-block kernel-modules'"
+    "network-manager|--no-hostonly -m 'base bash network-manager network nfs'"
+    "networkd|--no-hostonly -m 'base systemd-networkd network nfs'"
+)
+run_sets() {
+    local dracut=$1 modules_dir=$2 label=$3 entry options
+    shift 3
+    for entry in "${sets[@]}"; do
+        [[ " $* " == *" ${entry%%|*} "* ]] || continue
+        options=()
+        eval "options=(${entry#*|})"
+        compare_set "$label-${entry%%|*}" "$dracut" "$modules_dir" -- "${options[@]}"
+    done
+}
+
+# 1. Debian 13's dracut 106.
+release="dracut $(sed -n 's/^DRACUT_VERSION=//p' "$root/usr/lib/dracut/dracut-version.sh")"
+run_sets /usr/bin/dracut /usr/lib/dracut/modules.d 106 \
+    base-bash base-dash kernel systemd default hostonly storage network-manager networkd
+
+# 2. dracut-ng 112 from source, run from its tree.
+if ng_tree=$("$repo/Tests/support/dracut-ng-build" --root "$root" 2>"$work/ng-build.log"); then
+    release="dracut-ng $(sed -n 's/^DRACUT_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$root$ng_tree/dracut.sh")"
+    # -v: dracut-ng 112 logs only warnings by default, and the module lists are compared too.
+    common+=(-v)
+    run_sets "$ng_tree/dracut.sh --local" "$ng_tree/modules.d" 112 base-bash systemd default kernel
+else
+    fail "dracut-ng 112 did not build in the root: $(tail -n 3 "$work/ng-build.log")"
+fi
+
+echo "build times (no compression; dracut vs Kindling release build, in the Debian 13 root):"
+printf '  %s\n' "${timings[@]}"
+finish
