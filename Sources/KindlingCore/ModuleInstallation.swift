@@ -19,6 +19,7 @@ struct ModuleInstallation {
         var request = ModuleRequest(
             modules: settings.modules.modules, add: settings.modules.add, forceAdd: settings.modules.forceAdd,
             omit: settings.modules.omit, checkMounts: hasHostFilesystems)
+        request.forceAddOverridesOmit = settings.dracut.flavour == .dracutNG
         var searchPath = settings.moduleSearchPath
         if let plan = try kdumpImagePlan(for: request) {
             context.kdumpImage = plan

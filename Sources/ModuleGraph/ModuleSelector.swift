@@ -31,6 +31,8 @@ public struct ModuleRequest: Equatable, Sendable {
     public var omit: [String]
     /// Run the mount pass: the host has filesystems to mount (hostonly, --mount, --add-device).
     public var checkMounts: Bool
+    /// dracut-ng: a module given with --force-add is taken even when it is also omitted.
+    public var forceAddOverridesOmit = false
 
     public init(
         modules: [String] = [], add: [String] = [], forceAdd: [String] = [], omit: [String] = [],
@@ -59,6 +61,7 @@ public final class ModuleSelector {
     private var explicit: [String]
     private var add: [String]
     private var forceAdd: [String]
+    /// The omitted modules that count: dracut-ng lets --force-add win over -o.
     private let omit: Set<String>
     private let selectsAll: Bool
     private var selected: [String] = []
@@ -90,7 +93,7 @@ public final class ModuleSelector {
         explicit = request.modules
         add = request.add
         forceAdd = request.forceAdd
-        omit = Set(request.omit)
+        omit = Set(request.omit).subtracting(request.forceAddOverridesOmit ? request.forceAdd : [])
         selectsAll = request.modules.isEmpty
     }
 

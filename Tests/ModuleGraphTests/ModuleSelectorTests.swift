@@ -147,6 +147,13 @@ final class ModuleSelectorTests: XCTestCase {
         XCTAssertThrowsError(try select(ModuleRequest(modules: ["bash"], forceAdd: ["alpha"], omit: ["alpha"]), TableRunner()))
     }
 
+    /// dracut-ng (106 on): --force-add wins over -o.
+    func testForceAddedModuleOverridesOmitWhenAsked() throws {
+        var request = ModuleRequest(modules: ["bash"], forceAdd: ["alpha"], omit: ["alpha"])
+        request.forceAddOverridesOmit = true
+        XCTAssertEqual(try select(request, TableRunner()), ["bash", "alpha"])
+    }
+
     func testCyclicDependenciesFail() throws {
         let runner = TableRunner.with(["alpha": ["beta"], "beta": ["alpha"]])
         XCTAssertEqual(try select(ModuleRequest(), runner), ["bash", "gamma", "delta", "base"])
