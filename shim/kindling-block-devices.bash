@@ -60,11 +60,14 @@ for_each_host_dev_and_slaves_all() {
     __kindling_each_host_dev all "$@"
 }
 
+# The devices dracut-ng keeps apart in user_devs (--mount, --add-device) count as host devices.
 # shellcheck disable=SC2154 # host_devs is the build's, declared by the engine
 __kindling_each_host_dev() {
     builtin local __mode="$1" __func="$2" __dev __majmin __found=1
-    ((${#host_devs[@]} > 0)) || builtin return 2
-    for __dev in "${host_devs[@]}"; do
+    builtin local -a __devs
+    __devs=("${host_devs[@]}" ${user_devs[@]+"${user_devs[@]}"})
+    ((${#__devs[@]} > 0)) || builtin return 2
+    for __dev in "${__devs[@]}"; do
         __majmin=$(get_maj_min "$__dev") || builtin continue
         if __kindling_walk_block_tree "$__mode" "$__func" "$__majmin"; then
             [[ $__mode == first ]] && builtin return 0

@@ -25,7 +25,11 @@ __kindling_record_fs_type() {
 # The devices that hold the system's own files: what is mounted at /, /usr, /boot and the like.
 __kindling_add_mounted_system_devices() {
     builtin local __mp __dev __node __member
-    for __mp in / /etc /bin /sbin /lib /lib64 /usr /usr/bin /usr/sbin /usr/lib /usr/lib64 /boot /boot/efi /boot/zipl; do
+    builtin local -a __mountpoints
+    __mountpoints=(/ /etc /bin /sbin /lib /lib64 /usr /usr/bin /usr/sbin /usr/lib /usr/lib64 /boot /boot/efi /boot/zipl)
+    # dracut-ng also looks at /efi, where systemd mounts the ESP.
+    [[ -z ${__kindling_dracut_ng-} ]] || __mountpoints+=(/efi)
+    for __mp in "${__mountpoints[@]}"; do
         __mp=$(builtin command readlink -f "${dracutsysrootdir-}$__mp")
         builtin command mountpoint -q -- "$__mp" 2>/dev/null || builtin continue
         __dev=$(find_block_device "$__mp") || builtin continue
@@ -128,7 +132,9 @@ __kindling_find_host_devices() {
         __kindling_add_swap_devices
         __kindling_add_initrd_mounts
     fi
-    for __dev in "${host_devs[@]}"; do
+    # dracut-ng's user_devs (--mount, --add-device) are looked at too.
+    # shellcheck disable=SC2154 # declared by the engine
+    for __dev in "${host_devs[@]}" ${user_devs[@]+"${user_devs[@]}"}; do
         __kindling_record_fs_type "$__dev"
         check_block_and_slaves_all __kindling_record_fs_type "$(get_maj_min "$__dev")"
     done

@@ -85,7 +85,8 @@ final class BuildContext {
     /// dracut's variables in the shell every module runs in, and the host's devices found there,
     /// with the same helpers modules use to look at them.
     private func prepareShell() throws {
-        let hostDevices = HostDevices(contents: settings.contents, logger: logger)
+        let hostDevices = HostDevices(
+            contents: settings.contents, logger: logger, separatesUserDevices: settings.dracut.flavour == .dracutNG)
         try shell.evaluate(environment.declarations + "\n" + hostDevices.declarations, handler: helpers)
         try shell.evaluate("__kindling_find_host_devices", handler: helpers)
         if let helper = helpers.unsupportedCall {

@@ -6,10 +6,17 @@ import Support
 /// dracut fills its host_devs and host_fs_types.
 struct HostDevices {
     var devices: [String] = []
+    /// dracut-ng keeps the devices the user named (--mount, --add-device) apart, in user_devs:
+    /// its base module waits for them by the name given too. Empty for 059, which has no such list.
+    var userDevices: [String] = []
     /// Device path -> filesystem type.
     var filesystemTypes: [String: String] = [:]
 
-    init(contents: ImageContents, logger: Logger) {
+    init(contents: ImageContents, logger: Logger, separatesUserDevices: Bool = false) {
+        func addUserDevice(_ device: String) {
+            if !separatesUserDevices { return add(device) }
+            if !userDevices.contains(device) { userDevices.append(device) }
+        }
         for line in contents.mountLines {
             let fields = line.split(whereSeparator: \.isWhitespace).map(String.init)
             guard let first = fields.first else { continue }
@@ -17,13 +24,13 @@ struct HostDevices {
                 logger.warning("Bad fstab entry \(line)")
                 continue
             }
-            add(device)
+            addUserDevice(device)
             if fields.count > 2 { filesystemTypes[device] = fields[2] }
         }
         for file in contents.fstabFiles {
             for device in Self.firstFields(ofFile: file) { add(device) }
         }
-        for device in contents.addedDevices { add(device) }
+        for device in contents.addedDevices { addUserDevice(device) }
     }
 
     /// What `while read -r dev rest` gives for each line of an --add-fstab file (comments and
@@ -58,7 +65,8 @@ struct HostDevices {
     /// Bash statements giving modules these as dracut's arrays.
     var declarations: String {
         let table = ShellValue.associative(filesystemTypes).declaration(of: "host_fs_types")
-        return table + "\n" + ShellValue.array(devices).declaration(of: "host_devs")
+        return table + "\n" + ShellValue.array(devices).declaration(of: "host_devs") + "\n"
+            + ShellValue.array(userDevices).declaration(of: "user_devs")
     }
 
     /// The image's /etc/fstab lines for `--mount`: dracut fills in options, dump and pass.

@@ -150,6 +150,12 @@ sets=(
     "network-manager|--no-hostonly -m 'base bash network-manager network nfs'"
     "networkd|--no-hostonly -m 'base systemd-networkd network nfs'"
 )
+# dracut-ng keeps --add-device's devices in user_devs, which its base module waits for by name
+# too: a set for the block device this host's root is on, when it is one.
+host_root=$(findmnt -n -o SOURCE / 2>/dev/null)
+if [[ -b $host_root ]]; then
+    sets+=("add-device|-H --hostonly-cmdline --add-device '$host_root' -m 'base bash rootfs-block'")
+fi
 run_sets() {
     local dracut=$1 modules_dir=$2 label=$3 entry options
     shift 3
@@ -172,7 +178,7 @@ if ng_tree=$("$repo/Tests/support/dracut-ng-build" --root "$root" 2>"$work/ng-bu
     # -v: dracut-ng 112 logs only warnings by default, and the module lists are compared too.
     common+=(-v)
     run_sets "$ng_tree/dracut.sh --local" "$ng_tree/modules.d" 112 \
-        base-bash base-dash kernel systemd default hostonly storage network-manager networkd
+        base-bash base-dash kernel systemd default hostonly storage network-manager networkd add-device
 else
     fail "dracut-ng 112 did not build in the root: $(tail -n 3 "$work/ng-build.log")"
 fi
