@@ -68,6 +68,7 @@ struct ImageBuild {
         let timer = PhaseTimer(logger: logger, progress: progress)
         let modules = ModuleInstallation(context: context)
         let selected = try timer.measure("Selecting modules (check and depends)") { try modules.select() }
+        try SquashPass.checkSupported(selected, release: settings.dracut)
         try Cancellation.shared.checkpoint()
         if configuration.action == .printCommandLine {
             let commandLine = try modules.commandLine(of: selected)

@@ -16,6 +16,9 @@ enum SquashError: Error, CustomStringConvertible, Equatable {
     case toolFailed(status: Int32, message: String)
     /// The packed tree could not be removed from the staged tree.
     case removal(path: String, reason: String)
+    /// dracut-ng's squash-lib, whose modules install into $squashdir (dstdir) and pack the tree
+    /// in a pass of their own: not done yet, so refused rather than built wrong.
+    case dracutNGSquashLib
 
     var description: String {
         switch self {
@@ -26,6 +29,9 @@ enum SquashError: Error, CustomStringConvertible, Equatable {
             return "mksquashfs failed making the squash image (exit status \(status))\(detail)"
         case .removal(let path, let reason):
             return "cannot remove \(PathBytes.quoted(path)) once squashed: \(reason)"
+        case .dracutNGSquashLib:
+            return "dracut-ng's squash-lib module (squash, squash-squashfs, squash-erofs) is not supported yet: "
+                + "its post-install pass and $dstdir installs are not implemented; omit it (-o squash-lib)"
         }
     }
 }
@@ -37,7 +43,7 @@ enum SquashError: Error, CustomStringConvertible, Equatable {
 /// uncompressed (the squashfs image is compressed already).
 ///
 /// dracut-ng splits the module (squash-lib, squash-squashfs, squash-erofs) and runs another pass;
-/// Kindling does not do that one yet, so this pass is for dracut 059's module only.
+/// Kindling does not do that one yet: a build of dracut-ng's modules that selects squash-lib is refused.
 struct SquashPass {
     let context: BuildContext
     /// The squash module the build selected, whose install() installs the loader.
@@ -52,6 +58,13 @@ struct SquashPass {
     /// Nil when the build does not include dracut 059's squash module (a module of another name,
     /// squash-lib for one, is not it).
     /// - Throws: `SquashError.toolMissing` before any work when mksquashfs is not installed.
+    /// Refuses, before anything is installed, a selection holding dracut-ng's squash-lib.
+    static func checkSupported(_ selected: [Module], release: DracutRelease) throws(SquashError) {
+        if release.flavour == .dracutNG, selected.contains(where: { $0.name == "squash-lib" }) {
+            throw .dracutNGSquashLib
+        }
+    }
+
     init?(context: BuildContext, selected: [Module]) throws(SquashError) {
         guard context.settings.dracut.flavour == .dracut059, let module = selected.first(where: { $0.name == "squash" })
         else { return nil }

@@ -5,6 +5,7 @@ import XCTest
 
 @testable import Configuration
 @testable import KindlingCore
+import ModuleGraph
 
 /// dracut 059's squash pass in whole builds, with a squash module of the test's own that does
 /// what the real one's loader does in little (Tests/integration/squash-vs-dracut.sh compares the
@@ -166,5 +167,16 @@ final class SquashPassTests: XCTestCase {
                 "\(error)", "mksquashfs failed making the squash image (exit status 1): FATAL ERROR: no space left")
         }
         XCTAssertEqual(try String(contentsOfFile: image, encoding: .utf8), "old image")
+    }
+
+    /// dracut-ng's squash-lib is refused before anything is installed; 059's squash is not.
+    func testDracutNGSquashLibIsRefused() {
+        let selected = [Module(directory: "/m/80base"), Module(directory: "/m/88squash-lib")]
+        XCTAssertThrowsError(try SquashPass.checkSupported(selected, release: DracutRelease(version: "112"))) { error in
+            XCTAssertEqual(error as? SquashError, .dracutNGSquashLib)
+        }
+        XCTAssertNoThrow(try SquashPass.checkSupported(selected, release: .compatible))
+        XCTAssertNoThrow(
+            try SquashPass.checkSupported([Module(directory: "/m/80base")], release: DracutRelease(version: "106")))
     }
 }
