@@ -40,7 +40,7 @@ import Testing
 
     @Test func aFileThatIsNotPEOrIsMissingGivesNil() throws {
         let path = NSTemporaryDirectory() + "pe-file-test-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\n".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\n".utf8))
         defer { unlink(path) }
         #expect(PEFile(path: path) == nil)
         #expect(PEFile(path: path + ".missing") == nil)
