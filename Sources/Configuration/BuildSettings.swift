@@ -84,6 +84,8 @@ public struct ImageSettings: Equatable, Sendable {
     /// --squash-compressor, squash_compress: the squash module's squashfs image compressor; nil
     /// for mksquashfs's own default.
     public var squashCompressor: SquashCompressor?
+    /// dracut-ng's compress_level_NAME (--compress-level), by compressor name.
+    public var compressionLevels: [String: Int] = [:]
 }
 
 /// dracut's squash_compress: the compressor mksquashfs's `-comp` names, with the options that may
@@ -123,6 +125,8 @@ public struct ImageContents: Equatable, Sendable {
     public var fstabFiles: [String]
     /// --add-device.
     public var addedDevices: [String]
+    /// dracut-ng's --remove and remove_items: paths taken out of the image just before it is written.
+    public var removedPaths: [String] = []
 }
 
 /// Where the build's messages go besides standard error.
@@ -186,7 +190,7 @@ public struct BuildSettings: Sendable {
     init(
         normalized variables: ShellVariables, kernelVersion: String, outputPath: String, sysroot: String,
         moduleSearchPath: [String], logLevel: LogLevel, architecture: String = "x86_64",
-        createsOutputDirectory: Bool = false
+        createsOutputDirectory: Bool = false, compressionLevels: [String: Int] = [:]
     ) throws(ConfigError) {
         func isYes(_ name: String) -> Bool { variables[name] == "yes" }
         func nonEmpty(_ name: String) -> String? { variables[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -218,12 +222,13 @@ public struct BuildSettings: Sendable {
             aggressiveStrip: isYes("aggressive_strip"), hardlink: isYes("do_hardlink"),
             earlyMicrocode: isYes("early_microcode"), reproducible: isYes("reproducible"),
             enhancedCpio: isYes("enhanced_cpio"), skipsUnneededImage: isYes("noimageifnotneeded"),
-            squashCompressor: variables["squash_compress"].flatMap(SquashCompressor.init(setting:)))
+            squashCompressor: variables["squash_compress"].flatMap(SquashCompressor.init(setting:)),
+            compressionLevels: compressionLevels)
         contents = ImageContents(
             installItems: variables.words("install_items"), optionalItems: variables.words("install_optional_items"),
             kernelCommandLine: variables.has("kernel_cmdline") ? variables["kernel_cmdline"] : nil,
             mountLines: variables.elements("fstab_lines"), fstabFiles: variables.words("add_fstab"),
-            addedDevices: variables.words("add_device"))
+            addedDevices: variables.words("add_device"), removedPaths: variables.words("remove_items"))
         log = LogSettings(
             file: nonEmpty("logfile"),
             fileLevel: Int(variables["fileloglvl"] ?? "").flatMap(LogLevel.init(rawValue:)) ?? .info,

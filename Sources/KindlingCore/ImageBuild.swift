@@ -99,6 +99,7 @@ struct ImageBuild {
             }
         }
         if let squash { try timer.measure("Squashing the tree") { try squash.squashTree() } }
+        try RemovedPaths(settings.contents.removedPaths, imageRoot: staging.imageRoot, logger: logger).remove()
         guard let resolved = checked.compressor else { throw BuildFailure("the preflight did not resolve the compressor") }
         // The squashfs image is compressed already: dracut writes the archive around it as it is.
         let compressor = squash == nil ? resolved : .uncompressed

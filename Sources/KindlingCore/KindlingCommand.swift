@@ -59,6 +59,10 @@ public enum KindlingCommand {
                     regeneration: regeneration, kernels: kernels, executable: executable,
                     logger: logger
                 ).run()
+            case .printConfiguration:
+                guard let settings else { throw BuildFailure("the configuration gave no settings to print") }
+                writeStandardOutput(PrintedConfiguration(settings: settings).text)
+                return 0
             case .build, .printCommandLine:
                 guard let settings else { throw BuildFailure("the configuration gave no settings to build with") }
                 if let logfile = settings.log.file {
