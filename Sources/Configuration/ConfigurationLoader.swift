@@ -113,6 +113,10 @@ public struct ConfigurationLoader {
                 sysroot: sysroot, environment: environment, ownModules: ownModules, kernelRelease: kernelRelease,
                 diskDirectory: diskDirectory, origins: origins),
             logger: logger)
+        // The options stored in the image, as the dracut whose modules run stores them.
+        if configuration.settings?.dracut.flavour == .dracutNG {
+            configuration.storedParameters = commandLine.storedParameters(dracutNG: true)
+        }
         return configuration
     }
 
@@ -165,7 +169,7 @@ public struct ConfigurationLoader {
         guard let text = environment["DRACUT_EXTRA_ARGS"], !text.isEmpty else { return [] }
         let words: [String]
         do { words = try ShellWords.split(text) } catch {
-            throw ConfigError(description: "DRACUT_EXTRA_ARGS has an unterminated quote: \(PathBytes.quoted(text))")
+            throw ConfigError(description: "DRACUT_EXTRA_ARGS has an unterminated quote")
         }
         // Options only: dracut-ng takes no image or kernel version from it.
         let parsed: ParsedCommandLine

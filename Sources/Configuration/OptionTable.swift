@@ -205,7 +205,7 @@ public enum OptionTable {
                 flag("ro-mnt", effect: .set("ro_mnt", "yes"), summary: "mount / and /usr read-only at boot"),
                 value(
                     "nvmf-nbft-mode", argument: "MODE", effect: .scalar("nvmf_nbft_mode"),
-                    summary: "NVMe over fabrics from the firmware's NBFT: nbft, match or static"),
+                    summary: "NVMe over fabrics from the NBFT: nbft, match or static"),
             ]
         ),
         (
