@@ -34,7 +34,9 @@ extension BuildSettings {
         if !variables.has("kernel") { variables["kernel"] = sources.kernelRelease() }
         let kernel = variables["kernel"]!
 
-        let level = Int(variables["stdloglvl"] ?? "") ?? 4
+        // dracut-ng lowered the default from 059's 4 (info) to 3 (warnings).
+        let release = DracutRelease.installed(in: variables["dracutbasedir"] ?? (sysroot + "/usr/lib/dracut"))
+        let level = Int(variables["stdloglvl"] ?? "") ?? (release.flavour == .dracutNG ? 3 : 4)
         let clamped = min(max(level + sources.verbosity, 0), 6)
         variables["stdloglvl"] = String(clamped)
         let logLevel = sources.printsCommandLine ? .fatal : LogLevel(rawValue: max(clamped, 1)) ?? .info
@@ -89,7 +91,6 @@ extension BuildSettings {
             logger.warning(warning)
         }
         if let refusal = UnhonouredVariable.refusal(in: variables, origins: sources.origins) { throw refusal }
-        let release = DracutRelease.installed(in: variables["dracutbasedir"] ?? "")
         try checkRealInitPath(variables, release: release, searchPath: searchPath, origins: sources.origins)
         try checkNBFTMode(&variables, origins: sources.origins)
         let levels = try CompressionLevels.read(variables, origins: sources.origins)

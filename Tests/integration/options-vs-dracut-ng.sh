@@ -219,6 +219,30 @@ else
     fail "--nvmf-nbft-mode sometimes: statuses $ng_status/$k_status"
 fi
 
+# --- --ukify, --no-ukify, --sbat in a UEFI executable -----------------------------------------------
+# Without ukify installed, dracut-ng assembles the executable with objcopy whichever is given; the
+# .sbat sections of both executables must be the same bytes: the version line, these lines, then
+# the kernel's and the stub's.
+stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+if [[ -f $stub && -f $root/boot/vmlinuz-$kver ]] && command -v objcopy >/dev/null; then
+    sbat_line='kindling,1,Kindling,kindling,1,https://example.org'
+    for choice in --ukify --no-ukify; do
+        build_both "uki$choice" --uefi --uefi-stub "$stub" --kernel-image "$root/boot/vmlinuz-$kver" \
+            --sbat "$sbat_line" "$choice"
+        for tool in ng k; do
+            objcopy -O binary --only-section=.sbat "$work/out/$tool-uki$choice.img" "$work/$tool.sbat" 2>/dev/null
+        done
+        if ((ng_status == 0 && k_status == 0)) && [[ -s $work/k.sbat ]] && cmp -s "$work/ng.sbat" "$work/k.sbat" &&
+            grep -q "^$sbat_line" "$work/k.sbat"; then
+            pass "--sbat with $choice: the same .sbat bytes in both executables"
+        else
+            fail "--sbat with $choice: statuses $ng_status/$k_status; dracut-ng '$(tr '\n' '|' <"$work/ng.sbat")', kindling '$(tr '\n' '|' <"$work/k.sbat")'"
+        fi
+    done
+else
+    fail '--sbat: needs systemd-boot-efi'"'"'s stub, the test kernel'"'"'s vmlinuz and objcopy'
+fi
+
 # --- --enhanced-cpio with dracut-cpio present ------------------------------------------------------------
 # Both write the archive with dracut-cpio: every member's time is 0, and each file's data starts on
 # the block size of the temporary directory's file system.
@@ -259,7 +283,15 @@ EOF
         tail -n 2 "$work/k-enhanced.log"
     fi
 else
-    fail '--enhanced-cpio: the dracut-ng build has no dracut-cpio (cargo missing?)'
+    # Built without cargo: both say they ignore the option (at the info level) and write their
+    # usual archive.
+    build_both enhanced --no-compress --enhanced-cpio -v
+    if ((ng_status == 0 && k_status == 0)) && grep -q -- '--enhanced-cpio ignored due to lack of' "$work/ng-enhanced.log" &&
+        grep -q -- '--enhanced-cpio ignored due to lack of dracut-cpio' "$work/k-enhanced.log"; then
+        pass '--enhanced-cpio without dracut-cpio (no cargo for the dracut-ng build): both ignore it, saying so'
+    else
+        fail "--enhanced-cpio without dracut-cpio: statuses $ng_status/$k_status"
+    fi
 fi
 
 finish
