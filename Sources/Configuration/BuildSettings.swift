@@ -136,6 +136,8 @@ public struct LogSettings: Equatable, Sendable {
     public var fileLevel: LogLevel
     /// sysloglvl: the lines up to this level go to syslog; nil for none.
     public var systemLogLevel: LogLevel?
+    /// kmsgloglvl: the lines up to this level go to the kernel's log (/dev/kmsg); nil for none.
+    public var kernelLogLevel: LogLevel?
     /// The level of standard error (stdloglvl, -v, -q).
     public var level: LogLevel
 }
@@ -233,6 +235,7 @@ public struct BuildSettings: Sendable {
             file: nonEmpty("logfile"),
             fileLevel: Int(variables["fileloglvl"] ?? "").flatMap(LogLevel.init(rawValue:)) ?? .info,
             systemLogLevel: Int(variables["sysloglvl"] ?? "").flatMap { LogLevel(rawValue: min($0, 6)) },
+            kernelLogLevel: Int(variables["kmsgloglvl"] ?? "").flatMap { LogLevel(rawValue: min($0, 6)) },
             level: logLevel)
         force = isYes("force")
         noKernel = isYes("no_kernel")

@@ -94,9 +94,6 @@ struct UnhonouredVariable: Sendable {
         UnhonouredVariable(
             name: "omit_dlopen_features", isRequest: { !$0.trimmingCharacters(in: .whitespaces).isEmpty },
             reason: "Kindling's installer does not read the ELF dlopen notes"),
-        UnhonouredVariable(
-            name: "kmsgloglvl", isRequest: { (Int($0) ?? 0) > 0 },
-            reason: "Kindling does not log to the kernel log; use sysloglvl or logfile"),
     ]
 
     /// The first variable asked for, as one line naming it and its file.

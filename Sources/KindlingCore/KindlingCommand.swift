@@ -72,6 +72,14 @@ public enum KindlingCommand {
                 if let level = settings.log.systemLogLevel {
                     logger.addSink(upTo: level) { level, line in SystemLog.write(level, line) }
                 }
+                // kmsgloglvl, as dracut: root's builds only, and not for --print-cmdline.
+                if let level = settings.log.kernelLogLevel, configuration.action == .build, geteuid() == 0 {
+                    if let kernelLog = KernelLog() {
+                        logger.addSink(upTo: level) { level, line in kernelLog.write(level, line) }
+                    } else {
+                        logger.warning("'/dev/kmsg' not writable. Disabling logging to kernel ring buffer.")
+                    }
+                }
                 logger.info("Executing: \(([executable] + arguments).joined(separator: " "))")
                 logger.debug(configurationTime)
                 let progress = BuildProgress()

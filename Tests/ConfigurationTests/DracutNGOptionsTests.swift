@@ -164,7 +164,7 @@ final class DracutNGOptionsTests: XCTestCase {
             ("acpi_override=yes", "acpi_override"), ("early_microcode_image_dir=(/boot)", "early_microcode_image_dir"),
             ("early_microcode_image_name=(x.img)", "early_microcode_image_name"), ("initrdname=my.img", "initrdname"),
             ("add_dlopen_features+=\" libsystemd-shared-*.so:fido2 \"", "add_dlopen_features"),
-            ("omit_dlopen_features+=\" x:y \"", "omit_dlopen_features"), ("kmsgloglvl=4", "kmsgloglvl"),
+            ("omit_dlopen_features+=\" x:y \"", "omit_dlopen_features"),
         ]
         for (line, name) in cases {
             try write(line + "\n", "/etc/dracut.conf.d/30-refused.conf")
@@ -174,6 +174,14 @@ final class DracutNGOptionsTests: XCTestCase {
                 message.hasPrefix("\(name) is set in '\(root!)/etc/dracut.conf.d/30-refused.conf': "),
                 "\(line): \(message)")
         }
+    }
+
+    func testKmsgloglvlIsTheKernelLogsLevel() throws {
+        XCTAssertNil(try load([]).settings?.log.kernelLogLevel)
+        try write("kmsgloglvl=4\n", "/etc/dracut.conf.d/30.conf")
+        XCTAssertEqual(try load([]).settings?.log.kernelLogLevel, .info)
+        try write("kmsgloglvl=9\n", "/etc/dracut.conf.d/30.conf")
+        XCTAssertEqual(try load([]).settings?.log.kernelLogLevel, .trace)
     }
 
     func testWhatAsksForNothingIsNotRefused() throws {

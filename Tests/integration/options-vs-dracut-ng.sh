@@ -219,6 +219,23 @@ else
     fail "--nvmf-nbft-mode sometimes: statuses $ng_status/$k_status"
 fi
 
+# --- kmsgloglvl: both write their log lines to the kernel's log ---------------------------------------
+if [[ $(id -u) == 0 && -w /dev/kmsg ]] && dmesg >/dev/null 2>&1; then
+    printf 'kmsgloglvl=4\n' >"$work/confdir/30-kmsg.conf"
+    marker=kmsg-$$-$RANDOM
+    build_both "$marker" --no-compress
+    rm -f "$work/confdir/30-kmsg.conf"
+    ng_line=$(dmesg | grep -c "dracut\[[0-9]*\] \*\*\* Creating image file '$work/out/ng-$marker.img' \*\*\*")
+    k_line=$(dmesg | grep -c "kindling\[[0-9]*\] \*\*\* Creating image file '$work/out/k-$marker.img' \*\*\*")
+    if ((ng_status == 0 && k_status == 0 && ng_line == 1 && k_line == 1)); then
+        pass 'kmsgloglvl=4: both write their info lines to the kernel log'
+    else
+        fail "kmsgloglvl=4: statuses $ng_status/$k_status, lines in dmesg $ng_line/$k_line"
+    fi
+else
+    fail 'kmsgloglvl: needs root, a writable /dev/kmsg and dmesg'
+fi
+
 # --- --ukify, --no-ukify, --sbat in a UEFI executable -----------------------------------------------
 # Without ukify installed, dracut-ng assembles the executable with objcopy whichever is given; the
 # .sbat sections of both executables must be the same bytes: the version line, these lines, then
