@@ -86,6 +86,8 @@ public struct ImageSettings: Equatable, Sendable {
     public var squashCompressor: SquashCompressor?
     /// dracut-ng's compress_level_NAME (--compress-level), by compressor name.
     public var compressionLevels: [String: Int] = [:]
+    /// acpi_override=yes: acpi_table_dir, whose *.aml tables go into the early archive.
+    public var acpiTableDirectory: String? = nil
 }
 
 /// dracut's squash_compress: the compressor mksquashfs's `-comp` names, with the options that may
@@ -225,7 +227,8 @@ public struct BuildSettings: Sendable {
             earlyMicrocode: isYes("early_microcode"), reproducible: isYes("reproducible"),
             enhancedCpio: isYes("enhanced_cpio"), skipsUnneededImage: isYes("noimageifnotneeded"),
             squashCompressor: variables["squash_compress"].flatMap(SquashCompressor.init(setting:)),
-            compressionLevels: compressionLevels)
+            compressionLevels: compressionLevels,
+            acpiTableDirectory: isYes("acpi_override") ? nonEmpty("acpi_table_dir") : nil)
         contents = ImageContents(
             installItems: variables.words("install_items"), optionalItems: variables.words("install_optional_items"),
             kernelCommandLine: variables.has("kernel_cmdline") ? variables["kernel_cmdline"] : nil,

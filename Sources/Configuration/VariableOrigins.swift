@@ -77,9 +77,6 @@ struct UnhonouredVariable: Sendable {
 
     static let all: [UnhonouredVariable] = [
         UnhonouredVariable(
-            name: "acpi_override", isRequest: { $0 == "yes" },
-            reason: "Kindling does not put ACPI tables (acpi_table_dir) in the early archive"),
-        UnhonouredVariable(
             name: "early_microcode_image_dir", isRequest: { !$0.isEmpty },
             reason: "Kindling takes microcode from the firmware directories only, not from early images"),
         UnhonouredVariable(

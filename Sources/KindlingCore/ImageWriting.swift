@@ -97,19 +97,38 @@ struct ImageWriting {
         unlink(uncompressed)
     }
 
-    /// The processor's microcode in its own uncompressed archive, which the kernel reads first.
+    /// The processor's microcode, and acpi_override's ACPI tables, in their own uncompressed
+    /// archive, which the kernel reads first.
     private func stageEarlyMicrocode() throws -> String? {
         let settings = context.settings
-        guard settings.image.earlyMicrocode else { return nil }
         let directory = context.staging.path + "/early"
-        let host =
-            settings.hostonly != nil
-            ? context.environment.probes.processorInformation().flatMap(HostProcessor.init(cpuinfo:)) : nil
-        if settings.hostonly != nil && host == nil { return nil }
-        let microcode = EarlyMicrocode(firmwareDirectories: settings.paths.firmwareDirectories, hostProcessor: host)
-        guard try microcode.stage(in: directory) else { return nil }
-        context.logger.info("*** Generating early-microcode cpio image ***")
-        return directory
+        var staged = false
+        if settings.image.earlyMicrocode {
+            let host =
+                settings.hostonly != nil
+                ? context.environment.probes.processorInformation().flatMap(HostProcessor.init(cpuinfo:)) : nil
+            if settings.hostonly == nil || host != nil {
+                let microcode = EarlyMicrocode(
+                    firmwareDirectories: settings.paths.firmwareDirectories, hostProcessor: host)
+                if try microcode.stage(in: directory) {
+                    context.logger.info("*** Generating early-microcode cpio image ***")
+                    staged = true
+                }
+            }
+        }
+        if let tables = settings.image.acpiTableDirectory {
+            // As dracut: a kernel without table upgrades gets none (no kernel: no check).
+            if !settings.noKernel
+                && !ACPITables.kernelSupportsOverride(sysroot: settings.sysroot, kernelVersion: settings.kernelVersion)
+            {
+                context.logger.warning(
+                    "Disabling ACPI override, because kernel does not support it. "
+                        + "CONFIG_ACPI_INITRD_TABLE_OVERRIDE!=y or CONFIG_ACPI_TABLE_UPGRADE!=y")
+            } else if try ACPITables(tableDirectory: tables).stage(in: directory, logger: context.logger) {
+                staged = true
+            }
+        }
+        return staged ? directory : nil
     }
 
     private func writeExplanation(_ bytes: [UInt8], to path: String, as output: ExplainOutput) throws {

@@ -161,7 +161,7 @@ final class DracutNGOptionsTests: XCTestCase {
 
     func testAVariableKindlingCannotActOnIsRefusedNamingItsFile() throws {
         let cases = [
-            ("acpi_override=yes", "acpi_override"), ("early_microcode_image_dir=(/boot)", "early_microcode_image_dir"),
+            ("early_microcode_image_dir=(/boot)", "early_microcode_image_dir"),
             ("early_microcode_image_name=(x.img)", "early_microcode_image_name"), ("initrdname=my.img", "initrdname"),
             ("add_dlopen_features+=\" libsystemd-shared-*.so:fido2 \"", "add_dlopen_features"),
             ("omit_dlopen_features+=\" x:y \"", "omit_dlopen_features"),
@@ -174,6 +174,13 @@ final class DracutNGOptionsTests: XCTestCase {
                 message.hasPrefix("\(name) is set in '\(root!)/etc/dracut.conf.d/30-refused.conf': "),
                 "\(line): \(message)")
         }
+    }
+
+    func testACPIOverrideNamesTheTableDirectory() throws {
+        try write("acpi_table_dir=/tables\n", "/etc/dracut.conf.d/30.conf")
+        XCTAssertNil(try load([]).settings?.image.acpiTableDirectory, "without acpi_override=yes")
+        try write("acpi_override=yes\nacpi_table_dir=/tables\n", "/etc/dracut.conf.d/30.conf")
+        XCTAssertEqual(try load([]).settings?.image.acpiTableDirectory, "/tables")
     }
 
     func testKmsgloglvlIsTheKernelLogsLevel() throws {

@@ -219,6 +219,26 @@ else
     fail "--nvmf-nbft-mode sometimes: statuses $ng_status/$k_status"
 fi
 
+# --- acpi_override: the tables in the early archive --------------------------------------------------
+mkdir -p "$work/acpi"
+printf 'DSDT-override-one' >"$work/acpi/a.aml"
+printf 'SSDT-override-two' >"$work/acpi/b.aml"
+printf 'not a table' >"$work/acpi/notes.txt"
+printf 'acpi_override=yes\nacpi_table_dir=%s\n' "$work/acpi" >"$work/confdir/30-acpi.conf"
+build_both acpi --no-compress --no-early-microcode
+rm -f "$work/confdir/30-acpi.conf"
+for tool in ng k; do
+    mkdir -p "$work/early-$tool"
+    (cd "$work/early-$tool" && cpio -id --quiet <"$work/out/$tool-acpi.img" 2>/dev/null)
+done
+if ((ng_status == 0 && k_status == 0)) && [[ -f $work/early-k/kernel/firmware/acpi/a.aml ]] &&
+    diff -r "$work/early-ng" "$work/early-k" >/dev/null &&
+    [[ $(cd "$work/early-k" && find . | LC_ALL=C sort | tr '\n' ' ') == '. ./early_cpio ./kernel ./kernel/firmware ./kernel/firmware/acpi ./kernel/firmware/acpi/a.aml ./kernel/firmware/acpi/b.aml ' ]]; then
+    pass 'acpi_override: the same early archive of the *.aml tables'
+else
+    fail "acpi_override: statuses $ng_status/$k_status; $(diff -r "$work/early-ng" "$work/early-k" 2>&1 | head -n 3)"
+fi
+
 # --- kmsgloglvl: both write their log lines to the kernel's log ---------------------------------------
 if [[ $(id -u) == 0 && -w /dev/kmsg ]] && dmesg >/dev/null 2>&1; then
     printf 'kmsgloglvl=4\n' >"$work/confdir/30-kmsg.conf"
