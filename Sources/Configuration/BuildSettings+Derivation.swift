@@ -84,9 +84,13 @@ extension BuildSettings {
 
         let defaultPath = DefaultImagePath(sysroot: sysroot, usesMachineID: variables["machine_id"] != "no")
         let writesUEFI = variables["uefi"] == "yes"
+        // dracut-ng's initrdname (Debian's dracut-ng sets initrd.img-${kernel}); its default is
+        // initramfs-KVER.img, where Debian's 059 writes initrd.img-KVER.
+        let imageName = variables.has("initrdname") ? variables["initrdname"] : release.flavour == .dracutNG ? "initramfs-\(kernel).img" : nil
         let outputPath =
             positionals.first
-            ?? (writesUEFI ? defaultPath.executablePath(forKernel: kernel) : defaultPath.path(forKernel: kernel))
+            ?? (writesUEFI
+                ? defaultPath.executablePath(forKernel: kernel) : defaultPath.path(forKernel: kernel, imageName: imageName))
         if let warning = checkPersistentPolicy(&variables, diskDirectory: sources.diskDirectory) {
             logger.warning(warning)
         }

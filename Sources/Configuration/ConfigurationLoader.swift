@@ -43,6 +43,14 @@ public struct ConfigurationLoader {
         for option in commandLine.options {
             assignments.add(option.spec.effect, value: option.value)
         }
+        // The files see $kernel (Debian's dracut-ng sets initrdname="initrd.img-${kernel}"): both
+        // dracuts know --kver and the operand by then; dracut-ng also the running kernel.
+        if let kernel = commandLine.values(of: "kver").last
+            ?? (commandLine.positionals.count > 1 ? commandLine.positionals[1] : nil)
+            ?? (DracutRelease.installed(in: basedir).flavour == .dracutNG ? kernelRelease() : nil)
+        {
+            assignments.add(.early("kernel", kernel), value: nil)
+        }
 
         configuration.configFiles = try configFiles(commandLine, sysroot: sysroot, basedir: basedir)
         var (variables, fileOrigins) = try ConfigEvaluator().read(

@@ -83,9 +83,6 @@ struct UnhonouredVariable: Sendable {
             name: "early_microcode_image_name", isRequest: { !$0.isEmpty },
             reason: "Kindling takes microcode from the firmware directories only, not from early images"),
         UnhonouredVariable(
-            name: "initrdname", isRequest: { !$0.isEmpty },
-            reason: "Kindling names the default image itself; give the image's path on the command line"),
-        UnhonouredVariable(
             name: "add_dlopen_features", isRequest: { !$0.trimmingCharacters(in: .whitespaces).isEmpty },
             reason: "Kindling's installer does not read the ELF dlopen notes"),
         UnhonouredVariable(

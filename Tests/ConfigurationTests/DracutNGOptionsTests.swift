@@ -11,7 +11,7 @@ final class DracutNGOptionsTests: XCTestCase {
     override func setUpWithError() throws {
         root = NSTemporaryDirectory() + "kindling-ng-config-\(UUID().uuidString)"
         for directory in [
-            "/etc/dracut.conf.d", "/usr/lib/dracut/dracut.conf.d/rescue", "/extra", "/run-confdir", "/ng/dracut.conf.d",
+            "/etc/dracut.conf.d", "/usr/lib/dracut/dracut.conf.d/rescue", "/extra", "/run-confdir", "/ng/dracut.conf.d", "/boot",
         ] {
             try FileManager.default.createDirectory(atPath: root + directory, withIntermediateDirectories: true)
         }
@@ -162,7 +162,7 @@ final class DracutNGOptionsTests: XCTestCase {
     func testAVariableKindlingCannotActOnIsRefusedNamingItsFile() throws {
         let cases = [
             ("early_microcode_image_dir=(/boot)", "early_microcode_image_dir"),
-            ("early_microcode_image_name=(x.img)", "early_microcode_image_name"), ("initrdname=my.img", "initrdname"),
+            ("early_microcode_image_name=(x.img)", "early_microcode_image_name"),
             ("add_dlopen_features+=\" libsystemd-shared-*.so:fido2 \"", "add_dlopen_features"),
             ("omit_dlopen_features+=\" x:y \"", "omit_dlopen_features"),
         ]
@@ -174,6 +174,22 @@ final class DracutNGOptionsTests: XCTestCase {
                 message.hasPrefix("\(name) is set in '\(root!)/etc/dracut.conf.d/30-refused.conf': "),
                 "\(line): \(message)")
         }
+    }
+
+    /// Debian's dracut-ng names its images with initrdname="initrd.img-${kernel}": the files see
+    /// the kernel's version, and the default image is named so.
+    func testInitrdnameNamesTheDefaultImageAndTheFilesSeeTheKernel() throws {
+        try write("", "/boot/vmlinuz-6.1.0-test")
+        try write("DRACUT_VERSION=112\n", "/ng/dracut.sh")
+        let ng = ["dracutbasedir": root + "/ng"]
+        XCTAssertEqual(try load([], environment: ng).settings?.outputPath, root + "/boot/initramfs-6.1.0-test.img")
+        XCTAssertEqual(try load([]).settings?.outputPath, root + "/boot/initrd.img-6.1.0-test", "Debian's 059")
+        try write("initrdname=\"initrd.img-${kernel}\"\n", "/etc/dracut.conf.d/01-debian.conf")
+        XCTAssertEqual(try load([], environment: ng).settings?.outputPath, root + "/boot/initrd.img-6.1.0-test")
+        XCTAssertEqual(
+            try load(["--kver", "6.2.0-other"], environment: ng).settings?.outputPath, root + "/boot/initrd.img-6.2.0-other")
+        try write("initrdname=my-${kernel}.img\n", "/etc/dracut.conf.d/01-debian.conf")
+        XCTAssertEqual(try load(["--kver", "6.1.0-test"]).settings?.outputPath, root + "/boot/my-6.1.0-test.img")
     }
 
     func testACPIOverrideNamesTheTableDirectory() throws {

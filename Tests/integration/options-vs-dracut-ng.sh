@@ -60,6 +60,11 @@ same_config '--printconfig, every listed setting' -m 'base' -a 'bash' -o 'a b' -
 printf 'add_dracutmodules+=" from-conf "\nomit_drivers+=" c "\n' >"$work/confdir/10-a.conf"
 same_config '--printconfig, a drop-in and the options' -a more --omit-drivers d --libdirs /lib
 rm -f "$work/confdir/10-a.conf"
+# Debian's dracut-ng names its images so; the files see the kernel's version.
+# shellcheck disable=SC2016 # expanded by the configuration reader
+printf 'initrdname="initrd.img-${kernel}"\n' >"$work/confdir/01-debian.conf"
+same_config '--printconfig, initrdname from the kernel version' --libdirs /lib
+rm -f "$work/confdir/01-debian.conf"
 
 # --- --add-confdir ---------------------------------------------------------------------------------
 mkdir -p "$work/confdir/extra"
