@@ -88,6 +88,10 @@ public struct ImageSettings: Equatable, Sendable {
     public var compressionLevels: [String: Int] = [:]
     /// acpi_override=yes: acpi_table_dir, whose *.aml tables go into the early archive.
     public var acpiTableDirectory: String? = nil
+    /// early_microcode_image_dir and early_microcode_image_name: early images whose microcode is
+    /// taken for a vendor the firmware directories have none for; empty names: dracut's.
+    public var microcodeImageDirectories: [String] = []
+    public var microcodeImageNames: [String] = []
 }
 
 /// dracut's squash_compress: the compressor mksquashfs's `-comp` names, with the options that may
@@ -228,7 +232,12 @@ public struct BuildSettings: Sendable {
             enhancedCpio: isYes("enhanced_cpio"), skipsUnneededImage: isYes("noimageifnotneeded"),
             squashCompressor: variables["squash_compress"].flatMap(SquashCompressor.init(setting:)),
             compressionLevels: compressionLevels,
-            acpiTableDirectory: isYes("acpi_override") ? nonEmpty("acpi_table_dir") : nil)
+            acpiTableDirectory: isYes("acpi_override") ? nonEmpty("acpi_table_dir") : nil,
+            // dracut-ng looks under the sysroot, 059 in the host's /boot.
+            microcodeImageDirectories: variables.elements("early_microcode_image_dir").isEmpty
+                ? [(DracutRelease.installed(in: variables["dracutbasedir"] ?? "").flavour == .dracutNG ? sysroot : "") + "/boot"]
+                : variables.elements("early_microcode_image_dir"),
+            microcodeImageNames: variables.elements("early_microcode_image_name"))
         contents = ImageContents(
             installItems: variables.words("install_items"), optionalItems: variables.words("install_optional_items"),
             kernelCommandLine: variables.has("kernel_cmdline") ? variables["kernel_cmdline"] : nil,

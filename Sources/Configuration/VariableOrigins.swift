@@ -77,12 +77,6 @@ struct UnhonouredVariable: Sendable {
 
     static let all: [UnhonouredVariable] = [
         UnhonouredVariable(
-            name: "early_microcode_image_dir", isRequest: { !$0.isEmpty },
-            reason: "Kindling takes microcode from the firmware directories only, not from early images"),
-        UnhonouredVariable(
-            name: "early_microcode_image_name", isRequest: { !$0.isEmpty },
-            reason: "Kindling takes microcode from the firmware directories only, not from early images"),
-        UnhonouredVariable(
             name: "add_dlopen_features", isRequest: { !$0.trimmingCharacters(in: .whitespaces).isEmpty },
             reason: "Kindling's installer does not read the ELF dlopen notes"),
         UnhonouredVariable(

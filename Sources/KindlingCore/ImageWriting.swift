@@ -108,8 +108,11 @@ struct ImageWriting {
                 settings.hostonly != nil
                 ? context.environment.probes.processorInformation().flatMap(HostProcessor.init(cpuinfo:)) : nil
             if settings.hostonly == nil || host != nil {
+                let images = settings.image.microcodeImageNames
                 let microcode = EarlyMicrocode(
-                    firmwareDirectories: settings.paths.firmwareDirectories, hostProcessor: host)
+                    firmwareDirectories: settings.paths.firmwareDirectories, hostProcessor: host,
+                    imageDirectories: settings.image.microcodeImageDirectories,
+                    imageNames: images.isEmpty ? EarlyMicrocode.defaultImageNames : images)
                 if try microcode.stage(in: directory) {
                     context.logger.info("*** Generating early-microcode cpio image ***")
                     staged = true

@@ -161,8 +161,6 @@ final class DracutNGOptionsTests: XCTestCase {
 
     func testAVariableKindlingCannotActOnIsRefusedNamingItsFile() throws {
         let cases = [
-            ("early_microcode_image_dir=(/boot)", "early_microcode_image_dir"),
-            ("early_microcode_image_name=(x.img)", "early_microcode_image_name"),
             ("add_dlopen_features+=\" libsystemd-shared-*.so:fido2 \"", "add_dlopen_features"),
             ("omit_dlopen_features+=\" x:y \"", "omit_dlopen_features"),
         ]

@@ -244,6 +244,28 @@ else
     fail "acpi_override: statuses $ng_status/$k_status; $(diff -r "$work/early-ng" "$work/early-k" 2>&1 | head -n 3)"
 fi
 
+# --- early_microcode_image_dir/_name: microcode from an early image -----------------------------------
+# The firmware directories have none, so both take kernel/x86/microcode/GenuineIntel.bin from the
+# first image that holds it.
+mkdir -p "$work/ucode/tree/kernel/x86/microcode" "$work/ucode/images" "$work/nofw"
+printf 'intel microcode from an image' >"$work/ucode/tree/kernel/x86/microcode/GenuineIntel.bin"
+(cd "$work/ucode/tree" && find . | LC_ALL=C sort | cpio -o -H newc --quiet >"$work/ucode/images/intel-ucode.img")
+printf 'not a cpio archive' >"$work/ucode/images/intel-uc.img"
+printf 'early_microcode_image_dir=(%s)\nearly_microcode_image_name=(intel-uc.img intel-ucode.img)\n' \
+    "$work/ucode/images" >"$work/confdir/30-ucode.conf"
+build_both ucode --no-compress --early-microcode --fwdir "$work/nofw"
+rm -f "$work/confdir/30-ucode.conf"
+for tool in ng k; do
+    mkdir -p "$work/ucode-$tool"
+    (cd "$work/ucode-$tool" && cpio -id --quiet <"$work/out/$tool-ucode.img" 2>/dev/null)
+done
+if ((ng_status == 0 && k_status == 0)) && diff -r "$work/ucode-ng" "$work/ucode-k" >/dev/null &&
+    cmp -s "$work/ucode-k/kernel/x86/microcode/GenuineIntel.bin" "$work/ucode/tree/kernel/x86/microcode/GenuineIntel.bin"; then
+    pass 'early_microcode_image_dir and _name: the same early archive, the microcode taken from the image'
+else
+    fail "early microcode images: statuses $ng_status/$k_status; $(diff -r "$work/ucode-ng" "$work/ucode-k" 2>&1 | head -n 3)"
+fi
+
 # --- kmsgloglvl: both write their log lines to the kernel's log ---------------------------------------
 if [[ $(id -u) == 0 && -w /dev/kmsg ]] && dmesg >/dev/null 2>&1; then
     printf 'kmsgloglvl=4\n' >"$work/confdir/30-kmsg.conf"
