@@ -229,7 +229,9 @@ public enum OptionTable {
                 value(
                     "confdir", argument: "DIR", effect: .command(.confdir),
                     summary: "read DIR/*.conf instead of /etc/dracut.conf.d/*.conf"),
-                value("add-confdir", argument: "DIR", effect: .command(.addConfdir), summary: "read DIR/*.conf as well"),
+                value(
+                    "add-confdir", argument: "DIR", effect: .command(.addConfdir),
+                    summary: "read DIR/*.conf as well (a bare name: a drop-in subdirectory)"),
                 value("tmpdir", argument: "DIR", effect: .scalar("tmpdir"), summary: "make the temporary build directory in DIR"),
                 value("sysroot", short: "r", argument: "DIR", effect: .command(.sysroot), summary: "build from the system installed under DIR"),
                 flag(
