@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Configuration
 import Foundation
+import Installer
 import ModuleGraph
 import ShellBridge
 import Support
@@ -61,6 +62,8 @@ public enum KindlingCommand {
                 ).run()
             case .printConfiguration:
                 guard let settings else { throw BuildFailure("the configuration gave no settings to print") }
+                // dracut-ng checks the kernel's module directory before it prints.
+                if !settings.noKernel { _ = try KernelModuleDirectory.checkContents(of: settings.paths.kernelModules) }
                 writeStandardOutput(PrintedConfiguration(settings: settings).text)
                 return 0
             case .build, .printCommandLine:

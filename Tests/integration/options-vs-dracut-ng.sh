@@ -66,6 +66,20 @@ printf 'initrdname="initrd.img-${kernel}"\n' >"$work/confdir/01-debian.conf"
 same_config '--printconfig, initrdname from the kernel version' --libdirs /lib
 rm -f "$work/confdir/01-debian.conf"
 
+# A kernel without a module directory: dracut-ng stops before it prints, and so does Kindling.
+"$ng/dracut.sh" --local --conf /dev/null --confdir "$work/confdir" -N --kver 0.0-no-such-kernel --printconfig \
+    >"$work/ng.out" 2>"$work/ng.err"
+ng_status=$?
+dracutbasedir=$ng "$KINDLING" --conf /dev/null --confdir "$work/confdir" -N --kver 0.0-no-such-kernel --printconfig \
+    >"$work/k.out" 2>"$work/k.err"
+k_status=$?
+if ((ng_status != 0 && k_status != 0)) && [[ ! -s $work/ng.out && ! -s $work/k.out ]] &&
+    grep -q 'Cannot find module directory' "$work/ng.err" && grep -q 'cannot find module directory' "$work/k.err"; then
+    pass '--printconfig for a kernel without modules: both stop before printing'
+else
+    fail "--printconfig without a module directory: statuses $ng_status/$k_status: $(cat "$work/k.err")"
+fi
+
 # --- --add-confdir ---------------------------------------------------------------------------------
 mkdir -p "$work/confdir/extra"
 printf 'add_dracutmodules+=" from-extra "\n' >"$work/confdir/extra/20-extra.conf"
