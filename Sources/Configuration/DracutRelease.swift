@@ -20,11 +20,14 @@ public struct DracutRelease: Equatable, Sendable {
         return major >= 100 ? .dracutNG : .dracut059
     }
 
-    /// The version that `DIRECTORY/dracut-version.sh` assigns, as its `DRACUT_VERSION=` line spells it.
+    /// The version that `DIRECTORY/dracut-version.sh` assigns, as its `DRACUT_VERSION=` line spells it;
+    /// in a source tree, which has no dracut-version.sh until it is installed (dracut-ng run as
+    /// `dracut.sh --local`), the same line of its dracut.sh.
     public static func installed(in baseDirectory: String) -> DracutRelease {
-        guard let text = try? String(contentsOfFile: baseDirectory + "/dracut-version.sh", encoding: .utf8) else {
-            return compatible
-        }
+        let text =
+            (try? String(contentsOfFile: baseDirectory + "/dracut-version.sh", encoding: .utf8))
+            ?? (try? String(contentsOfFile: baseDirectory + "/dracut.sh", encoding: .utf8))
+        guard let text else { return compatible }
         for line in text.split(separator: "\n") where line.hasPrefix("DRACUT_VERSION=") {
             let value = line.dropFirst("DRACUT_VERSION=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"' \t"))
             if !value.isEmpty { return DracutRelease(version: value) }
