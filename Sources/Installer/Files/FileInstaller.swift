@@ -481,12 +481,16 @@ enum FileCopier {
     }
 
     private static func bufferedCopy(from input: Int32, to output: Int32) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        // Uninitialised: after sendfile this usually reads nothing, and zeroing 64 KiB for every
+        // file installed was the copy's largest cost in the engine.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            let count = read(input, buffer.baseAddress, buffer.count)
             if count == 0 { return true }
             if count < 0 { if errno == EINTR { continue }; return false }
-            guard buffer.withUnsafeBufferPointer({ writeAll(fd: output, UnsafeBufferPointer(rebasing: $0[0..<count])) }) else {
+            guard writeAll(fd: output, UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+            else {
                 return false
             }
         }
