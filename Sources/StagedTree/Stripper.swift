@@ -27,7 +27,9 @@ public struct Stripper {
             return
         }
         logger.info("*** Stripping files ***")
-        let files = candidates()
+        // Only the files strip could change: on a distribution's binaries, usually none.
+        let files = candidates().filter(mayChange)
+        logger.debug("strip: \(files.count) files strip could change")
         let arguments = aggressive ? ["-p"] : ["-g", "-p"]
         // Batches keep the argument list well under the kernel's limit, as xargs does.
         for start in stride(from: 0, to: files.count, by: 500) {
@@ -38,6 +40,7 @@ public struct Stripper {
         logger.info("*** Stripping files done ***")
     }
 
+    /// Regular files dracut strips: kernel modules without a signature, and every executable.
     private func candidates() -> [String] {
         var found: [String] = []
         guard let walker = FileManager.default.enumerator(atPath: imageRoot) else { return [] }
@@ -53,6 +56,22 @@ public struct Stripper {
             }
         }
         return found.sorted()
+    }
+
+    /// StripProbe's verdict on one file; a file it cannot open goes to strip, which reports it.
+    private func mayChange(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return true }
+        let verdict = StripProbe.verdict(size: UInt64(status.st_size), aggressive: aggressive) { offset, count in
+            guard count >= 0, offset <= UInt64(Int64.max) else { return nil }
+            var bytes = [UInt8](repeating: 0, count: count)
+            let read = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+            return read == count ? bytes : nil
+        }
+        return verdict == .mayChange
     }
 
     private func isSigned(_ path: String) -> Bool {
