@@ -74,21 +74,20 @@ public enum StripProbe {
     /// the link-time optimisation sections, for safety: any of them sends the file to strip.
     static func isDebugging(_ name: [UInt8]) -> Bool {
         // .gnu_debuglink and .gnu_debugaltlink name a separate debug file; strip -g keeps them.
-        if name == Array(".gnu_debuglink".utf8) || name == Array(".gnu_debugaltlink".utf8) { return false }
-        if name.starts(with: Array(".stab".utf8)) || name.starts(with: Array(".line".utf8))
-            || name.starts(with: Array(".gdb_index".utf8)) || name.starts(with: Array(".zdebug".utf8))
-            || name.starts(with: Array(".gnu.linkonce.wi.".utf8)) || name.starts(with: Array(".gnu.lto_".utf8))
-            || name.starts(with: Array(".gnu.debuglto_".utf8))
-        {
-            return true
-        }
+        if keptNames.contains(name) { return false }
+        if debuggingPrefixes.contains(where: { name.starts(with: $0) }) { return true }
         // .debug_*, .rela.debug_*, .gnu_debugdata and the like.
-        let debug = Array("debug".utf8)
-        return name.count >= debug.count
-            && (0...(name.count - debug.count)).contains { start in
-                name[start..<start + debug.count].elementsEqual(debug)
+        return name.count >= debugWord.count
+            && (0...(name.count - debugWord.count)).contains { start in
+                name[start..<start + debugWord.count].elementsEqual(debugWord)
             }
     }
+
+    private static let keptNames = [Array(".gnu_debuglink".utf8), Array(".gnu_debugaltlink".utf8)]
+    private static let debuggingPrefixes = [
+        ".stab", ".line", ".gdb_index", ".zdebug", ".gnu.linkonce.wi.", ".gnu.lto_", ".gnu.debuglto_",
+    ].map { Array($0.utf8) }
+    private static let debugWord = Array("debug".utf8)
 
     private static func name(at offset: UInt32, in table: [UInt8]) -> [UInt8]? {
         let start = Int(offset)

@@ -43,19 +43,33 @@ public struct Stripper {
     /// Regular files dracut strips: kernel modules without a signature, and every executable.
     private func candidates() -> [String] {
         var found: [String] = []
-        guard let walker = FileManager.default.enumerator(atPath: imageRoot) else { return [] }
-        while let relative = walker.nextObject() as? String {
-            let path = imageRoot + "/" + relative
+        collect(in: "", into: &found)
+        return found.sorted()
+    }
+
+    /// The walk, with directory entries read directly: FileManager's enumerator cost more than
+    /// the probe of every file it found. Symlinks to directories are not followed.
+    private func collect(in relativeDirectory: String, into found: inout [String]) {
+        guard let names = directoryEntries(imageRoot + relativeDirectory) else { return }
+        for name in names {
+            let relative = relativeDirectory + "/" + name
+            let path = imageRoot + relative
             var status = stat()
-            guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
-            let isModule = relative.contains("lib/modules/") && relative.hasSuffix(".ko")
-            if isModule {
-                if !isSigned(path) { found.append(path) }
-            } else if status.st_mode & 0o111 != 0 {
-                found.append(path)
+            guard lstat(path, &status) == 0 else { continue }
+            switch status.st_mode & S_IFMT {
+            case S_IFDIR:
+                collect(in: relative, into: &found)
+            case S_IFREG:
+                let isModule = relative.contains("lib/modules/") && relative.hasSuffix(".ko")
+                if isModule {
+                    if !isSigned(path) { found.append(path) }
+                } else if status.st_mode & 0o111 != 0 {
+                    found.append(path)
+                }
+            default:
+                continue
             }
         }
-        return found.sorted()
     }
 
     /// StripProbe's verdict on one file; a file it cannot open goes to strip, which reports it.
