@@ -292,6 +292,9 @@ public final class FileInstaller {
 
     /// Destinations are absolute paths inside the image: `..` may not climb out of it.
     func normalizedDestination(_ path: String) throws -> String {
+        // Most paths come normalised already (every library of the lazy pass): one look at their
+        // bytes spares splitting and joining them.
+        if Self.isNormalized(path) { return path }
         var components: [Substring] = []
         for component in path.split(separator: "/") {
             switch component {
@@ -303,6 +306,28 @@ public final class FileInstaller {
             }
         }
         return "/" + components.joined(separator: "/")
+    }
+
+    /// Absolute, without an empty, `.` or `..` component and without a trailing slash: what
+    /// `normalizedDestination` would give back unchanged.
+    static func isNormalized(_ path: String) -> Bool {
+        path.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.first == UInt8(ascii: "/") else { return false }
+            if bytes.count == 1 { return true }
+            var componentStart = 1
+            for index in 1...bytes.count {
+                guard index == bytes.count || bytes[index] == UInt8(ascii: "/") else { continue }
+                let length = index - componentStart
+                if length == 0 { return false }
+                if bytes[componentStart] == UInt8(ascii: "."),
+                    length == 1 || (length == 2 && bytes[componentStart + 1] == UInt8(ascii: "."))
+                {
+                    return false
+                }
+                componentStart = index + 1
+            }
+            return true
+        } ?? false
     }
 
     // MARK: Building the tree
