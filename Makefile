@@ -18,7 +18,7 @@ DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybo
 	shellcheck chromium libxml2-utils python3 squashfs-tools dracut-squash openssh-client \
 	systemd-boot-efi sbsigntool ovmf openssl nfs-ganesha nfs-ganesha-vfs dropbear-bin debootstrap
 
-.PHONY: all build release deps test unit-test integration-test kdump-test kdump-image bench install uninstall clean
+.PHONY: all build release deps test unit-test integration-test kdump-test kdump-image bench bench-scale install uninstall clean
 
 all: build
 
@@ -53,6 +53,13 @@ kdump-test: build
 # Side by side with dracut 059 on the same work, printing ratios.
 bench: release
 	bench/run
+
+# Time per module for 1..500 dracut modules and 0..1000 kernel modules (about 15 minutes), then
+# Documentation/performance.svg from the points (bench/plot). bench/profile says where time goes.
+SCALE_POINTS ?= bench-scale.tsv
+bench-scale: release
+	bench/scale $(SCALE_POINTS)
+	bench/plot $(SCALE_POINTS) Documentation/performance.svg
 
 # A kdump capture image for a real kernel (Debian's current 6.1 kernel, fetched into the test
 # cache), with the dump target of KDUMP_CONFIG_FILE (default: Documentation/examples/kdump.conf),

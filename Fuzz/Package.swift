@@ -9,6 +9,7 @@ let harnesses = [
     "FuzzCpioReader", "FuzzCpioRoundTrip", "FuzzInitramfsImage", "FuzzGunzip", "FuzzGzipRoundTrip",
     "FuzzArchiveExtractor", "FuzzELFParser", "FuzzModuleELF", "FuzzLoaderCache", "FuzzShellMessages",
     "FuzzConfigRecords", "FuzzCommandLine", "FuzzTextFormats", "FuzzKdumpConfig", "FuzzUnpackConfinement", "FuzzPEImage",
+    "FuzzStripProbe",
 ]
 // Files beside a harness's source that it reads at run time.
 let runtimeFiles = ["FuzzKdumpConfig": ["driver.bash"]]

@@ -110,7 +110,12 @@ elf() { # ARCH-FLAG SUFFIX
         gcc "$1" "${elf_flags[@]}" -o "$dir/needs-libseed-rpath" "$work/main.c" -L"$dir" -l:libseed.so.1 \
             -Wl,-rpath,/opt/seed/lib -Wl,--disable-new-dtags
     local file
-    for file in "$dir"/*; do seed FuzzELFParser "${file##*/}$2" < "$file"; done
+    for file in "$dir"/*; do
+        seed FuzzELFParser "${file##*/}$2" < "$file"
+        seed FuzzStripProbe "${file##*/}$2" < "$file"
+    done
+    # With debugging sections and a symbol table: what the strip pass hands to strip.
+    gcc "$1" -g -O1 -o "$dir/debug" "$work/main.c" "$work/lib.c" 2>/dev/null && seed FuzzStripProbe "debug$2" < "$dir/debug"
 }
 if have gcc; then
     elf -m64 ""

@@ -41,6 +41,7 @@ fuzz_dict_FuzzArchiveExtractor = cpio
 fuzz_dict_FuzzUnpackConfinement = cpio
 fuzz_dict_FuzzELFParser = elf
 fuzz_dict_FuzzModuleELF = elf
+fuzz_dict_FuzzStripProbe = elf
 fuzz_dict_FuzzLoaderCache = ldcache
 fuzz_dict_FuzzShellMessages = shim
 fuzz_dict_FuzzConfigRecords = shim

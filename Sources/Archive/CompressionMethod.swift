@@ -20,24 +20,30 @@ public enum CompressionMethod: Equatable, Sendable {
     /// An external compressor reading the archive on standard input.
     case command(executable: String, arguments: [String])
 
-    /// - Parameter findExecutable: resolves a tool name to a runnable path, nil when missing.
+    /// - Parameters:
+    ///   - levels: dracut-ng's compress_level_NAME, by NAME (bzip2, gzip, lz4, lzma, lzop, xz,
+    ///     zstd): the level a bare compressor name runs at instead of dracut's fixed one.
+    ///   - findExecutable: resolves a tool name to a runnable path, nil when missing.
     public init(
-        dracutSetting setting: String, findExecutable: (String) -> String? = findExecutableInSearchPath
+        dracutSetting setting: String, levels: [String: Int] = [:],
+        findExecutable: (String) -> String? = findExecutableInSearchPath
     ) throws(ArchiveError) {
         let words = setting.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
         guard let name = words.first else {
-            self = .parallelGzip(level: 9, threadCount: nil)
+            self = .parallelGzip(level: levels["gzip"] ?? 9, threadCount: nil)
             return
         }
         let arguments = Array(words.dropFirst())
-        if name == "gzip" || name == "pigz", let options = GzipOptions(arguments) {
+        if (name == "gzip" || name == "pigz") && arguments.isEmpty {
+            self = .parallelGzip(level: levels["gzip"] ?? 9, threadCount: nil)
+        } else if name == "gzip" || name == "pigz", let options = GzipOptions(arguments) {
             self = .parallelGzip(level: options.level, threadCount: options.threadCount)
         } else if (name == "cat" || name == "none") && arguments.isEmpty {
             self = .none
         } else {
             let commandLine =
                 arguments.isEmpty
-                ? Self.dracutCommandLine(for: name, findExecutable: findExecutable) ?? [name] : words
+                ? Self.dracutCommandLine(for: name, levels: levels, findExecutable: findExecutable) ?? [name] : words
             guard let executable = findExecutable(commandLine[0]) else {
                 throw ArchiveError.toolMissing(tool: commandLine[0], purpose: "compress the image")
             }
@@ -50,18 +56,22 @@ public enum CompressionMethod: Equatable, Sendable {
         "gzip", "pigz", "zstd", "xz", "lzma", "lz4", "lzo", "lzop", "bzip2", "lbzip2", "cat", "none",
     ]
 
-    /// dracut 059's fixed arguments for a bare compressor name.
-    private static func dracutCommandLine(for name: String, findExecutable: (String) -> String?) -> [String]? {
+    /// dracut's arguments for a bare compressor name: 059's fixed levels, or dracut-ng's
+    /// compress_level_NAME in their place (xz has no level unless one is given).
+    private static func dracutCommandLine(
+        for name: String, levels: [String: Int], findExecutable: (String) -> String?
+    ) -> [String]? {
+        func level(_ family: String, _ fallback: Int) -> String { "-\(levels[family] ?? fallback)" }
         switch name {
-        case "zstd": return ["zstd", "-15", "-q", "-T0"]
-        case "xz": return ["xz", "--check=crc32", "--lzma2=dict=1MiB", "-T0"]
-        case "lzma": return ["lzma", "-9", "-T0"]
+        case "zstd": return ["zstd", level("zstd", 15), "-q", "-T0"]
+        case "xz": return ["xz"] + (levels["xz"].map { ["-\($0)"] } ?? []) + ["--check=crc32", "--lzma2=dict=1MiB", "-T0"]
+        case "lzma": return ["lzma", level("lzma", 9), "-T0"]
         // The kernel reads only the legacy lz4 frame format.
-        case "lz4": return ["lz4", "-l", "-9"]
-        case "lzo", "lzop": return ["lzop", "-9"]
+        case "lz4": return ["lz4", "-l", level("lz4", 9)]
+        case "lzo", "lzop": return ["lzop", level("lzop", 9)]
         // lbzip2 writes the same format on all cores.
         case "bzip2", "lbzip2":
-            return name == "lbzip2" || findExecutable("lbzip2") != nil ? ["lbzip2", "-9"] : ["bzip2", "-9"]
+            return [name == "lbzip2" || findExecutable("lbzip2") != nil ? "lbzip2" : "bzip2", level("bzip2", 9)]
         default: return nil
         }
     }

@@ -7,6 +7,8 @@ public enum RequestedAction: Equatable, Sendable {
     case version
     case listModules
     case printCommandLine
+    /// dracut-ng's --printconfig: the settings as `dracutconfig: NAME=VALUE` lines.
+    case printConfiguration
     case regenerateAll(Regeneration)
 }
 

@@ -12,6 +12,7 @@ struct SettingsSources {
     var ownModules: String
     var kernelRelease: () -> String
     var diskDirectory: String
+    var origins = VariableOrigins()
 }
 
 extension BuildSettings {
@@ -94,17 +95,62 @@ extension BuildSettings {
 
         let defaultPath = DefaultImagePath(sysroot: sysroot, usesMachineID: variables["machine_id"] != "no")
         let writesUEFI = variables["uefi"] == "yes"
+        // dracut-ng's initrdname (Debian's dracut-ng sets initrd.img-${kernel}); its default is
+        // initramfs-KVER.img, where Debian's 059 writes initrd.img-KVER.
+        let imageName = variables.has("initrdname") ? variables["initrdname"] : release.flavour == .dracutNG ? "initramfs-\(kernel).img" : nil
         let outputPath =
             positionals.first
-            ?? (writesUEFI ? defaultPath.executablePath(forKernel: kernel) : defaultPath.path(forKernel: kernel))
+            ?? (writesUEFI
+                ? defaultPath.executablePath(forKernel: kernel) : defaultPath.path(forKernel: kernel, imageName: imageName))
         if let warning = checkPersistentPolicy(&variables, diskDirectory: sources.diskDirectory) {
             logger.warning(warning)
         }
+        if let refusal = UnhonouredVariable.refusal(in: variables, origins: sources.origins) { throw refusal }
+        try checkRealInitPath(variables, release: release, searchPath: searchPath, origins: sources.origins)
+        try checkNBFTMode(&variables, origins: sources.origins)
+        let levels = try CompressionLevels.read(variables, origins: sources.origins)
         return try BuildSettings(
             normalized: variables, kernelVersion: kernel, outputPath: outputPath, sysroot: sysroot,
             moduleSearchPath: searchPath, logLevel: logLevel,
             architecture: sources.environment["DRACUT_ARCH"] ?? UEFISettings.hostArchitecture(),
-            createsOutputDirectory: writesUEFI && positionals.isEmpty)
+            createsOutputDirectory: writesUEFI && positionals.isEmpty, compressionLevels: levels)
+    }
+
+    /// dracut-ng's nvmf_nbft_mode, which its nvmf module reads: nbft, match or static; unset is
+    /// match. dracut-ng logs an error for any other value and takes match; Kindling refuses it.
+    static func checkNBFTMode(_ variables: inout ShellVariables, origins: VariableOrigins) throws(ConfigError) {
+        switch variables["nvmf_nbft_mode"] ?? "" {
+        case "": variables["nvmf_nbft_mode"] = "match"
+        case "nbft", "match", "static": break
+        case let mode:
+            throw ConfigError(
+                description: "invalid nvmf_nbft_mode \(PathBytes.quoted(mode)) (from \(origins.source(of: "nvmf_nbft_mode"))): "
+                    + "give nbft, match or static")
+        }
+    }
+
+    /// realinitpath is read by dracut 059's own base module alone (it writes rd.distroinit=); dracut-ng
+    /// removed it, and Kindling's base module has no rd.distroinit. Set, it is refused unless 059's
+    /// base module is the one the module path takes.
+    static func checkRealInitPath(
+        _ variables: ShellVariables, release: DracutRelease, searchPath: [String], origins: VariableOrigins
+    ) throws(ConfigError) {
+        guard variables.has("realinitpath") else { return }
+        let source = origins.source(of: "realinitpath")
+        if release.flavour == .dracutNG {
+            throw ConfigError(description: "realinitpath is set in \(source): dracut-ng \(release.version) removed it")
+        }
+        // The first directory with a base module wins; Kindling's own is the last on the path.
+        let firstBase = searchPath.first { directory in
+            (try? FileManager.default.contentsOfDirectory(atPath: directory))?.contains {
+                $0.count == 6 && $0.hasSuffix("base") && $0.prefix(2).allSatisfy(\.isNumber)
+            } ?? false
+        }
+        if firstBase == nil || firstBase == searchPath.last {
+            throw ConfigError(
+                description: "realinitpath is set in \(source): only dracut 059's base module reads it, and the "
+                    + "module path takes Kindling's (add --modules-dir /usr/lib/dracut/modules.d)")
+        }
     }
 
     /// dracut drops `mapper` (the /dev/mapper names are its default anyway) and a policy whose

@@ -86,6 +86,14 @@ public struct ImageSettings: Equatable, Sendable {
     /// --squash-compressor, squash_compress: the squash module's squashfs image compressor; nil
     /// for mksquashfs's own default.
     public var squashCompressor: SquashCompressor?
+    /// dracut-ng's compress_level_NAME (--compress-level), by compressor name.
+    public var compressionLevels: [String: Int] = [:]
+    /// acpi_override=yes: acpi_table_dir, whose *.aml tables go into the early archive.
+    public var acpiTableDirectory: String? = nil
+    /// early_microcode_image_dir and early_microcode_image_name: early images whose microcode is
+    /// taken for a vendor the firmware directories have none for; empty names: dracut's.
+    public var microcodeImageDirectories: [String] = []
+    public var microcodeImageNames: [String] = []
 }
 
 /// dracut's squash_compress: the compressor mksquashfs's `-comp` names, with the options that may
@@ -125,6 +133,8 @@ public struct ImageContents: Equatable, Sendable {
     public var fstabFiles: [String]
     /// --add-device.
     public var addedDevices: [String]
+    /// dracut-ng's --remove and remove_items: paths taken out of the image just before it is written.
+    public var removedPaths: [String] = []
 }
 
 /// Where the build's messages go besides standard error.
@@ -134,6 +144,8 @@ public struct LogSettings: Equatable, Sendable {
     public var fileLevel: LogLevel
     /// sysloglvl: the lines up to this level go to syslog; nil for none.
     public var systemLogLevel: LogLevel?
+    /// kmsgloglvl: the lines up to this level go to the kernel's log (/dev/kmsg); nil for none.
+    public var kernelLogLevel: LogLevel?
     /// The level of standard error (stdloglvl, -v, -q).
     public var level: LogLevel
 }
@@ -188,7 +200,7 @@ public struct BuildSettings: Sendable {
     init(
         normalized variables: ShellVariables, kernelVersion: String, outputPath: String, sysroot: String,
         moduleSearchPath: [String], logLevel: LogLevel, architecture: String = "x86_64",
-        createsOutputDirectory: Bool = false
+        createsOutputDirectory: Bool = false, compressionLevels: [String: Int] = [:]
     ) throws(ConfigError) {
         func isYes(_ name: String) -> Bool { variables[name] == "yes" }
         func nonEmpty(_ name: String) -> String? { variables[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -221,16 +233,24 @@ public struct BuildSettings: Sendable {
             aggressiveStrip: isYes("aggressive_strip"), hardlink: isYes("do_hardlink"),
             earlyMicrocode: isYes("early_microcode"), reproducible: isYes("reproducible"),
             enhancedCpio: isYes("enhanced_cpio"), skipsUnneededImage: isYes("noimageifnotneeded"),
-            squashCompressor: variables["squash_compress"].flatMap(SquashCompressor.init(setting:)))
+            squashCompressor: variables["squash_compress"].flatMap(SquashCompressor.init(setting:)),
+            compressionLevels: compressionLevels,
+            acpiTableDirectory: isYes("acpi_override") ? nonEmpty("acpi_table_dir") : nil,
+            // dracut-ng looks under the sysroot, 059 in the host's /boot.
+            microcodeImageDirectories: variables.elements("early_microcode_image_dir").isEmpty
+                ? [(DracutRelease.installed(in: variables["dracutbasedir"] ?? "").flavour == .dracutNG ? sysroot : "") + "/boot"]
+                : variables.elements("early_microcode_image_dir"),
+            microcodeImageNames: variables.elements("early_microcode_image_name"))
         contents = ImageContents(
             installItems: variables.words("install_items"), optionalItems: variables.words("install_optional_items"),
             kernelCommandLine: variables.has("kernel_cmdline") ? variables["kernel_cmdline"] : nil,
             mountLines: variables.elements("fstab_lines"), fstabFiles: variables.words("add_fstab"),
-            addedDevices: variables.words("add_device"))
+            addedDevices: variables.words("add_device"), removedPaths: variables.words("remove_items"))
         log = LogSettings(
             file: nonEmpty("logfile"),
             fileLevel: Int(variables["fileloglvl"] ?? "").flatMap(LogLevel.init(rawValue:)) ?? .info,
             systemLogLevel: Int(variables["sysloglvl"] ?? "").flatMap { LogLevel(rawValue: min($0, 6)) },
+            kernelLogLevel: Int(variables["kmsgloglvl"] ?? "").flatMap { LogLevel(rawValue: min($0, 6)) },
             level: logLevel)
         force = isYes("force")
         noKernel = isYes("no_kernel")

@@ -17,14 +17,24 @@ public struct ParsedCommandLine: Sendable {
     public var includes: [(source: String, target: String)] = []
 
     /// What dracut stores in build-parameter.txt: each option as normalised, values single-quoted.
-    public var storedParameters: String {
+    public var storedParameters: String { storedParameters(dracutNG: false) }
+
+    /// The options dracut-ng handles before it starts to store them: it keeps none of these.
+    static let unstoredByDracutNG: Set<String> = [
+        "help", "version", "tmpdir", "stdlog", "rebuild", "force", "debug", "logfile", "verbose", "quiet",
+        "regenerate-all", "parallel", "printsize", "printconfig",
+    ]
+
+    /// dracut-ng stores fewer options than 059 and joins them without 059's leading space.
+    public func storedParameters(dracutNG: Bool) -> String {
         var stored = ""
         for option in options where option.spec.isStored && option.spec.longNames != ["include"] {
+            if dracutNG && !option.spec.longNames.allSatisfy({ !Self.unstoredByDracutNG.contains($0) }) { continue }
             stored += " " + option.spelling
             if let value = option.value { stored += " '\(value)'" }
         }
         for include in includes { stored += " --include '\(include.source)' '\(include.target)'" }
-        return stored
+        return dracutNG && stored.hasPrefix(" ") ? String(stored.dropFirst()) : stored
     }
 
     public func values(of longName: String) -> [String] {

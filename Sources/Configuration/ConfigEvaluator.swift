@@ -13,15 +13,27 @@ public struct ConfigEvaluator {
     /// every other variable as NUL-separated records (S name value | A name count items | H name count k v...).
     /// On descriptor 4 it names each file before sourcing it, and writes "end" once all is printed:
     /// without it the run ended early, and the last name is the file that ended it. `return` in a
-    /// file ends that file only, as in dracut, which sources them in its own shell.
+    /// file ends that file only, as in dracut, which sources them in its own shell. After each file,
+    /// "set NAME" on descriptor 4 says that the file changed NAME, one of $KINDLING_WATCH, so a
+    /// refusal can name the file that asked.
     static let script = #"""
         declare -A __kindling_builtin=()
         for __kindling_v in $(compgen -v); do __kindling_builtin[$__kindling_v]=1; done
         eval "$KINDLING_PRESETS"
         unset KINDLING_PRESETS
+        __kindling_watch=$KINDLING_WATCH
+        unset KINDLING_WATCH
+        declare -A __kindling_was=()
+        for __kindling_w in $__kindling_watch; do __kindling_was[$__kindling_w]=${!__kindling_w+set:${!__kindling_w}}; done
         for __kindling_f in "$@"; do
             builtin printf 'file %s\0' "$__kindling_f" >&4
             . "$__kindling_f"
+            for __kindling_w in $__kindling_watch; do
+                __kindling_now=${!__kindling_w+set:${!__kindling_w}}
+                [[ $__kindling_now == "${__kindling_was[$__kindling_w]}" ]] && continue
+                __kindling_was[$__kindling_w]=$__kindling_now
+                builtin printf 'set %s\0' "$__kindling_w" >&4
+            done
         done
         for __kindling_v in $(compgen -v); do
             [[ -n ${__kindling_builtin[$__kindling_v]+x} || $__kindling_v == __kindling_* ]] && continue
@@ -49,10 +61,18 @@ public struct ConfigEvaluator {
     ///   - files: sourced in order.
     ///   - presets: variables set before the first file (dracut sets a few options that early).
     public func evaluate(files: [String], presets: ShellVariables, logger: Logger) throws -> ShellVariables {
+        try read(files: files, presets: presets, watching: [], logger: logger).variables
+    }
+
+    /// The variables the files leave, and for each name of `watched` that a file changed, the
+    /// last file that changed it.
+    public func read(
+        files: [String], presets: ShellVariables, watching watched: [String], logger: Logger
+    ) throws -> (variables: ShellVariables, origins: [String: String]) {
         let resultPipe = try makePipe()
         var environment = [
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
-            "KINDLING_PRESETS": presets.declarations,
+            "KINDLING_PRESETS": presets.declarations, "KINDLING_WATCH": watched.joined(separator: " "),
         ]
         if let home = currentEnvironment()["HOME"] { environment["HOME"] = home }
         let devNull = try openEmptyInput()
@@ -74,7 +94,7 @@ public struct ConfigEvaluator {
         let progress = outputs[2].split(separator: 0).map { PathBytes.string($0) }
         guard progress.last == "end" else {
             // exit, exec or a fatal error in a file: the options after that point would be lost.
-            let file = progress.last.map { $0.hasPrefix("file ") ? "configuration file \($0.dropFirst(5))" : $0 }
+            let file = progress.last { $0.hasPrefix("file ") }.map { "configuration file \($0.dropFirst(5))" }
             throw ConfigError(
                 description: "\(file ?? "the configuration reader") ended the reading of the configuration "
                     + "early (exit, exec or a fatal error; bash exited with status \(status))")
@@ -82,7 +102,13 @@ public struct ConfigEvaluator {
         guard status == 0 else {
             throw ConfigError(description: "reading the configuration failed (bash exited with status \(status)) in \(files.joined(separator: ", "))")
         }
-        return try Self.decode(outputs[0])
+        var origins: [String: String] = [:]
+        var current = ""
+        for record in progress {
+            if record.hasPrefix("file ") { current = String(record.dropFirst(5)) }
+            if record.hasPrefix("set ") { origins[String(record.dropFirst(4))] = current }
+        }
+        return (try Self.decode(outputs[0]), origins)
     }
 
     static func decode(_ bytes: [UInt8]) throws -> ShellVariables {

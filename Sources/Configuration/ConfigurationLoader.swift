@@ -8,6 +8,8 @@ public struct ConfigurationLoader {
     public var kernelRelease: () -> String
     /// Where --persistent-policy's directories are looked for (the host's, as dracut looks).
     public var diskDirectory = "/dev/disk"
+    /// dracut-ng's drop-in directory for the running system, read last (not under --sysroot).
+    public var runtimeConfigDirectory = "/run/initramfs/dracut.conf.d"
 
     public init(environment: [String: String], ownModules: String, kernelRelease: @escaping () -> String) {
         self.environment = environment
@@ -16,7 +18,7 @@ public struct ConfigurationLoader {
     }
 
     public func load(arguments: [String], logger: Logger) throws -> BuildConfiguration {
-        let commandLine = try CommandLineParser().parse(arguments)
+        let commandLine = try CommandLineParser().parse(try extraArguments() + arguments)
         var configuration = BuildConfiguration()
         configuration.storedParameters = commandLine.storedParameters
         configuration.includes = commandLine.includes
@@ -41,10 +43,20 @@ public struct ConfigurationLoader {
         for option in commandLine.options {
             assignments.add(option.spec.effect, value: option.value)
         }
+        // The files see $kernel (Debian's dracut-ng sets initrdname="initrd.img-${kernel}"): both
+        // dracuts know --kver and the operand by then; dracut-ng also the running kernel.
+        if let kernel = commandLine.values(of: "kver").last
+            ?? (commandLine.positionals.count > 1 ? commandLine.positionals[1] : nil)
+            ?? (DracutRelease.installed(in: basedir).flavour == .dracutNG ? kernelRelease() : nil)
+        {
+            assignments.add(.early("kernel", kernel), value: nil)
+        }
 
         configuration.configFiles = try configFiles(commandLine, sysroot: sysroot, basedir: basedir)
-        var variables = try ConfigEvaluator().evaluate(
-            files: configuration.configFiles, presets: assignments.presets, logger: logger)
+        var (variables, fileOrigins) = try ConfigEvaluator().read(
+            files: configuration.configFiles, presets: assignments.presets, watching: VariableOrigins.watched,
+            logger: logger)
+        let origins = VariableOrigins(files: fileOrigins, commandLine: commandLine)
         var verbosity = 0
         var noCompress = false
         for option in commandLine.options {
@@ -55,6 +67,7 @@ public struct ConfigurationLoader {
             case .noCompress: noCompress = true
             case .keep: configuration.keepTemporaryDirectory = true
             case .printSize: configuration.printSize = true
+            case .printConfig: configuration.action = .printConfiguration
             case .explain:
                 // A picture is asked for by its name: --explain map.svg is --explain-svg map.svg.
                 if let path = option.value, path.lowercased().hasSuffix(".svg") {
@@ -93,10 +106,11 @@ public struct ConfigurationLoader {
             if !commandLine.positionals.isEmpty {
                 throw ConfigError(description: "--regenerate-all cannot be called with an image file")
             }
+            // The builds for each kernel read DRACUT_EXTRA_ARGS themselves: only the command line is passed on.
             configuration.action = .regenerateAll(
                 Regeneration(
                     parallel: BuildSettings.regeneratesInParallel(variables), sysroot: sysroot,
-                    commonArguments: Regeneration.commonArguments(arguments, parsed: commandLine)))
+                    commonArguments: Regeneration.commonArguments(arguments, parsed: try CommandLineParser().parse(arguments))))
             return configuration
         }
 
@@ -105,8 +119,12 @@ public struct ConfigurationLoader {
             SettingsSources(
                 commandLine: commandLine, verbosity: verbosity, printsCommandLine: configuration.action == .printCommandLine,
                 sysroot: sysroot, environment: environment, ownModules: ownModules, kernelRelease: kernelRelease,
-                diskDirectory: diskDirectory),
+                diskDirectory: diskDirectory, origins: origins),
             logger: logger)
+        // The options stored in the image, as the dracut whose modules run stores them.
+        if configuration.settings?.dracut.flavour == .dracutNG {
+            configuration.storedParameters = commandLine.storedParameters(dracutNG: true)
+        }
         return configuration
     }
 
@@ -133,9 +151,43 @@ public struct ConfigurationLoader {
         } else {
             directories = [local ? basedir + "/dracut.conf.d" : sysroot + "/etc/dracut.conf.d"]
         }
-        directories += commandLine.values(of: "add-confdir")
+        for name in commandLine.values(of: "add-confdir") {
+            directories.append(try Self.addedConfigDirectory(name, confdir: directories[0], basedir: basedir))
+        }
         directories.append(basedir + "/dracut.conf.d")
+        // dracut-ng reads the running system's drop-ins last; 059 does not know them.
+        if DracutRelease.installed(in: basedir).flavour == .dracutNG { directories.append(runtimeConfigDirectory) }
         return files + Self.dropIns(in: directories)
+    }
+
+    /// --add-confdir NAME as dracut-ng looks it up: a directory as given, else NAME under the
+    /// drop-in directory, else under BASEDIR/dracut.conf.d (51-dracut-rescue.install passes `rescue`).
+    static func addedConfigDirectory(_ name: String, confdir: String, basedir: String) throws -> String {
+        for candidate in [name, confdir + "/" + name, basedir + "/dracut.conf.d/" + name]
+        where fileType(candidate) == S_IFDIR {
+            return candidate
+        }
+        throw ConfigError(description: "--add-confdir: configuration directory \(PathBytes.quoted(name)) not found")
+    }
+
+    /// dracut-ng's DRACUT_EXTRA_ARGS: options split as xargs splits them, taken before the
+    /// command line's, so the command line wins. 059 does not read it; Kindling reads it whatever
+    /// the dracut, since only someone who wants its options sets it.
+    func extraArguments() throws -> [String] {
+        guard let text = environment["DRACUT_EXTRA_ARGS"], !text.isEmpty else { return [] }
+        let words: [String]
+        do { words = try ShellWords.split(text) } catch {
+            throw ConfigError(description: "DRACUT_EXTRA_ARGS has an unterminated quote")
+        }
+        // Options only: dracut-ng takes no image or kernel version from it.
+        let parsed: ParsedCommandLine
+        do { parsed = try CommandLineParser().parse(words) } catch {
+            throw ConfigError(description: "DRACUT_EXTRA_ARGS: \(error)")
+        }
+        if let operand = parsed.positionals.first {
+            throw ConfigError(description: "DRACUT_EXTRA_ARGS: \(PathBytes.quoted(operand)) is not an option")
+        }
+        return words
     }
 
     /// `*.conf` names from all directories, version-sorted; a name in an earlier directory shadows later ones.

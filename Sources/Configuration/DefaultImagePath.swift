@@ -19,7 +19,9 @@ public struct DefaultImagePath {
         self.isMountPoint = isMountPoint
     }
 
-    public func path(forKernel kernel: String) -> String {
+    /// - Parameter imageName: the name under /boot, dracut-ng's initrdname; nil for Debian's
+    ///   `initrd.img-KVER`.
+    public func path(forKernel kernel: String, imageName: String? = nil) -> String {
         let machineID = usesMachineID ? self.machineID() : nil
         if let machineID {
             for boot in ["/efi", "/boot", "/boot/efi"]
@@ -29,7 +31,7 @@ public struct DefaultImagePath {
         }
         let prebuilt = "\(sysroot)/lib/modules/\(kernel)/initrd"
         if isRegularFile(prebuilt) { return prebuilt }
-        let debian = "\(sysroot)/boot/initrd.img-\(kernel)"
+        let debian = "\(sysroot)/boot/" + (imageName ?? "initrd.img-\(kernel)")
         if FileManager.default.fileExists(atPath: "\(sysroot)/boot/vmlinuz-\(kernel)") { return debian }
         if sysroot.isEmpty, let machineID {
             for boot in ["/efi", "/boot/efi"] where isMountPoint(boot) {

@@ -25,6 +25,7 @@ public enum OptionEffect: Sendable, Equatable {
 public enum CommandOption: String, Sendable, Equatable {
     case help, version, verbose, quiet, keep, local, sysroot, rebuild, include, explain, conf, confdir
     case printSize = "printsize"
+    case printConfig = "printconfig"
     case noCompress = "no-compress"
     case listModules = "list-modules"
     case printCommandLine = "print-cmdline"
@@ -97,7 +98,7 @@ public enum OptionGroup: Sendable, CaseIterable {
     }
 }
 
-/// Every option dracut 059 recognises, plus Kindling's additions (--modules-dir, --add-confdir,
+/// Every option dracut 059 or dracut-ng 112 recognises, plus Kindling's additions (--modules-dir,
 /// --explain, --explain-svg, --kdump-image, --module-timeout, --lock-timeout), each in its `--help` topic. The one list that
 /// the parser, `--help`, and the tests of the manual page and the bash completion all read.
 public enum OptionTable {
@@ -202,6 +203,9 @@ public enum OptionTable {
                 value("fscks", argument: "LIST", effect: .appendList("fscks"), summary: "install these fsck tools"),
                 flag("nofscks", effect: .set("nofscks", "yes"), summary: "install no fsck tools"),
                 flag("ro-mnt", effect: .set("ro_mnt", "yes"), summary: "mount / and /usr read-only at boot"),
+                value(
+                    "nvmf-nbft-mode", argument: "MODE", effect: .scalar("nvmf_nbft_mode"),
+                    summary: "NVMe over fabrics from the NBFT: nbft, match or static"),
             ]
         ),
         (
@@ -225,7 +229,9 @@ public enum OptionTable {
                 value(
                     "confdir", argument: "DIR", effect: .command(.confdir),
                     summary: "read DIR/*.conf instead of /etc/dracut.conf.d/*.conf"),
-                value("add-confdir", argument: "DIR", effect: .command(.addConfdir), summary: "read DIR/*.conf as well"),
+                value(
+                    "add-confdir", argument: "DIR", effect: .command(.addConfdir),
+                    summary: "read DIR/*.conf as well (a bare name: a drop-in subdirectory)"),
                 value("tmpdir", argument: "DIR", effect: .scalar("tmpdir"), summary: "make the temporary build directory in DIR"),
                 value("sysroot", short: "r", argument: "DIR", effect: .command(.sysroot), summary: "build from the system installed under DIR"),
                 flag(
@@ -287,6 +293,10 @@ public enum OptionTable {
                     "install-optional", argument: "LIST", effect: .appendList("install_optional_items"),
                     summary: "install these files when they exist"),
                 value("sshkey", argument: "FILE", effect: .earlyValue("sshkey"), summary: "install this SSH key, for dumps over SSH"),
+                // dracut-ng's: the paths go after the strip, just before the archive is written.
+                value(
+                    "remove", argument: "LIST", effect: .appendList("remove_items"),
+                    summary: "remove these paths from the image before it is written"),
             ]
         ),
         (
@@ -303,6 +313,11 @@ public enum OptionTable {
                     "compress", argument: "COMPRESSOR", effect: .scalar("compress"),
                     summary: "compress with this program, or this command line"),
                 flag("no-compress", effect: .command(.noCompress), summary: "write the archive uncompressed"),
+                // dracut-ng's: one level for every compressor, as each compress_level_NAME.
+                value(
+                    "compress-level", argument: "LEVEL",
+                    effect: .several(CompressionLevels.compressors.map { .scalar("compress_level_\($0)") }),
+                    summary: "compress at this level, whichever compressor"),
                 value(
                     "squash-compressor", argument: "COMPRESSOR", effect: .scalar("squash_compress"),
                     summary: "the compressor of the squash module's image"),
@@ -324,6 +339,9 @@ public enum OptionTable {
                     summary: "print each module's name as it is installed"),
                 flag("keep", effect: .command(.keep), summary: "keep the temporary build directory"),
                 flag("printsize", effect: .command(.printSize), summary: "print how much each module adds"),
+                flag(
+                    "printconfig", effect: .command(.printConfig), stored: false,
+                    summary: "print the settings the configuration gives, and exit"),
                 value("logfile", argument: "FILE", effect: .scalar("logfile"), stored: false, summary: "append the log to FILE too"),
                 value(
                     "loginstall", argument: "DIR", effect: .scalar("loginstall"),
@@ -394,9 +412,11 @@ public enum OptionTable {
     }
 
     private static func flag(
-        _ names: String..., short: Character? = nil, effect: OptionEffect, supported: Bool = true, summary: String
+        _ names: String..., short: Character? = nil, effect: OptionEffect, supported: Bool = true, stored: Bool = true,
+        summary: String
     ) -> OptionSpec {
-        OptionSpec(longNames: names, shortName: short, summary: summary, effect: effect, isSupported: supported)
+        OptionSpec(
+            longNames: names, shortName: short, summary: summary, effect: effect, isSupported: supported, isStored: stored)
     }
 
     public static func named(_ long: String) -> OptionSpec? {

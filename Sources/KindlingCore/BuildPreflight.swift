@@ -181,7 +181,7 @@ struct BuildPreflight {
     /// The compressor is resolved now, so a misspelt or missing one stops the build before it starts.
     func checkCompressor(_ setting: String) throws(PreflightError) -> Compressor {
         do {
-            return try Compressor(setting, findExecutable: probe.findExecutable)
+            return try Compressor(setting, levels: settings.image.compressionLevels, findExecutable: probe.findExecutable)
         } catch {
             throw .compressor(setting: setting, reason: error.reason)
         }

@@ -8,8 +8,11 @@ struct Compressor {
     let method: CompressionMethod
 
     /// - Parameter findExecutable: resolves a tool name to a runnable path, nil when missing.
-    init(_ setting: String, findExecutable: (String) -> String? = findExecutableInSearchPath) throws(ArchiveError) {
-        method = try CompressionMethod(dracutSetting: setting, findExecutable: findExecutable)
+    init(
+        _ setting: String, levels: [String: Int] = [:],
+        findExecutable: (String) -> String? = findExecutableInSearchPath
+    ) throws(ArchiveError) {
+        method = try CompressionMethod(dracutSetting: setting, levels: levels, findExecutable: findExecutable)
     }
 
     private init(method: CompressionMethod) {

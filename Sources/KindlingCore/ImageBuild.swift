@@ -49,7 +49,7 @@ struct ImageBuild {
             .run(writesImage: writesImage, directory: checked.outputDirectory)
         defer { prepared.lock?.release() }
         progress.enter("Starting the module shell")
-        let exportsEnhancedCpio = try checkEnhancedCpio()
+        let enhancedCpio = checkEnhancedCpio()
         let staging = try makeStagingDirectory(in: checked.temporaryParent)
         defer {
             if staging.keep { logger.info("Not removing \(staging.path).") }
@@ -59,7 +59,7 @@ struct ImageBuild {
             settings: settings, probes: probes, temporaryDirectory: staging.path,
             imageRoot: staging.imageRoot)
         environment.installLogDirectory = prepared.installLogDirectory ?? environment.installLogDirectory
-        environment.exportsEnhancedCpio = exportsEnhancedCpio
+        environment.exportsEnhancedCpio = enhancedCpio != nil
         let context = try BuildContext(
             configuration: configuration, environment: environment, staging: staging,
             shim: data.shim, logger: logger, progress: progress)
@@ -101,6 +101,7 @@ struct ImageBuild {
             }
         }
         if let squash { try timer.measure("Squashing the tree") { try squash.squashTree() } }
+        try RemovedPaths(settings.contents.removedPaths, imageRoot: staging.imageRoot, logger: logger).remove()
         guard let resolved = checked.compressor else { throw BuildFailure("the preflight did not resolve the compressor") }
         // The squashfs image is compressed already: dracut writes the archive around it as it is.
         let compressor = squash == nil ? resolved : .uncompressed
@@ -109,7 +110,8 @@ struct ImageBuild {
         try timer.measure("Writing the image") {
             try ImageWriting(
                 context: context, compressor: compressor, shim: data.shim,
-                linksIdenticalFiles: settings.image.hardlink && squash == nil, destination: archive
+                linksIdenticalFiles: settings.image.hardlink && squash == nil, destination: archive,
+                enhancedCpio: enhancedCpio
             ).run()
         }
         if let uefi = checked.uefi {
@@ -133,17 +135,17 @@ struct ImageBuild {
         return staging
     }
 
-    /// --enhanced-cpio asks for dracut-cpio's reflink-aligned archive. dracut ignores it when its
-    /// dracut-cpio is missing (as on Debian 12), and so does Kindling; with dracut-cpio present
-    /// dracut's archive layout cannot be matched, so Kindling refuses rather than differ.
-    /// Returns whether modules still see it.
-    private func checkEnhancedCpio() throws -> Bool {
-        guard settings.image.enhancedCpio else { return false }
+    /// --enhanced-cpio asks for dracut-cpio's reflink-aligned archive. dracut 059 and dracut-ng
+    /// ignore it when their dracut-cpio is missing (as on Debian 12), and so does Kindling; with it
+    /// present, they write the archive with it, and so does Kindling (`DracutCpioArchive`).
+    /// Returns the tool, nil when the archive is Kindling's own.
+    private func checkEnhancedCpio() -> DracutCpioArchive? {
+        guard settings.image.enhancedCpio else { return nil }
         let tool = settings.paths.dracutBaseDirectory + "/dracut-cpio"
-        guard access(tool, X_OK) != 0 else {
-            throw BuildFailure("--enhanced-cpio: Kindling cannot write the archive \(tool) would write")
+        guard access(tool, X_OK) == 0 else {
+            logger.info("--enhanced-cpio ignored due to lack of dracut-cpio")
+            return nil
         }
-        logger.info("--enhanced-cpio ignored due to lack of dracut-cpio")
-        return false
+        return DracutCpioArchive(tool: tool)
     }
 }

@@ -16,6 +16,8 @@ struct ImageWriting {
     var linksIdenticalFiles: Bool
     /// Where the archive goes: the output, or for a UEFI executable a file in the staging directory.
     var destination: String
+    /// --enhanced-cpio with dracut-cpio present: the tool writes both archives.
+    var enhancedCpio: DracutCpioArchive? = nil
 
     func run() throws {
         let output = context.settings.outputPath
@@ -41,6 +43,13 @@ struct ImageWriting {
         }
         if let limit = reproducibleTime { ArchivePolish.clampTimes(&entries, to: limit) }
         let file = try AtomicFile(replacing: destination)
+        if let enhancedCpio {
+            try writeWithDracutCpio(enhancedCpio, entries: entries, earlyRoot: earlyRoot, into: file)
+            try Cancellation.shared.checkpoint()
+            try file.commit()
+            if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }
+            return
+        }
         let fileSink = FileSink(fileDescriptor: file.fileDescriptor, name: file.temporaryPath)
         if let earlyRoot {
             var early = try TreeScanner(root: earlyRoot).entries()
@@ -55,19 +64,74 @@ struct ImageWriting {
         if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }
     }
 
-    /// The processor's microcode in its own uncompressed archive, which the kernel reads first.
+    /// dracut's create_cpio_with_dracut_cpio: the early archive first, then the main one, written
+    /// into the file as is, or for a compressor into a staging file that is compressed after it.
+    private func writeWithDracutCpio(
+        _ tool: DracutCpioArchive, entries: [ArchiveEntry], earlyRoot: String?, into file: AtomicFile
+    ) throws {
+        if let earlyRoot {
+            let early = try TreeScanner(root: earlyRoot).entries()
+            try tool.write(root: earlyRoot, entries: early, to: file.temporaryPath, truncating: true)
+        }
+        if compressor.method == .none {
+            try tool.write(root: context.staging.imageRoot, entries: entries, to: file.temporaryPath)
+            return
+        }
+        let uncompressed = context.staging.path + "/initramfs.img.uncompressed"
+        try tool.write(root: context.staging.imageRoot, entries: entries, to: uncompressed, truncating: true)
+        // The tool wrote the early archive through its own descriptor: the compressed one follows it.
+        lseek(file.fileDescriptor, 0, SEEK_END)
+        let fileSink = FileSink(fileDescriptor: file.fileDescriptor, name: file.temporaryPath)
+        let sink = CancellingSink(try compressor.sink(writingTo: fileSink), progress: context.progress)
+        let input = open(uncompressed, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw BuildFailure("cannot read \(uncompressed): \(systemErrorDescription())") }
+        defer { close(input) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            guard count >= 0 else { throw BuildFailure("cannot read \(uncompressed): \(systemErrorDescription())") }
+            if count == 0 { break }
+            try buffer.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        }
+        try sink.finish()
+        unlink(uncompressed)
+    }
+
+    /// The processor's microcode, and acpi_override's ACPI tables, in their own uncompressed
+    /// archive, which the kernel reads first.
     private func stageEarlyMicrocode() throws -> String? {
         let settings = context.settings
-        guard settings.image.earlyMicrocode else { return nil }
         let directory = context.staging.path + "/early"
-        let host =
-            settings.hostonly != nil
-            ? context.environment.probes.processorInformation().flatMap(HostProcessor.init(cpuinfo:)) : nil
-        if settings.hostonly != nil && host == nil { return nil }
-        let microcode = EarlyMicrocode(firmwareDirectories: settings.paths.firmwareDirectories, hostProcessor: host)
-        guard try microcode.stage(in: directory) else { return nil }
-        context.logger.info("*** Generating early-microcode cpio image ***")
-        return directory
+        var staged = false
+        if settings.image.earlyMicrocode {
+            let host =
+                settings.hostonly != nil
+                ? context.environment.probes.processorInformation().flatMap(HostProcessor.init(cpuinfo:)) : nil
+            if settings.hostonly == nil || host != nil {
+                let images = settings.image.microcodeImageNames
+                let microcode = EarlyMicrocode(
+                    firmwareDirectories: settings.paths.firmwareDirectories, hostProcessor: host,
+                    imageDirectories: settings.image.microcodeImageDirectories,
+                    imageNames: images.isEmpty ? EarlyMicrocode.defaultImageNames : images)
+                if try microcode.stage(in: directory) {
+                    context.logger.info("*** Generating early-microcode cpio image ***")
+                    staged = true
+                }
+            }
+        }
+        if let tables = settings.image.acpiTableDirectory {
+            // As dracut: a kernel without table upgrades gets none (no kernel: no check).
+            if !settings.noKernel
+                && !ACPITables.kernelSupportsOverride(sysroot: settings.sysroot, kernelVersion: settings.kernelVersion)
+            {
+                context.logger.warning(
+                    "Disabling ACPI override, because kernel does not support it. "
+                        + "CONFIG_ACPI_INITRD_TABLE_OVERRIDE!=y or CONFIG_ACPI_TABLE_UPGRADE!=y")
+            } else if try ACPITables(tableDirectory: tables).stage(in: directory, logger: context.logger) {
+                staged = true
+            }
+        }
+        return staged ? directory : nil
     }
 
     private func writeExplanation(_ bytes: [UInt8], to path: String, as output: ExplainOutput) throws {

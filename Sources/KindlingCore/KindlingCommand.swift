@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Configuration
 import Foundation
+import Installer
 import ModuleGraph
 import ShellBridge
 import Support
@@ -59,6 +60,12 @@ public enum KindlingCommand {
                     regeneration: regeneration, kernels: kernels, executable: executable,
                     logger: logger
                 ).run()
+            case .printConfiguration:
+                guard let settings else { throw BuildFailure("the configuration gave no settings to print") }
+                // dracut-ng checks the kernel's module directory before it prints.
+                if !settings.noKernel { _ = try KernelModuleDirectory.checkContents(of: settings.paths.kernelModules) }
+                writeStandardOutput(PrintedConfiguration(settings: settings).text)
+                return 0
             case .build, .printCommandLine:
                 guard let settings else { throw BuildFailure("the configuration gave no settings to build with") }
                 if let logfile = settings.log.file {
@@ -67,6 +74,14 @@ public enum KindlingCommand {
                 // dracut's sysloglvl (0, the default, for none): the lines at that level go to syslog.
                 if let level = settings.log.systemLogLevel {
                     logger.addSink(upTo: level) { level, line in SystemLog.write(level, line) }
+                }
+                // kmsgloglvl, as dracut: root's builds only, and not for --print-cmdline.
+                if let level = settings.log.kernelLogLevel, configuration.action == .build, geteuid() == 0 {
+                    if let kernelLog = KernelLog() {
+                        logger.addSink(upTo: level) { level, line in kernelLog.write(level, line) }
+                    } else {
+                        logger.warning("'/dev/kmsg' not writable. Disabling logging to kernel ring buffer.")
+                    }
                 }
                 logger.info("Executing: \(([executable] + arguments).joined(separator: " "))")
                 logger.debug(configurationTime)

@@ -70,14 +70,14 @@ struct ModuleInstallation {
             try shell.evaluate("mods_to_load=\(Self.spaced(pending)); modules_loaded=' '")
             for module in modules { _ = try context.runner.call(module, "config", .run) }
         }
-        for module in modules {
+        for (index, module) in modules.enumerated() {
             try Cancellation.shared.checkpoint()
             if settings.showsModules {
                 context.progress.withLineCleared { writeStandardOutput(module.name + "\n") }
             } else {
                 context.logger.info("*** Including module: \(module.name) ***")
             }
-            try shell.evaluate("mods_to_load=\(Self.spaced(pending)); modules_loaded=\(Self.spaced(loaded))")
+            try shell.evaluate(Self.listUpdate(index: index, modules: modules, pending: pending, loaded: loaded))
             if !settings.kernelOnly {
                 _ = try context.runner.call(module, "install", .run)
             }
@@ -98,6 +98,26 @@ struct ModuleInstallation {
         try context.writeImageFile("/lib/dracut/modules.txt", loaded.map { $0 + "\n" }.joined())
         context.credit(.engine("modules.txt"))
         context.logger.info("*** Including modules done ***")
+    }
+
+    /// Sets mods_to_load and modules_loaded to the lists before module `index` installs, as
+    /// `spaced` spells them. The shell keeps private copies and gets only the change from the
+    /// module before: resending both lists for every module made the bytes bash reads (one
+    /// read per byte) grow with the square of the module count. The public variables are set
+    /// from the copies each time, as before, whatever module code did to them.
+    static func listUpdate(index: Int, modules: [Module], pending: [String], loaded: [String]) -> String {
+        let update: String
+        if index == 0 {
+            update = "__kindling_pending=\(spaced(pending)); __kindling_loaded=\(spaced(loaded))"
+        } else {
+            // " previous next ... " loses its leading " previous"; "  " becomes " previous ".
+            let previous = modules[index - 1].name
+            let loadedUpdate =
+                index == 1
+                ? "__kindling_loaded=\(spaced(loaded))" : "__kindling_loaded+=\(shellQuote(previous + " "))"
+            update = "__kindling_pending=${__kindling_pending#\(shellQuote(" " + previous))}; \(loadedUpdate)"
+        }
+        return update + "; mods_to_load=$__kindling_pending; modules_loaded=$__kindling_loaded"
     }
 
     /// dracut's spelling of a module list: padded with a space on both sides, quoted for bash.

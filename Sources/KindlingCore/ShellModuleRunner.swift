@@ -32,9 +32,24 @@ final class ShellModuleRunner: ModuleFunctionRunner {
         try call(module, "depends", .capture).output.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
     }
 
+    /// The names already sent to the shell's private copy of the schedule.
+    private var scheduledNames: [String] = []
+
     func scheduled(_ modules: [String]) throws {
-        // dracut's spelling: each name padded with a space on both sides.
-        try shell.evaluate("mods_to_load=" + shellQuote(modules.map { " \($0) " }.joined()))
+        // dracut's spelling: each name padded with a space on both sides. The list only grows
+        // during selection: the shell keeps its own copy and gets the new names alone, so the
+        // bytes sent stay proportional to the modules, not to their square (bash reads them one
+        // at a time). mods_to_load is set from the copy each time, as before, whatever module
+        // code did to it.
+        let code: String
+        if modules.count >= scheduledNames.count, Array(modules.prefix(scheduledNames.count)) == scheduledNames {
+            let added = modules.dropFirst(scheduledNames.count).map { " \($0) " }.joined()
+            code = added.isEmpty ? "" : "__kindling_scheduled+=" + shellQuote(added) + "; "
+        } else {
+            code = "__kindling_scheduled=" + shellQuote(modules.map { " \($0) " }.joined()) + "; "
+        }
+        scheduledNames = modules
+        try shell.evaluate(code + "mods_to_load=$__kindling_scheduled")
     }
 
     func call(_ module: Module, _ function: String, _ mode: ModuleCallMode, failureIsFatal: Bool = false) throws -> ModuleCallResult {

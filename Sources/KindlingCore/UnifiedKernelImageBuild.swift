@@ -192,18 +192,8 @@ struct UnifiedKernelImageBuild {
     /// The kernel's own .sbat, when it is a PE image with one: its headers, then that section, are
     /// read, not the whole kernel.
     private static func sbatSection(ofKernel path: String) -> ArraySlice<UInt8>? {
-        guard let file = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? file.close() }
-        guard let size = try? file.seekToEnd(), (try? file.seek(toOffset: 0)) != nil,
-            let head = try? file.read(upToCount: 64 * 1024),
-            let kernel = try? PEImage(bytes: Array(head), fileSize: Int(size)),
-            let section = kernel.section(named: ".sbat")
-        else { return nil }
-        let (offset, length) = kernel.extent(of: section)
-        guard (try? file.seek(toOffset: UInt64(offset))) != nil, let data = try? file.read(upToCount: length),
-            data.count == length
-        else { return nil }
-        return Array(data)[...]
+        guard let kernel = PEFile(path: path), let section = kernel.image.section(named: ".sbat") else { return nil }
+        return kernel.contents(of: section)?[...]
     }
 
     /// sbsign, then sbverify with the certificate: a key that does not match it fails the build.

@@ -300,7 +300,9 @@ public final class DracutHelpers: HelperHandler {
     func copyHostFile(_ hostPath: String, to destination: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: hostPath))
         var status = stat()
-        stat(hostPath, &status)
+        guard stat(hostPath, &status) == 0 else {
+            throw InstallError.system(path: hostPath, operation: "stat", message: systemErrorDescription())
+        }
         let target = try installer.imageFilePath(destination)
         guard
             FileManager.default.createFile(

@@ -87,6 +87,9 @@ struct UdevRules {
     /// The value of the last `KEY"value"` on a line, as `sed 's/.*KEY"\([^ "]*\).*/'` gives it.
     /// RUN accepts `RUN+=`, `RUN=`, `RUN==` and `RUN+==`; the others `KEY=` and `KEY==`.
     static func lastValue(in line: Substring, key: String, runStyle: Bool) -> String? {
+        // Most lines lack the key: one byte search rejects them before the search by characters
+        // (the key is ASCII, so a line without its bytes cannot hold it as characters either).
+        guard containsBytes(line, key) else { return nil }
         var result: String?
         var searchStart = line.startIndex
         while let range = line[searchStart...].firstRange(of: key) {
@@ -106,6 +109,19 @@ struct UdevRules {
             searchStart = range.upperBound
         }
         return result
+    }
+
+    private static func containsBytes(_ line: Substring, _ key: String) -> Bool {
+        let needle = Array(key.utf8)
+        return line.utf8.withContiguousStorageIfAvailable { text -> Bool in
+            guard let first = needle.first else { return true }
+            guard text.count >= needle.count else { return false }
+            for start in 0...(text.count - needle.count)
+            where text[start] == first && text[start..<start + needle.count].elementsEqual(needle) {
+                return true
+            }
+            return false
+        } ?? line.contains(key)
     }
 
     /// Copies the passwd and group lines of the OWNER= and GROUP= names a rule uses.

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Support
 
@@ -13,10 +14,25 @@ public struct EarlyMicrocode {
     let firmwareDirectories: [String]
     /// The host CPU, when only its microcode should go in.
     let hostProcessor: HostProcessor?
+    /// dracut's early_microcode_image_dir and early_microcode_image_name: early images (such as
+    /// Arch's /boot/intel-ucode.img) whose kernel/x86/microcode/VENDOR.bin is taken for a vendor
+    /// the firmware directories have nothing for.
+    var imageDirectories: [String]
+    var imageNames: [String]
 
-    public init(firmwareDirectories: [String], hostProcessor: HostProcessor?) {
+    /// dracut's default image names, looked for in SYSROOT/boot.
+    public static let defaultImageNames = [
+        "intel-uc.img", "intel-ucode.img", "amd-uc.img", "amd-ucode.img", "early_ucode.cpio", "microcode.cpio",
+    ]
+
+    public init(
+        firmwareDirectories: [String], hostProcessor: HostProcessor?, imageDirectories: [String] = [],
+        imageNames: [String] = defaultImageNames
+    ) {
         self.firmwareDirectories = firmwareDirectories
         self.hostProcessor = hostProcessor
+        self.imageDirectories = imageDirectories
+        self.imageNames = imageNames
     }
 
     /// Builds the tree under `directory`; returns false when there is no microcode to ship.
@@ -41,6 +57,7 @@ public struct EarlyMicrocode {
                     close(fd)
                 }
             }
+            if contents.isEmpty, let found = microcodeFromImages(named: vendor.name) { contents = Data(found) }
             guard !contents.isEmpty else { continue }
             try fileManager.createDirectory(atPath: destination, withIntermediateDirectories: true)
             try contents.write(to: URL(fileURLWithPath: destination + "/" + vendor.name))
@@ -48,6 +65,27 @@ public struct EarlyMicrocode {
         }
         if created { try "1\n".write(toFile: directory + "/early_cpio", atomically: false, encoding: .utf8) }
         return created
+    }
+
+    /// The first image, directory by directory and name by name, whose first archive holds
+    /// kernel/x86/microcode/NAME, as dracut's `cpio --extract` finds it; an image that is not a
+    /// cpio archive is passed over.
+    func microcodeFromImages(named name: String) -> [UInt8]? {
+        let member = RawPath("kernel/x86/microcode/" + name)
+        for directory in imageDirectories {
+            for image in imageNames {
+                guard let source = try? FileSource(path: directory + "/" + image) else { continue }
+                let reader = CpioReader(source: source, name: image)
+                while let entry = try? reader.nextMember() {
+                    if entry.path == member || entry.path == RawPath("./kernel/x86/microcode/" + name),
+                        let data = try? reader.readData(), !data.isEmpty
+                    {
+                        return data
+                    }
+                }
+            }
+        }
+        return nil
     }
 }
 

@@ -27,7 +27,9 @@ public struct Stripper {
             return
         }
         logger.info("*** Stripping files ***")
-        let files = candidates()
+        // Only the files strip could change: on a distribution's binaries, usually none.
+        let files = candidates().filter(mayChange)
+        logger.debug("strip: \(files.count) files strip could change")
         let arguments = aggressive ? ["-p"] : ["-g", "-p"]
         // Batches keep the argument list well under the kernel's limit, as xargs does.
         for start in stride(from: 0, to: files.count, by: 500) {
@@ -38,21 +40,52 @@ public struct Stripper {
         logger.info("*** Stripping files done ***")
     }
 
+    /// Regular files dracut strips: kernel modules without a signature, and every executable.
     private func candidates() -> [String] {
         var found: [String] = []
-        guard let walker = FileManager.default.enumerator(atPath: imageRoot) else { return [] }
-        while let relative = walker.nextObject() as? String {
-            let path = imageRoot + "/" + relative
+        collect(in: "", into: &found)
+        return found.sorted()
+    }
+
+    /// The walk, with directory entries read directly: FileManager's enumerator cost more than
+    /// the probe of every file it found. Symlinks to directories are not followed.
+    private func collect(in relativeDirectory: String, into found: inout [String]) {
+        guard let names = directoryEntries(imageRoot + relativeDirectory) else { return }
+        for name in names {
+            let relative = relativeDirectory + "/" + name
+            let path = imageRoot + relative
             var status = stat()
-            guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
-            let isModule = relative.contains("lib/modules/") && relative.hasSuffix(".ko")
-            if isModule {
-                if !isSigned(path) { found.append(path) }
-            } else if status.st_mode & 0o111 != 0 {
-                found.append(path)
+            guard lstat(path, &status) == 0 else { continue }
+            switch status.st_mode & S_IFMT {
+            case S_IFDIR:
+                collect(in: relative, into: &found)
+            case S_IFREG:
+                let isModule = relative.contains("lib/modules/") && relative.hasSuffix(".ko")
+                if isModule {
+                    if !isSigned(path) { found.append(path) }
+                } else if status.st_mode & 0o111 != 0 {
+                    found.append(path)
+                }
+            default:
+                continue
             }
         }
-        return found.sorted()
+    }
+
+    /// StripProbe's verdict on one file; a file it cannot open goes to strip, which reports it.
+    private func mayChange(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return true }
+        let verdict = StripProbe.verdict(size: UInt64(status.st_size), aggressive: aggressive) { offset, count in
+            guard count >= 0, offset <= UInt64(Int64.max) else { return nil }
+            var bytes = [UInt8](repeating: 0, count: count)
+            let read = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+            return read == count ? bytes : nil
+        }
+        return verdict == .mayChange
     }
 
     private func isSigned(_ path: String) -> Bool {

@@ -133,3 +133,36 @@ public enum SystemLog {
         }
     }
 }
+
+/// The kernel's log, for dracut's kmsgloglvl: lines go to /dev/kmsg as "kindling[PID] MESSAGE"
+/// with the priority dracut gives them (facility user), so `dmesg` shows them among the kernel's.
+public struct KernelLog: Sendable {
+    let device: String
+
+    /// Nil when the device cannot be written (not root, or no such device).
+    public init?(device: String = "/dev/kmsg") {
+        guard access(device, W_OK) == 0 else { return nil }
+        self.device = device
+    }
+
+    /// One open and one write per line, as dracut's `echo > /dev/kmsg`: the kernel rate-limits
+    /// each open file to a burst of ten records, and takes each write as one whole record.
+    public func write(_ level: LogLevel, _ message: String) {
+        let record = PathBytes.bytes("<\(8 + Self.severity(of: level))>kindling[\(getpid())] \(message)\n")
+        let descriptor = open(device, O_WRONLY | O_CLOEXEC | O_NOCTTY)
+        guard descriptor >= 0 else { return }
+        _ = record.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+    }
+
+    /// dracut's _dlvl2syslvl: fatal 2, error 3, warning 4, info 6, debug and trace 7.
+    static func severity(of level: LogLevel) -> Int {
+        switch level {
+        case .fatal: 2
+        case .error: 3
+        case .warning: 4
+        case .info: 6
+        case .debug, .trace: 7
+        }
+    }
+}

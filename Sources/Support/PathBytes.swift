@@ -36,7 +36,7 @@ public enum PathBytes {
 
     /// The bytes `string` carries: its UTF-8, with each escape turned back into its byte.
     public static func bytes(_ string: String) -> [UInt8] {
-        guard string.unicodeScalars.contains(where: isEscape) else { return Array(string.utf8) }
+        guard mayCarryEscapes(string), string.unicodeScalars.contains(where: isEscape) else { return Array(string.utf8) }
         var result: [UInt8] = []
         for scalar in string.unicodeScalars {
             if isEscape(scalar) {
@@ -50,7 +50,7 @@ public enum PathBytes {
 
     /// Whether `string` carries bytes that are not UTF-8.
     public static func carriesRawBytes(_ string: String) -> Bool {
-        string.unicodeScalars.contains(where: isEscape)
+        mayCarryEscapes(string) && string.unicodeScalars.contains(where: isEscape)
     }
 
     /// `string` for a message: as it is when it is printable UTF-8, else quoted as bash's
@@ -98,10 +98,21 @@ public enum PathBytes {
 
     /// Calls `body` with the NUL-terminated bytes of `path`.
     public static func withCString<Result>(_ path: String, _ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
-        guard path.unicodeScalars.contains(where: isEscape) else { return try path.withCString(body) }
+        guard mayCarryEscapes(path), path.unicodeScalars.contains(where: isEscape) else {
+            return try path.withCString(body)
+        }
         return try (bytes(path) + [0]).withUnsafeBufferPointer { buffer in
             try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
         }
+    }
+
+    /// Every escape's UTF-8 starts with the byte 0xF4 (U+10FF00...U+10FFFF), which plain names
+    /// lack: one memchr over the bytes spares the scalar-by-scalar look at every system call.
+    private static func mayCarryEscapes(_ string: String) -> Bool {
+        string.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard let start = utf8.baseAddress else { return false }
+            return memchr(start, 0xF4, utf8.count) != nil
+        } ?? true
     }
 
     private static func isEscape(_ scalar: Unicode.Scalar) -> Bool {

@@ -7,29 +7,15 @@ import UnifiedKernelImage
 /// A unified kernel image given to lsinitrd: its sections are described, and its .initrd is
 /// copied into a temporary file that the listing and unpacking read as any image.
 final class UnifiedKernelImageFile {
-    let path: String
-    let image: PEImage
-    private let descriptor: Int32
+    let file: PEFile
+    var path: String { file.path }
+    var image: PEImage { file.image }
 
-    /// The headers are read from the file's first 64 KiB; nil when the file is not a PE image.
+    /// Nil when the file is not a PE image.
     init?(path: String) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        var status = stat()
-        var head = [UInt8](repeating: 0, count: 64 * 1024)
-        let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
-        guard fstat(descriptor, &status) == 0, count >= 2, head[0] == 0x4D, head[1] == 0x5A,
-            let image = try? PEImage(bytes: Array(head[0..<count]), fileSize: Int(status.st_size))
-        else {
-            close(descriptor)
-            return nil
-        }
-        self.path = path
-        self.image = image
-        self.descriptor = descriptor
+        guard let file = PEFile(path: path) else { return nil }
+        self.file = file
     }
-
-    deinit { close(descriptor) }
 
     /// The lines lsinitrd prints before the archive's listing, as dracut-ng's: the OS release, the
     /// kernel's version and the command line, then each section's name and size.
@@ -62,27 +48,20 @@ final class UnifiedKernelImageFile {
         defer { close(output) }
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         TemporaryFileRemoval.register(temporary)
-        let (offset, length) = image.extent(of: section)
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var done = 0
-        while done < length {
-            let count = buffer.withUnsafeMutableBytes {
-                pread(descriptor, $0.baseAddress, min($0.count, length - done), off_t(offset + done))
+        var failure = ""
+        let copied = file.forEachChunk(of: section) { chunk in
+            guard writeAll(fd: output, chunk) else {
+                failure = "cannot write \(temporary): \(systemErrorDescription())"
+                return false
             }
-            guard count > 0 else { throw LsinitrdFailure("\(path): cannot read its .initrd: \(systemErrorDescription())") }
-            guard buffer.withUnsafeBufferPointer({ writeAll(fd: output, UnsafeBufferPointer(rebasing: $0[0..<count])) }) else {
-                throw LsinitrdFailure("cannot write \(temporary): \(systemErrorDescription())")
-            }
-            done += count
+            return true
         }
+        guard copied else { throw LsinitrdFailure(failure.isEmpty ? "\(path): cannot read its .initrd" : failure) }
         return temporary
     }
 
     private func bytes(of section: PESection, limit: Int = 1 << 20) throws -> [UInt8] {
-        let (offset, length) = image.extent(of: section)
-        var bytes = [UInt8](repeating: 0, count: min(length, limit))
-        let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
-        guard count == bytes.count else { throw LsinitrdFailure("\(path): cannot read its \(section.name)") }
+        guard let bytes = file.contents(of: section, limit: limit) else { throw LsinitrdFailure("\(path): cannot read its \(section.name)") }
         return bytes
     }
 

@@ -47,6 +47,24 @@ final class CompressorChoiceTests: XCTestCase {
         XCTAssertEqual(try method("lzop"), command("lzop", "-9"))
     }
 
+    /// dracut-ng's compress_level_NAME takes the place of the fixed level of a bare name only.
+    func testLevelsReplaceDracutsFixedLevelsOfBareNames() throws {
+        func leveled(_ setting: String, _ levels: [String: Int]) throws -> CompressionMethod {
+            try CompressionMethod(dracutSetting: setting, levels: levels) { "/opt/tools/" + $0 }
+        }
+        XCTAssertEqual(try leveled("zstd", ["zstd": 3]), command("zstd", "-3", "-q", "-T0"))
+        XCTAssertEqual(try leveled("zstd", ["gzip": 3]), command("zstd", "-15", "-q", "-T0"))
+        XCTAssertEqual(try leveled("xz", ["xz": 6]), command("xz", "-6", "--check=crc32", "--lzma2=dict=1MiB", "-T0"))
+        XCTAssertEqual(try leveled("lzma", ["lzma": 2]), command("lzma", "-2", "-T0"))
+        XCTAssertEqual(try leveled("lz4", ["lz4": 1]), command("lz4", "-l", "-1"))
+        XCTAssertEqual(try leveled("lzo", ["lzop": 4]), command("lzop", "-4"))
+        XCTAssertEqual(try leveled("bzip2", ["bzip2": 5]), command("lbzip2", "-5"))
+        XCTAssertEqual(try leveled("gzip", ["gzip": 1]), .parallelGzip(level: 1, threadCount: nil))
+        XCTAssertEqual(try leveled("", ["gzip": 4]), .parallelGzip(level: 4, threadCount: nil))
+        XCTAssertEqual(try leveled("gzip -9", ["gzip": 1]), .parallelGzip(level: 9, threadCount: nil))
+        XCTAssertEqual(try leveled("zstd -19", ["zstd": 1]), command("zstd", "-19"))
+    }
+
     func testBzip2PrefersLbzip2() throws {
         XCTAssertEqual(try method("bzip2"), command("lbzip2", "-9"))
         XCTAssertEqual(try method("bzip2", installed: ["bzip2"]), command("bzip2", "-9"))

@@ -87,7 +87,7 @@ final class CompletionTests: XCTestCase {
         XCTAssertEqual(try Self.replies(Self.kindlingCompletion, "_kindling", ["kindling", "--compress=z"]), ["--compress=zstd"])
         XCTAssertEqual(try Self.replies(Self.kindlingCompletion, "_kindling", ["kindling", "--compress", "=", "x"]), ["xz"])
         XCTAssertEqual(try Self.replies(Self.kindlingCompletion, "_kindling", ["kindling", "--hostonly-mode", ""]), ["sloppy", "strict"])
-        XCTAssertEqual(try Self.replies(Self.kindlingCompletion, "_kindling", ["kindling", "--comp"]), ["--compress"])
+        XCTAssertEqual(try Self.replies(Self.kindlingCompletion, "_kindling", ["kindling", "--comp"]), ["--compress", "--compress-level"])
     }
 
     /// Module names come from modules.d directories when kindling is not on PATH; a quoted list

@@ -36,6 +36,20 @@ final class ImagePathTests: XCTestCase {
             resolvesEagerly: false, logger: Logger(level: .fatal))
     }
 
+    /// The shortcut for paths that are normalised already gives what the full normalisation gives.
+    func testNormalizedPathsAreRecognisedExactly() throws {
+        let installer = installer()
+        let paths = [
+            "/", "/a", "/a/b", "/.hidden", "/a/...", "/a/..b", "/a/.b/c", "//", "/a/", "/a//b", "/a/./b", "/a/.",
+            "/a/../b", "/a/..", "a/b", "", "/é/ü", "/a/b/",
+        ]
+        for path in paths {
+            let normalized = try? installer.normalizedDestination(path)
+            XCTAssertEqual(FileInstaller.isNormalized(path), normalized == path, path)
+            if let normalized { XCTAssertTrue(FileInstaller.isNormalized(normalized), normalized) }
+        }
+    }
+
     func testDirectoriesResolveInsideTheImage() throws {
         let installer = installer()
         XCTAssertEqual(try installer.imagePath("/lib/x"), image + "/usr/lib/x")

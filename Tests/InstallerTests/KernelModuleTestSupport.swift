@@ -109,7 +109,26 @@ enum KernelModuleTestSupport {
     static func makeTemporaryDirectory() throws -> String {
         var template = Array((NSTemporaryDirectory() + "/kindling-kmod-XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        return String(cString: try XCTUnwrap(created))
+        let directory = String(cString: try XCTUnwrap(created))
+        TemporaryDirectories.removeAtExit(directory)
+        return directory
+    }
+
+    /// Directories made for tests, removed when the test process exits: a module tree's path lies
+    /// inside the directory made for it, so its users cannot remove that themselves.
+    enum TemporaryDirectories {
+        nonisolated(unsafe) private static var made: [String] = []
+        private static let lock = NSLock()
+        private static let registration: Void = {
+            atexit {
+                for directory in TemporaryDirectories.made { try? FileManager.default.removeItem(atPath: directory) }
+            }
+        }()
+
+        static func removeAtExit(_ directory: String) {
+            registration
+            lock.withLock { made.append(directory) }
+        }
     }
 
     /// Regular files under `directory` (following a symlinked directory itself), relative to it.

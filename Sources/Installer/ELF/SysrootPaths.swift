@@ -46,7 +46,9 @@ struct SysrootPaths: Sendable {
     /// or in a symlink's target: a chroot would stop it at the root, but asking for it is a sign
     /// of a path meant for the host. On the host itself it stops at `/`.
     func resolve(_ path: String) throws(SysrootPathError) -> String? {
-        var resolved: [Substring] = []
+        // The path resolved so far, "/a/b", kept as one string ("" for the root): joining the
+        // components anew for every lstat made this the installer's costliest function.
+        var resolved = ""
         // Components still to walk, last one first, each remembering the symlink it came from.
         var pending: [(name: Substring, link: (path: String, target: String)?)] =
             path.split(separator: "/").reversed().map { ($0, nil) }
@@ -55,33 +57,33 @@ struct SysrootPaths: Sendable {
         while let (name, link) = pending.popLast() {
             if name == "." { continue }
             if name == ".." {
-                if resolved.isEmpty {
+                guard let slash = resolved.lastIndex(of: "/") else {
                     if !isHost {
                         throw SysrootPathError(path: path, symlink: link?.path, target: link?.target, sysroot: sysroot)
                     }
                     continue
                 }
-                resolved.removeLast()
+                resolved.removeSubrange(slash...)
                 continue
             }
-            let current = "/" + (resolved + [name]).joined(separator: "/")
+            let current = resolved + "/" + name
             var status = stat()
             guard lstat(hostPath(current), &status) == 0 else { return nil }
             switch status.st_mode & S_IFMT {
             case S_IFLNK:
                 linksFollowed += 1
                 guard linksFollowed <= Self.symlinkLimit, let target = readLink(hostPath(current)) else { return nil }
-                if target.hasPrefix("/") { resolved.removeAll() }
+                if target.hasPrefix("/") { resolved = "" }
                 pending.append(contentsOf: target.split(separator: "/").reversed().map { ($0, (current, target)) })
             case S_IFDIR:
-                resolved.append(name)
+                resolved = current
             default:
                 // A file can only be the last component (`file/.` is ENOTDIR, as in the kernel).
                 guard pending.isEmpty else { return nil }
-                resolved.append(name)
+                resolved = current
             }
         }
-        return "/" + resolved.joined(separator: "/")
+        return resolved.isEmpty ? "/" : resolved
     }
 
     /// The names in an in-sysroot directory, sorted; empty when it is missing or unreadable.
@@ -97,10 +99,13 @@ struct SysrootPaths: Sendable {
     }
 
     private func readLink(_ hostPath: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink(hostPath, &buffer, buffer.count - 1)
+        // Uninitialised: zeroing PATH_MAX bytes for every link cost more than reading it.
+        let capacity = Int(PATH_MAX) + 1
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
+        defer { buffer.deallocate() }
+        let length = readlink(hostPath, buffer, capacity - 1)
         guard length > 0 else { return nil }
-        return PathBytes.string(buffer[0..<length].map { UInt8(bitPattern: $0) })
+        return PathBytes.string(UnsafeRawBufferPointer(start: buffer, count: length))
     }
 }
 

@@ -12,6 +12,7 @@ struct ModuleELFReader {
     let path: String
 
     private static let sectionsRead: Set<String> = [".symtab", ".strtab", ".modinfo", "__versions"]
+    private static let sectionNames = sectionsRead.map { (name: $0, bytes: Array($0.utf8)) }
 
     /// Whether the file is read here; compressed modules go through libkmod, which decompresses them.
     static func reads(_ path: String) -> Bool { path.hasSuffix(".ko") }
@@ -112,8 +113,10 @@ struct ModuleELFReader {
         guard bytes.contains(offset: names.offset, count: names.size) else { throw corrupt("truncated section names") }
         var sections: [String: ELFBytes.Range] = [:]
         for range in ranges {
-            guard range.nameOffset < names.size, let name = bytes.string(at: names.offset + range.nameOffset, end: names.end),
-                Self.sectionsRead.contains(name)
+            // The name's bytes are compared with the four names read before any String is made:
+            // a module has dozens of sections, and making each name a String was most of this.
+            guard range.nameOffset < names.size,
+                let name = bytes.name(at: names.offset + range.nameOffset, end: names.end, among: Self.sectionNames)
             else { continue }
             guard bytes.contains(offset: range.offset, count: range.size) else { throw corrupt("truncated \(name) section") }
             sections[name] = range
@@ -174,6 +177,16 @@ struct ELFBytes {
         guard contains(offset: offset, count: 8) else { return 0 }
         let value = memory.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
         return isBigEndian ? UInt64(bigEndian: value) : UInt64(littleEndian: value)
+    }
+
+    /// Which of `names` the NUL-terminated string at `offset` (ending before `end`) is, if any:
+    /// what `string(at:end:)` would give when that is one of them, without making a String.
+    func name(at offset: Int, end: Int, among names: [(name: String, bytes: [UInt8])]) -> String? {
+        guard offset >= 0, end <= memory.count, offset < end, let base = memory.baseAddress else { return nil }
+        let length = strnlen((base + offset).assumingMemoryBound(to: CChar.self), end - offset)
+        guard length < end - offset else { return nil }
+        let candidate = UnsafeRawBufferPointer(start: base + offset, count: length)
+        return names.first { $0.bytes.count == length && $0.bytes.elementsEqual(candidate) }?.name
     }
 
     /// The NUL-terminated string at `offset`, which must end before `end`.
