@@ -121,8 +121,9 @@ public struct ConfigurationLoader {
                 sysroot: sysroot, environment: environment, ownModules: ownModules, kernelRelease: kernelRelease,
                 diskDirectory: diskDirectory, origins: origins),
             logger: logger)
-        // The options stored in the image, as the dracut whose modules run stores them.
-        if configuration.settings?.dracut.flavour == .dracutNG {
+        // The options stored in the image, as the dracut whose modules run stores them (dracut-ng
+        // from 111: 106 still stores them all, after a space, as 059 does).
+        if configuration.settings?.dracut.recordsOnlyImageParameters == true {
             configuration.storedParameters = commandLine.storedParameters(dracutNG: true)
         }
         return configuration

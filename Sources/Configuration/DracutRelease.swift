@@ -47,15 +47,8 @@ public struct DracutRelease: Equatable, Sendable {
     public var runsModuleConfig: Bool { flavour == .dracutNG && major >= 112 }
 
     /// dracut-ng 111 records in build-parameter.txt only what changes the image, without the
-    /// leading space: `unrecordedOptions` are left out.
+    /// leading space (ParsedCommandLine.storedParameters(dracutNG:)); 106 records as 059 does.
     public var recordsOnlyImageParameters: Bool { flavour == .dracutNG && major >= 111 }
-
-    /// The options dracut-ng 111 no longer records, each with whether a value follows it.
-    public static let unrecordedOptions: [String: Bool] = [
-        "-f": false, "--force": false, "--debug": false, "--logfile": true, "-v": false, "--verbose": false,
-        "-q": false, "--quiet": false, "--regenerate-all": false, "-p": false, "--parallel": false,
-        "--printsize": false, "--printconfig": false,
-    ]
 
     /// dracut-ng 109 made hostonly the default: only `hostonly=no` (or --no-hostonly) turns it off.
     public var hostonlyByDefault: Bool { flavour == .dracutNG && major >= 109 }

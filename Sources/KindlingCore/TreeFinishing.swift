@@ -51,41 +51,9 @@ struct TreeFinishing {
     /// The command line as dracut stores it; a kdump build adds the image it made, so that
     /// lsinitrd shows it and --rebuild makes the same one.
     private var storedParameters: String {
-        var stored = context.configuration.storedParameters
-        if let plan = context.kdumpImage { stored += " --kdump-image '\(plan.image.rawValue)'" }
-        guard settings.dracut.recordsOnlyImageParameters else { return stored }
-        return Self.imageParameters(of: stored, leaving: DracutRelease.unrecordedOptions)
-    }
-
-    /// dracut-ng 111's record: without the options that do not change the image (OPTIONS, and
-    /// the value of each that takes one), and without the leading space. Values are the quoted
-    /// words, which are kept whatever they hold.
-    static func imageParameters(of stored: String, leaving options: [String: Bool]) -> String {
-        var words: [Substring] = []
-        var rest = stored[...]
-        while let start = rest.firstIndex(where: { $0 != " " }) {
-            rest = rest[start...]
-            // A quoted value runs to its closing quote (dracut writes '...' with no escapes).
-            let end: Substring.Index
-            if rest.first == "'", let close = rest.dropFirst().firstIndex(of: "'") {
-                end = rest.index(after: close)
-            } else {
-                end = rest.firstIndex(of: " ") ?? rest.endIndex
-            }
-            words.append(rest[..<end])
-            rest = rest[end...]
-        }
-        var kept: [Substring] = []
-        var index = 0
-        while index < words.count {
-            if let takesValue = options[String(words[index])] {
-                index += takesValue ? 2 : 1
-                continue
-            }
-            kept.append(words[index])
-            index += 1
-        }
-        return kept.joined(separator: " ")
+        let stored = context.configuration.storedParameters
+        guard let plan = context.kdumpImage else { return stored }
+        return stored + " --kdump-image '\(plan.image.rawValue)'"
     }
 
     /// -I and --install-optional, through the helper modules use.
