@@ -118,6 +118,19 @@ compare_trees() {
 }
 
 # Ends the script with one failure: NAME must be set by the caller.
+# write_set_differences WORK SET: unpacks WORK/SET-dracut.img and WORK/SET-kindling.img and
+# writes WORK/SET.diff: the modules each log included ("modules: " lines), then compare_trees.
+write_set_differences() {
+    local work=$1 set=$2
+    unpack_image "$work/$set-dracut.img" "$work/$set-d"
+    unpack_image "$work/$set-kindling.img" "$work/$set-k"
+    {
+        diff <(grep -o 'Including module: .*' "$work/$set-dracut.log" | tr -d '*') \
+            <(grep -o 'Including module: .*' "$work/$set-kindling.log" | tr -d '*') | sed 's/^/modules: /'
+        compare_trees "$work/$set-d" "$work/$set-k"
+    } >"$work/$set.diff"
+}
+
 give_up() {
     fail "$name: $*"
     finish

@@ -117,13 +117,7 @@ compare_set() {
         $((kindling_ms / 1000)) $((kindling_ms % 1000 / 100)) \
         "$(grep -c 'Including module:' "$work/$set-kindling.log")")")
 
-    unpack_image "$work/$set-dracut.img" "$work/$set-d"
-    unpack_image "$work/$set-kindling.img" "$work/$set-k"
-    {
-        diff <(grep -o 'Including module: .*' "$work/$set-dracut.log" | tr -d '*') \
-            <(grep -o 'Including module: .*' "$work/$set-kindling.log" | tr -d '*') | sed 's/^/modules: /'
-        compare_trees "$work/$set-d" "$work/$set-k"
-    } >"$work/$set.diff"
+    write_set_differences "$work" "$set"
     while IFS= read -r line; do
         [[ $line =~ ^(modules:\ )?[0-9,]+[acd][0-9,]+$ || $line == "---" || $line == "modules: ---" ]] && continue
         if same_parameters_but_modules_dir "$set" "$line"; then
