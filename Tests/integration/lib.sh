@@ -117,7 +117,6 @@ compare_trees() {
     return "$status"
 }
 
-# Ends the script with one failure: NAME must be set by the caller.
 # write_set_differences WORK SET: unpacks WORK/SET-dracut.img and WORK/SET-kindling.img and
 # writes WORK/SET.diff: the modules each log included ("modules: " lines), then compare_trees.
 write_set_differences() {
@@ -131,6 +130,7 @@ write_set_differences() {
     } >"$work/$set.diff"
 }
 
+# Ends the script with one failure: NAME must be set by the caller.
 give_up() {
     fail "$name: $*"
     finish
@@ -146,4 +146,98 @@ require_kindling_dracut_and_kernel() {
     read -r kver root < <("$(dirname "${BASH_SOURCE[0]}")/../support/kernel-cache") ||
         give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
     [[ -n ${kver-} && -d $root/lib/modules/$kver ]] || give_up "the test kernel is unavailable"
+}
+
+# hardlink(1), which both tools follow, links identical files only when their modification times
+# fall in the same second: two files a module writes one after the other are linked or not as the
+# clock ticks. linked_by_timing SET LINE succeeds when LINE of $work/SET.diff is such a link count
+# difference: nothing else of the entry differs, and the file's bytes are the same in both images.
+linked_by_timing() {
+    local set=$1 line=$2 side path type mode _ other other_type other_mode
+    read -r side path type mode _ <<<"$line"
+    [[ ($side == "<" || $side == ">") && $type == f ]] || return 1
+    other=$(grep -F -e "$path " "$work/$set.diff" | grep -v -F -e "$line" | head -n 1)
+    [[ -n $other ]] || return 1
+    read -r _ _ other_type other_mode _ <<<"$other"
+    [[ $other_type == "$type" && $other_mode == "$mode" ]] || return 1
+    cmp -s "$work/$set-d/$path" "$work/$set-k/$path"
+}
+
+# Makes $work and the Debian 13 root for tests that run tools inside it (Tests/support/trixie-root,
+# built on the first run, about two minutes): sets trixie to the root, and makes in it the mount
+# points Tests/support/trixie-run needs and it lacks. $work and those mount points are removed at
+# exit. Then in_trixie KERNEL_MODULES COMMAND... runs COMMAND in the root with the checkout at
+# /opt/kindling, KERNEL_MODULES at /lib/modules/$kver and $work at /kindling-work.
+prepare_trixie_root() {
+    local checkout directory
+    checkout=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    trixie=$("$checkout/Tests/support/trixie-root") || give_up "the Debian 13 root did not build (Tests/support/trixie-root)"
+    work=$(mktemp -d)
+    made_mount_points=()
+    trap remove_trixie_work EXIT
+    trap 'exit 130' INT TERM
+    for directory in /opt/kindling "/lib/modules/$kver" /kindling-work; do
+        if [[ ! -d $trixie$directory ]]; then
+            mkdir -p "$trixie$directory" && made_mount_points+=("$trixie$directory")
+        fi
+    done
+}
+
+remove_trixie_work() {
+    local directory
+    for directory in "${made_mount_points[@]}"; do rmdir "$directory" 2>/dev/null; done
+    rm -rf "$work"
+}
+
+in_trixie() {
+    local modules=$1 checkout
+    shift
+    checkout=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    "$checkout/Tests/support/trixie-run" "$trixie" "$checkout" "$modules" "$kver" "$work" "$@"
+}
+
+# Writes DIR/root.raw, an ext4 root filesystem labelled LABEL for the boot tests: an os-release
+# (systemd only switches into an OS tree) and an init that prints a marker and powers off. Sets
+# marker, which report_switch_root looks for.
+make_marker_root_disk() {
+    local dir=$1 label=$2
+    marker="kindling-root-$$-$RANDOM"
+    mkdir -p "$dir/root/bin" "$dir/root/sbin" "$dir/root/etc" "$dir/root/proc" "$dir/root/sys" "$dir/root/dev"
+    cp /bin/busybox "$dir/root/bin/busybox"
+    printf 'ID=kindling-test\nNAME="Kindling test root"\n' >"$dir/root/etc/os-release"
+    cat >"$dir/root/sbin/init" <<END
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc 2>/dev/null
+echo "root init: $marker (pid \$\$)" >/dev/console
+/bin/busybox poweroff -f
+END
+    chmod 0755 "$dir/root/sbin/init"
+    mkfs.ext4 -q -F -L "$label" -d "$dir/root" "$dir/root.raw" 32M >"$dir/mkfs.log" 2>&1 ||
+        give_up "mkfs.ext4 -d failed: $(tail -n 1 "$dir/mkfs.log")"
+}
+
+# After boot_kvm_or_tcg of a systemd image with make_marker_root_disk's disk: passes WHAT when
+# the root's init printed the marker, then passes when the console shows systemd in the initrd
+# and the root's init as process 1 (and every further PATTERN); fails naming what is missing.
+report_switch_root() {
+    local what=$1 pattern seen=1
+    shift
+    if ! grep -q "root init: $marker" "$log"; then
+        tail -n 40 "$log"
+        if ((status == 124)); then
+            fail "$name: no marker from the root's init within the time limit ($accel)"
+        else
+            fail "$name: no marker from the root's init (QEMU exit status $status, $accel)"
+        fi
+        return
+    fi
+    pass "$name: $what ($accel, $kver)"
+    for pattern in 'systemd\[1\]: Running in initrd' "$@" "root init: $marker (pid 1)"; do
+        grep -q -e "$pattern" "$log" || seen=0
+    done
+    if ((seen)); then
+        pass "$name: systemd ran in the initrd and its switch-root made the root's init process 1"
+    else
+        fail "$name: the console does not show systemd in the initrd switching root to the root's init"
+    fi
 }

@@ -26,29 +26,13 @@ make -s -C "$repo" release >/dev/null 2>&1 || give_up "make release failed"
 read -r kver kernel_root < <("$repo/Tests/support/kernel-cache") ||
     give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
 [[ -n ${kver-} && -d $kernel_root/lib/modules/$kver ]] || give_up "the test kernel is unavailable"
-root=$("$repo/Tests/support/trixie-root") || give_up "the Debian 13 root did not build (Tests/support/trixie-root)"
+prepare_trixie_root
+root=$trixie
 [[ -x $root/usr/bin/dracut && -f $root/usr/lib/dracut/dracut-version.sh ]] || give_up "the root at $root has no dracut"
-
-work=$(mktemp -d)
-made_mount_points=()
-cleanup() {
-    local directory
-    for directory in "${made_mount_points[@]}"; do rmdir "$directory" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-for directory in /opt/kindling "/lib/modules/$kver" /kindling-work; do
-    if [[ ! -d $root$directory ]]; then
-        mkdir -p "$root$directory" && made_mount_points+=("$root$directory")
-    fi
-done
 mkdir -p "$work/confdir"
 
-# Runs COMMAND... inside the root, in its own mount namespace with the mounts above.
-in_root() {
-    "$repo/Tests/support/trixie-run" "$root" "$repo" "$kernel_root/lib/modules/$kver" "$kver" "$work" "$@"
-}
+# Runs COMMAND... inside the root, in its own mount namespace (Tests/support/trixie-run).
+in_root() { in_trixie "$kernel_root/lib/modules/$kver" "$@"; }
 
 kindling=/opt/kindling/.build/release/kindling
 common=(--force --no-compress --kver "$kver" --conf /dev/null --confdir /kindling-work/confdir)
@@ -78,19 +62,6 @@ is_intended() {
         fi
     done
     return 1
-}
-
-# hardlink(1) links identical files only when their modification times fall in the same second:
-# a link count may differ when nothing else of the entry does and the bytes are the same.
-linked_by_timing() {
-    local set=$1 line=$2 side path type mode _ other other_type other_mode
-    read -r side path type mode _ <<<"$line"
-    [[ ($side == "<" || $side == ">") && $type == f ]] || return 1
-    other=$(grep -F -e "$path " "$work/$set.diff" | grep -v -F -e "$line" | head -n 1)
-    [[ -n $other ]] || return 1
-    read -r _ _ other_type other_mode _ <<<"$other"
-    [[ $other_type == "$type" && $other_mode == "$mode" ]] || return 1
-    cmp -s "$work/$set-d/$path" "$work/$set-k/$path"
 }
 
 # Milliseconds since the epoch.

@@ -65,21 +65,6 @@ same_lines_in_any_order() {
     return 1
 }
 
-# hardlink(1), which both tools follow, links identical files only when their modification times
-# fall in the same second: two files a module writes one after the other are linked or not as the
-# clock ticks. A link count is so allowed to differ, when nothing else of the entry does and the
-# file's bytes are the same in both images.
-linked_by_timing() {
-    local set=$1 line=$2 side path type mode _ other other_type other_mode
-    read -r side path type mode _ <<<"$line"
-    [[ ($side == "<" || $side == ">") && $type == f ]] || return 1
-    other=$(grep -F -e "$path " "$work/$set.diff" | grep -v -F -e "$line" | head -n 1)
-    [[ -n $other ]] || return 1
-    read -r _ _ other_type other_mode _ <<<"$other"
-    [[ $other_type == "$type" && $other_mode == "$mode" ]] || return 1
-    cmp -s "$work/$set-d/$path" "$work/$set-k/$path"
-}
-
 timings=()
 # compare_set NAME [ENV=VALUE...] -- OPTIONS...
 compare_set() {

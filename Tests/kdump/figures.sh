@@ -196,34 +196,28 @@ figure_mkdumprd_crashkernel() {
 }
 
 # local_capture NAME IMAGE DISK FETCH CRASHKERNEL: one crash and capture onto DISK (a virtio disk),
-# the dump read back with FETCH and checked. KD_CAPTURE_SECONDS: the capture kernel's time from
-# its boot to "saved vmcore" (its own log's clock).
+# the dump read back with FETCH and checked. A capture that succeeds adds a line to
+# KD_WORK/NAME.captures: the crashkernel=, the capture kernel's time from its boot to "saved
+# vmcore" (its own log's clock) and QEMU's run.
 local_capture() {
-    local _name=$1 _image=$2 _disk=$3 _fetch=$4 _crashkernel=$5 _marker _status=0
+    local _name=$1 _image=$2 _disk=$3 _fetch=$4 _crashkernel=$5 _marker _status=0 _seconds
     [[ -f $KD_WORK/$_name.first.img ]] || kd_build_first "$KD_WORK/$_name.first.img" "$_image" || return 1
     _marker=$(kd_new_marker)
     kd_boot "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.serial.log" "$_marker" "$_crashkernel" \
         -drive "file=$_disk,if=virtio,format=raw" || _status=$?
     ((_status != 124)) || return 1
-    KD_CAPTURE_SECONDS=$(grep -a "kdump: saved vmcore" "$KD_WORK/$_name.serial.log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' | tail -n 1)
+    _seconds=$(grep -a "kdump: saved vmcore" "$KD_WORK/$_name.serial.log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' | tail -n 1)
     rm -rf "$KD_WORK/$_name.dump"
-    "$_fetch" "$_disk" "$KD_WORK/$_name.dump" 2>/dev/null && kd_check_dump "$KD_WORK/$_name.dump" "$_marker" 2>/dev/null
+    "$_fetch" "$_disk" "$KD_WORK/$_name.dump" 2>/dev/null && kd_check_dump "$KD_WORK/$_name.dump" "$_marker" 2>/dev/null || return 1
+    echo "$_crashkernel: capture ${_seconds}s, QEMU ${KD_ELAPSED}s" >>"$KD_WORK/$_name.captures"
 }
 
-# local_bisect NAME IMAGE DISK FETCH: the smallest crashkernel= (8M steps) at which IMAGE captures.
+# local_bisect NAME IMAGE DISK FETCH: the smallest crashkernel= at which IMAGE captures.
 local_bisect() {
-    local _name=$1 _low=32 _high=256 _mid _tried
-    local_capture "$@" "${_high}M" || { echo "$_name: fails even at ${_high}M"; return 1; }
-    _tried="${_high}M ok (capture ${KD_CAPTURE_SECONDS}s, QEMU ${KD_ELAPSED}s)"
-    while ((_high - _low > 8)); do
-        _mid=$(((_low + _high) / 2 / 8 * 8))
-        if local_capture "$@" "${_mid}M"; then
-            _high=$_mid _tried+=", ${_mid}M ok"
-        else
-            _low=$_mid _tried+=", ${_mid}M fails"
-        fi
-    done
-    echo "$_name: smallest crashkernel= that captures: ${_high}M (tried: $_tried)"
+    local _smallest
+    rm -f "$KD_WORK/$1.captures"
+    _smallest=$(kd_smallest_crashkernel local_capture "$@")
+    echo "$1: smallest crashkernel= that captures: $_smallest; at $(head -n 1 "$KD_WORK/$1.captures" 2>/dev/null)"
 }
 
 figure_local() {

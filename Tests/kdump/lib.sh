@@ -202,6 +202,40 @@ kd_show_log() {
         | sed 's/\r$//' | tail -n "${2:-25}" | sed 's/^/    | /' >&2
 }
 
+# kd_capture_fails NAME IMAGE CAUSE WHAT QEMU_ARGS...: boots IMAGE (its kdump.conf says
+# failure_action poweroff) as the capture kernel's with rd.timeout=10. Succeeds when QEMU powered
+# off by itself and the log shows CAUSE (a grep pattern; WHAT says what it is when it is missing)
+# and then the failure action.
+kd_capture_fails() {
+    local _name=$1 _image=$2 _cause=$3 _what=$4 _status=0 _log=$KD_WORK/$1.serial.log
+    shift 4
+    kd_build_first "$KD_WORK/$_name.first.img" "$_image" "rd.timeout=10" || return 1
+    kd_boot "$KD_WORK/$_name.first.img" "$_log" "$(kd_new_marker)" 256M "$@" || _status=$?
+    kd_log "QEMU ran ${KD_ELAPSED}s, status $_status"
+    kd_show_log "$_log" 8
+    ((_status == 0)) || { kd_log "QEMU did not power off by itself"; return 1; }
+    grep -aq -e "$_cause" "$_log" || { kd_log "no log line $_what"; return 1; }
+    grep -aq "kdump: failure action: poweroff" "$_log" || { kd_log "failure_action did not run"; return 1; }
+}
+
+# kd_smallest_crashkernel RUNNER [ARGUMENTS...]: the smallest crashkernel= (8M steps, 32M..256M)
+# at which `RUNNER ARGUMENTS... CRASHKERNEL` succeeds, with what was tried. 96M, the goal, is
+# tried first: most searches end near it.
+kd_smallest_crashkernel() {
+    local _low=32 _high=256 _mid _tried=''
+    "$@" 256M 2>/dev/null || { echo "fails even at 256M"; return 1; }
+    if "$@" 96M 2>/dev/null; then _high=96 _tried+=" 96M ok"; else _low=96 _tried+=" 96M fails"; fi
+    while ((_high - _low > 8)); do
+        _mid=$(((_low + _high) / 2 / 8 * 8))
+        if "$@" "${_mid}M" 2>/dev/null; then
+            _high=$_mid _tried+=" ${_mid}M ok"
+        else
+            _low=$_mid _tried+=" ${_mid}M fails"
+        fi
+    done
+    echo "${_high}M (tried:$_tried)"
+}
+
 # --- the build host's own root filesystem: btrfs and LVM targets ---------------------------------
 
 # kd_root_dirs: what a build chrooted on a test root filesystem (as-root.sh) must see of this

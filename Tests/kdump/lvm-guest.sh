@@ -16,6 +16,7 @@
 set -eu
 work=$1 kindling=$2 kver=$3 kmoddir=$4 as_root=$5
 shift 5
+root_dirs=("$@")
 
 # The host's /etc is read-only here: LVM reads this configuration instead (no udev, no backups).
 export LVM_SYSTEM_DIR=/run/lvm-test
@@ -44,6 +45,12 @@ mkfs.xfs -q -f -L rhelroot /dev/mapper/rhel-root
 echo "rhel/root: $(lvs --noheadings -o lv_path,segtype,devices rhel/root)"
 
 newroot=/run/newroot
+# build_in_root CONF IMAGE: Kindling, chrooted on $newroot (as-root.sh), builds IMAGE from CONF.
+# as-root.sh's mounts stay in this guest only: each build binds anew in a namespace of its own.
+build_in_root() {
+    unshare --mount --propagation private -- bash "$as_root" "$newroot" "${root_dirs[@]}" -- \
+        env KDUMP_CONFIG_FILE="$1" "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase "$2"
+}
 mkdir -p "$newroot"
 mount /dev/mapper/rhel-root "$newroot"
 mkdir -p "$newroot/var/crash"
@@ -51,9 +58,7 @@ status=0
 for conf in "$work"/lvm-*.conf; do
     image=${conf%.conf}.img
     echo "building $image from $conf"
-    # as-root.sh's mounts stay in this guest only; each build binds anew in a subshell's namespace.
-    if ! unshare --mount --propagation private -- bash "$as_root" "$newroot" "$@" -- \
-        env KDUMP_CONFIG_FILE="$conf" "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase "$image"; then
+    if ! build_in_root "$conf" "$image"; then
         echo "build failed: $conf"
         status=1
     fi
@@ -61,9 +66,7 @@ done
 # dump_to_rootfs with / on rhel/root: refused (WORK/lvm-rootfs.out).
 printf 'xfs /dev/mapper/rhel-root\npath /var/crash\nfailure_action dump_to_rootfs\n' >"$work/rootfs.conf"
 rootfs_status=0
-unshare --mount --propagation private -- bash "$as_root" "$newroot" "$@" -- \
-    env KDUMP_CONFIG_FILE="$work/rootfs.conf" "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase \
-    "$work/rootfs.img" >"$work/lvm-rootfs.out" 2>&1 || rootfs_status=$?
+build_in_root "$work/rootfs.conf" "$work/rootfs.img" >"$work/lvm-rootfs.out" 2>&1 || rootfs_status=$?
 echo "$rootfs_status" >"$work/lvm-rootfs.status"
 umount "$newroot"
 
@@ -90,9 +93,7 @@ mount /dev/mapper/rhel-thin "$newroot"
 mkdir -p "$newroot/var/crash"
 printf 'xfs /dev/mapper/rhel-thin\npath /var/crash\n' >"$work/thin.conf"
 thin_status=0
-unshare --mount --propagation private -- bash "$as_root" "$newroot" "$@" -- \
-    env KDUMP_CONFIG_FILE="$work/thin.conf" "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase \
-    "$work/thin.img" >"$work/lvm-thin.out" 2>&1 || thin_status=$?
+build_in_root "$work/thin.conf" "$work/thin.img" >"$work/lvm-thin.out" 2>&1 || thin_status=$?
 echo "$thin_status" >"$work/lvm-thin.status"
 umount "$newroot"
 vgchange -q --devices /dev/vdb2 -a n rhel

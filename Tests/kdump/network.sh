@@ -257,20 +257,14 @@ case_ssh-openssh() {
 # rule): the mount fails within rd.timeout=10, the log line names the export and the cause, and
 # failure_action (poweroff) runs.
 case_nfs-unreachable() {
-    local _name=nfs-unreachable _port _status=0 _log
+    local _name=nfs-unreachable _port
     local -a _netdev=()
-    _log=$KD_WORK/$_name.serial.log
     _port=$(kn_free_port)
     printf '%s\n' "nfs $KN_SERVER:/export" "extra_modules virtio_net virtio_pci" "failure_action poweroff" >"$KD_WORK/$_name.conf"
     kn_build "$_name" "$KD_WORK/$_name.conf" dhcp || return 1
-    kd_build_first "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.img" "rd.timeout=10" || return 1
     mapfile -t _netdev < <(kn_netdev "$_port" 2049)
-    kd_boot "$KD_WORK/$_name.first.img" "$_log" "$(kd_new_marker)" 256M "${_netdev[@]}" || _status=$?
-    kd_log "QEMU ran ${KD_ELAPSED}s, status $_status"
-    kd_show_log "$_log" 8
-    ((_status == 0)) || { kd_log "QEMU did not power off by itself"; return 1; }
-    grep -aq "kdump: cannot mount $KN_SERVER:/export (NFS 4): " "$_log" || { kd_log "no log line naming the failed mount"; return 1; }
-    grep -aq "kdump: failure action: poweroff" "$_log" || { kd_log "failure_action did not run"; return 1; }
+    kd_capture_fails "$_name" "$KD_WORK/$_name.img" "kdump: cannot mount $KN_SERVER:/export (NFS 4): " \
+        "naming the failed mount" "${_netdev[@]}"
 }
 
 # Build time only: NFS version 3 when the mount options say so (dracut_args --mount), the
@@ -318,24 +312,6 @@ kn_capture_seconds() {
             END { printf "dump %.1fs (capture kernel uptime %.1fs at the start, %.1fs at the final action)", e - s, s, e }'
 }
 
-# kn_bisect RUNNER: the smallest crashkernel= (8M steps, 32M..256M) at which RUNNER CRASHKERNEL
-# succeeds, with what was tried.
-kn_bisect() {
-    local _runner=$1 _low=32 _high=256 _mid _tried=''
-    "$_runner" 256M 2>/dev/null || { echo "fails even at 256M"; return 1; }
-    # The goal first: most bisections end near it.
-    if "$_runner" 96M 2>/dev/null; then _high=96 _tried+=" 96M ok"; else _low=96 _tried+=" 96M fails"; fi
-    while ((_high - _low > 8)); do
-        _mid=$(((_low + _high) / 2 / 8 * 8))
-        if "$_runner" "${_mid}M" 2>/dev/null; then
-            _high=$_mid _tried+=" ${_mid}M ok"
-        else
-            _low=$_mid _tried+=" ${_mid}M fails"
-        fi
-    done
-    echo "${_high}M (tried:$_tried)"
-}
-
 kn_figure_nfs_run() {
     rm -rf "$KD_WORK/ganesha/export/var" "$KD_WORK/fig-nfs.dump"
     kn_nfs_capture fig-nfs "$KD_WORK/ganesha" "$KN_FIGURE_PORT" "$1"
@@ -372,7 +348,7 @@ figure_network_nfs() {
     if kn_figure_nfs_run 256M 2>/dev/null; then
         echo "network capture, nfs at 256M: QEMU ${KD_ELAPSED}s in all (first kernel, crash, capture); $(kn_capture_seconds "$KD_WORK/fig-nfs.serial.log")"
     fi
-    echo "network crashkernel, nfs: smallest that captures: $(kn_bisect kn_figure_nfs_run)"
+    echo "network crashkernel, nfs: smallest that captures: $(kd_smallest_crashkernel kn_figure_nfs_run)"
     kn_stop KN_GANESHA
 }
 
@@ -393,7 +369,7 @@ figure_network_ssh() {
             echo "network capture, ssh with $_client at 256M: QEMU ${KD_ELAPSED}s in all; $(kn_capture_seconds "$KD_WORK/fig-ssh-$_client.serial.log")"
         fi
         if [[ $_client == dropbear ]]; then
-            echo "network crashkernel, ssh with dropbear: smallest that captures: $(kn_bisect kn_figure_ssh_run)"
+            echo "network crashkernel, ssh with dropbear: smallest that captures: $(kd_smallest_crashkernel kn_figure_ssh_run)"
         elif kn_figure_ssh_run 96M 2>/dev/null; then
             echo "network crashkernel, ssh with openssh: captures at 96M"
         else
