@@ -6,7 +6,8 @@
 # is a guestfwd rule: a connection to the server's address in that network (10.0.2.100, port
 # 2049 or 22) runs `busybox nc 127.0.0.1 PORT` on the host, which reaches a server the case
 # started on 127.0.0.1 (nfs-ganesha with its VFS backend, or an sshd of the test's) and stopped
-# afterwards. No other address is ever contacted.
+# afterwards. No other address is ever contacted. NFS 3 (case nfs3) has three exits, to the
+# portmapper, mountd and NFS ports of a server that runs in a network namespace of its own.
 #
 # The build resolves the target as on a real host: it runs in network and mount namespaces of
 # its own, where eth0 (a veth) holds the capture machine's address 10.0.2.15/24, so the route to
@@ -64,21 +65,82 @@ kn_build() {
 
 # kn_netdev PORT GUEST_PORT: QEMU's options for a NIC whose one exit is 127.0.0.1:PORT.
 kn_netdev() {
-    printf '%s\n' -netdev "user,id=n0,restrict=on,guestfwd=tcp:$KN_SERVER:$2-cmd:busybox nc 127.0.0.1 $1" \
-        -device virtio-net-pci,netdev=n0,romfile=
+    kn_netdev_rules "$2:busybox nc 127.0.0.1 $1"
+}
+
+# kn_netdev_in PID GUEST_PORT...: QEMU's options for a NIC whose exits are those ports of
+# 127.0.0.1 in the network namespace of process PID (the same port numbers).
+kn_netdev_in() {
+    local _pid=$1 _port
+    local -a _rules=()
+    shift
+    for _port; do _rules+=("$_port:nsenter --net=/proc/$_pid/ns/net busybox nc 127.0.0.1 $_port"); done
+    kn_netdev_rules "${_rules[@]}"
+}
+
+# kn_netdev_rules GUEST_PORT:COMMAND...: a NIC on QEMU's restricted user network whose only
+# exits are these: a connection to $KN_SERVER:GUEST_PORT runs COMMAND on the host.
+kn_netdev_rules() {
+    local _rule _netdev="user,id=n0,restrict=on"
+    for _rule; do _netdev+=",guestfwd=tcp:$KN_SERVER:${_rule%%:*}-cmd:${_rule#*:}"; done
+    printf '%s\n' -netdev "$_netdev" -device virtio-net-pci,netdev=n0,romfile=
 }
 
 # kn_ganesha_start DIR PORT: nfs-ganesha on 127.0.0.1:PORT, NFSv4 over TCP only, exporting
 # DIR/export as /export (VFS backend); its log and pid file in DIR. KN_GANESHA is its pid.
 kn_ganesha_start() {
     local _dir=$1 _port=$2
+    kn_ganesha_config "$_dir" 4 "Bind_addr = 127.0.0.1; NFS_Port = $_port;" || return 1
+    ganesha.nfsd -F -f "$_dir/ganesha.conf" -L "$_dir/ganesha.log" -p "$_dir/ganesha.pid" -N NIV_EVENT &
+    # shellcheck disable=SC2034 # read by name: kn_wait_listening, kn_stop
+    KN_GANESHA=$!
+    kn_wait_listening nfs-ganesha KN_GANESHA "$_port" "$_dir/ganesha.log"
+}
+
+# kn_ganesha3_start DIR: nfs-ganesha serving NFS 3 and 4 with an rpcbind of its own (NFS 3 needs
+# the portmapper), both in network and mount namespaces of their own: they listen on the standard
+# ports (111, nfs 2049, mountd 20048) of that namespace's loopback only, and no other rpcbind
+# sees them. Guests reach them through kn_netdev_in "$KN_GANESHA3" 111 2049 20048. KN_GANESHA3
+# is the namespace's shell, which stops both when it is stopped.
+kn_ganesha3_start() {
+    local _dir=$1 _left=30
+    command -v rpcbind >/dev/null || { kd_log "rpcbind is missing (rpcbind)"; return 1; }
+    # Mount_Path_Pseudo: NFS 3 clients mount /export, as NFS 4 clients do.
+    kn_ganesha_config "$_dir" "3, 4" "NFS_Port = 2049; MNT_Port = 20048; Mount_Path_Pseudo = true;" || return 1
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --net --mount --propagation private -- bash -c '
+        ip link set lo up
+        mount -t tmpfs -o mode=0755 kdump-test /run
+        rpcbind -f &
+        rpcbind=$!
+        for _ in 1 2 3 4 5 6 7 8 9 10; do [[ -S /run/rpcbind.sock ]] && break; sleep 0.2; done
+        ganesha.nfsd -F -f "$1/ganesha.conf" -L "$1/ganesha.log" -p "$1/ganesha.pid" -N NIV_EVENT &
+        ganesha=$!
+        trap "kill \$ganesha \$rpcbind 2>/dev/null; wait" TERM
+        wait
+    ' kn-nfs3 "$_dir" &
+    KN_GANESHA3=$!
+    until nsenter --net="/proc/$KN_GANESHA3/ns/net" rpcinfo -p 127.0.0.1 2>/dev/null | grep -q ' 3 *tcp *20048 *mountd'; do
+        if ((_left-- == 0)) || ! kill -0 "$KN_GANESHA3" 2>/dev/null; then
+            kd_log "nfs-ganesha (NFS 3) did not start: $(grep -v DBUS "$_dir/ganesha.log" 2>/dev/null | tail -n 3)"
+            kn_stop KN_GANESHA3
+            return 1
+        fi
+        sleep 1
+    done
+    kd_log "nfs-ganesha (NFS 3 and 4) and rpcbind in a network namespace of their own"
+}
+
+# kn_ganesha_config DIR PROTOCOLS CORE_SETTINGS: DIR/ganesha.conf exporting DIR/export as /export
+# (VFS backend, root not squashed) over TCP with PROTOCOLS; no NLM, rquota or UDP.
+kn_ganesha_config() {
+    local _dir=$1 _protocols=$2 _core=$3
     command -v ganesha.nfsd >/dev/null || { kd_log "ganesha.nfsd is missing (nfs-ganesha, nfs-ganesha-vfs)"; return 1; }
     mkdir -p "$_dir/export" "$_dir/recovery"
     cat >"$_dir/ganesha.conf" <<CONF
 NFS_CORE_PARAM {
-    Bind_addr = 127.0.0.1;
-    NFS_Port = $_port;
-    Protocols = 4;
+    $_core
+    Protocols = $_protocols;
     Enable_NLM = false;
     Enable_RQUOTA = false;
     Enable_UDP = false;
@@ -92,15 +154,11 @@ EXPORT {
     Access_Type = RW;
     Squash = No_Root_Squash;
     SecType = sys;
-    Protocols = 4;
+    Protocols = $_protocols;
     Transports = TCP;
     FSAL { Name = VFS; }
 }
 CONF
-    ganesha.nfsd -F -f "$_dir/ganesha.conf" -L "$_dir/ganesha.log" -p "$_dir/ganesha.pid" -N NIV_EVENT &
-    # shellcheck disable=SC2034 # read by name: kn_wait_listening, kn_stop
-    KN_GANESHA=$!
-    kn_wait_listening nfs-ganesha KN_GANESHA "$_port" "$_dir/ganesha.log"
 }
 
 # kn_stop VARIABLE: ends the process whose pid VARIABLE holds, and waits for it.
@@ -131,18 +189,19 @@ kn_stop() {
 # kn_nfs_capture NAME DIR PORT CRASHKERNEL: boots, crashes and captures onto the export.
 kn_nfs_capture() {
     local _dir=$2 _marker _dump
-    kn_capture_run "$1" "$3" 2049 "$4" "$_dir/export/var/crash" || return 1
+    kn_capture_run "$1" "$4" "$_dir/export/var/crash" kn_netdev "$3" 2049 || return 1
     kd_log "dump directory on the server: ${_dump#"$_dir/"}"
     kd_check_dump "$_dump" "$_marker"
 }
 
-# kn_capture_run NAME PORT GUEST_PORT CRASHKERNEL DUMPS: boots NAME's image with the one exit to
-# 127.0.0.1:PORT as the guest's 10.0.2.100:GUEST_PORT, crashes it, and sets the caller's _marker
-# and _dump (the newest 10.0.2.15-* directory under DUMPS).
+# kn_capture_run NAME CRASHKERNEL DUMPS NETDEV...: boots NAME's image with the NIC that the
+# command NETDEV... prints the options of (kn_netdev, kn_netdev_in), crashes it, and sets the
+# caller's _marker and _dump (the newest 10.0.2.15-* directory under DUMPS).
 kn_capture_run() {
-    local _name=$1 _crashkernel=$4 _dumps=$5 _status=0
+    local _name=$1 _crashkernel=$2 _dumps=$3 _status=0
     local -a _netdev=()
-    mapfile -t _netdev < <(kn_netdev "$2" "$3")
+    shift 3
+    mapfile -t _netdev < <("$@")
     kd_log "capture image: $(stat -c %s "$KD_WORK/$_name.img") bytes"
     kd_build_first "$KD_WORK/$_name.first.img" "$KD_WORK/$_name.img" || return 1
     _marker=$(kd_new_marker)
@@ -166,6 +225,25 @@ case_nfs() {
     kn_nfs_capture "$_name" "$_dir" "$_port" "${KD_CRASHKERNEL:-256M}" || _status=$?
     kn_stop KN_GANESHA
     return $_status
+}
+
+# NFS 3, as the build host's mount options ask (dracut_args --mount ... vers=3): the image has
+# nfsv3 only, and the capture mounts the export through the server's portmapper and mountd.
+case_nfs3() {
+    local _name=nfs3 _dir=$KD_WORK/ganesha3 _marker _dump _status=0
+    printf '%s\n' 'dracut_args --mount "10.0.2.100:/export /var/crash nfs vers=3,nolock"' \
+        "core_collector makedumpfile -l --message-level 7 -d 31" "extra_modules virtio_net virtio_pci" \
+        "failure_action poweroff" >"$KD_WORK/$_name.conf"
+    kn_build "$_name" "$KD_WORK/$_name.conf" dhcp || return 1
+    kn_expect_image "$_name" "^nfs $KN_SERVER:/export$" "^nfs_version 3$" || return 1
+    kn_ganesha3_start "$_dir" || return 1
+    kn_capture_run "$_name" "${KD_CRASHKERNEL:-256M}" "$_dir/export/var/crash" kn_netdev_in "$KN_GANESHA3" 111 2049 20048 ||
+        _status=1
+    kn_stop KN_GANESHA3
+    ((_status == 0)) || return 1
+    grep -aq "kdump: mounting $KN_SERVER:/export (NFS 3)" "$KD_WORK/$_name.serial.log" || { kd_log "no NFS 3 mount in the log"; return 1; }
+    kd_log "dump directory on the server: ${_dump#"$_dir/"}"
+    kd_check_dump "$_dump" "$_marker"
 }
 
 # kn_expect_image NAME PATTERN...: the image's kdump.conf has a line matching each (grep -E).
@@ -210,7 +288,7 @@ kn_sshd_start() {
 # kn_ssh_capture NAME DUMPS PORT CRASHKERNEL: boots, crashes and captures through ssh into DUMPS.
 kn_ssh_capture() {
     local _marker _dump _check=$KD_WORK/$1.dump
-    kn_capture_run "$1" "$3" 22 "$4" "$2" || return 1
+    kn_capture_run "$1" "$4" "$2" kn_netdev "$3" 22 || return 1
     kd_log "dump directory on the server: $_dump: $(cd "$_dump" && echo *)"
     [[ -s $_dump/vmcore.flat && ! -e $_dump/vmcore-incomplete ]] || { kd_log "no vmcore.flat, or vmcore-incomplete is left"; return 1; }
     mkdir -p "$_check"

@@ -8,7 +8,7 @@
 # Needs (Debian): qemu-system-x86, busybox-static, kexec-tools, makedumpfile, e2fsprogs,
 # dosfstools, mtools, fdisk (sfdisk), dracut-core (cases using dracut's modules), kmod, btrfs-progs,
 # lvm2, xfsprogs (btrfs and LVM cases); the network cases (network.sh): nfs-ganesha,
-# nfs-ganesha-vfs, dropbear-bin, openssh-client, iproute2.
+# nfs-ganesha-vfs, rpcbind, dropbear-bin, openssh-client, iproute2.
 
 set -u
 # shellcheck source=lib.sh
@@ -446,7 +446,7 @@ case_base-failure-reboots() {
 KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target config-no-evaluation config-extras partuuid-reader mkdumprd-invocation base-switch-root base-break-shell base-failure-reboots
     ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
     mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-ssh
-    mkdumprd-nfs nfs ssh ssh-openssh nfs-unreachable net-config
+    mkdumprd-nfs nfs nfs3 ssh ssh-openssh nfs-unreachable net-config
     btrfs-fedora btrfs-two-devices lvm-rhel-root lvm-rhel-mapper lvm-rhel-names lvm-missing-lv lvm-thin-refused)
 
 main() {
