@@ -41,7 +41,9 @@ final class DeflateBlockEncoder {
     /// - Parameter isLast: keeps the stream's end; otherwise the piece is made joinable.
     func encode(_ input: [UInt8], isLast: Bool) throws(ArchiveError) -> DeflatedBlock {
         let bound = libdeflate_deflate_compress_bound(compressor, input.count)
-        // Room for the empty stored block a joinable piece gains (at most 5 bytes).
+        // Room for the empty stored block a joinable piece gains (at most 5 bytes). The capacity
+        // is about the input's size, but pages libdeflate does not write are never touched, so a
+        // block waiting to be written holds only what it uses (a copy at its size measured larger).
         var compressed = [UInt8](unsafeUninitializedCapacity: bound + 8) { buffer, count in
             count = input.withUnsafeBytes { source in
                 // libdeflate wants a pointer even for no input.
