@@ -10,7 +10,7 @@ SWIFT ?= swift
 SWIFTFLAGS ?=
 
 # Debian packages the build, the tests and a kdump image need.
-DEBIAN_PACKAGES = zlib1g-dev libkmod-dev pkg-config kmod cpio dracut-core busybox-static makedumpfile \
+DEBIAN_PACKAGES = zlib1g-dev libdeflate-dev libkmod-dev pkg-config kmod cpio dracut-core busybox-static makedumpfile \
 	kexec-tools e2fsprogs dosfstools mtools qemu-system-x86 udev binutils gcc \
 	zstd xz-utils lz4 lzop lbzip2 bzip2 pigz time util-linux fdisk dash \
 	dracut-network nfs-common rpcbind isc-dhcp-client iputils-arping open-iscsi cifs-utils nbd-client iproute2 \

@@ -17,12 +17,14 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Whole-buffer deflate for the parallel gzip writer (zlib still reads and combines CRCs).
+        .systemLibrary(name: "CLibdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CKmod", pkgConfig: "libkmod", providers: [.apt(["libkmod-dev"])]),
 
         // argc and argv without /proc (the Swift runtime reads CommandLine from /proc/self/cmdline).
         .target(name: "CSystem"),
         .target(name: "Support", dependencies: ["CSystem"], exclude: readme),
-        .target(name: "Archive", dependencies: ["Support", "CZlib"], exclude: readme),
+        .target(name: "Archive", dependencies: ["Support", "CZlib", "CLibdeflate"], exclude: readme),
         // The treemap of an image as SVG, for --explain-svg and kindling-lsinitrd --svg: it sees only
         // paths, sizes and names, never a build or an archive.
         .target(name: "ImageMap", dependencies: ["Support"], exclude: readme),

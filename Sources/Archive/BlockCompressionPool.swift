@@ -8,7 +8,6 @@ final class BlockCompressionPool: @unchecked Sendable {
     private struct Job {
         var sequence: Int
         var input: [UInt8]
-        var dictionary: [UInt8]
         var isLast: Bool
     }
 
@@ -22,9 +21,9 @@ final class BlockCompressionPool: @unchecked Sendable {
 
     private var threads: [Thread] = []
 
-    /// Starts `threadCount` threads, each with its own zlib stream.
+    /// Starts `threadCount` threads, each with its own encoder.
     init(threadCount: Int, level: Int) throws(ArchiveError) {
-        // Create every encoder before any thread, so a zlib setup failure leaves nothing running.
+        // Create every encoder before any thread, so a setup failure leaves nothing running.
         var encoders: [DeflateBlockEncoder] = []
         for _ in 0..<threadCount { encoders.append(try DeflateBlockEncoder(level: level)) }
         threads = encoders.map { encoder in Thread { [self] in self.work(with: encoder) } }
@@ -33,9 +32,9 @@ final class BlockCompressionPool: @unchecked Sendable {
     /// Blocks submitted and not yet handed back.
     var blocksInFlight: Int { lock.withLock { nextSequence - nextToHandBack } }
 
-    func submit(_ input: [UInt8], dictionary: [UInt8], isLast: Bool) {
+    func submit(_ input: [UInt8], isLast: Bool) {
         lock.withLock {
-            waitingJobs.append(Job(sequence: nextSequence, input: input, dictionary: dictionary, isLast: isLast))
+            waitingJobs.append(Job(sequence: nextSequence, input: input, isLast: isLast))
             nextSequence += 1
             lock.broadcast()
         }
@@ -77,7 +76,7 @@ final class BlockCompressionPool: @unchecked Sendable {
     private func work(with encoder: DeflateBlockEncoder) {
         while let job = takeJob() {
             let result = Result { () throws(ArchiveError) -> DeflatedBlock in
-                try encoder.encode(job.input, dictionary: job.dictionary, isLast: job.isLast)
+                try encoder.encode(job.input, isLast: job.isLast)
             }
             lock.withLock {
                 finishedBlocks[job.sequence] = result

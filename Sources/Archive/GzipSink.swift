@@ -94,3 +94,18 @@ func zlibMessage(_ status: Int32, _ message: UnsafePointer<CChar>?) -> String {
     default: return "zlib status \(status)"
     }
 }
+
+/// A deflate stream on the heap (zlib keeps a pointer back to it, so it must not move).
+/// windowBits 15 + 16 gives a gzip wrapper, -15 raw deflate.
+func makeDeflateStream(level: Int, windowBits: Int32) throws(ArchiveError) -> UnsafeMutablePointer<z_stream> {
+    let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    stream.initialize(to: z_stream())
+    let status = deflateInit2_(
+        stream, Int32(level), Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY,
+        zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+    guard status == Z_OK else {
+        stream.deallocate()
+        throw ArchiveError.compression(operation: "gzip setup", message: zlibMessage(status, nil))
+    }
+    return stream
+}

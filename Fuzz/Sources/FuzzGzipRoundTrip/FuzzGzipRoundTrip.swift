@@ -1,6 +1,8 @@
-// Both gzip writers against the reader: GzipSink and ParallelGzipSink (pigz-style blocks primed
-// with the previous 32 KiB) must decompress to their input, also when the input arrives in odd
+// Both gzip writers against the reader: GzipSink and ParallelGzipSink (libdeflate blocks joined
+// into one deflate stream) must decompress to their input, also when the input arrives in odd
 // pieces; and the parallel output must not depend on the thread count, as its documentation says.
+// Block sizes down to 1 byte put a joint (final mark cleared, empty stored block) at every bit
+// position the input's compressed form can end on.
 @testable import Archive
 import FuzzKit
 
