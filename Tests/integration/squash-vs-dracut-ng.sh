@@ -11,7 +11,8 @@
 #     squashfs and 106's erofs, the time the tool ran: neither dracut pins it).
 # mkdumprd's calls are among the sets: squash-squashfs with --squash-compressor zstd and
 # squash-erofs with lzma; the zstd set asks for gzip, which both leave out: the archive around the
-# squash image is uncompressed. Then what goes wrong, against 112: a compressor the tool lacks (the
+# squash image is uncompressed. Against 112 also a host without busybox (the loader's own programs
+# and their libraries). Then what goes wrong, against 112: a compressor the tool lacks (the
 # module's own warning, the default), no mksquashfs (the module's check fails, no image, as in
 # dracut), and a mksquashfs that fails (one line, the old image kept).
 #
@@ -97,6 +98,8 @@ extract() {
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 timings=()
+# A command both builds run under (empty: none), as `bash -c CODE bash`.
+wrapper=()
 # compare_set SET DRACUT MODULES_DIR IMAGE -- OPTIONS...: DRACUT is the command inside the root,
 # IMAGE the squash image's name in the archive.
 compare_set() {
@@ -105,11 +108,12 @@ compare_set() {
     local -a dracut_command
     read -r -a dracut_command <<<"$dracut"
     started=$(now_ms)
-    in_root "${dracut_command[@]}" "${common[@]}" "$@" "/kindling-work/$set-dracut.img" >"$work/$set-dracut.log" 2>&1 ||
+    in_root "${wrapper[@]}" "${dracut_command[@]}" "${common[@]}" "$@" "/kindling-work/$set-dracut.img" \
+        >"$work/$set-dracut.log" 2>&1 ||
         { fail "$set: dracut failed"; tail -n 5 "$work/$set-dracut.log"; return 1; }
     dracut_ms=$(($(now_ms) - started))
     started=$(now_ms)
-    in_root "$kindling" "${common[@]}" --modules-dir "$modules_dir" "$@" "/kindling-work/$set-kindling.img" \
+    in_root "${wrapper[@]}" "$kindling" "${common[@]}" --modules-dir "$modules_dir" "$@" "/kindling-work/$set-kindling.img" \
         >"$work/$set-kindling.log" 2>&1 ||
         { fail "$set: kindling failed"; tail -n 5 "$work/$set-kindling.log"; return 1; }
     kindling_ms=$(($(now_ms) - started))
@@ -184,6 +188,23 @@ if uncompressed_outer 112-squashfs-zstd; then
     pass "112-squashfs-zstd: both outer archives are uncompressed cpio, --gzip notwithstanding"
 else
     fail "112-squashfs-zstd: an outer archive is compressed, or not newc cpio"
+fi
+
+# Without busybox, squash-lib installs sh, mount, modprobe... into $squashdir with their
+# libraries at once (DRACUT_RESOLVE_LAZY=""), and dracut's lazy pass, which walks the whole tree,
+# takes their libraries into the squashed tree too. /usr/bin is a copy without busybox for the run.
+# shellcheck disable=SC2016 # expanded by the inner bash
+wrapper=(bash -c 'd=/var/tmp/kindling-no-busybox.$$
+cp -al /usr/bin "$d" && rm -f "$d"/busybox && mount --bind "$d" /usr/bin || exit 99
+"$@"; s=$?; umount /usr/bin; rm -rf "$d"; exit "$s"' bash)
+sets=("squashfs-no-busybox|squashfs-root.img|--no-compress -m 'base bash squash-squashfs'")
+run_sets "${ng[*]}" "$ng_tree/modules.d" 112
+wrapper=()
+listing=$(cpio -t --quiet <"$work/112-squashfs-no-busybox-kindling.img" 2>/dev/null)
+if [[ $listing != *busybox* && $'\n'$listing$'\n' == *$'\n'usr/bin/mount$'\n'* ]]; then
+    pass "112-squashfs-no-busybox: the loader has mount and no busybox"
+else
+    fail "112-squashfs-no-busybox: the loader has busybox, or no mount"
 fi
 
 # 3. Compressors the tools lack: each module's own warning, and its fallback (squashfs: the default
