@@ -11,7 +11,8 @@
 #     squashfs and 106's erofs, the time the tool ran: neither dracut pins it).
 # mkdumprd's calls are among the sets: squash-squashfs with --squash-compressor zstd and
 # squash-erofs with lzma; the zstd set asks for gzip, which both leave out: the archive around the
-# squash image is uncompressed. Against 112 also a host without busybox (the loader's own programs
+# squash image is uncompressed; each squash image is packed with the same compressor on both sides
+# (the one asked for, when asked). Against 112 also a host without busybox (the loader's own programs
 # and their libraries). Then what goes wrong, against 112: a compressor the tool lacks (the
 # module's own warning, the default), no mksquashfs (the module's check fails, no image, as in
 # dracut), and a mksquashfs that fails (one line, the old image kept).
@@ -94,6 +95,16 @@ extract() {
     esac
 }
 
+# The compressor IMAGE (a path inside the work directory) was packed with, as its tool reports it
+# (empty for an uncompressed erofs image).
+compression_of() {
+    local image=$1
+    case $image in
+        *squashfs-root.img) in_root unsquashfs -s "/kindling-work/$image" | sed -n 's/^Compression //p' ;;
+        *) in_root dump.erofs -s "/kindling-work/$image" | sed -n 's/^Filesystem compr_algs: *//p' ;;
+    esac
+}
+
 # Milliseconds since the epoch.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -103,8 +114,10 @@ wrapper=()
 # compare_set SET DRACUT MODULES_DIR IMAGE -- OPTIONS...: DRACUT is the command inside the root,
 # IMAGE the squash image's name in the archive.
 compare_set() {
-    local set=$1 dracut=$2 modules_dir=$3 image=$4 started dracut_ms kindling_ms side
+    local set=$1 dracut=$2 modules_dir=$3 image=$4 started dracut_ms kindling_ms side asked=''
+    local dracut_compression kindling_compression
     shift 5
+    [[ " $* " =~ \ --squash-compressor\ ([^ ]+) ]] && asked=${BASH_REMATCH[1]}
     local -a dracut_command
     read -r -a dracut_command <<<"$dracut"
     started=$(now_ms)
@@ -134,6 +147,13 @@ compare_set() {
         pass "$set: the same tree in $image as $release ($(manifest "$work/$set-k-inner" | wc -l) entries)"
     else
         fail "$set: the tree in $image differs from $release's"
+    fi
+    dracut_compression=$(compression_of "$set-d/$image")
+    kindling_compression=$(compression_of "$set-k/$image")
+    if [[ $kindling_compression == "$dracut_compression" && (-z $asked || $kindling_compression == "$asked") ]]; then
+        pass "$set: $image is ${kindling_compression:-not} compressed, as $release's${asked:+ (asked: $asked)}"
+    else
+        fail "$set: $image is '$kindling_compression'-compressed, $release's '$dracut_compression'${asked:+, asked: $asked}"
     fi
 }
 
