@@ -147,9 +147,29 @@ dracut_no_switch_root() {
 }
 
 # `ln_r SOURCE LINK`: LINK points at SOURCE by a relative path, computed as `ln -r` does, through
-# the image's own symlinks (bin -> usr/bin), so the link resolves inside the image.
+# the image's own symlinks (bin -> usr/bin), so the link resolves inside the image; in $dstdir
+# when the caller sets it (dracut-ng's squash-lib builds a second tree there).
 ln_r() {
-    builtin command ln -sfnr -- "$initdir/$1" "$initdir/$2"
+    builtin local __root=${dstdir:-$initdir}
+    builtin command ln -sfnr -- "$__root/$1" "$__root/$2"
+}
+
+# `module_install MODULE [DIR]`: MODULE's install() run from within another module's code, as
+# dracut does (dracut-ng's squash-lib runs its handler's so): its module-setup.sh sourced over the
+# caller's functions, which are all unset afterwards.
+module_install() {
+    builtin local __dir=${2-} __status=0
+    [[ -n $__dir ]] || __dir=${__kindling_module_dirs[$1]-}
+    [[ -n $__dir && -f $__dir/module-setup.sh ]] || builtin return 1
+    builtin unset -f check depends cmdline install installkernel
+    [[ -z ${__kindling_dracut_ng-} ]] || builtin unset -f config
+    install() { builtin true; }
+    # shellcheck disable=SC1091
+    builtin . "$__dir/module-setup.sh"
+    moddir=$__dir install || __status=$?
+    builtin unset -f check depends cmdline install installkernel
+    [[ -z ${__kindling_dracut_ng-} ]] || builtin unset -f config
+    builtin return "$__status"
 }
 
 # Prints the path of TARGET relative to the directory that holds FROM (both absolute).

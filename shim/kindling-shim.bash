@@ -9,10 +9,12 @@
 # NUL cannot occur in a bash word, so arguments with spaces, quotes, newlines or globs pass intact.
 #
 # Messages to the engine:
-#   REQ  helper hostonly sysroot resolve arg...
+#   REQ  helper hostonly sysroot resolve dstdir arg...
 #                                 a dracut helper call, with the caller's $hostonly,
-#                                 $dracutsysrootdir and $DRACUT_RESOLVE_DEPS (modules set them per
-#                                 call); the engine answers: status, then output
+#                                 $dracutsysrootdir, whether it resolves libraries now
+#                                 ($DRACUT_RESOLVE_DEPS, or dracut-ng's empty $DRACUT_RESOLVE_LAZY)
+#                                 and $dstdir (modules set them per call); the engine answers:
+#                                 status, then output
 #   LOG  level line               a log line (dracut's levels, 1 fatal .. 6 trace)
 #   DONE status output            the end of an engine command
 # Commands from the engine:
@@ -61,8 +63,11 @@ __kindling_receive() {
 
 # Sends one helper call and prints the engine's output; returns the engine's status.
 __kindling_request() {
-    builtin local __status __output
-    __kindling_send REQ "$1" "${hostonly-}" "${dracutsysrootdir-}" "${DRACUT_RESOLVE_DEPS-}" "${@:2}"
+    builtin local __status __output __resolve=${DRACUT_RESOLVE_DEPS-}
+    # dracut-ng resolves a call's libraries now unless DRACUT_RESOLVE_LAZY is set and not empty
+    # (squash-lib's `DRACUT_RESOLVE_LAZY="" inst_multiple ...`).
+    [[ -n ${__kindling_dracut_ng-} && -z ${DRACUT_RESOLVE_LAZY-} ]] && __resolve=1
+    __kindling_send REQ "$1" "${hostonly-}" "${dracutsysrootdir-}" "$__resolve" "${dstdir-}" "${@:2}"
     __kindling_receive __status || builtin exit 70
     __kindling_receive __output || builtin exit 70
     [[ -z $__output ]] || builtin printf '%s' "$__output"

@@ -50,6 +50,10 @@ public struct DracutRelease: Equatable, Sendable {
     /// leading space (ParsedCommandLine.storedParameters(dracutNG:)); 106 records as 059 does.
     public var recordsOnlyImageParameters: Bool { flavour == .dracutNG && major >= 111 }
 
+    /// dracut-ng 112's build_ld_cache runs ldconfig in `$dstdir`; 059's and 106's in `$initdir`
+    /// whatever `dstdir` is (squash-lib's loader cache then lands in the squashed tree).
+    public var buildsLoaderCacheInDestination: Bool { flavour == .dracutNG && major >= 112 }
+
     /// dracut-ng 109 made hostonly the default: only `hostonly=no` (or --no-hostonly) turns it off.
     public var hostonlyByDefault: Bool { flavour == .dracutNG && major >= 109 }
 

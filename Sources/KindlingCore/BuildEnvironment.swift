@@ -50,7 +50,8 @@ struct BuildEnvironment {
             sysroot: settings.sysroot, hookDirectories: settings.paths.hookDirectories,
             binaryPath: settings.paths.binarySearchPath, libraryDirectories: libraryDirectories,
             udevDirectory: settings.paths.udevDirectory, dracutBaseDirectory: settings.paths.dracutBaseDirectory,
-            hookRoot: settings.dracut.hookDirectory, followsDracutNG: settings.dracut.flavour == .dracutNG)
+            hookRoot: settings.dracut.hookDirectory, followsDracutNG: settings.dracut.flavour == .dracutNG,
+            loaderCacheFollowsDestination: settings.dracut.buildsLoaderCacheInDestination)
     }
 
     var driverOptions: DriverOptions {
@@ -126,6 +127,8 @@ struct BuildEnvironment {
         // in dracut-ng looks at __kindling_dracut_ng.
         if settings.dracut.flavour == .dracutNG {
             lines.append("__kindling_dracut_ng=1")
+            // squash-lib's second tree; dracut-ng declares it in every build, made only with squash-lib.
+            lines.append("declare -gxr squashdir=\(shellQuote(imageRoot + SquashLibPass.directory))")
             // dracut-ng exports the target architecture; its modules read $DRACUT_ARCH bare.
             let architecture = probes.environment["DRACUT_ARCH"] ?? UEFISettings.hostArchitecture()
             lines.append("declare -gx DRACUT_ARCH=\(shellQuote(architecture))")

@@ -68,7 +68,6 @@ struct ImageBuild {
         let timer = PhaseTimer(logger: logger, progress: progress)
         let modules = ModuleInstallation(context: context)
         let selected = try timer.measure("Selecting modules (check and depends)") { try modules.select() }
-        try SquashPass.checkSupported(selected, release: settings.dracut)
         try Cancellation.shared.checkpoint()
         if configuration.action == .printCommandLine {
             let commandLine = try modules.commandLine(of: selected)
@@ -83,6 +82,8 @@ struct ImageBuild {
             linksOldHookDirectory: settings.dracut.linksOldHookDirectory
         ).create(kernelOnly: settings.kernelOnly)
         context.credit(.engine("base layout"))
+        let squashLib = SquashLibPass(context: context, selected: selected)
+        try squashLib?.createDirectory()
         try timer.measure("Installing modules") { try modules.install(selected) }
         if !settings.noKernel {
             let drivers = KernelDriverInstallation(context: context)
@@ -101,10 +102,12 @@ struct ImageBuild {
             }
         }
         if let squash { try timer.measure("Squashing the tree") { try squash.squashTree() } }
+        if let squashLib { try timer.measure("Squashing the tree (squash-lib)") { try squashLib.run() } }
         try RemovedPaths(settings.contents.removedPaths, imageRoot: staging.imageRoot, logger: logger).remove()
         guard let resolved = checked.compressor else { throw BuildFailure("the preflight did not resolve the compressor") }
-        // The squashfs image is compressed already: dracut writes the archive around it as it is.
-        let compressor = squash == nil ? resolved : .uncompressed
+        // The squash image is compressed already: dracut (059 and dracut-ng) writes the archive
+        // around it as it is.
+        let compressor = squash == nil && squashLib == nil ? resolved : .uncompressed
         // A UEFI executable holds the archive: it is written into the staging directory first.
         let archive = checked.uefi == nil ? settings.outputPath : staging.path + "/initramfs.img"
         try timer.measure("Writing the image") {

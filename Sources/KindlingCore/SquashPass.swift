@@ -16,9 +16,9 @@ enum SquashError: Error, CustomStringConvertible, Equatable {
     case toolFailed(status: Int32, message: String)
     /// The packed tree could not be removed from the staged tree.
     case removal(path: String, reason: String)
-    /// dracut-ng's squash-lib, whose modules install into $squashdir (dstdir) and pack the tree
-    /// in a pass of their own: not done yet, so refused rather than built wrong.
-    case dracutNGSquashLib
+    /// dracut-ng's squash-lib post-install pass failed (its handler's mksquashfs or mkfs.erofs,
+    /// which log why with dfatal).
+    case postInstallFailed(status: Int32)
 
     var description: String {
         switch self {
@@ -29,9 +29,8 @@ enum SquashError: Error, CustomStringConvertible, Equatable {
             return "mksquashfs failed making the squash image (exit status \(status))\(detail)"
         case .removal(let path, let reason):
             return "cannot remove \(PathBytes.quoted(path)) once squashed: \(reason)"
-        case .dracutNGSquashLib:
-            return "dracut-ng's squash-lib module (squash, squash-squashfs, squash-erofs) is not supported yet: "
-                + "its post-install pass and $dstdir installs are not implemented; omit it (-o squash-lib)"
+        case .postInstallFailed(let status):
+            return "squash-lib's post-install pass failed (exit status \(status)): the squash image was not made"
         }
     }
 }
@@ -42,8 +41,7 @@ enum SquashError: Error, CustomStringConvertible, Equatable {
 /// squash/root into squash-root.img, which the loader mounts at boot, and the archive goes
 /// uncompressed (the squashfs image is compressed already).
 ///
-/// dracut-ng splits the module (squash-lib, squash-squashfs, squash-erofs) and runs another pass;
-/// Kindling does not do that one yet: a build of dracut-ng's modules that selects squash-lib is refused.
+/// dracut-ng splits the module (squash-lib, squash-squashfs, squash-erofs): see `SquashLibPass`.
 struct SquashPass {
     let context: BuildContext
     /// The squash module the build selected, whose install() installs the loader.
@@ -58,13 +56,6 @@ struct SquashPass {
     /// Nil when the build does not include dracut 059's squash module (a module of another name,
     /// squash-lib for one, is not it).
     /// - Throws: `SquashError.toolMissing` before any work when mksquashfs is not installed.
-    /// Refuses, before anything is installed, a selection holding dracut-ng's squash-lib.
-    static func checkSupported(_ selected: [Module], release: DracutRelease) throws(SquashError) {
-        if release.flavour == .dracutNG, selected.contains(where: { $0.name == "squash-lib" }) {
-            throw .dracutNGSquashLib
-        }
-    }
-
     init?(context: BuildContext, selected: [Module]) throws(SquashError) {
         guard context.settings.dracut.flavour == .dracut059, let module = selected.first(where: { $0.name == "squash" })
         else { return nil }
@@ -144,5 +135,63 @@ struct SquashPass {
             return []
         }
         return compressor.arguments
+    }
+}
+
+/// dracut-ng's squash (106 and 112): squash-lib and its handler (squash-squashfs or squash-erofs)
+/// install the loader into a second tree, `$squashdir` ($initdir/squash_root), with `dstdir` set
+/// on their helper calls. Once the tree is finished and stripped, dracut runs
+/// `DRACUT_SQUASH_POST_INST=1 module_install squash-lib`: the handler packs $initdir (without
+/// $squashdir) into squashfs-root.img or erofs-root.img inside $squashdir, squash-lib empties
+/// $initdir and moves $squashdir's files into it; then $squashdir goes. The archive around the
+/// loader is written uncompressed (the squash image is compressed already), and hardlinked, as
+/// dracut-ng does after this pass.
+///
+/// dracut-ng keeps extended attributes in the tree when squash-lib is included (DRACUT_NO_XATTR
+/// stays unset, so its DRACUT_CP preserves them): mksquashfs (-no-xattrs) and mkfs.erofs (-x -1)
+/// leave them out, and a cpio archive has none, so the images do not depend on it.
+struct SquashLibPass {
+    let context: BuildContext
+    /// squash-lib, whose install() runs again for the pass.
+    let module: Module
+
+    /// $squashdir, inside the image tree, as dracut-ng names it.
+    static let directory = "/squash_root"
+
+    /// Nil when the build does not include dracut-ng's squash-lib.
+    init?(context: BuildContext, selected: [Module]) {
+        guard context.settings.dracut.flavour == .dracutNG, let module = selected.first(where: { $0.name == "squash-lib" })
+        else { return nil }
+        self.context = context
+        self.module = module
+    }
+
+    /// `mkdir -p "$squashdir"`, before any module installs (dracut does it right after the base layout).
+    func createDirectory() throws {
+        try context.installer.installDirectory(Self.directory)
+    }
+
+    /// The post-install pass, as dracut-ng runs it after stripping: squash-lib's install() with
+    /// DRACUT_SQUASH_POST_INST=1, then `rm -rf "$squashdir"`.
+    func run() throws {
+        try Cancellation.shared.checkpoint()
+        context.logger.info("*** Squashing the files inside the initramfs ***")
+        // `DRACUT_SQUASH_POST_INST=1 module_install squash-lib || exit 1`, as a module call: a
+        // handler's `dfatal "why"; exit 1` ends the build with that one line.
+        try context.shell.evaluate("builtin declare -gx DRACUT_SQUASH_POST_INST=1")
+        let result = try context.runner.call(module, "install", .run)
+        try context.shell.evaluate("builtin unset DRACUT_SQUASH_POST_INST")
+        guard result.status == 0 else { throw SquashError.postInstallFailed(status: result.status) }
+        // The tree was emptied and refilled behind the installers' backs.
+        context.helpers.forgetInstalledFiles()
+        context.kernelModules.forgetInstalledModules()
+        let directory = try context.installer.imagePath(Self.directory)
+        do {
+            if FileManager.default.fileExists(atPath: directory) { try FileManager.default.removeItem(atPath: directory) }
+        } catch {
+            throw SquashError.removal(path: directory, reason: error.localizedDescription)
+        }
+        context.credit(.engine("squash-lib post-install pass"))
+        context.logger.info("*** Squashing the files inside the initramfs done ***")
     }
 }

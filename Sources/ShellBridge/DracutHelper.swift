@@ -28,7 +28,7 @@ public enum DracutHelper {
         // kindling-logger.bash
         case dinfo, dwarn, dwarning, derror, dfatal, ddebug, dtrace
         // kindling-functions.bash
-        case dracut_module_included, dracut_need_initqueue, dracut_no_switch_root, ln_r, convert_abs_rel
+        case dracut_module_included, module_install, dracut_need_initqueue, dracut_no_switch_root, ln_r, convert_abs_rel
         case strstr, strglob, strglobin, str_starts, str_ends, is_func, trim, mksubdirs, vercmp, print_vars
         case is_qemu_virtualized, inst_fsck_help, require_binaries, require_any_binary, inst_any
         case inst_libdir_file, inst_libdir_dir, mark_hostonly, optional_hostonly

@@ -21,12 +21,19 @@ public struct HelperContext: Sendable {
     /// The modules are dracut-ng's: inst_rules looks at the host's /etc/udev/rules.d before
     /// $udevdir's, not after, and tells of a rule it skips only in the debug log.
     public var followsDracutNG: Bool
+    /// build_ld_cache with `dstdir` set runs ldconfig in that tree (dracut-ng 112); before, the
+    /// loader configuration went to `dstdir` but ldconfig ran on the image (dracut-ng 106).
+    public var loaderCacheFollowsDestination: Bool
+    /// Where build_ld_cache runs ldconfig when not in the installer's tree (set for the helpers
+    /// of another destination when `loaderCacheFollowsDestination` is false).
+    var loaderCacheRoot: String?
 
     public init(
         sysroot: String, hookDirectories: String, binaryPath: [String], libraryDirectories: [String],
         udevDirectory: String, dracutBaseDirectory: String, hookRoot: String = "/lib/dracut/hooks",
-        followsDracutNG: Bool = false
+        followsDracutNG: Bool = false, loaderCacheFollowsDestination: Bool = true
     ) {
+        self.loaderCacheFollowsDestination = loaderCacheFollowsDestination
         self.hookRoot = hookRoot
         self.followsDracutNG = followsDracutNG
         self.sysroot = sysroot
@@ -48,8 +55,8 @@ public final class DracutHelpers: HelperHandler {
     /// The first helper called that Kindling does not implement; the build fails on it.
     public private(set) var unsupportedCall: String?
     private lazy var udevRules = UdevRules(helpers: self)
-    /// The file helpers for another sysroot that module code named for a call
-    /// (`dracutsysrootdir=DIR inst FILE`), made when first asked for.
+    /// The file helpers for another sysroot or destination that module code named for a call
+    /// (`dracutsysrootdir=DIR inst FILE`, `dstdir=DIR inst FILE`), made when first asked for.
     private var otherSysroots: [String: DracutHelpers] = [:]
 
     public init(installer: FileInstaller, context: HelperContext, logger: Logger) {
@@ -71,8 +78,10 @@ public final class DracutHelpers: HelperHandler {
             logger.error("helper \(request.helper) is not implemented in Kindling yet")
             return HelperReply(status: 1)
         }
-        if let sysroot = request.sysroot, sysroot != context.sysroot {
-            return helpers(forSysroot: sysroot).handle(request)
+        let sysroot = request.sysroot ?? context.sysroot
+        let destination = request.destination ?? installer.imageRoot
+        if sysroot != context.sysroot || destination != installer.imageRoot {
+            return helpers(forSysroot: sysroot, destination: destination).handle(request)
         }
         // DRACUT_RESOLVE_DEPS set for the call: dracut-install -l, libraries now even in lazy mode.
         let resolvesEagerly = installer.resolvesEagerly
@@ -110,23 +119,33 @@ public final class DracutHelpers: HelperHandler {
         }
     }
 
-    /// The same helpers installing from `sysroot` into the same image, as dracut-install -r does
-    /// for a call that sets dracutsysrootdir. The kernel module helpers keep the build's sysroot.
-    private func helpers(forSysroot sysroot: String) -> DracutHelpers {
-        if let made = otherSysroots[sysroot] {
+    /// The same helpers installing from `sysroot` into `destination`, as dracut-install -r and -D
+    /// do for a call that sets dracutsysrootdir or dstdir. The kernel module helpers keep the
+    /// build's sysroot (their own `destination` comes from `installer(forDestination:)`).
+    private func helpers(forSysroot sysroot: String, destination: String) -> DracutHelpers {
+        let key = sysroot + "\0" + destination
+        if let made = otherSysroots[key] {
             // Lazy or eager as the build is now: the lazy pass may have ended since.
             made.installer.resolvesEagerly = installer.resolvesEagerly
             return made
         }
         let other = FileInstaller(
-            sysroot: sysroot, imageRoot: installer.imageRoot, searchPath: installer.searchPath,
+            sysroot: sysroot, imageRoot: destination, searchPath: installer.searchPath,
             resolver: LibraryResolver(sysroot: sysroot), resolvesEagerly: installer.resolvesEagerly, logger: logger)
         other.installLog = installer.installLog
         var otherContext = context
         otherContext.sysroot = sysroot
+        if !context.loaderCacheFollowsDestination { otherContext.loaderCacheRoot = installer.imageRoot }
         let helpers = DracutHelpers(installer: other, context: otherContext, logger: logger)
-        otherSysroots[sysroot] = helpers
+        otherSysroots[key] = helpers
         return helpers
+    }
+
+    /// The file installer of calls that set `dstdir` to `destination` (the build's sysroot), for
+    /// the kernel module helpers, which install modules and firmware there as dracut-install -D does.
+    public func installer(forDestination destination: String) -> FileInstaller {
+        destination == installer.imageRoot
+            ? installer : helpers(forSysroot: context.sysroot, destination: destination).installer
     }
 
     /// The tree was emptied behind the helpers' backs (squash's loader moves it into
@@ -271,7 +290,9 @@ public final class DracutHelpers: HelperHandler {
     /// `build_ld_cache`: the sysroot's loader configuration into the image, then `ldconfig -r`
     /// over the image; ldconfig's failure is logged, not fatal, as in dracut.
     private func buildLoaderCache() throws -> HelperReply {
-        try LoaderCacheBuilder(installer: installer, sysroot: context.sysroot, logger: logger).build()
+        try LoaderCacheBuilder(
+            installer: installer, sysroot: context.sysroot, logger: logger, cacheRoot: context.loaderCacheRoot
+        ).build()
         return .success
     }
 

@@ -11,6 +11,12 @@ public final class KernelModuleHelpers {
     public let session: KernelModuleSession
     private let logger: Logger
     private var settings: KernelModuleSettings { session.settings }
+    /// The sessions of calls that set `dstdir` (dracut-ng's squash-lib installs loop and overlay
+    /// into `$squashdir` and runs dracut_kernel_post there), by destination: each tree gets its
+    /// own modules and its own depmod index, as dracut-install -D and `depmod -b $dstdir` give.
+    private var otherDestinations: [String: KernelModuleSession] = [:]
+    /// The installer of another destination's files, from the file helpers (set by `register`).
+    private var destinationInstaller: ((String) -> FileInstaller)?
 
     public init(session: KernelModuleSession, logger: Logger) {
         self.session = session
@@ -22,24 +28,37 @@ public final class KernelModuleHelpers {
         for helper in DracutHelper.KernelModule.allCases {
             helpers.delegate(helper.rawValue) { [self] request in handle(request) }
         }
+        destinationInstaller = { [unowned helpers] destination in helpers.installer(forDestination: destination) }
     }
 
     public func handle(_ request: HelperRequest) -> HelperReply {
         guard let helper = DracutHelper.KernelModule(rawValue: request.helper) else { return .failure }
+        let session = session(for: request.destination)
         switch helper {
-        case .instmods: return instmods(request)
-        case .dracut_instmods: return dracutInstmods(request)
+        case .instmods: return instmods(request, session)
+        case .dracut_instmods: return dracutInstmods(request, session)
         case .require_kernel_modules: return requireKernelModules(request.arguments)
         case .check_kernel_module: return request.arguments.first.map { isAvailable($0) } == true ? .success : .failure
         case .check_kernel_config: return kernelConfigurationHas(request.arguments.first ?? "") ? .success : .failure
-        case .dracut_kernel_post: return dracutKernelPost()
+        case .dracut_kernel_post: return dracutKernelPost(session)
         }
+    }
+
+    /// The build's session, or the one installing into `destination` when a call names another tree.
+    private func session(for destination: String?) -> KernelModuleSession {
+        guard let destination, let installerFor = destinationInstaller else { return session }
+        let installer = installerFor(destination)
+        guard installer.imageRoot != session.imageRoot else { return session }
+        if let made = otherDestinations[destination] { return made }
+        let made = KernelModuleSession(settings: settings, imageInstaller: installer, logger: logger)
+        otherDestinations[destination] = made
+        return made
     }
 
     // MARK: Helpers
 
     /// `instmods [-c] [-s] MOD...`: 0 unless -c is given and a module could not be installed.
-    private func instmods(_ request: HelperRequest) -> HelperReply {
+    private func instmods(_ request: HelperRequest, _ session: KernelModuleSession) -> HelperReply {
         guard !settings.noKernel else { return .success }
         var arguments = request.arguments
         let checked = arguments.first == "-c"
@@ -52,7 +71,7 @@ public final class KernelModuleHelpers {
     }
 
     /// `dracut_instmods [--silent] [-o] [-p|-P|-s|-S|-N RE] MOD...`: dracut-install -m's own status.
-    private func dracutInstmods(_ request: HelperRequest) -> HelperReply {
+    private func dracutInstmods(_ request: HelperRequest, _ session: KernelModuleSession) -> HelperReply {
         guard !settings.noKernel else { return .success }
         guard let installer = session.moduleInstaller() else { return HelperReply(status: KernelModuleError.notFoundStatus) }
         do throws(KernelModuleError) {
@@ -104,7 +123,7 @@ public final class KernelModuleHelpers {
     }
 
     /// dracut_kernel_post called by module code: a failure ends the build, as dracut's exit 1 does.
-    private func dracutKernelPost() -> HelperReply {
+    private func dracutKernelPost(_ session: KernelModuleSession) -> HelperReply {
         guard !settings.noKernel else { return .success }
         do {
             try session.writeModuleIndex()

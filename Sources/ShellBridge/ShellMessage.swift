@@ -13,11 +13,16 @@ public struct HelperRequest: Equatable, Sendable {
     /// `DRACUT_RESOLVE_DEPS` was set (not empty) for the call, dracut-install's `-l`: the files'
     /// libraries go in now, even before the lazy pass would install them.
     public var resolvesDependencies: Bool
+    /// `dstdir` as the caller saw it, dracut-install's `-D`: the tree the call installs into
+    /// instead of the image (dracut-ng's squash-lib builds its loader in `$squashdir`). Nil or
+    /// empty: the image.
+    public var destination: String?
 
     public init(
         helper: String, arguments: [String], hostonly: String = "", sysroot: String? = nil,
-        resolvesDependencies: Bool = false
+        resolvesDependencies: Bool = false, destination: String? = nil
     ) {
+        self.destination = destination
         self.helper = helper
         self.arguments = arguments
         self.hostonly = hostonly
@@ -56,13 +61,13 @@ extension ShellMessage {
     init(kind: String, fields: [String]) throws {
         switch kind {
         case "REQ":
-            // HELPER HOSTONLY SYSROOT RESOLVE_DEPS ARG...: the caller's variables that dracut's
-            // helpers hand dracut-install, then the arguments.
-            guard fields.count >= 4 else { throw ShellProtocolError(description: "shim request without a helper name") }
+            // HELPER HOSTONLY SYSROOT RESOLVE_DEPS DSTDIR ARG...: the caller's variables that
+            // dracut's helpers hand dracut-install, then the arguments.
+            guard fields.count >= 5 else { throw ShellProtocolError(description: "shim request without a helper name") }
             self = .request(
                 HelperRequest(
-                    helper: fields[0], arguments: Array(fields[4...]), hostonly: fields[1], sysroot: fields[2],
-                    resolvesDependencies: !fields[3].isEmpty))
+                    helper: fields[0], arguments: Array(fields[5...]), hostonly: fields[1], sysroot: fields[2],
+                    resolvesDependencies: !fields[3].isEmpty, destination: fields[4].isEmpty ? nil : fields[4]))
         case "LOG":
             guard fields.count == 2, let level = Int(fields[0]) else {
                 throw ShellProtocolError(description: "malformed shim log message")

@@ -5,7 +5,6 @@ import XCTest
 
 @testable import Configuration
 @testable import KindlingCore
-import ModuleGraph
 
 /// dracut 059's squash pass in whole builds, with a squash module of the test's own that does
 /// what the real one's loader does in little (Tests/integration/squash-vs-dracut.sh compares the
@@ -169,14 +168,70 @@ final class SquashPassTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: image, encoding: .utf8), "old image")
     }
 
-    /// dracut-ng's squash-lib is refused before anything is installed; 059's squash is not.
-    func testDracutNGSquashLibIsRefused() {
-        let selected = [Module(directory: "/m/80base"), Module(directory: "/m/88squash-lib")]
-        XCTAssertThrowsError(try SquashPass.checkSupported(selected, release: DracutRelease(version: "112"))) { error in
-            XCTAssertEqual(error as? SquashError, .dracutNGSquashLib)
+    /// dracut-ng's squash-lib and a handler of the test's own, as the real ones work in little:
+    /// install() puts the loader into $squashdir through dstdir; the post-install pass packs the
+    /// rest (here: lists it into root.list) and moves $squashdir's files into the emptied tree.
+    private func writeDracutNGModules(handlerFails: Bool = false) throws {
+        let lib = root + "/modules.d/88squash-lib"
+        let handler = root + "/modules.d/74squash-test"
+        for directory in [lib, handler] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        XCTAssertNoThrow(try SquashPass.checkSupported(selected, release: .compatible))
-        XCTAssertNoThrow(
-            try SquashPass.checkSupported([Module(directory: "/m/80base")], release: DracutRelease(version: "106")))
+        let librarySetup = """
+            #!/bin/bash
+            check() { return 0; }
+            depends() { return 0; }
+            install() {
+                if [[ ! ${DRACUT_SQUASH_POST_INST-} ]]; then
+                    [[ -d $squashdir ]] || { derror "no squashdir"; return 1; }
+                    mkdir -p "$squashdir/usr/bin"
+                    dstdir="$squashdir" inst_simple "$moddir/module-setup.sh" /init
+                    dstdir="$squashdir" ln_r /init /usr/bin/loader
+                    mkdir -p "$initdir/etc" && echo inside > "$initdir/etc/squash-marker"
+                    return 0
+                fi
+                DRACUT_SQUASH_POST_INST=1 module_install squash-test || return 1
+                for f in "$initdir"/*; do [[ $f == "$squashdir" ]] || rm -rf "$f"; done
+                mv "$squashdir"/* "$initdir"
+            }
+            """
+        let handlerSetup = """
+            #!/bin/bash
+            check() { return 0; }
+            depends() { echo squash-lib; }
+            install() {
+                [[ ${DRACUT_SQUASH_POST_INST-} ]] || return 0
+                \(handlerFails ? "dfatal \"Failed making squash image\"; exit 1" : "")
+                (cd "$initdir" && find . -path ./squash_root -prune -o -print | sort) > "$squashdir/root.list"
+                printf '%s\n' "${squash_compress-}" > "$squashdir/compressor"
+            }
+            """
+        try librarySetup.write(toFile: lib + "/module-setup.sh", atomically: true, encoding: .utf8)
+        try handlerSetup.write(toFile: handler + "/module-setup.sh", atomically: true, encoding: .utf8)
+    }
+
+    func testDracutNGSquashLibPacksTheTreeAfterEverythingAndKeepsTheCompressor() throws {
+        try writeDracutNGModules()
+        try build(["-m", "squash-test", "--compress", "gzip", "--squash-compressor", "zstd"], on: host(dracutBase: root + "/ng"))
+        XCTAssertEqual(
+            try memberPaths().subtracting(["."]), ["init", "usr", "usr/bin", "usr/bin/loader", "root.list", "compressor"])
+        let start = try XCTUnwrap(FileHandle(forReadingAtPath: image)).readData(ofLength: 6)
+        XCTAssertEqual(String(decoding: start, as: UTF8.self), "070701", "a cpio archive as it is, not gzip, as dracut-ng")
+        let list = try String(contentsOfFile: try unpackedMember("root.list"), encoding: .utf8)
+        XCTAssertTrue(list.contains("./etc/squash-marker\n"), "the modules' tree was there to pack")
+        XCTAssertTrue(list.contains("/dracut/build-parameter.txt\n"), "after the build parameters: \(list)")
+        XCTAssertFalse(list.contains("./init\n"), "the loader stayed in $squashdir")
+        XCTAssertEqual(try String(contentsOfFile: try unpackedMember("compressor"), encoding: .utf8), "zstd\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/tmp"), [], "the staging directory is removed")
+    }
+
+    func testAFailingDracutNGSquashHandlerFailsInOneLineAndKeepsTheOldImage() throws {
+        try writeDracutNGModules(handlerFails: true)
+        try Data("old image".utf8).write(to: URL(fileURLWithPath: image))
+        XCTAssertThrowsError(try build(["-m", "squash-test"], on: host(dracutBase: root + "/ng"))) { error in
+            XCTAssertEqual("\(error)", "module 'squash-lib' failed in install(): Failed making squash image")
+        }
+        XCTAssertEqual(try String(contentsOfFile: image, encoding: .utf8), "old image")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/tmp"), [], "the staging directory is removed")
     }
 }

@@ -60,6 +60,22 @@ final class KdumpImagePlanTests: XCTestCase {
         XCTAssertTrue(result.leftOut[1].hasSuffix("'ifcfg': it is not one of the minimal image's modules"))
     }
 
+    /// mkdumprd on a dracut-ng tree asks for squash-squashfs or squash-erofs instead of squash:
+    /// the minimal image leaves them out with the same reason.
+    func testTheMinimalImageLeavesOutDracutNGsSquashModulesWithTheSquashReason() throws {
+        for name in ["squash-squashfs", "squash-erofs"] {
+            let result = try XCTUnwrap(plan(ModuleRequest(add: ["kdumpbase", name])))
+            XCTAssertEqual(result.request.add, ["kdumpbase"])
+            XCTAssertEqual(
+                result.leftOut,
+                [
+                    "kdump: the minimal image leaves out '\(name)': it unpacks to a few megabytes, so a squash "
+                        + "loader would cost crash memory rather than save it"
+                ])
+        }
+        XCTAssertTrue(KdumpImagePlanner.leftOutLine("squashfs").hasSuffix("it is not one of the minimal image's modules"))
+    }
+
     func testATargetTheMinimalImageCannotServeFallsBackToTheDistribution() throws {
         let reason = "kdump.conf:1: 'nfs': network dump targets are not supported by the minimal image"
         let result = try XCTUnwrap(plan(ModuleRequest(add: ["kdumpbase", "squash"]), answer: .cannotServe(reason)))

@@ -85,6 +85,39 @@ final class BashSessionTests: ModuleShellTestCase {
             ])
     }
 
+    /// dracut-ng's squash-lib installs into a second tree with `dstdir="$squashdir" ...`, and asks
+    /// for libraries now with `DRACUT_RESOLVE_LAZY="" inst_multiple ...` (dracut-ng resolves unless
+    /// DRACUT_RESOLVE_LAZY is set and not empty); ln_r links inside dstdir.
+    func testDstdirAndAnEmptyResolveLazyTravelWithTheCall() throws {
+        let module = try makeModule(
+            "10dstdir",
+            """
+            install() {
+                dstdir=/squash inst /etc/a
+                DRACUT_RESOLVE_LAZY="" dstdir=/squash inst_multiple /etc/b
+                inst /etc/c
+                dstdir="$__test_tree" ln_r /usr/bin/x /bin/x
+            }
+            """)
+        let tree = NSTemporaryDirectory() + "kindling-dstdir-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: tree) }
+        try FileManager.default.createDirectory(atPath: tree + "/bin", withIntermediateDirectories: true)
+        let handler = RecordingHandler()
+        let shell = try session()
+        try shell.evaluate("__kindling_dracut_ng=1; declare -gx DRACUT_RESOLVE_LAZY=1; __test_tree='\(tree)'")
+        _ = try shell.call(module: "dstdir", directory: module, function: "install", mode: .run, handler: handler)
+        XCTAssertEqual(
+            handler.requests,
+            [
+                HelperRequest(helper: "inst", arguments: ["/etc/a"], sysroot: "", destination: "/squash"),
+                HelperRequest(
+                    helper: "inst_multiple", arguments: ["/etc/b"], sysroot: "", resolvesDependencies: true,
+                    destination: "/squash"),
+                HelperRequest(helper: "inst", arguments: ["/etc/c"], sysroot: ""),
+            ])
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: tree + "/bin/x"), "../usr/bin/x")
+    }
+
     func testHelperStatusAndOutputReachModuleCode() throws {
         let module = try makeModule(
             "10query",

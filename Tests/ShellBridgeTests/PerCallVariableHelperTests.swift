@@ -56,6 +56,51 @@ final class PerCallVariableHelperTests: XCTestCase {
         XCTAssertTrue(imageHas("/etc/again"))
     }
 
+    /// A call's dstdir is the tree its files go to (dracut-install -D): squash-lib's second tree.
+    func testACallsDestinationIsWhereItsFilesGo() throws {
+        let helpers = helpers(sysroot: sysroot)
+        let squash = image + "/squash_root"
+        try FileManager.default.createDirectory(atPath: squash, withIntermediateDirectories: true)
+        let request = HelperRequest(helper: "inst_simple", arguments: ["/etc/note"], sysroot: sysroot, destination: squash)
+        XCTAssertEqual(helpers.handle(request).status, 0)
+        XCTAssertEqual(try String(contentsOfFile: squash + "/etc/note", encoding: .utf8), "from the sysroot\n")
+        XCTAssertFalse(imageHas("/etc/note"), "not in the image itself")
+        // Already in that tree: nothing to do; the image still gets its own copy when asked.
+        XCTAssertEqual(helpers.handle(request).status, 0)
+        XCTAssertEqual(helpers.handle(HelperRequest(helper: "inst_simple", arguments: ["/etc/note"], sysroot: sysroot)).status, 0)
+        XCTAssertTrue(imageHas("/etc/note"))
+        XCTAssertEqual(helpers.installer(forDestination: squash).imageRoot, squash)
+        XCTAssertTrue(helpers.installer(forDestination: image) === helpers.installer)
+    }
+
+    /// build_ld_cache with dstdir: dracut-ng 112 runs ldconfig in that tree; 106 put the loader
+    /// configuration there but ran ldconfig on the image.
+    func testTheLoaderCacheOfADestinationFollowsTheRelease() throws {
+        guard access("/sbin/ldconfig", X_OK) == 0 || access("/usr/sbin/ldconfig", X_OK) == 0 else {
+            throw XCTSkip("no ldconfig")
+        }
+        let squash = image + "/squash_root"
+        for follows in [true, false] {
+            try? FileManager.default.removeItem(atPath: image)
+            try FileManager.default.createDirectory(atPath: squash, withIntermediateDirectories: true)
+            let installer = FileInstaller(
+                sysroot: sysroot, imageRoot: image, searchPath: ["/usr/bin"], resolver: LibraryResolver(sysroot: sysroot),
+                resolvesEagerly: true, logger: Logger(level: .fatal))
+            let context = HelperContext(
+                sysroot: sysroot, hookDirectories: "", binaryPath: ["/usr/bin"], libraryDirectories: [],
+                udevDirectory: "/usr/lib/udev", dracutBaseDirectory: "/usr/lib/dracut",
+                followsDracutNG: true, loaderCacheFollowsDestination: follows)
+            let helpers = DracutHelpers(installer: installer, context: context, logger: Logger(level: .fatal))
+            // The image has its own loader configuration by then, as in a build.
+            XCTAssertEqual(helpers.handle(HelperRequest(helper: "inst_simple", arguments: ["/etc/ld.so.conf"])).status, 0)
+            let request = HelperRequest(helper: "build_ld_cache", arguments: [], sysroot: sysroot, destination: squash)
+            XCTAssertEqual(helpers.handle(request).status, 0)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: squash + "/etc/ld.so.conf.d/extra.conf"))
+            XCTAssertEqual(FileManager.default.fileExists(atPath: squash + "/etc/ld.so.cache"), follows)
+            XCTAssertEqual(FileManager.default.fileExists(atPath: image + "/etc/ld.so.cache"), !follows)
+        }
+    }
+
     /// Lazy mode (no sysroot) leaves libraries to the pass after the modules, unless the call
     /// sets DRACUT_RESOLVE_DEPS.
     func testResolvingDependenciesForOneCall() throws {

@@ -6,11 +6,14 @@ public struct LoaderCacheBuilder {
     let installer: FileInstaller
     let sysroot: String
     let logger: Logger
+    /// The tree ldconfig runs on; nil: the installer's (see HelperContext.loaderCacheFollowsDestination).
+    let cacheRoot: String?
 
-    public init(installer: FileInstaller, sysroot: String, logger: Logger) {
+    public init(installer: FileInstaller, sysroot: String, logger: Logger, cacheRoot: String? = nil) {
         self.installer = installer
         self.sysroot = sysroot
         self.logger = logger
+        self.cacheRoot = cacheRoot
     }
 
     public func build() throws {
@@ -23,7 +26,7 @@ public struct LoaderCacheBuilder {
             try installer.install(path)
         }
         let ldconfig = currentEnvironment()["DRACUT_LDCONFIG"] ?? "ldconfig"
-        let result = try runCommand(ldconfig, ["-r", installer.imageRoot, "-f", "/etc/ld.so.conf"])
+        let result = try runCommand(ldconfig, ["-r", cacheRoot ?? installer.imageRoot, "-f", "/etc/ld.so.conf"])
         if result.status != 0 {
             logger.error("ldconfig exited ungracefully: \(result.errorText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }

@@ -59,6 +59,9 @@ public final class KernelModuleSession {
         hostModules = settings.hostModules
     }
 
+    /// The tree this session installs into.
+    public var imageRoot: String { imageInstaller.imageRoot }
+
     // MARK: The engine's steps
 
     /// After the modules: -d drivers, --add-drivers, --force-drivers (with their rd.driver.pre=
