@@ -241,3 +241,16 @@ report_switch_root() {
         fail "$name: the console does not show systemd in the initrd switching root to the root's init"
     fi
 }
+
+# Milliseconds since the epoch.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# same_parameters_but_modules_dir DRACUT_TREE KINDLING_TREE LINE: LINE (of compare_trees) is the
+# two trees' build-parameter.txt differing only as intended: Kindling records its --modules-dir,
+# dracut-ng run from its source tree its --local.
+same_parameters_but_modules_dir() {
+    local left=$1 right=$2 line=$3 file=usr/lib/dracut/build-parameter.txt
+    [[ $line == "content differs: $file" ]] || return 1
+    cmp -s <(sed 's|^--local ||; s| --local\( \|$\)|\1|' "$left/$file") \
+        <(sed "s| --modules-dir '[^']*'||" "$right/$file")
+}

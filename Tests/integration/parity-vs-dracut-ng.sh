@@ -42,15 +42,6 @@ declare -A intended=(
     ["112-network-manager:etc/machine-id"]="network-manager writes a new random machine-id when the image has none"
 )
 
-# Kindling also records its --modules-dir option in build-parameter.txt, where dracut-ng run from
-# its tree records --local: the files must be the same once those are taken out.
-same_parameters_but_modules_dir() {
-    local set=$1 line=$2 file=usr/lib/dracut/build-parameter.txt
-    [[ $line == "content differs: $file" ]] || return 1
-    cmp -s <(sed 's|^--local ||; s| --local\( \|$\)|\1|' "$work/$set-d/$file") \
-        <(sed "s| --modules-dir '[^']*'||" "$work/$set-k/$file")
-}
-
 # Sets reason to the entry's reason when LINE is an intended difference of SET.
 is_intended() {
     local set=$1 line=$2 key
@@ -63,9 +54,6 @@ is_intended() {
     done
     return 1
 }
-
-# Milliseconds since the epoch.
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 timings=()
 # compare_set LABEL DRACUT MODULES_DIR -- OPTIONS...: DRACUT is the command inside the root.
@@ -91,7 +79,7 @@ compare_set() {
     write_set_differences "$work" "$set"
     while IFS= read -r line; do
         [[ $line =~ ^(modules:\ )?[0-9,]+[acd][0-9,]+$ || $line == "---" || $line == "modules: ---" ]] && continue
-        if same_parameters_but_modules_dir "$set" "$line"; then
+        if same_parameters_but_modules_dir "$work/$set-d" "$work/$set-k" "$line"; then
             printf '    intended: %s (Kindling records --modules-dir, dracut-ng from its tree --local)\n' "$line"
         elif is_intended "$set" "$line"; then
             printf '    intended: %s (%s)\n' "$line" "$reason"

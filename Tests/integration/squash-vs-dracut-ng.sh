@@ -29,45 +29,20 @@ make -s -C "$repo" release >/dev/null 2>&1 || give_up "make release failed"
 read -r kver kernel_root < <("$repo/Tests/support/kernel-cache") ||
     give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
 [[ -n ${kver-} && -d $kernel_root/lib/modules/$kver ]] || give_up "the test kernel is unavailable"
-root=$("$repo/Tests/support/trixie-root") || give_up "the Debian 13 root did not build (Tests/support/trixie-root)"
+prepare_trixie_root
+root=$trixie
 [[ -x $root/usr/bin/dracut ]] || give_up "the root at $root has no dracut"
 for tool in mksquashfs unsquashfs mkfs.erofs fsck.erofs; do
     [[ -x $root/usr/bin/$tool ]] || give_up "the root at $root has no $tool (Tests/support/trixie-root adds it)"
 done
-
-work=$(mktemp -d)
-made_mount_points=()
-cleanup() {
-    local directory
-    for directory in "${made_mount_points[@]}"; do rmdir "$directory" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-for directory in /opt/kindling "/lib/modules/$kver" /kindling-work; do
-    if [[ ! -d $root$directory ]]; then
-        mkdir -p "$root$directory" && made_mount_points+=("$root$directory")
-    fi
-done
 mkdir -p "$work/confdir"
 
-# Runs COMMAND... inside the root, in its own mount namespace with the mounts above.
-in_root() {
-    "$repo/Tests/support/trixie-run" "$root" "$repo" "$kernel_root/lib/modules/$kver" "$kver" "$work" "$@"
-}
+# Runs COMMAND... inside the root, in its own mount namespace (Tests/support/trixie-run).
+in_root() { in_trixie "$kernel_root/lib/modules/$kver" "$@"; }
 
 kindling=/opt/kindling/.build/release/kindling
 # -v: dracut-ng 112 logs only warnings by default, and the module lists are compared too.
 common=(--force --kver "$kver" --conf /dev/null --confdir /kindling-work/confdir -v)
-
-# LINE is build-parameter.txt's difference (under DIR's two sides), which is only Kindling's
-# --modules-dir against dracut-ng's --local.
-same_parameters_but_modules_dir() {
-    local left=$1 right=$2 line=$3 file=usr/lib/dracut/build-parameter.txt
-    [[ $line == "content differs: $file" ]] || return 1
-    cmp -s <(sed 's|^--local ||; s| --local\( \|$\)|\1|' "$left/$file") \
-        <(sed "s| --modules-dir '[^']*'||" "$right/$file")
-}
 
 # Prints every difference between two trees, intended or not; returns 1 if any is not intended.
 judge() {
@@ -104,9 +79,6 @@ compression_of() {
         *) in_root dump.erofs -s "/kindling-work/$image" | sed -n 's/^Filesystem compr_algs: *//p' ;;
     esac
 }
-
-# Milliseconds since the epoch.
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 timings=()
 # A command both builds run under (empty: none), as `bash -c CODE bash`.
