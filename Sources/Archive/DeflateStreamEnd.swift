@@ -45,14 +45,8 @@ final class DeflateStreamScanner {
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
 
     init() throws(ArchiveError) {
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        // Negative windowBits: raw deflate, no zlib or gzip wrapper.
-        let status = inflateInit2_(stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw ArchiveError.compression(operation: "gzip setup", message: zlibMessage(status, nil))
-        }
+        // Raw deflate: no zlib or gzip wrapper.
+        stream = try makeInflateStream(windowBits: -15)
     }
 
     deinit {

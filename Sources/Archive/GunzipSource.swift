@@ -14,14 +14,7 @@ final class GunzipSource: ByteSource {
     init(input: InputBuffer) throws {
         self.input = input
         memberStart = input.position
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        // windowBits 15 + 16 accepts only a gzip wrapper.
-        let status = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw ArchiveError.compression(operation: "gzip setup", message: zlibMessage(status, nil))
-        }
+        stream = try makeInflateStream(windowBits: 15 + 16)
     }
 
     deinit {

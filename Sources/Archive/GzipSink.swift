@@ -109,3 +109,16 @@ func makeDeflateStream(level: Int, windowBits: Int32) throws(ArchiveError) -> Un
     }
     return stream
 }
+
+/// An inflate stream on the heap, like makeDeflateStream's: windowBits 15 + 16 accepts only a
+/// gzip wrapper, -15 raw deflate.
+func makeInflateStream(windowBits: Int32) throws(ArchiveError) -> UnsafeMutablePointer<z_stream> {
+    let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    stream.initialize(to: z_stream())
+    let status = inflateInit2_(stream, windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+    guard status == Z_OK else {
+        stream.deallocate()
+        throw ArchiveError.compression(operation: "gzip setup", message: zlibMessage(status, nil))
+    }
+    return stream
+}
