@@ -6,6 +6,7 @@
 #            8 MiB on part 2
 #   gap      linear, between lv-a's first two segments
 #   striped  two stripes of 64 KiB over both partitions, extended by a second striped segment
+# and, on a third partition, volume group wrap-vg whose metadata text wraps round its area.
 # After `vgchange -a y`, each volume's device-mapper uuid and `dmsetup table` must equal, byte for
 # byte, what the reader computes from the raw disk. Then the reader must refuse, with its line:
 # a missing physical volume, a metadata area header that fails its checksum, and copies of the
@@ -30,12 +31,13 @@ reader_run() {
         busybox sh -c '. "$1"; lvm_scan || exit 1; lvm_table "$2" "$3"' reader "$reader" "$1" "$2" 2>&1
 }
 
-printf 'label: gpt\nstart=1MiB, size=96MiB, type=lvm\nstart=97MiB, size=96MiB, type=lvm\n' | sfdisk -q "$disk"
+printf 'label: gpt\nstart=1MiB, size=96MiB, type=lvm\nstart=97MiB, size=96MiB, type=lvm\nstart=193MiB, type=lvm\n' |
+    sfdisk -q "$disk"
 for _ in 1 2 3 4 5; do
-    [[ -b ${disk}2 ]] && break
+    [[ -b ${disk}3 ]] && break
     sleep 1
 done
-devices=(--devices "${disk}1" --devices "${disk}2")
+devices=(--devices "${disk}1" --devices "${disk}2" --devices "${disk}3")
 lvm() { command lvm "$1" -q "${devices[@]}" "${@:2}"; }
 lvm pvcreate "${disk}1" "${disk}2"
 lvm vgcreate -s 4M seg-vg "${disk}1" "${disk}2"
@@ -66,6 +68,36 @@ else
     fail "the layout is not the one meant"
 fi
 lvm vgchange -a n seg-vg
+
+# Volume group wrap-vg on part 3, with a 60 KiB metadata area: tags added one by one until the
+# committed text wraps round the end of the circular area (the text's offset in the area plus
+# its size past the area's size: header bytes 40 and 48, the area's size at 32).
+lvm pvcreate --metadatasize 40k --dataalignment 64k "${disk}3"
+lvm vgcreate wrap-vg "${disk}3"
+lvm lvcreate -an -Zn -y -L 4M -n lv wrap-vg
+wrapped=''
+for i in $(seq 1 120); do
+    lvm lvchange --addtag "tag-number-$i" wrap-vg/lv >/dev/null
+    read -r area_size text_offset text_size <<<"$(od -An -v -t u8 -j $((4096 + 32)) -N 24 "${disk}3" | tr '\n' ' ')"
+    if ((text_offset + text_size > area_size)); then
+        wrapped="after $i changes: text at $text_offset, $text_size bytes, area $area_size bytes"
+        break
+    fi
+done
+if [[ -z $wrapped ]]; then
+    fail "wrap-vg's metadata never wrapped round"
+else
+    lvm vgchange -a y wrap-vg
+    want="uuid $(dmsetup info -c --noheadings -o uuid wrap--vg-lv)
+$(dmsetup table wrap--vg-lv)"
+    got=$(reader_run wrap-vg lv)
+    if [[ $got == "$want" ]]; then
+        pass "wrap-vg/lv, its metadata wrapped round $wrapped: $(paste -sd '|' <<<"$got")"
+    else
+        fail "wrap-vg/lv ($wrapped): LVM loaded:"$'\n'"$want"$'\n'"the reader computed:"$'\n'"$got"
+    fi
+    lvm vgchange -a n wrap-vg
+fi
 
 # expect_refusal WHAT LINE VG LV [SYSFS]: the reader refuses, and its last line is LINE.
 expect_refusal() {

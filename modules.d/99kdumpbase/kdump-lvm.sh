@@ -10,14 +10,15 @@
 #     list ending with a zero pair;
 #   - each metadata area's header (512 bytes): crc32 of its last 508 bytes, the magic
 #     " LVM2 x[5A%r0N*>", version 1, its own offset and size, then the location of the
-#     committed metadata text (offset in the area, size with its NUL, crc32, flags);
+#     committed metadata text (offset in the area, size with its NUL, crc32, flags); the area
+#     after the header is circular, so the text may wrap round to the area's byte 512;
 #   - the metadata text, whose crc32 must match.
 # LVM's crc32 is the reflected CRC-32 (polynomial 0xEDB88320) from 0xf597a6cf, not inverted.
 #
 # Refused, with one line naming the cause (the caller then runs failure_action): a metadata area
 # header or text whose checksum fails (on a physical volume of the group), copies of the group's
-# metadata that disagree (seqno or text), two volume groups of the name, a metadata text that
-# wraps around its circular area, a segment type other than striped, a physical volume of the
+# metadata that disagree (seqno or text), two volume groups of the name, a metadata text placed
+# outside its circular area (one that wraps round is read in its two parts), a segment type other than striped, a physical volume of the
 # group that is missing (a label failing its checksum makes one), seen twice or flagged (any of
 # the group's, used by the target or not: the disks seen are then not the ones expected), a
 # volume group or volume with status or flags other than those known here (READ, WRITE,
@@ -72,6 +73,13 @@ lvm_label() {
         }'
 }
 
+# lvm_bytes DEVICE START COUNT: COUNT bytes of DEVICE from byte START (read in whole sectors).
+lvm_bytes() {
+    local _skip=$(($2 % 512))
+    dd if="$1" bs=512 skip=$(($2 / 512)) count=$(((_skip + $3 + 511) / 512)) 2>/dev/null |
+        tail -c +$((_skip + 1)) | head -c "$3"
+}
+
 # lvm_mda DEVICE OFFSET SIZE TEXTFILE: the committed metadata text of the area at OFFSET into
 # TEXTFILE, its checksum verified; status 2 (no line) when the area holds none or is ignored.
 lvm_mda() {
@@ -95,7 +103,8 @@ lvm_mda() {
             # The first raw location is the committed metadata; flag 1: this area is ignored.
             o = le(40, 8); s = le(48, 8)
             if (o == 0 || s == 0 || and(le(60, 4), 1)) exit 2
-            if (o + s > size) { print dev ": the LVM metadata text wraps around its area (not read here)" > "/dev/stderr"; exit 1 }
+            # The area after its header is circular: a text may wrap round to byte 512.
+            if (o < 512 || o >= size || s > size - 512) { print dev ": the LVM metadata area at byte " off " locates its text outside the area" > "/dev/stderr"; exit 1 }
             print o, s, le(56, 4)
         }')
     case $? in
@@ -105,10 +114,17 @@ lvm_mda() {
     esac
     # shellcheck disable=SC2086 # three numbers, one word each
     set -- $_loc
-    local _start=$((_offset + $1)) _len="$2" _crc="$3" _skip
-    _skip=$((_start % 512))
-    dd if="$_dev" bs=512 skip=$((_start / 512)) count=$(((_skip + _len + 511) / 512)) 2>/dev/null |
-        tail -c +$((_skip + 1)) | head -c "$_len" >"$_text.raw"
+    local _first _len="$2" _crc="$3"
+    _first=$((_size - $1))
+    if [ "$_len" -le "$_first" ]; then
+        lvm_bytes "$_dev" $((_offset + $1)) "$_len" >"$_text.raw"
+    else
+        # Wrapped: the end of the area, then its start after the header.
+        {
+            lvm_bytes "$_dev" $((_offset + $1)) "$_first"
+            lvm_bytes "$_dev" $((_offset + 512)) $((_len - _first))
+        } >"$_text.raw"
+    fi
     od -An -v -tu1 "$_text.raw" | awk -v dev="$_dev" -v len="$_len" -v want="$_crc" "$lvm_crc_awk"'
         BEGIN { crc_init(); c = 4120356559 }
         { for (i = 1; i <= NF; i++) { c = crc_add(c, $i); n++ } }
