@@ -14,7 +14,7 @@ DEBIAN_PACKAGES = zlib1g-dev libdeflate-dev libkmod-dev pkg-config kmod cpio dra
 	kexec-tools e2fsprogs dosfstools mtools qemu-system-x86 udev binutils gcc \
 	zstd xz-utils lz4 lzop lbzip2 bzip2 pigz time util-linux fdisk dash \
 	dracut-network nfs-common rpcbind isc-dhcp-client iputils-arping open-iscsi cifs-utils nbd-client iproute2 \
-	lvm2 mdadm cryptsetup-bin dmraid kpartx btrfs-progs xfsprogs systemd dbus dpkg-dev kbd console-setup \
+	lvm2 dmsetup mdadm cryptsetup-bin dmraid kpartx btrfs-progs xfsprogs systemd dbus dpkg-dev kbd console-setup \
 	shellcheck chromium libxml2-utils python3 squashfs-tools dracut-squash openssh-client \
 	systemd-boot-efi sbsigntool ovmf openssl nfs-ganesha nfs-ganesha-vfs dropbear-bin debootstrap
 

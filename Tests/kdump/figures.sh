@@ -10,9 +10,9 @@
 #   images): build times, ratios, sizes; mkdumprd_crashkernel: the smallest crashkernel= of each;
 #   network: the nfs and ssh images (network.sh): sizes, smallest crashkernel=, capture times.
 #   local: btrfs (Fedora-like) and LVM (RHEL-like) roots: image sizes, the smallest crashkernel=
-#   of each, and the capture's time.
+#   of each, and the capture's time; local_lvm: the LVM part alone.
 #
-#   Tests/kdump/figures.sh [size] [crashkernel] [time] [mkdumprd] [mkdumprd_crashkernel] [network] [local]
+#   Tests/kdump/figures.sh [size] [crashkernel] [time] [mkdumprd] [mkdumprd_crashkernel] [network] [local] [local_lvm]
 #   (default: the first three)
 
 # shellcheck disable=SC2317 # main runs the figure_* functions by name ("figure_$_figure")
@@ -237,14 +237,23 @@ figure_local() {
     kd_build_on_btrfs_root "$KD_WORK/local-fedora.disk" "$KD_WORK/local-fedora.img" "$KD_WORK/local-fedora.conf" >/dev/null 2>&1 || return 1
     _size=$(stat -c %s "$KD_WORK/local-fedora.img")
     echo "size, btrfs root (Fedora-like, no target line; loop device at build time, so every bus): $_size bytes ($(mib "$_size"))"
-    # RHEL-like LVM root, built in the builder guest on rhel/root (a virtio disk there).
+    KD_TIMEOUT=${KDUMP_TEST_TIMEOUT:-}
+    kd_choose_accel
+    ((KD_TIMEOUT > 200)) && KD_TIMEOUT=200
+    local_bisect local-fedora "$KD_WORK/local-fedora.img" "$KD_WORK/local-fedora.disk" kd_fetch_btrfs
+    figure_local_lvm
+}
+
+# local_lvm (part of local, or alone): the RHEL-like LVM root, built in the builder guest on
+# rhel/root (a virtio disk there): its size and smallest crashkernel=.
+figure_local_lvm() {
+    local _size
     kd_lvm_builder >/dev/null 2>&1 || { echo "the builder guest failed"; return 1; }
     _size=$(stat -c %s "$KD_WORK/lvm-rhel-root.img")
     echo "size, xfs on LVM rhel/root (RHEL-like, no target line; virtio chain): $_size bytes ($(mib "$_size"))"
     KD_TIMEOUT=${KDUMP_TEST_TIMEOUT:-}
     kd_choose_accel
     ((KD_TIMEOUT > 200)) && KD_TIMEOUT=200
-    local_bisect local-fedora "$KD_WORK/local-fedora.img" "$KD_WORK/local-fedora.disk" kd_fetch_btrfs
     local_bisect local-lvm "$KD_WORK/lvm-rhel-root.img" "$KD_WORK/lvm-rhel.disk" kd_fetch_lvm
 }
 

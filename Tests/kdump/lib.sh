@@ -324,7 +324,8 @@ kd_lines() {
 
 # kd_lvm_builder: once for every LVM case, a boot of the builder guest (lvm-guest.sh) makes
 # WORK/lvm-rhel.disk (RHEL-like: volume group rhel, xfs on rhel/root) and WORK/lvm-noroot.disk
-# (volume group rhel without root), and builds each LVM case's WORK/lvm-*.conf into
+# (volume group rhel without root), sets the image's LVM reader against LVM on WORK/lvm-seg.disk
+# (WORK/lvm-reader.out), and builds each LVM case's WORK/lvm-*.conf into
 # WORK/lvm-*.img on a host whose / is rhel/root. The guest reads this host's tree over
 # virtio-9p (read-only) and writes only to the work directory; it has no network device.
 kd_lvm_builder() {
@@ -338,9 +339,10 @@ kd_lvm_builder() {
     # LVM's other names for it: /dev/VG/LV and the filesystem's label.
     printf 'xfs /dev/rhel/root\npath /var/crash\n' >"$KD_WORK/lvm-rhel-vglv.conf"
     printf 'xfs LABEL=rhelroot\npath /var/crash\n' >"$KD_WORK/lvm-rhel-label.conf"
-    rm -f "$KD_WORK/lvm-rhel.disk" "$KD_WORK/lvm-noroot.disk"
+    rm -f "$KD_WORK/lvm-rhel.disk" "$KD_WORK/lvm-noroot.disk" "$KD_WORK/lvm-seg.disk"
     truncate -s 1300M "$KD_WORK/lvm-rhel.disk"
     truncate -s 800M "$KD_WORK/lvm-noroot.disk"
+    truncate -s 200M "$KD_WORK/lvm-seg.disk"
     {
         echo '#!/bin/bash'
         printf 'exec bash'
@@ -358,7 +360,8 @@ kd_lvm_builder() {
         -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on \
         -virtfs "local,path=$KD_WORK,mount_tag=work,security_model=none" \
         -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw" \
-        -drive "file=$KD_WORK/lvm-noroot.disk,if=virtio,format=raw" >"$_log.qemu" 2>&1 || _status=$?
+        -drive "file=$KD_WORK/lvm-noroot.disk,if=virtio,format=raw" \
+        -drive "file=$KD_WORK/lvm-seg.disk,if=virtio,format=raw" >"$_log.qemu" 2>&1 || _status=$?
     sed 's/^/    | /' "$KD_WORK/builder.log" 2>/dev/null | grep -v '^    | *$' | tail -n 30 >&2
     if [[ ! -f $KD_WORK/builder.status ]]; then
         kd_log "the builder guest ended (status $_status) without a result"

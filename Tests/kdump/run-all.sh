@@ -293,7 +293,8 @@ case_btrfs-two-devices() {
 
 # RHEL's default: / is xfs on logical volume rhel/root. This host may lack device-mapper, so
 # the disk is made and the images built in the builder guest (kd_lvm_builder), on a root that is
-# rhel/root; the image must hold lvm and activate only rhel/root.
+# rhel/root; the image must hold dmsetup and the metadata reader (kdump-lvm.sh), not lvm, and
+# activate only rhel/root.
 lvm_case() {
     local _name=$1 _conf _want
     shift
@@ -305,9 +306,11 @@ lvm_case() {
         grep -qx -- "$_want" <<<"$_conf" || { kd_log "the image's kdump.conf lacks '$_want'"; return 1; }
     done
     "$KINDLING_LSINITRD" "$KD_WORK/$_name.img" >"$KD_WORK/$_name.list"
-    for _want in usr/sbin/lvm etc/lvm/lvm.conf /dm-mod.ko fs/xfs/xfs.ko drivers/block/virtio_blk.ko; do
+    for _want in usr/sbin/dmsetup usr/lib/kindling-kdump/kdump-lvm.sh /dm-mod.ko fs/xfs/xfs.ko drivers/block/virtio_blk.ko; do
         grep -q -- "$_want" "$KD_WORK/$_name.list" || { kd_log "the image lacks $_want"; return 1; }
     done
+    # The metadata reader replaces the lvm tool and its libraries.
+    ! grep -q -E "sbin/lvm$|etc/lvm/" "$KD_WORK/$_name.list" || { kd_log "the image has the lvm tool"; return 1; }
     # Only the target's drivers: its physical volume is a virtio disk in the builder guest.
     ! grep -q -E "usb-storage|nvme|ahci" "$KD_WORK/$_name.list" || { kd_log "the image has other buses' drivers"; return 1; }
 }
@@ -350,6 +353,17 @@ case_lvm-missing-lv() {
 # A thin volume: the minimal image does not serve it, and the build says so in one line that names
 # the volume (built in the builder guest, on a root that is the thin volume rhel/thin); nor
 # dump_to_rootfs with the root on rhel/root.
+# The image's LVM reader against LVM (lvm-reader-guest.sh, in the builder guest): its tables for
+# volumes of several linear and striped segments, and of metadata that wraps round its area, are
+# those LVM loads, byte for byte, and it
+# refuses a missing physical volume, a header failing its checksum and disagreeing copies.
+case_lvm-reader-vs-lvm() {
+    kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
+    sed 's/^/    | /' "$KD_WORK/lvm-reader.out" >&2
+    [[ $(cat "$KD_WORK/lvm-reader.status" 2>/dev/null) == 0 ]] || { kd_log "the reader's checks failed"; return 1; }
+    grep -q "^PASS seg-vg/striped: " "$KD_WORK/lvm-reader.out" && grep -qx "9 passed, 0 failed" "$KD_WORK/lvm-reader.out"
+}
+
 case_lvm-thin-refused() {
     local _line
     kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
@@ -447,7 +461,7 @@ KD_ALL_CASES=(config-unknown-directive config-network-refused config-one-target 
     ext4-uuid usb-vfat-label raw systemd-ext4-uuid dracut-ext4-uuid missing-target
     mkdumprd-minimal mkdumprd-usb mkdumprd-no-dracut mkdumprd-distro mkdumprd-vs-dracut mkdumprd-squash mkdumprd-ssh
     mkdumprd-nfs nfs nfs3 ssh ssh-openssh nfs-unreachable net-config
-    btrfs-fedora btrfs-two-devices lvm-rhel-root lvm-rhel-mapper lvm-rhel-names lvm-missing-lv lvm-thin-refused)
+    btrfs-fedora btrfs-two-devices lvm-rhel-root lvm-rhel-mapper lvm-rhel-names lvm-missing-lv lvm-thin-refused lvm-reader-vs-lvm)
 
 main() {
     local _case _passed=0 _failed=0 _start

@@ -216,33 +216,12 @@ btrfs_register() {
     btrfs device scan >/dev/null 2>&1 || error "btrfs device scan failed"
 }
 
-# lvm_activate: activates the target's logical volume, and nothing else of its volume group or
-# of any other, once it is there (physical volumes may come up late), within rd.timeout.
+# lvm_activate: the target's logical volume, read from LVM's on-disk metadata and loaded with
+# dmsetup by kdump-lvm.sh (in the image with LVM targets only; its lvm_activate replaces this one).
 lvm_activate() {
-    local _left="$timeout" _out _cause
     [ -n "$lvm_vg" ] || return 0
-    mkdir -p /run/lock/lvm /run/lvm
-    modprobe -q dm_mod 2>/dev/null
-    log "activating logical volume $lvm_vg/$lvm_lv (up to ${timeout}s)"
-    while :; do
-        if ! lvm vgs "$lvm_vg" >/dev/null 2>&1; then
-            _cause="volume group $lvm_vg not found"
-        elif ! lvm lvs "$lvm_vg/$lvm_lv" >/dev/null 2>&1; then
-            _cause="logical volume $lvm_vg/$lvm_lv is not in volume group $lvm_vg"
-        elif ! _out=$(lvm lvchange -a y --sysinit "$lvm_vg/$lvm_lv" 2>&1); then
-            _cause="logical volume $lvm_vg/$lvm_lv cannot be activated: ${_out##*
-}"
-        else
-            lvm vgmknodes "$lvm_vg" >/dev/null 2>&1
-            log "logical volume $lvm_vg/$lvm_lv is active"
-            return 0
-        fi
-        [ "$_left" -gt 0 ] || break
-        _left=$((_left - 1))
-        sleep 1
-    done
-    error "$_cause"
-    return 1
+    # shellcheck source=kdump-lvm.sh
+    . /usr/lib/kindling-kdump/kdump-lvm.sh && lvm_activate
 }
 
 # --- dumping ----------------------------------------------------------------------------------

@@ -29,8 +29,9 @@
 #
 # A btrfs target is mounted with the subvolume the build host mounts, and a filesystem on
 # several devices gets every member's drivers and the btrfs tool (kdumpbase_btrfs_*). A target
-# on an LVM logical volume gets lvm, a minimal lvm.conf and dm_mod, and only that volume is
-# activated at capture time (kdumpbase_lvm_*); thin and other stacked volumes are not served.
+# on an LVM logical volume gets dmsetup, kdump-lvm.sh (a reader of LVM2's on-disk metadata) and
+# dm_mod, and only that volume is activated at capture time (kdumpbase_lvm_*); thin and other
+# stacked volumes are not served.
 #
 # A target this image cannot serve (fence_kdump, an IPv6 network target, a filesystem other than
 # ext4, xfs, btrfs and vfat, a stacked LVM volume) is kept apart from the errors of a broken
@@ -562,9 +563,10 @@ kdumpbase_btrfs_write_config() {
 
 # --- LVM targets ----------------------------------------------------------------------------------
 # A target that is an LVM logical volume on the build host (its device-mapper uuid starts with
-# LVM-): the image gets the lvm binary, a minimal lvm.conf of its own (no udev, no daemons, no
-# metadata backups) and dm_mod, and activates only the target's logical volume (nothing else of
-# its volume group, nothing of another) before waiting for the target. The drivers are those of the volume's physical volumes (its sysfs slaves). A
+# LVM-): the image gets dmsetup, kdump-lvm.sh and dm_mod, not the lvm tool (3 MB and 4 MB of
+# libraries): at capture time kdump-lvm.sh reads LVM2's on-disk metadata, checks it, builds the
+# table LVM would load for the target's logical volume alone (nothing else of its volume group,
+# nothing of another) and loads it with dmsetup, before waiting for the target. The drivers are those of the volume's physical volumes (its sysfs slaves). A
 # volume that sits on other device-mapper devices (thin, cache, raid, mirror, snapshot, a
 # crypt layer) is not served: the minimal image activates plain linear and striped volumes.
 
@@ -624,8 +626,8 @@ kdumpbase_lvm_resolve() {
         fi
         kdumpbase_lvm_pvs+=("/dev/${_slave##*/}")
     done
-    if ! find_binary lvm >/dev/null; then
-        kdumpbase_unserved+=("$_file: $kdumpbase_target_dev is LVM logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv, and the lvm tool (lvm2) is not installed")
+    if ! find_binary dmsetup >/dev/null; then
+        kdumpbase_unserved+=("$_file: $kdumpbase_target_dev is LVM logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv, and the dmsetup tool (dmsetup) is not installed")
         return 0
     fi
     dinfo "kdumpbase: $kdumpbase_target_dev is logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv on ${kdumpbase_lvm_pvs[*]}"
@@ -642,28 +644,8 @@ kdumpbase_lvm_rootfs_check() {
 
 kdumpbase_lvm_install() {
     [[ -n $kdumpbase_lvm_vg ]] || return 0
-    inst_multiple lvm || return 1
-    mkdir -p "$initdir/etc/lvm"
-    cat >"$initdir/etc/lvm/lvm.conf" <<'EOF'
-# Written by Kindling's kdumpbase: LVM in the kdump capture image, with no udev and no daemons.
-devices {
-    obtain_device_list_from_udev = 0
-    external_device_info_source = "none"
-    use_devicesfile = 0
-}
-activation {
-    udev_sync = 0
-    udev_rules = 0
-    monitoring = 0
-}
-backup {
-    backup = 0
-    archive = 0
-}
-global {
-    use_lvmpolld = 0
-}
-EOF
+    inst_multiple dmsetup || return 1
+    inst_script "$moddir/kdump-lvm.sh" /usr/lib/kindling-kdump/kdump-lvm.sh
 }
 
 kdumpbase_lvm_installkernel() {
