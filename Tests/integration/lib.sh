@@ -163,14 +163,21 @@ linked_by_timing() {
     cmp -s "$work/$set-d/$path" "$work/$set-k/$path"
 }
 
-# Makes $work and the Debian 13 root for tests that run tools inside it (Tests/support/trixie-root,
-# built on the first run, about two minutes): sets trixie to the root, and makes in it the mount
-# points Tests/support/trixie-run needs and it lacks. $work and those mount points are removed at
-# exit. Then in_trixie KERNEL_MODULES COMMAND... runs COMMAND in the root with the checkout at
+# What a test that runs tools inside the Debian 13 root needs (root, for its chroot and bind
+# mounts): the release build (made here; the root runs it, statically linked to the Swift
+# runtime), the test kernel (sets kver and kernel_root), the root itself (Tests/support/trixie-root,
+# built on the first run, about two minutes; sets trixie), $work, and in the root the mount points
+# Tests/support/trixie-run needs and it lacks. $work and those mount points are removed at exit.
+# Then in_trixie KERNEL_MODULES COMMAND... runs COMMAND in the root with the checkout at
 # /opt/kindling, KERNEL_MODULES at /lib/modules/$kver and $work at /kindling-work.
 prepare_trixie_root() {
     local checkout directory
     checkout=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    [[ $(id -u) == 0 ]] || give_up "needs root (chroot and bind mounts)"
+    make -s -C "$checkout" release >/dev/null 2>&1 || give_up "make release failed"
+    read -r kver kernel_root < <("$checkout/Tests/support/kernel-cache") ||
+        give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
+    [[ -n ${kver-} && -d $kernel_root/lib/modules/$kver ]] || give_up "the test kernel is unavailable"
     trixie=$("$checkout/Tests/support/trixie-root") || give_up "the Debian 13 root did not build (Tests/support/trixie-root)"
     work=$(mktemp -d)
     made_mount_points=()

@@ -21,11 +21,6 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 name=parity-vs-dracut-ng
 
-[[ $(id -u) == 0 ]] || { fail "$name: needs root (chroot and bind mounts)"; finish; exit 1; }
-make -s -C "$repo" release >/dev/null 2>&1 || give_up "make release failed"
-read -r kver kernel_root < <("$repo/Tests/support/kernel-cache") ||
-    give_up "the test kernel is unavailable (Tests/support/kernel-cache failed)"
-[[ -n ${kver-} && -d $kernel_root/lib/modules/$kver ]] || give_up "the test kernel is unavailable"
 prepare_trixie_root
 root=$trixie
 [[ -x $root/usr/bin/dracut && -f $root/usr/lib/dracut/dracut-version.sh ]] || give_up "the root at $root has no dracut"

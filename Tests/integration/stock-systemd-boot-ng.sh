@@ -17,14 +17,12 @@ timeout_seconds=${TIMEOUT:-420}
 kvm_probe_seconds=${KVM_PROBE_TIMEOUT:-15}
 PATH=$PATH:/usr/sbin:/sbin
 
-[[ $(id -u) == 0 ]] || { fail "$name: needs root (chroot and bind mounts)"; finish; exit 1; }
-make -s -C "$repo" release >/dev/null 2>&1 || give_up "make release failed"
+prepare_trixie_root
 KINDLING=$repo/.build/release/kindling
 require_boot_test_tools
 if [[ ! -x /bin/busybox ]] || readelf -lW /bin/busybox 2>/dev/null | grep -q 'Requesting program interpreter'; then
     give_up "the root disk needs a static /bin/busybox (apt-get install busybox-static)"
 fi
-prepare_trixie_root
 [[ -d $trixie/usr/lib/dracut/modules.d/00systemd ]] || give_up "the root at $trixie has no dracut systemd module"
 
 label=kindlingroot
