@@ -27,7 +27,8 @@ KU_VERSION=1.0.61
 # (KU_KINDLING_ROOT). Says what is missing and fails when the tarball cannot be found.
 ku_setup() {
     [[ -n ${KU_ROOT-} ]] && return 0
-    local _thirdparty=${KINDLING_THIRDPARTY:-$KD_CHECKOUT/../shared/thirdparty}
+    local _thirdparty
+    _thirdparty=$("$KD_CHECKOUT/Tests/support/thirdparty-dir")
     local _tarball=$_thirdparty/kdump-utils-$KU_VERSION.tar.gz _cache=${KINDLING_TEST_CACHE:-/var/cache/kindling-test}
     local _root=$_cache/kdump-utils-$KU_VERSION
     if [[ ! -f $_tarball ]]; then
