@@ -161,14 +161,12 @@ module_install() {
     builtin local __dir=${2-} __status=0
     [[ -n $__dir ]] || __dir=${__kindling_module_dirs[$1]-}
     [[ -n $__dir && -f $__dir/module-setup.sh ]] || builtin return 1
-    builtin unset -f check depends cmdline install installkernel
-    [[ -z ${__kindling_dracut_ng-} ]] || builtin unset -f config
+    __kindling_unset_module_functions
     install() { builtin true; }
     # shellcheck disable=SC1091
     builtin . "$__dir/module-setup.sh"
     moddir=$__dir install || __status=$?
-    builtin unset -f check depends cmdline install installkernel
-    [[ -z ${__kindling_dracut_ng-} ]] || builtin unset -f config
+    __kindling_unset_module_functions
     builtin return "$__status"
 }
 
