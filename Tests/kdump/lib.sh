@@ -356,7 +356,7 @@ kd_lvm_builder() {
     kd_log "builder guest: making the RHEL-like disks and building the LVM cases' images"
     timeout 900 qemu-system-x86_64 -accel "$KD_ACCEL" -m 1024 -smp 1 -nodefaults -display none -no-reboot \
         -serial "file:$_log" -kernel "$KD_VMLINUZ" -initrd "$_first" \
-        -append "console=ttyS0 panic=1 kdtest.work=$KD_WORK kdtest.script=$KD_WORK/lvm-builder.sh" \
+        -append "console=ttyS0 panic=1 kdtest.work=$KD_WORK kdtest.script=$KD_WORK/lvm-builder.sh kdtest.keep=$(kd_root_dirs | paste -sd,)" \
         -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on \
         -virtfs "local,path=$KD_WORK,mount_tag=work,security_model=none" \
         -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw" \
