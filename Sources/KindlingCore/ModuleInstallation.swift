@@ -31,7 +31,8 @@ struct ModuleInstallation {
         let catalog = ModuleCatalog(searchPath: searchPath)
         // For module_check and check_module, which dracut-ng's modules call from depends().
         let directories = catalog.modules.map { "[\(shellQuote($0.name))]=\(shellQuote($0.directory))" }
-        try context.shell.evaluate("declare -gA __kindling_module_dirs=(\(directories.joined(separator: " ")))")
+        try context.shell.evaluate(
+            "declare -gA __kindling_module_dirs=(\(directories.joined(separator: " ")))\n__kindling_check_module_syntax")
         return try ModuleSelector(catalog: catalog, runner: context.runner, logger: context.logger).select(request)
     }
 
