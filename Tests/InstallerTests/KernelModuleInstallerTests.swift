@@ -273,6 +273,28 @@ final class KernelModuleInstallerTests: XCTestCase {
         XCTAssertTrue(result.outputText.contains("/lib/modules/\(kernel.version)/kernel/drivers/virtio/virtio_ring.ko"))
     }
 
+    /// The same module files (a module compressed in place keeps its name) are not indexed again;
+    /// a new module file is.
+    func testIndexWriterRunsDepmodAgainOnlyForOtherModuleFiles() throws {
+        let kernel = try Support.kernel()
+        let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version)
+        try build.modules.install(["virtio_blk"], options: ModuleInstallOptions())
+        let writer = ModuleIndexWriter(
+            moduleDirectory: kernel.moduleDirectory, kernelVersion: kernel.version,
+            imageInstaller: build.fileInstaller, logger: build.logger)
+        let index = build.image + "/lib/modules/\(kernel.version)/modules.dep"
+        let first = try writer.write()
+        XCTAssertEqual(first?.contains("kernel/drivers/block/virtio_blk.ko"), true, "\(first ?? [])")
+        try FileManager.default.removeItem(atPath: index)
+        XCTAssertEqual(try writer.write(unlessModulesAre: first), first)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: index), "depmod ran again for the same modules")
+
+        try build.modules.install(["ext4"], options: ModuleInstallOptions())
+        let second = try writer.write(unlessModulesAre: first)
+        XCTAssertNotEqual(second, first)
+        XCTAssertTrue(try String(contentsOfFile: index, encoding: .utf8).contains("kernel/fs/ext4/ext4.ko"))
+    }
+
     func testIndexWriterReportsDepmodFailure() throws {
         let kernel = try Support.kernel()
         let build = try Support.Build(moduleDirectory: kernel.moduleDirectory, version: kernel.version)

@@ -747,11 +747,11 @@ installkernel() {
 # modules are most of the tree (every bus and ext4: 7.3 MB of .ko files): xz makes them ~5x
 # smaller unpacked and ~20% smaller inside the gzip image. The image's modprobe must read
 # .ko.xz: busybox built with FEATURE_SEAMLESS_XZ (Debian's, Fedora's and Alpine's are) or kmod
-# built with XZ. depmod runs after the modules (dracut_kernel_post) and indexes the new names.
-# kdump_compress_modules (dracut.conf): yes (default) is xz -1: 0.5 s for every bus, where the
-# default preset takes 3 s to save another 110 KB; best is that preset; no keeps .ko files.
+# built with XZ. kdump_compress_modules (dracut.conf): yes (default) is xz -1: 0.5 s for every
+# bus, where the default preset takes 3 s to save another 110 KB; best is that preset; no keeps
+# .ko files.
 kdumpbase_compress_modules() {
-    local _modprobe _moddir=$initdir/lib/modules/$kernel _preset=preset=1
+    local _modprobe _moddir=$initdir/lib/modules/$kernel _preset=preset=1 _list
     case ${kdump_compress_modules-yes} in
         no) return 0 ;;
         best) _preset=preset=6 ;;
@@ -763,10 +763,35 @@ kdumpbase_compress_modules() {
         busybox*) ;;
         *) modprobe --version 2>/dev/null | grep -q '+XZ' || return 0 ;;
     esac
+    _list=$DRACUT_TMPDIR/kdumpbase-modules
+    find "$_moddir" -name '*.ko' -type f -print0 >"$_list"
+    [[ -s $_list ]] || return 0
+    kdumpbase_index_modules_as_xz "$_list"
     # crc32: the check every decoder knows (the kernel's own module compression uses it). One xz
     # per processor, each on a share of the files: a single xz compresses one file at a time.
-    find "$_moddir" -name '*.ko' -type f -print0 |
-        xargs -0 -r -P "$(nproc 2>/dev/null || echo 2)" -n 8 xz -q -T1 --check=crc32 --lzma2="$_preset,dict=1MiB"
+    xargs -0 -r -P "$(nproc 2>/dev/null || echo 2)" -n 8 xz -q -T1 --check=crc32 --lzma2="$_preset,dict=1MiB" <"$_list"
+}
+
+# depmod reads every module, and a .ko.xz costs it a decompression (0.1 s for every bus): the
+# modules are indexed under their .ko.xz names while still plain, then compressed; the build's
+# own depmod finds the same module files and keeps that index. Without util-linux's rename the
+# build's depmod indexes the compressed files.
+kdumpbase_index_modules_as_xz() {
+    local _rename
+    if _rename=$(command -v rename.ul); then
+        :
+    elif rename --version 2>/dev/null | grep -q util-linux; then
+        _rename=rename
+    else
+        return 0
+    fi
+    # -l: the last ".ko", the suffix (util-linux 2.36 and later; older ones refuse the option).
+    if xargs -0 "$_rename" -l .ko .ko.xz <"$1"; then
+        dracut_kernel_post
+    fi
+    # Back to .ko for xz: every file renamed (all of them, or none when rename refused).
+    sed -z 's/$/.xz/' "$1" | xargs -0 "$_rename" -l .ko.xz .ko 2>/dev/null
+    return 0
 }
 
 # The image's /etc/kdump.conf: only checked values, in kdump.conf's own format. "rootfs" is the

@@ -48,6 +48,9 @@ public final class KernelModuleSession {
     private let imageInstaller: FileInstaller
     private let logger: Logger
     private var opened: Result<KernelModuleInstaller, KernelModuleError>?
+    /// The module files of the last index written (dracut_kernel_post), so an unchanged tree is not
+    /// indexed twice.
+    private var indexedModules: [String]?
     private var hostModules: Set<String>?
     /// Called after each kernel module is copied into the image, for the build's status line.
     public var onModuleInstall: (() -> Void)?
@@ -80,10 +83,10 @@ public final class KernelModuleSession {
 
     /// dracut_kernel_post: the kernel's builtin lists into the image and depmod over what is there.
     public func writeModuleIndex() throws(KernelModuleError) {
-        try ModuleIndexWriter(
+        indexedModules = try ModuleIndexWriter(
             moduleDirectory: settings.moduleDirectory, kernelVersion: settings.kernelVersion,
             imageInstaller: imageInstaller, logger: logger
-        ).write()
+        ).write(unlessModulesAre: indexedModules)
     }
 
     /// The tree was emptied behind the session's back (squash's loader moves it into
@@ -91,6 +94,7 @@ public final class KernelModuleSession {
     /// call starts from a fresh installer, as each dracut-install run does.
     public func forgetInstalledModules() {
         opened = nil
+        indexedModules = nil
     }
 
     /// The build's module installer, opened on first use; nil (after logging why, once) when the

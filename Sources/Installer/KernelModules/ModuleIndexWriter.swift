@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Support
 
 /// dracut_kernel_post: after every module is in the image, copies the kernel's builtin lists and
@@ -22,7 +23,12 @@ public struct ModuleIndexWriter {
         self.logger = logger
     }
 
-    public func write() throws(KernelModuleError) {
+    /// - Parameter previous: the module files the last index of this tree was made from. When
+    ///   the tree holds the same ones, depmod does not run again: a module that indexes the tree
+    ///   itself (dracut_kernel_post) and then compresses its modules in place keeps a valid index.
+    /// - Returns: the module files this index is of.
+    @discardableResult
+    public func write(unlessModulesAre previous: [String]? = nil) throws(KernelModuleError) -> [String]? {
         let imageDirectory = "/lib/modules/\(kernelVersion)"
         for name in Self.kernelFiles where access(moduleDirectory + "/" + name, F_OK) == 0 {
             do {
@@ -33,13 +39,33 @@ public struct ModuleIndexWriter {
         }
         guard copier.imageHasDirectory(imageDirectory) else {
             logger.debug("no kernel modules in the image: depmod not run")
-            return
+            return nil
         }
         // depmod -b follows the host's view of the image: it must be the image's own.
         guard copier.hostPathStaysInImage(imageDirectory) else {
             throw .copyFailed(path: imageDirectory, message: "a symlink in the image leads out of it; depmod not run through it")
         }
+        let modules = moduleFiles(in: copier.imageRoot + imageDirectory)
+        if let previous, previous == modules {
+            logger.debug("kernel module index: the same \(modules.count) modules as the last one: depmod not run again")
+            return modules
+        }
         try runDepmod()
+        return modules
+    }
+
+    /// The module files under DIRECTORY (".ko", compressed or not), relative and sorted. Names
+    /// only: what depmod lists by path; a module compressed in place is the same module.
+    private func moduleFiles(in directory: String) -> [String] {
+        guard let walk = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var files: [String] = []
+        while let path = walk.nextObject() as? String {
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            if name.contains(".ko") && walk.fileAttributes?[.type] as? FileAttributeType == .typeRegular {
+                files.append(path)
+            }
+        }
+        return files.sorted()
     }
 
     private func runDepmod() throws(KernelModuleError) {
