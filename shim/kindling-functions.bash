@@ -146,14 +146,6 @@ dracut_no_switch_root() {
     builtin : >"$initdir/lib/dracut/no-switch-root"
 }
 
-# `ln_r SOURCE LINK`: LINK points at SOURCE by a relative path, computed as `ln -r` does, through
-# the image's own symlinks (bin -> usr/bin), so the link resolves inside the image; in $dstdir
-# when the caller sets it (dracut-ng's squash-lib builds a second tree there).
-ln_r() {
-    builtin local __root=${dstdir:-$initdir}
-    builtin command ln -sfnr -- "$__root/$1" "$__root/$2"
-}
-
 # `module_install MODULE [DIR]`: MODULE's install() run from within another module's code, as
 # dracut does (dracut-ng's squash-lib runs its handler's so): its module-setup.sh sourced over the
 # caller's functions, which are all unset afterwards.

@@ -7,12 +7,12 @@
 /// defines a forwarder for each and holds no list of its own; the tests compare it with the
 /// functions the shim defines and with kindling.modules(7). The cases are dracut's own names.
 public enum DracutHelper {
-    /// Answered by DracutHelpers: files, binaries, hooks, udev rules, the loader cache.
+    /// Answered by DracutHelpers: files, binaries, hooks, udev rules, the loader cache, symlinks.
     public enum File: String, CaseIterable, Sendable {
         case inst, inst_simple, inst_library, inst_binary, inst_script, inst_symlink, inst_multiple, dracut_install
         case inst_dir, inst_hook, find_binary
         case inst_rules, inst_rules_wildcard, inst_rule_programs, inst_rule_group_owner, inst_rule_initqueue
-        case prepare_udev_rules, inst_decompress, inst_opt_decompress, build_ld_cache
+        case prepare_udev_rules, inst_decompress, inst_opt_decompress, build_ld_cache, ln_r
     }
 
     /// Answered by KernelModuleHelpers (libkmod). instmods and require_kernel_modules have a front
@@ -28,7 +28,7 @@ public enum DracutHelper {
         // kindling-logger.bash
         case dinfo, dwarn, dwarning, derror, dfatal, ddebug, dtrace
         // kindling-functions.bash
-        case dracut_module_included, module_install, dracut_need_initqueue, dracut_no_switch_root, ln_r, convert_abs_rel
+        case dracut_module_included, module_install, dracut_need_initqueue, dracut_no_switch_root, convert_abs_rel
         case strstr, strglob, strglobin, str_starts, str_ends, is_func, trim, mksubdirs, vercmp, print_vars
         case is_qemu_virtualized, inst_fsck_help, require_binaries, require_any_binary, inst_any
         case inst_libdir_file, inst_libdir_dir, mark_hostonly, optional_hostonly

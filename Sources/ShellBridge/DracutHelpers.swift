@@ -108,6 +108,7 @@ public final class DracutHelpers: HelperHandler {
             case .inst_decompress: return try instDecompress(arguments)
             case .inst_opt_decompress: return try instOptionallyDecompressed(arguments)
             case .build_ld_cache: return try buildLoaderCache()
+            case .ln_r: return try linkRelatively(arguments)
             }
         } catch InstallError.notFound(let what) {
             logger.error("\(request.helper): \(InstallError.notFound(what))")
@@ -280,6 +281,27 @@ public final class DracutHelpers: HelperHandler {
         if path.hasSuffix(".xz") { return ("xz", ["-f", "-d"]) }
         if path.hasSuffix(".zst") { return ("zstd", ["-f", "-d"]) }
         return nil
+    }
+
+    /// `ln_r SOURCE LINK`: LINK in the tree points at SOURCE by a relative path, as `ln -sfnr`
+    /// makes it (through the tree's own symlinks: bin -> usr/bin); ln itself when LINK is a
+    /// directory, where it puts the link inside.
+    private func linkRelatively(_ arguments: [String]) throws -> HelperReply {
+        guard arguments.count == 2 else {
+            logger.error("ln_r: expected SOURCE and LINK, got \(arguments.count) arguments")
+            return .failure
+        }
+        let source = installer.imageRoot + "/" + arguments[0], link = installer.imageRoot + "/" + arguments[1]
+        switch RelativeSymlink.make(pointingAt: source, at: link) {
+        case .made: return .success
+        case .failed(let message):
+            logger.error(message)
+            return .failure
+        case nil:
+            let result = try runCommand("ln", ["-sfnr", "--", source, link])
+            for line in result.errorText.split(separator: "\n") { logger.error(String(line)) }
+            return HelperReply(status: result.status == 0 ? 0 : 1)
+        }
     }
 
     private func instDir(_ arguments: [String]) throws -> HelperReply {

@@ -55,11 +55,11 @@ install() {
         fi
         # An applet never replaces a file another module put there first.
         [[ -e $initdir/$_path || -L $initdir/$_path ]] && continue
-        # One mkdir per directory, not per applet: ~90 processes fewer.
+        # One inst_dir per directory, not per applet; ln_r makes the link without a process.
         if [[ -z ${_made[${_path%/*}]-} ]]; then
-            mkdir -p "$initdir/${_path%/*}"
+            inst_dir "${_path%/*}"
             _made[${_path%/*}]=1
         fi
-        ln -s /bin/busybox "$initdir/$_path"
+        ln_r /bin/busybox "$_path"
     done <<<"$("$_busybox" --list-full)"
 }
