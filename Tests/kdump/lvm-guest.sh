@@ -7,7 +7,8 @@
 #             rhelroot, holding /var/crash) and swap
 #   /dev/vdb  the same volume group name with swap only: a disk whose rhel/root is missing;
 #             and a thin pool with thin volume rhel/thin (xfs), which a build must refuse
-#   /dev/vdc  volume group seg-vg, for lvm-reader-guest.sh (WORK/lvm-reader.out and .status)
+#   /dev/vdc  volume group seg-vg, for lvm-reader-guest.sh (WORK/lvm-reader.out and .status):
+#             the reader and kindling-dmload against LVM
 # Then rhel/root is mounted on a new root and each WORK/lvm-*.conf is built, chrooted there
 # (as-root.sh), into WORK/lvm-*.img: a build on a RHEL host whose / is rhel/root; and one with
 # failure_action dump_to_rootfs, which must be refused (WORK/lvm-rootfs.out and .status).
@@ -99,9 +100,11 @@ echo "$thin_status" >"$work/lvm-thin.status"
 umount "$newroot"
 vgchange -q --devices /dev/vdb2 -a n rhel
 
-# The third disk: the capture image's LVM reader against LVM itself (WORK/lvm-reader.out).
+# The third disk: the capture image's LVM reader and device-mapper loader (beside kindling)
+# against LVM itself (WORK/lvm-reader.out).
 reader_status=0
-bash "${0%/*}/lvm-reader-guest.sh" "${0%/*}/../../modules.d/99kdumpbase/kdump-lvm.sh" /dev/vdc \
+bash "${0%/*}/lvm-reader-guest.sh" "${0%/*}/../../modules.d/99kdumpbase/kdump-lvm.sh" \
+    "${kindling%/*}/kindling-dmload" /dev/vdc \
     >"$work/lvm-reader.out" 2>&1 || reader_status=$?
 echo "$reader_status" >"$work/lvm-reader.status"
 sync
