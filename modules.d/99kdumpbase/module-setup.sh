@@ -30,8 +30,8 @@
 # A btrfs target is mounted with the subvolume the build host mounts, and a filesystem on
 # several devices gets every member's drivers and the btrfs tool (kdumpbase_btrfs_*). A target
 # on an LVM logical volume gets kindling-dmload (Kindling's device-mapper loader), kdump-lvm.sh
-# (a reader of LVM2's on-disk metadata) and dm_mod, and only that volume is activated at capture time (kdumpbase_lvm_*); thin and other
-# stacked volumes are not served.
+# (a reader of LVM2's on-disk metadata) and dm_mod, and only that volume is activated at capture
+# time (kdumpbase_lvm_*); thin and other stacked volumes are not served.
 #
 # A target this image cannot serve (fence_kdump, an IPv6 network target, a filesystem other than
 # ext4, xfs, btrfs and vfat, a stacked LVM volume) is kept apart from the errors of a broken
