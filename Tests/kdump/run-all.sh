@@ -353,9 +353,6 @@ case_lvm-missing-lv() {
         "naming the missing volume" -drive "file=$KD_WORK/lvm-noroot.disk,if=virtio,format=raw"
 }
 
-# A thin volume: the minimal image does not serve it, and the build says so in one line that names
-# the volume (built in the builder guest, on a root that is the thin volume rhel/thin); nor
-# dump_to_rootfs with the root on rhel/root.
 # The image's LVM reader and loader against LVM (lvm-reader-guest.sh, in the builder guest): the
 # reader's tables for volumes of several linear and striped segments, and of metadata that wraps
 # round its area, are those LVM loads, byte for byte; what kindling-dmload makes from them is what
@@ -370,6 +367,9 @@ case_lvm-reader-vs-lvm() {
         grep -q "^PASS wrap-vg/lv: the loader made what LVM made" "$KD_WORK/lvm-reader.out" && grep -qx "15 passed, 0 failed" "$KD_WORK/lvm-reader.out"
 }
 
+# A thin volume: the minimal image does not serve it, and the build says so in one line that names
+# the volume (built in the builder guest, on a root that is the thin volume rhel/thin); nor
+# dump_to_rootfs with the root on rhel/root, nor a kindling binary without kindling-dmload.
 case_lvm-thin-refused() {
     local _line
     kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
@@ -381,6 +381,11 @@ case_lvm-thin-refused() {
     [[ $(cat "$KD_WORK/lvm-rootfs.status" 2>/dev/null) != 0 ]] || { kd_log "dump_to_rootfs on rhel/root was built"; return 1; }
     _line=$(grep "failure_action dump_to_rootfs: the root filesystem is on device-mapper (rhel-root)" "$KD_WORK/lvm-rootfs.out") ||
         { sed 's/^/    | /' "$KD_WORK/lvm-rootfs.out" >&2; kd_log "no line refusing dump_to_rootfs"; return 1; }
+    kd_log "$_line"
+    # A kindling binary without its kindling-dmload: refused, naming the loader's path (no dmsetup).
+    [[ $(cat "$KD_WORK/lvm-noloader.status" 2>/dev/null) != 0 ]] || { kd_log "an image was built without kindling-dmload"; return 1; }
+    _line=$(grep "is LVM logical volume rhel/root, and Kindling's device-mapper loader is missing: no executable '$KD_WORK/noloader/kindling-dmload'" "$KD_WORK/lvm-noloader.out") ||
+        { sed 's/^/    | /' "$KD_WORK/lvm-noloader.out" >&2; kd_log "no line naming the missing kindling-dmload"; return 1; }
     kd_log "$_line"
 }
 
