@@ -22,12 +22,25 @@ DEBIAN_PACKAGES = zlib1g-dev libdeflate-dev libkmod-dev pkg-config kmod cpio dra
 
 all: build
 
+# kindling-dmload (Sources/kindling-dmload), the kdump image's device-mapper loader, is C that must
+# need the C library alone. SwiftPM links every executable with swiftc, which makes it need
+# libswiftCore (with --static-swift-stdlib, libstdc++ and libm) whatever its language, so it is
+# compiled here, beside kindling in SwiftPM's build directory (.build/debug, .build/release).
+CC ?= cc
+DMLOAD_SOURCES = $(wildcard Sources/kindling-dmload/*.c)
+DMLOAD_CFLAGS ?= -std=gnu11 -O2 -Wall -Wextra -Wl,--as-needed
+# $(call dmload,SWIFT BUILD FLAGS): compiles it into the directory those flags build into.
+dmload = bin=$$($(SWIFT) build $(1) --show-bin-path) && \
+	$(CC) $(DMLOAD_CFLAGS) -o "$$bin/kindling-dmload" $(DMLOAD_SOURCES)
+
 build:
 	$(SWIFT) build $(SWIFTFLAGS)
+	$(call dmload,$(SWIFTFLAGS))
 
 # The Swift runtime is linked in, so installed binaries need only system libraries, not /opt/swift.
 release:
 	$(SWIFT) build -c release --static-swift-stdlib $(SWIFTFLAGS)
+	$(call dmload,-c release $(SWIFTFLAGS))
 
 # Installs what the build and the tests need (Debian 12, as root), and the Debian 13 root with
 # dracut-ng 106 that the parity tests against dracut-ng run in (built once, into the test cache).

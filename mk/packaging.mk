@@ -1,7 +1,8 @@
 # Installation, the dracut alias, the kernel hooks and the Debian package.
 #
 # The layout: the kindling binary lives with its data in LIBDIR/kindling (the shim's files,
-# modules.d) and BINDIR/kindling is a relative symbolic link to it. The binary finds its data
+# modules.d) and its own programs (kindling-dmload, which kdumpbase puts in an LVM target's
+# image), and BINDIR/kindling is a relative symbolic link to it. The binary finds its data
 # beside its real path, so any BINDIR/LIBDIR pair works, a DESTDIR tree is usable where it lies,
 # and nothing is compiled in.
 PKGLIBDIR = $(LIBDIR)/kindling
@@ -26,6 +27,7 @@ HOOKS = $(SYSCONFDIR)/kernel/postinst.d/kindling $(SYSCONFDIR)/kernel/postrm.d/k
 install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(SYSCONFDIR)/dracut.conf.d
 	install -s -m 0755 $(RELEASE_DIR)/kindling $(DESTDIR)$(PKGLIBDIR)/kindling
+	install -s -m 0755 $(RELEASE_DIR)/kindling-dmload $(DESTDIR)$(PKGLIBDIR)/kindling-dmload
 	install -s -m 0755 $(RELEASE_DIR)/kindling-lsinitrd $(DESTDIR)$(BINDIR)/kindling-lsinitrd
 	ln -sfr $(DESTDIR)$(PKGLIBDIR)/kindling $(DESTDIR)$(BINDIR)/kindling
 	install -m 0644 shim/*.bash shim/dracut-functions.sh $(DESTDIR)$(PKGLIBDIR)/
@@ -94,6 +96,7 @@ deb: release
 	mkdir -p $(DEBDIR)/shlibs/debian "$$root/DEBIAN"; \
 	printf 'Source: kindling\n\nPackage: kindling\nArchitecture: any\n' >$(DEBDIR)/shlibs/debian/control; \
 	shlibs=$$(cd $(DEBDIR)/shlibs && dpkg-shlibdeps -O -e $(CURDIR)/$$root/usr/lib/kindling/kindling \
+		-e $(CURDIR)/$$root/usr/lib/kindling/kindling-dmload \
 		-e $(CURDIR)/$$root/usr/bin/kindling-lsinitrd | sed -n 's/^shlibs:Depends=//p'); \
 	size=$$(du -sk --exclude=DEBIAN "$$root" | cut -f1); \
 	sed -e "s|@VERSION@|$$version|" -e "s|@ARCH@|$(DEB_ARCH)|" -e "s|@INSTALLED_SIZE@|$$size|" \

@@ -27,6 +27,8 @@ struct BuildEnvironment {
     var exportsEnhancedCpio: Bool
     /// Hostonly: the file listing the host's kernel modules.
     var kernelModaliases: String?
+    /// The directory of Kindling's own programs (DataDirectory.programs), for module code.
+    var programsDirectory: String?
 
     init(settings: BuildSettings, probes: HostProbes, temporaryDirectory: String, imageRoot: String) {
         self.settings = settings
@@ -150,6 +152,9 @@ struct BuildEnvironment {
             ? searchPath.joined(separator: ":") : (environment["PATH"] ?? "/usr/sbin:/usr/bin")
         environment["SYSTEMCTL"] = environment["SYSTEMCTL"] ?? "systemctl"
         environment["DRACUT_CP"] = "cp --reflink=auto --sparse=auto --preserve=mode,timestamps,links -dfr"
+        // Where Kindling's own programs are (kdumpbase takes kindling-dmload from there); never the
+        // caller's value, which would name another Kindling's.
+        environment["KINDLING_PROGRAMS_DIR"] = programsDirectory
         return environment
     }
 

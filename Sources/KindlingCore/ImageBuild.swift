@@ -60,6 +60,7 @@ struct ImageBuild {
             imageRoot: staging.imageRoot)
         environment.installLogDirectory = prepared.installLogDirectory ?? environment.installLogDirectory
         environment.exportsEnhancedCpio = enhancedCpio != nil
+        environment.programsDirectory = data.programs
         let context = try BuildContext(
             configuration: configuration, environment: environment, staging: staging,
             shim: data.shim, logger: logger, progress: progress)

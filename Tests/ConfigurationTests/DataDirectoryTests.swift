@@ -29,6 +29,8 @@ final class DataDirectoryTests: XCTestCase {
         let data = try XCTUnwrap(DataDirectory.locate(executable: root + "/usr/sbin/kindling", environment: [:]))
         XCTAssertEqual(data.modules, root + "/usr/lib64/kindling/modules.d")
         XCTAssertEqual(data.shim, root + "/usr/lib64/kindling/kindling-shim.bash")
+        // Its own programs lie beside its real path, not beside the BINDIR link.
+        XCTAssertEqual(data.programs, root + "/usr/lib64/kindling")
     }
 
     func testACopiedBinaryNeverFallsBackToACheckoutAroundIt() throws {
@@ -42,10 +44,13 @@ final class DataDirectoryTests: XCTestCase {
         touch("/checkout/.build/debug/kindling")
         let data = try XCTUnwrap(DataDirectory.locate(executable: root + "/checkout/.build/debug/kindling", environment: [:]))
         XCTAssertEqual(data.modules, root + "/checkout/modules.d")
+        XCTAssertEqual(data.programs, root + "/checkout/.build/debug")
     }
 
     func testEnvironmentOverrideWins() {
         let data = DataDirectory.locate(executable: "/nowhere/kindling", environment: ["KINDLING_DATADIR": "/data"])
         XCTAssertEqual(data?.shim, "/data/kindling-shim.bash")
+        // The data may be elsewhere; the programs are still the executable's neighbours.
+        XCTAssertEqual(data?.programs, "/nowhere")
     }
 }

@@ -56,7 +56,7 @@ missing=()
 # The shim is the bridge, kindling-shim.bash, and the files beside it that it sources.
 shim_files=()
 for file in "$repo"/shim/*.bash; do shim_files+=("usr/lib64/kindling/${file##*/}"); done
-for path in usr/sbin/kindling usr/sbin/kindling-lsinitrd usr/lib64/kindling/kindling "${shim_files[@]}" \
+for path in usr/sbin/kindling usr/sbin/kindling-lsinitrd usr/lib64/kindling/kindling usr/lib64/kindling/kindling-dmload "${shim_files[@]}" \
     usr/lib64/kindling/modules.d/99base/module-setup.sh usr/share/man/man8/kindling.8 usr/share/man/man5/kindling.conf.5 \
     usr/share/man/man7/kindling.modules.7 usr/share/man/man1/kindling-lsinitrd.1 \
     usr/share/bash-completion/completions/kindling usr/share/bash-completion/completions/kindling-lsinitrd; do
@@ -70,7 +70,7 @@ else
 fi
 
 # No Swift runtime from /opt/swift: only system libraries.
-for binary in usr/lib64/kindling/kindling usr/sbin/kindling-lsinitrd; do
+for binary in usr/lib64/kindling/kindling usr/sbin/kindling-lsinitrd usr/lib64/kindling/kindling-dmload; do
     libraries=$(ldd "$work/dest/$binary" 2>&1)
     if grep -q -e swift -e 'not found' <<<"$libraries" || ! grep -q 'libc.so.6 => /lib' <<<"$libraries"; then
         fail "$binary links libraries outside the system: $libraries"
@@ -78,6 +78,13 @@ for binary in usr/lib64/kindling/kindling usr/sbin/kindling-lsinitrd; do
         pass "$binary needs only system libraries ($(grep -c '=>' <<<"$libraries") of them)"
     fi
 done
+# The kdump image's device-mapper loader needs the C library alone.
+needed=$(readelf -d "$work/dest/usr/lib64/kindling/kindling-dmload" 2>&1 | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd ' ')
+if [[ $needed == libc.so.6 ]]; then
+    pass "the installed kindling-dmload needs libc.so.6 alone"
+else
+    fail "the installed kindling-dmload needs: $needed"
+fi
 
 # Moved elsewhere, the installed binary still finds its data, and only there.
 mv "$work/dest" "$work/moved"
@@ -429,7 +436,7 @@ fi
 depends=$(dpkg-deb -f "$deb" Depends 2>/dev/null)
 missing=()
 # Each library the binaries name (not those the libraries pull in) must come from a dependency.
-for binary in kindling kindling-lsinitrd; do
+for binary in kindling kindling-lsinitrd kindling-dmload; do
     libraries=$(ldd "$repo/.build/release/$binary")
     for soname in $(readelf -d "$repo/.build/release/$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
         # "name => /path (address)", or "/path (address)" for the dynamic loader.
@@ -461,6 +468,11 @@ else
     fail "dpkg -i: $(tail -n 3 "$work/dpkg.log")"
 fi
 packaged=$dpkg_root/usr/bin/kindling
+if [[ -x $dpkg_root/usr/lib/kindling/kindling-dmload ]]; then
+    pass "the package ships kindling-dmload beside the kindling binary"
+else
+    fail "the package has no /usr/lib/kindling/kindling-dmload"
+fi
 if [[ $("$packaged" --version 2>&1) == "kindling $version"* ]]; then
     pass "the packaged kindling --version runs"
 else

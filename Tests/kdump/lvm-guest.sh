@@ -7,10 +7,12 @@
 #             rhelroot, holding /var/crash) and swap
 #   /dev/vdb  the same volume group name with swap only: a disk whose rhel/root is missing;
 #             and a thin pool with thin volume rhel/thin (xfs), which a build must refuse
-#   /dev/vdc  volume group seg-vg, for lvm-reader-guest.sh (WORK/lvm-reader.out and .status)
+#   /dev/vdc  volume group seg-vg, for lvm-reader-guest.sh (WORK/lvm-reader.out and .status):
+#             the reader and kindling-dmload against LVM
 # Then rhel/root is mounted on a new root and each WORK/lvm-*.conf is built, chrooted there
 # (as-root.sh), into WORK/lvm-*.img: a build on a RHEL host whose / is rhel/root; and one with
-# failure_action dump_to_rootfs, which must be refused (WORK/lvm-rootfs.out and .status).
+# failure_action dump_to_rootfs, which must be refused (WORK/lvm-rootfs.out and .status), and
+# one by a kindling without kindling-dmload beside it, refused too (WORK/lvm-noloader.*).
 # WORK/lvm-rhel.layout gets rhel/root's offset and size on /dev/vda in bytes (for the host to
 # read the volume back without device-mapper) and its filesystem's UUID.
 
@@ -46,11 +48,12 @@ mkfs.xfs -q -f -L rhelroot /dev/mapper/rhel-root
 echo "rhel/root: $(lvs --noheadings -o lv_path,segtype,devices rhel/root)"
 
 newroot=/run/newroot
-# build_in_root CONF IMAGE: Kindling, chrooted on $newroot (as-root.sh), builds IMAGE from CONF.
-# as-root.sh's mounts stay in this guest only: each build binds anew in a namespace of its own.
+# build_in_root CONF IMAGE [BINARY]: Kindling (BINARY, default $kindling), chrooted on $newroot
+# (as-root.sh), builds IMAGE from CONF. as-root.sh's mounts stay in this guest only: each build
+# binds anew in a namespace of its own.
 build_in_root() {
     unshare --mount --propagation private -- bash "$as_root" "$newroot" "${root_dirs[@]}" -- \
-        env KDUMP_CONFIG_FILE="$1" "$kindling" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase "$2"
+        env KDUMP_CONFIG_FILE="$1" "${3:-$kindling}" -f --kver "$kver" --kmoddir "$kmoddir" -m kdumpbase "$2"
 }
 mkdir -p "$newroot"
 mount /dev/mapper/rhel-root "$newroot"
@@ -69,6 +72,17 @@ printf 'xfs /dev/mapper/rhel-root\npath /var/crash\nfailure_action dump_to_rootf
 rootfs_status=0
 build_in_root "$work/rootfs.conf" "$work/rootfs.img" >"$work/lvm-rootfs.out" 2>&1 || rootfs_status=$?
 echo "$rootfs_status" >"$work/lvm-rootfs.status"
+# An install without kindling-dmload beside the binary (a copy laid out as LIBDIR/kindling: the
+# binary, the shim's files, modules.d): the LVM target is refused, naming the loader
+# (WORK/lvm-noloader.out).
+checkout=$(cd "${0%/*}/../.." && pwd)
+mkdir -p "$work/noloader"
+cp "$kindling" "$checkout"/shim/*.bash "$checkout/shim/dracut-functions.sh" "$work/noloader/"
+ln -sfn "$checkout/modules.d" "$work/noloader/modules.d"
+noloader_status=0
+build_in_root "$work/lvm-rhel-mapper.conf" "$work/noloader.img" "$work/noloader/kindling" \
+    >"$work/lvm-noloader.out" 2>&1 || noloader_status=$?
+echo "$noloader_status" >"$work/lvm-noloader.status"
 umount "$newroot"
 
 # Where rhel/root's bytes lie on /dev/vda: one linear segment from the physical volume's first
@@ -99,9 +113,11 @@ echo "$thin_status" >"$work/lvm-thin.status"
 umount "$newroot"
 vgchange -q --devices /dev/vdb2 -a n rhel
 
-# The third disk: the capture image's LVM reader against LVM itself (WORK/lvm-reader.out).
+# The third disk: the capture image's LVM reader and device-mapper loader (beside kindling)
+# against LVM itself (WORK/lvm-reader.out).
 reader_status=0
-bash "${0%/*}/lvm-reader-guest.sh" "${0%/*}/../../modules.d/99kdumpbase/kdump-lvm.sh" /dev/vdc \
+bash "${0%/*}/lvm-reader-guest.sh" "${0%/*}/../../modules.d/99kdumpbase/kdump-lvm.sh" \
+    "${kindling%/*}/kindling-dmload" /dev/vdc \
     >"$work/lvm-reader.out" 2>&1 || reader_status=$?
 echo "$reader_status" >"$work/lvm-reader.status"
 sync

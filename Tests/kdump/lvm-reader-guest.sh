@@ -1,20 +1,25 @@
 #!/bin/bash
-# lvm-reader-guest.sh READER DISK: run in the builder guest (from lvm-guest.sh), where real lvm2
-# and device-mapper run. The capture image's LVM reader (READER, kdump-lvm.sh, under busybox) is
-# set against LVM itself: on DISK, two partitions make volume group seg-vg with
+# lvm-reader-guest.sh READER LOADER DISK: run in the builder guest (from lvm-guest.sh), where real
+# lvm2 and device-mapper run. The capture image's LVM reader (READER, kdump-lvm.sh, under busybox)
+# and its device-mapper loader (LOADER, kindling-dmload) are set against LVM itself: on DISK, two
+# partitions make volume group seg-vg with
 #   lv-a     three linear segments: 8 MiB on part 1, 8 MiB more on part 1 after the volume gap,
 #            8 MiB on part 2
 #   gap      linear, between lv-a's first two segments
 #   striped  two stripes of 64 KiB over both partitions, extended by a second striped segment
 # and, on a third partition, volume group wrap-vg whose metadata text wraps round its area.
 # After `vgchange -a y`, each volume's device-mapper uuid and `dmsetup table` must equal, byte for
-# byte, what the reader computes from the raw disk. Then the reader must refuse, with its line:
+# byte, what the reader computes from the raw disk. Then, the group deactivated, the loader loads
+# each volume from the reader's table as the image does: `dmsetup info` (name, uuid, state,
+# tables, segments, devices used) and `dmsetup table` of what it made must be LVM's, byte for
+# byte, with /dev/mapper/NAME its block node. The loader must refuse a table the kernel refuses
+# and a name in use, leaving nothing made. Then the reader must refuse, with its line:
 # a missing physical volume, a metadata area header that fails its checksum, and copies of the
 # metadata that disagree (part 2's first MiB put back as it was before the last change).
 # Prints PASS/FAIL lines and ends with "N passed, N failed".
 
 set -u
-reader=$1 disk=$2
+reader=$1 loader=$2 disk=$3
 passed=0 failed=0
 pass() { echo "PASS $*"; ((++passed)); }
 fail() { echo "FAIL $*"; ((++failed)); }
@@ -51,8 +56,17 @@ lvm lvextend -L 32M seg-vg/striped
 lvm lvs -o lv_name,seg_start_pe,seg_size_pe,segtype,stripes,seg_pe_ranges seg-vg
 lvm vgchange -a y seg-vg
 
+# dm_state NAME: what `dmsetup info` says of NAME that LVM and the loader must agree on (not its
+# numbers, open count or event number), then its table.
+dm_state() {
+    dmsetup info -c --noheadings --separator ' ' -o name,uuid,attr,tables_loaded,suspended,readonly,segments,blkdevs_used "$1"
+    dmsetup table "$1"
+}
+declare -A lvm_state=() lvm_read_ahead=()
 for lv in lv-a gap striped; do
     name=seg--vg-${lv//-/--}
+    lvm_state[$name]=$(dm_state "$name")
+    lvm_read_ahead[$lv]=$(dmsetup info -c --noheadings -o read_ahead "$name")
     want="uuid $(dmsetup info -c --noheadings -o uuid "$name")
 $(dmsetup table "$name")"
     got=$(reader_run seg-vg "$lv")
@@ -68,6 +82,59 @@ else
     fail "the layout is not the one meant"
 fi
 lvm vgchange -a n seg-vg
+
+# loader_check VG LV: with VG inactive, the loader loads VG/LV from the reader's table as the
+# image does; what it made must be what LVM made (lvm_state), and /dev/mapper/NAME its node.
+loader_check() {
+    local _name _out _uuid _error _got _node _devno
+    _name=$(printf '%s-%s' "${1//-/--}" "${2//-/--}")
+    rm -f "/dev/mapper/$_name"
+    _out=$(reader_run "$1" "$2")
+    _uuid=$(sed -n '1s/^uuid //p' <<<"$_out")
+    if ! _error=$(sed 1d <<<"$_out" | "$loader" create "$_name" "$_uuid" 2>&1); then
+        fail "$1/$2: the loader failed: $_error"
+        return
+    fi
+    _got=$(dm_state "$_name")
+    _devno=$(dmsetup info -c --noheadings -o devno "$_name")
+    _node=$(stat -c '%F %Hr:%Lr' "/dev/mapper/$_name" 2>&1)
+    if [[ $_got != "${lvm_state[$_name]}" ]]; then
+        fail "$1/$2: LVM made:"$'\n'"${lvm_state[$_name]}"$'\n'"the loader made:"$'\n'"$_got"
+    elif [[ $_node != "block special file $_devno" ]]; then
+        fail "$1/$2: /dev/mapper/$_name is '$_node', not the block node $_devno"
+    elif [[ $("$loader" table "$_name") != "$(dmsetup table "$_name")" ]]; then
+        fail "$1/$2: the loader's own table listing differs from dmsetup's: $("$loader" table "$_name" 2>&1)"
+    else
+        pass "$1/$2: the loader made what LVM made (read ahead: LVM's $3, its $(dmsetup info -c --noheadings -o read_ahead "$_name")), /dev/mapper/$_name $_devno: $(paste -sd '|' <<<"$_got")"
+    fi
+    dmsetup remove "$_name"
+}
+for lv in lv-a gap striped; do
+    loader_check seg-vg "$lv" "${lvm_read_ahead[$lv]}"
+done
+
+# A table the kernel refuses (a device that does not exist), and a name in use: one line naming
+# the device, and nothing left made (the first) or changed (the second).
+if out=$(echo "0 8192 linear 250:250 0" | "$loader" create kd-bad LVM-bad 2>&1); then
+    fail "the loader loaded a table on a missing device"
+elif [[ $out == "kindling-dmload: kd-bad: the kernel refused its table: "* ]] && ! dmsetup info kd-bad >/dev/null 2>&1 &&
+    [[ ! -e /dev/mapper/kd-bad ]]; then
+    pass "a table the kernel refuses: $out; no device left"
+else
+    fail "a table the kernel refuses: '$out'; left: $(dmsetup info -c --noheadings kd-bad 2>&1)"
+fi
+first=$(reader_run seg-vg gap)
+sed 1d <<<"$first" | "$loader" create seg--vg-gap "$(sed -n '1s/^uuid //p' <<<"$first")"
+before=$(dm_state seg--vg-gap)
+if out=$(echo "0 8 linear ${disk}1 2048" | "$loader" create seg--vg-gap LVM-other 2>&1); then
+    fail "the loader created a second seg--vg-gap"
+elif [[ $out == "kindling-dmload: seg--vg-gap: cannot create it: a device of this name or of uuid LVM-other exists already" &&
+    $(dm_state seg--vg-gap) == "$before" ]]; then
+    pass "a name in use: $out; the device is as it was"
+else
+    fail "a name in use: '$out'; now: $(dm_state seg--vg-gap 2>&1)"
+fi
+dmsetup remove seg--vg-gap
 
 # Volume group wrap-vg on part 3, with a 60 KiB metadata area: tags added one by one until the
 # committed text wraps round the end of the circular area (the text's offset in the area plus
@@ -88,6 +155,8 @@ if [[ -z $wrapped ]]; then
     fail "wrap-vg's metadata never wrapped round"
 else
     lvm vgchange -a y wrap-vg
+    lvm_state[wrap--vg-lv]=$(dm_state wrap--vg-lv)
+    read_ahead=$(dmsetup info -c --noheadings -o read_ahead wrap--vg-lv)
     want="uuid $(dmsetup info -c --noheadings -o uuid wrap--vg-lv)
 $(dmsetup table wrap--vg-lv)"
     got=$(reader_run wrap-vg lv)
@@ -97,6 +166,7 @@ $(dmsetup table wrap--vg-lv)"
         fail "wrap-vg/lv ($wrapped): LVM loaded:"$'\n'"$want"$'\n'"the reader computed:"$'\n'"$got"
     fi
     lvm vgchange -a n wrap-vg
+    loader_check wrap-vg lv "$read_ahead"
 fi
 
 # expect_refusal WHAT LINE VG LV [SYSFS]: the reader refuses, and its last line is LINE.

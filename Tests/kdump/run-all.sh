@@ -293,8 +293,9 @@ case_btrfs-two-devices() {
 
 # RHEL's default: / is xfs on logical volume rhel/root. This host may lack device-mapper, so
 # the disk is made and the images built in the builder guest (kd_lvm_builder), on a root that is
-# rhel/root; the image must hold dmsetup and the metadata reader (kdump-lvm.sh), not lvm, and
-# activate only rhel/root.
+# rhel/root; the image must hold Kindling's device-mapper loader (kindling-dmload) and the
+# metadata reader (kdump-lvm.sh), neither lvm nor dmsetup and its libraries, and activate only
+# rhel/root.
 lvm_case() {
     local _name=$1 _conf _want
     shift
@@ -306,11 +307,13 @@ lvm_case() {
         grep -qx -- "$_want" <<<"$_conf" || { kd_log "the image's kdump.conf lacks '$_want'"; return 1; }
     done
     "$KINDLING_LSINITRD" "$KD_WORK/$_name.img" >"$KD_WORK/$_name.list"
-    for _want in usr/sbin/dmsetup usr/lib/kindling-kdump/kdump-lvm.sh /dm-mod.ko fs/xfs/xfs.ko drivers/block/virtio_blk.ko; do
+    for _want in usr/sbin/kindling-dmload usr/lib/kindling-kdump/kdump-lvm.sh /dm-mod.ko fs/xfs/xfs.ko drivers/block/virtio_blk.ko; do
         grep -q -- "$_want" "$KD_WORK/$_name.list" || { kd_log "the image lacks $_want"; return 1; }
     done
-    # The metadata reader replaces the lvm tool and its libraries.
+    # The metadata reader replaces the lvm tool, the loader dmsetup, and their libraries.
     ! grep -q -E "sbin/lvm$|etc/lvm/" "$KD_WORK/$_name.list" || { kd_log "the image has the lvm tool"; return 1; }
+    ! grep -q -E "/dmsetup$|libdevmapper|libudev|libselinux|libpcre2|libm\.so" "$KD_WORK/$_name.list" ||
+        { kd_log "the image has dmsetup or its libraries: $(grep -E "/dmsetup$|libdevmapper|libudev|libselinux|libpcre2|libm\.so" "$KD_WORK/$_name.list" | awk '{ print $NF }' | paste -sd ' ')"; return 1; }
     # Only the target's drivers: its physical volume is a virtio disk in the builder guest.
     ! grep -q -E "usb-storage|nvme|ahci" "$KD_WORK/$_name.list" || { kd_log "the image has other buses' drivers"; return 1; }
 }
@@ -350,20 +353,23 @@ case_lvm-missing-lv() {
         "naming the missing volume" -drive "file=$KD_WORK/lvm-noroot.disk,if=virtio,format=raw"
 }
 
-# A thin volume: the minimal image does not serve it, and the build says so in one line that names
-# the volume (built in the builder guest, on a root that is the thin volume rhel/thin); nor
-# dump_to_rootfs with the root on rhel/root.
-# The image's LVM reader against LVM (lvm-reader-guest.sh, in the builder guest): its tables for
-# volumes of several linear and striped segments, and of metadata that wraps round its area, are
-# those LVM loads, byte for byte, and it
-# refuses a missing physical volume, a header failing its checksum and disagreeing copies.
+# The image's LVM reader and loader against LVM (lvm-reader-guest.sh, in the builder guest): the
+# reader's tables for volumes of several linear and striped segments, and of metadata that wraps
+# round its area, are those LVM loads, byte for byte; what kindling-dmload makes from them is what
+# LVM made (dmsetup info and table) with its /dev/mapper node; the loader refuses a table the
+# kernel refuses and a name in use, leaving nothing made; and the reader refuses a missing
+# physical volume, a header failing its checksum and disagreeing copies.
 case_lvm-reader-vs-lvm() {
     kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
     sed 's/^/    | /' "$KD_WORK/lvm-reader.out" >&2
     [[ $(cat "$KD_WORK/lvm-reader.status" 2>/dev/null) == 0 ]] || { kd_log "the reader's checks failed"; return 1; }
-    grep -q "^PASS seg-vg/striped: " "$KD_WORK/lvm-reader.out" && grep -qx "9 passed, 0 failed" "$KD_WORK/lvm-reader.out"
+    grep -q "^PASS seg-vg/striped: " "$KD_WORK/lvm-reader.out" && grep -q "^PASS seg-vg/striped: the loader made what LVM made" "$KD_WORK/lvm-reader.out" &&
+        grep -q "^PASS wrap-vg/lv: the loader made what LVM made" "$KD_WORK/lvm-reader.out" && grep -qx "15 passed, 0 failed" "$KD_WORK/lvm-reader.out"
 }
 
+# A thin volume: the minimal image does not serve it, and the build says so in one line that names
+# the volume (built in the builder guest, on a root that is the thin volume rhel/thin); nor
+# dump_to_rootfs with the root on rhel/root, nor a kindling binary without kindling-dmload.
 case_lvm-thin-refused() {
     local _line
     kd_lvm_builder || { kd_log "the builder guest failed"; return 1; }
@@ -375,6 +381,11 @@ case_lvm-thin-refused() {
     [[ $(cat "$KD_WORK/lvm-rootfs.status" 2>/dev/null) != 0 ]] || { kd_log "dump_to_rootfs on rhel/root was built"; return 1; }
     _line=$(grep "failure_action dump_to_rootfs: the root filesystem is on device-mapper (rhel-root)" "$KD_WORK/lvm-rootfs.out") ||
         { sed 's/^/    | /' "$KD_WORK/lvm-rootfs.out" >&2; kd_log "no line refusing dump_to_rootfs"; return 1; }
+    kd_log "$_line"
+    # A kindling binary without its kindling-dmload: refused, naming the loader's path (no dmsetup).
+    [[ $(cat "$KD_WORK/lvm-noloader.status" 2>/dev/null) != 0 ]] || { kd_log "an image was built without kindling-dmload"; return 1; }
+    _line=$(grep "is LVM logical volume rhel/root, and Kindling's device-mapper loader is missing: no executable '$KD_WORK/noloader/kindling-dmload'" "$KD_WORK/lvm-noloader.out") ||
+        { sed 's/^/    | /' "$KD_WORK/lvm-noloader.out" >&2; kd_log "no line naming the missing kindling-dmload"; return 1; }
     kd_log "$_line"
 }
 

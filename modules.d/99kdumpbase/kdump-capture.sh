@@ -217,7 +217,7 @@ btrfs_register() {
 }
 
 # lvm_activate: the target's logical volume, read from LVM's on-disk metadata and loaded with
-# dmsetup by kdump-lvm.sh (in the image with LVM targets only; its lvm_activate replaces this one).
+# kindling-dmload by kdump-lvm.sh (in the image with LVM targets only; its lvm_activate replaces this one).
 lvm_activate() {
     [ -n "$lvm_vg" ] || return 0
     # shellcheck source=kdump-lvm.sh

@@ -1,7 +1,8 @@
 #!/bin/sh
 # kdump-lvm.sh: activates the dump target's LVM logical volume without the lvm tool. LVM2's
 # on-disk metadata is read here (busybox dd, od and awk), the device-mapper table LVM would load
-# is built from it, and `dmsetup create` loads it: only the target's volume, nothing else.
+# is built from it, and kindling-dmload (Kindling's device-mapper loader, needing only the C
+# library) loads it: only the target's volume, nothing else.
 #
 # What is read, per block device:
 #   - the label: one of sectors 0-3 starts with "LABELONE"; it holds its own sector number, a
@@ -361,16 +362,16 @@ lvm_activate() {
 }
         else
             _uuid=$(printf '%s\n' "$_out" | sed -n '1s/^uuid //p')
-            if ! _out=$(printf '%s\n' "$_out" | sed 1d |
-                dmsetup --noudevsync --noudevrules create "$_name" --uuid "$_uuid" 2>&1); then
+            # It creates, loads, resumes and makes /dev/mapper/NAME; on a failure it removes
+            # what it made, so that nothing half-made stays.
+            if ! _out=$(printf '%s\n' "$_out" | sed 1d | kindling-dmload create "$_name" "$_uuid" 2>&1); then
                 error "logical volume $lvm_vg/$lvm_lv cannot be activated: ${_out##*
 }"
                 return 1
             fi
-            dmsetup --noudevsync --noudevrules mknodes "$_name" >/dev/null 2>&1
             mkdir -p "/dev/$lvm_vg"
             ln -sf "../mapper/$_name" "/dev/$lvm_vg/$lvm_lv"
-            log "logical volume $lvm_vg/$lvm_lv is active: $(dmsetup table "$_name" 2>/dev/null | paste -sd '|')"
+            log "logical volume $lvm_vg/$lvm_lv is active: $(kindling-dmload table "$_name" 2>/dev/null | paste -sd '|')"
             return 0
         fi
         [ "$_left" -gt 0 ] || break

@@ -29,9 +29,9 @@
 #
 # A btrfs target is mounted with the subvolume the build host mounts, and a filesystem on
 # several devices gets every member's drivers and the btrfs tool (kdumpbase_btrfs_*). A target
-# on an LVM logical volume gets dmsetup, kdump-lvm.sh (a reader of LVM2's on-disk metadata) and
-# dm_mod, and only that volume is activated at capture time (kdumpbase_lvm_*); thin and other
-# stacked volumes are not served.
+# on an LVM logical volume gets kindling-dmload (Kindling's device-mapper loader), kdump-lvm.sh
+# (a reader of LVM2's on-disk metadata) and dm_mod, and only that volume is activated at capture
+# time (kdumpbase_lvm_*); thin and other stacked volumes are not served.
 #
 # A target this image cannot serve (fence_kdump, an IPv6 network target, a filesystem other than
 # ext4, xfs, btrfs and vfat, a stacked LVM volume) is kept apart from the errors of a broken
@@ -563,16 +563,27 @@ kdumpbase_btrfs_write_config() {
 
 # --- LVM targets ----------------------------------------------------------------------------------
 # A target that is an LVM logical volume on the build host (its device-mapper uuid starts with
-# LVM-): the image gets dmsetup, kdump-lvm.sh and dm_mod, not the lvm tool (3 MB and 4 MB of
-# libraries): at capture time kdump-lvm.sh reads LVM2's on-disk metadata, checks it, builds the
-# table LVM would load for the target's logical volume alone (nothing else of its volume group,
-# nothing of another) and loads it with dmsetup, before waiting for the target. The drivers are those of the volume's physical volumes (its sysfs slaves). A
+# LVM-): the image gets kindling-dmload, kdump-lvm.sh and dm_mod, not the lvm tool (3 MB and 4 MB
+# of libraries) nor dmsetup (1.1 MB of libraries): at capture time kdump-lvm.sh reads LVM2's
+# on-disk metadata, checks it, builds the table LVM would load for the target's logical volume
+# alone (nothing else of its volume group, nothing of another) and loads it with kindling-dmload,
+# before waiting for the target. The drivers are those of the volume's physical volumes (its sysfs slaves). A
 # volume that sits on other device-mapper devices (thin, cache, raid, mirror, snapshot, a
 # crypt layer) is not served: the minimal image activates plain linear and striped volumes.
 
 kdumpbase_lvm_reset() {
-    kdumpbase_lvm_vg='' kdumpbase_lvm_lv=''
+    kdumpbase_lvm_vg='' kdumpbase_lvm_lv='' kdumpbase_dmload=''
     kdumpbase_lvm_pvs=()
+}
+
+# kdumpbase_lvm_loader: the path of kindling-dmload, Kindling's device-mapper loader (it needs the
+# C library alone, where dmsetup brings 1.1 MB of libraries): beside the running kindling binary,
+# which the engine names in $KINDLING_PROGRAMS_DIR. Status 1 (the path looked at printed) when it
+# is not there: no fallback to dmsetup, whose image would silently miss the 4 MB goal.
+kdumpbase_lvm_loader() {
+    local _loader=${KINDLING_PROGRAMS_DIR:-<KINDLING_PROGRAMS_DIR unset>}/kindling-dmload
+    printf '%s\n' "$_loader"
+    [[ -f $_loader && -x $_loader ]]
 }
 
 # kdumpbase_lvm_names DMNAME: "VG LV" from a device-mapper name, where LVM doubles each '-' of
@@ -626,8 +637,8 @@ kdumpbase_lvm_resolve() {
         fi
         kdumpbase_lvm_pvs+=("/dev/${_slave##*/}")
     done
-    if ! find_binary dmsetup >/dev/null; then
-        kdumpbase_unserved+=("$_file: $kdumpbase_target_dev is LVM logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv, and the dmsetup tool (dmsetup) is not installed")
+    if ! kdumpbase_dmload=$(kdumpbase_lvm_loader); then
+        kdumpbase_unserved+=("$_file: $kdumpbase_target_dev is LVM logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv, and Kindling's device-mapper loader is missing: no executable $(kdumpbase_shown "$kdumpbase_dmload") ('make build' or 'make install' puts it beside kindling)")
         return 0
     fi
     dinfo "kdumpbase: $kdumpbase_target_dev is logical volume $kdumpbase_lvm_vg/$kdumpbase_lvm_lv on ${kdumpbase_lvm_pvs[*]}"
@@ -644,7 +655,7 @@ kdumpbase_lvm_rootfs_check() {
 
 kdumpbase_lvm_install() {
     [[ -n $kdumpbase_lvm_vg ]] || return 0
-    inst_multiple dmsetup || return 1
+    inst "$kdumpbase_dmload" /usr/sbin/kindling-dmload || return 1
     inst_script "$moddir/kdump-lvm.sh" /usr/lib/kindling-kdump/kdump-lvm.sh
 }
 
