@@ -309,6 +309,10 @@ lvm_case() {
     for _want in usr/sbin/dmsetup usr/lib/kindling-kdump/kdump-lvm.sh /dm-mod.ko fs/xfs/xfs.ko drivers/block/virtio_blk.ko; do
         grep -q -- "$_want" "$KD_WORK/$_name.list" || { kd_log "the image lacks $_want"; return 1; }
     done
+    # xfs.ko (4.2 MB) is kept whole, so busybox loads it from the tree with finit_module; dm_mod
+    # is as small as most modules and xz-compressed.
+    grep -q -E 'fs/xfs/xfs\.ko$' "$KD_WORK/$_name.list" || { kd_log "xfs.ko is not kept uncompressed"; return 1; }
+    grep -q -E '/dm-mod\.ko\.xz$' "$KD_WORK/$_name.list" || { kd_log "dm-mod is not xz-compressed"; return 1; }
     # The metadata reader replaces the lvm tool and its libraries.
     ! grep -q -E "sbin/lvm$|etc/lvm/" "$KD_WORK/$_name.list" || { kd_log "the image has the lvm tool"; return 1; }
     # Only the target's drivers: its physical volume is a virtio disk in the builder guest.

@@ -174,7 +174,7 @@ wait_for_dev() {
     done
 }
 
-# A module of 3 MiB or more stays .ko in the image (module-setup.sh, kdumpbase_compress_modules):
+# A module of 4 MB or more stays .ko in the image (module-setup.sh, kdumpbase_compress_modules):
 # once it is loaded, its file is only weight in the tree, which is the crash kernel's memory
 # (xfs: 4.2 MB of ~45 MB at crashkernel=96M). Its file goes; a later modprobe of it finds the
 # module loaded and reads nothing.
