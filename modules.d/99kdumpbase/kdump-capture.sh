@@ -183,8 +183,8 @@ drop_loaded_modules() {
     find /lib/modules -name '*.ko' -type f 2>/dev/null | while read -r _file; do
         _name=${_file##*/}
         _name=$(echo "${_name%.ko}" | tr - _)
-        if [ "$(cat "/sys/module/$_name/initstate" 2>/dev/null)" = live ]; then
-            rm -f "$_file"
+        if [ "$(cat "/sys/module/$_name/initstate" 2>/dev/null)" = live ] && rm -f "$_file"; then
+            log "removed ${_file##*/} from the tree: its module is loaded"
         fi
     done
 }
