@@ -394,6 +394,31 @@ kd_fetch_lvm() {
     ' kd-fetch-lvm "$1" "$_offset" "$_size" "$2"
 }
 
+# kd_disk_xfs IMAGE UUID: a whole-disk xfs filesystem.
+kd_disk_xfs() {
+    rm -f "$1"
+    truncate -s 1G "$1"
+    mkfs.xfs -q -f -m uuid="$2" "$1"
+}
+
+# kd_fetch_xfs IMAGE DESTDIR: the newest /var/crash/127.0.0.1-*/ of a whole-disk xfs, read on a
+# read-only loop device in a private mount namespace.
+kd_fetch_xfs() {
+    mkdir -p "$2"
+    # shellcheck disable=SC2016 # expanded by the namespace's bash
+    unshare --mount --propagation private -- bash -c '
+        set -eu
+        loop=$(losetup --find --show --read-only "$1")
+        mnt=$(mktemp -d)
+        trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop\"; rmdir \"\$mnt\"" EXIT
+        mount -t xfs -o ro,norecovery "$loop" "$mnt"
+        dir=$(find "$mnt/var/crash" -mindepth 1 -maxdepth 1 -name "127.0.0.1-*" 2>/dev/null | sort | tail -n 1)
+        [[ -n $dir ]] || { echo "  no 127.0.0.1-* directory in /var/crash" >&2; exit 1; }
+        echo "  dump directory: /var/crash/${dir##*/}" >&2
+        cp -a "$dir"/. "$2"/
+    ' kd-fetch-xfs "$1" "$2"
+}
+
 # kd_btrfs_pair DISK1 DISK2 UUID OUTPUT CONFIG: a btrfs filesystem on two whole disks (data and
 # metadata raid1) with a subvolume dumps holding /var/crash, mounted (subvol=dumps) in a private
 # mount namespace while Kindling builds OUTPUT from CONFIG there: the host's mount of the target.
