@@ -377,7 +377,7 @@ timeout=$(cmdline_arg rd.timeout) || timeout=90
 case $timeout in
     '' | *[!0-9]*) timeout=90 ;;
 esac
-# No watermark boost (see kdump-cmdline.sh); a systemd image runs no cmdline hook.
+# No watermark boost (see kdump-cmdline.sh): a systemd image gets no cmdline hook from kdumpbase.
 if [ -w /proc/sys/vm/watermark_boost_factor ]; then
     echo 0 >/proc/sys/vm/watermark_boost_factor
 fi
