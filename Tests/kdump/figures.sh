@@ -11,8 +11,10 @@
 #   network: the nfs and ssh images (network.sh): sizes, smallest crashkernel=, capture times.
 #   local: btrfs (Fedora-like) and LVM (RHEL-like) roots: image sizes, the smallest crashkernel=
 #   of each, and the capture's time; local_lvm: the LVM part alone.
+#   xfs: a plain xfs target's smallest crashkernel=, its region inside one memory section and
+#   across two.
 #
-#   Tests/kdump/figures.sh [size] [crashkernel] [time] [mkdumprd] [mkdumprd_crashkernel] [network] [local] [local_lvm]
+#   Tests/kdump/figures.sh [size] [crashkernel] [time] [mkdumprd] [mkdumprd_crashkernel] [network] [local] [local_lvm] [xfs]
 #   (default: the first three)
 
 # shellcheck disable=SC2317 # main runs the figure_* functions by name ("figure_$_figure")
@@ -255,6 +257,43 @@ figure_local_lvm() {
     kd_choose_accel
     ((KD_TIMEOUT > 200)) && KD_TIMEOUT=200
     local_bisect local-lvm "$KD_WORK/lvm-rhel-root.img" "$KD_WORK/lvm-rhel.disk" kd_fetch_lvm
+}
+
+# xfs: a plain xfs target on its own driver chain (this host's root disk stands in, as in
+# figure_size): the smallest crashkernel= (2M steps from 96M) with the reserved region pinned
+# inside one 128 MB memory section (@640M) and across a section boundary (@576M); the kernel's
+# memory map costs 2 MB for each section the region touches. A first kernel that could not
+# reserve the region there (early allocations in the way) is retried once.
+figure_xfs() {
+    local _size _at _mb _result _tries
+    printf 'xfs %s\npath /var/crash\n' "$(findmnt -n -o SOURCE /)" >"$KD_WORK/xfs.conf"
+    kd_build_capture "$KD_WORK/xfs.img" "$KD_WORK/xfs.conf" -m kdumpbase || return 1
+    _size=$(stat -c %s "$KD_WORK/xfs.img")
+    echo "size, xfs on this host's root disk (virtio chain): $_size bytes ($(mib "$_size"))"
+    KD_TIMEOUT=${KDUMP_TEST_TIMEOUT:-}
+    kd_choose_accel
+    ((KD_TIMEOUT > 200)) && KD_TIMEOUT=200
+    for _at in 640M 576M; do
+        _result='' _tries=''
+        for _mb in 96 98 100 102 104; do
+            kd_disk_xfs "$KD_WORK/xfs.disk" "$(kd_new_uuid)"
+            local_capture xfs "$KD_WORK/xfs.img" "$KD_WORK/xfs.disk" kd_fetch_xfs "${_mb}M@$_at" 2>/dev/null && _result=${_mb}M
+            if [[ -z $_result ]] && grep -aq "crashkernel reservation failed" "$KD_WORK/xfs.serial.log"; then
+                kd_disk_xfs "$KD_WORK/xfs.disk" "$(kd_new_uuid)"
+                local_capture xfs "$KD_WORK/xfs.img" "$KD_WORK/xfs.disk" kd_fetch_xfs "${_mb}M@$_at" 2>/dev/null && _result=${_mb}M
+            fi
+            if [[ -n $_result ]]; then
+                _tries+=" ${_mb}M ok"
+                break
+            fi
+            _tries+=" ${_mb}M fails"
+            # Why: the first kernel's reservation, or the capture kernel's own lines.
+            grep -a -m1 "crashkernel reservation failed" "$KD_WORK/xfs.serial.log" | sed "s/^/    ${_mb}M@$_at | /" >&2
+            awk '/Command line:/ { n++ } n >= 2' "$KD_WORK/xfs.serial.log" |
+                grep -a -m2 -E "Out of memory|Initramfs unpacking failed|Kernel panic" | sed "s/^/    ${_mb}M@$_at | /" >&2
+        done
+        echo "xfs, region at $_at: smallest crashkernel= that captures: ${_result:-more than 104M} (tried:$_tries)"
+    done
 }
 
 main() {

@@ -374,24 +374,44 @@ kd_lvm_builder() {
 }
 
 # kd_fetch_lvm IMAGE DESTDIR: the newest /var/crash/127.0.0.1-*/ of rhel/root, read without
-# device-mapper: a read-only loop device over the volume's bytes (lvm-rhel.layout), mounted in a
-# private mount namespace.
+# device-mapper: a read-only loop device over the volume's bytes (lvm-rhel.layout).
 kd_fetch_lvm() {
     local _offset _size
     read -r _offset _size _ <"$KD_WORK/lvm-rhel.layout" || return 1
+    kd_fetch_xfs_loop "$1" "$2" rhel/root --read-only --offset "$_offset" --sizelimit "$_size"
+}
+
+# kd_fetch_xfs_loop IMAGE DESTDIR NAME LOSETUP_OPTIONS...: the newest /var/crash/127.0.0.1-*/ of
+# the xfs on a loop device over IMAGE (NAME says which, in the log), mounted in a private mount
+# namespace.
+kd_fetch_xfs_loop() {
     mkdir -p "$2"
     # shellcheck disable=SC2016 # expanded by the namespace's bash
     unshare --mount --propagation private -- bash -c '
         set -eu
-        loop=$(losetup --find --show --read-only --offset "$2" --sizelimit "$3" "$1")
+        image=$1 dest=$2 name=$3
+        shift 3
+        loop=$(losetup --find --show "$@" "$image")
         mnt=$(mktemp -d)
         trap "umount \"\$mnt\" 2>/dev/null; losetup -d \"\$loop\"; rmdir \"\$mnt\"" EXIT
         mount -t xfs -o ro,norecovery "$loop" "$mnt"
-        dir=$(find "$mnt/var/crash" -mindepth 1 -maxdepth 1 -name "127.0.0.1-*" | sort | tail -n 1)
-        [[ -n $dir ]] || { echo "  no 127.0.0.1-* directory in rhel/root'"'"'s /var/crash" >&2; exit 1; }
-        echo "  dump directory: rhel/root, /var/crash/${dir##*/}" >&2
-        cp -a "$dir"/. "$4"/
-    ' kd-fetch-lvm "$1" "$_offset" "$_size" "$2"
+        dir=$(find "$mnt/var/crash" -mindepth 1 -maxdepth 1 -name "127.0.0.1-*" 2>/dev/null | sort | tail -n 1)
+        [[ -n $dir ]] || { echo "  no 127.0.0.1-* directory in $name'"'"'s /var/crash" >&2; exit 1; }
+        echo "  dump directory: $name, /var/crash/${dir##*/}" >&2
+        cp -a "$dir"/. "$dest"/
+    ' kd-fetch-xfs "$1" "$2" "$3" "${@:4}"
+}
+
+# kd_disk_xfs IMAGE UUID: a whole-disk xfs filesystem.
+kd_disk_xfs() {
+    rm -f "$1"
+    truncate -s 1G "$1"
+    mkfs.xfs -q -f -m uuid="$2" "$1"
+}
+
+# kd_fetch_xfs IMAGE DESTDIR: the newest /var/crash/127.0.0.1-*/ of a whole-disk xfs.
+kd_fetch_xfs() {
+    kd_fetch_xfs_loop "$1" "$2" "the disk" --read-only
 }
 
 # kd_btrfs_pair DISK1 DISK2 UUID OUTPUT CONFIG: a btrfs filesystem on two whole disks (data and

@@ -310,6 +310,10 @@ lvm_case() {
     for _want in usr/sbin/kindling-dmload usr/lib/kindling-kdump/kdump-lvm.sh /dm-mod.ko fs/xfs/xfs.ko drivers/block/virtio_blk.ko; do
         grep -q -- "$_want" "$KD_WORK/$_name.list" || { kd_log "the image lacks $_want"; return 1; }
     done
+    # xfs.ko (4.2 MB) is kept whole, so busybox loads it from the tree with finit_module; dm_mod
+    # is as small as most modules and xz-compressed.
+    grep -q -E 'fs/xfs/xfs\.ko$' "$KD_WORK/$_name.list" || { kd_log "xfs.ko is not kept uncompressed"; return 1; }
+    grep -q -E '/dm-mod\.ko\.xz$' "$KD_WORK/$_name.list" || { kd_log "dm-mod is not xz-compressed"; return 1; }
     # The metadata reader replaces the lvm tool, the loader dmsetup, and their libraries.
     ! grep -q -E "sbin/lvm$|etc/lvm/" "$KD_WORK/$_name.list" || { kd_log "the image has the lvm tool"; return 1; }
     ! grep -q -E "/dmsetup$|libdevmapper|libudev|libselinux|libpcre2|libm\.so" "$KD_WORK/$_name.list" ||
@@ -327,6 +331,9 @@ case_lvm-rhel-root() {
         -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw" || return 1
     grep -q "kdump: logical volume rhel/root is active" "$KD_WORK/lvm-rhel-root.serial.log" ||
         { kd_log "no log line of rhel/root's activation"; return 1; }
+    # xfs.ko, kept whole in the image, leaves the tree once loaded (its 4.2 MB back for the dump).
+    grep -q "kdump: removed xfs.ko from the tree: its module is loaded" "$KD_WORK/lvm-rhel-root.serial.log" ||
+        { kd_log "xfs.ko was not removed from the tree after loading"; return 1; }
 }
 
 case_lvm-rhel-mapper() {

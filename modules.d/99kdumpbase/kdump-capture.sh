@@ -174,10 +174,26 @@ wait_for_dev() {
     done
 }
 
+# A module of 4 MB or more stays .ko in the image (module-setup.sh, kdumpbase_compress_modules):
+# once it is loaded, its file is only weight in the tree, which is the crash kernel's memory
+# (xfs: 4.2 MB of ~45 MB at crashkernel=96M). Its file goes; a later modprobe of it finds the
+# module loaded and reads nothing.
+drop_loaded_modules() {
+    local _file _name
+    find /lib/modules -name '*.ko' -type f 2>/dev/null | while read -r _file; do
+        _name=${_file##*/}
+        _name=$(echo "${_name%.ko}" | tr - _)
+        if [ "$(cat "/sys/module/$_name/initstate" 2>/dev/null)" = live ] && rm -f "$_file"; then
+            log "removed ${_file##*/} from the tree: its module is loaded"
+        fi
+    done
+}
+
 # Drivers: Kindling's /init loaded them already and udev loads them in dracut's images; this
 # covers a target on a bus that comes up late, and images with neither.
 load_drivers() {
     local _list _module _rest
+    drop_loaded_modules
     for _list in /etc/modules-load.d/kdump-*.conf; do
         [ -f "$_list" ] || continue
         while read -r _module _rest; do
@@ -187,6 +203,7 @@ load_drivers() {
             modprobe -q "$_module" 2>/dev/null
         done <"$_list"
     done
+    drop_loaded_modules
 }
 
 # mount_target FSTYPE SPEC MOUNTPOINT [OPTIONS]
@@ -198,6 +215,7 @@ mount_target() {
         return 1
     }
     modprobe -q "$_fs" 2>/dev/null
+    drop_loaded_modules
     [ "$_fs" != btrfs ] || btrfs_register
     mkdir -p "$_where"
     log "mounting $_dev ($_fs, $_options) on $_where"
@@ -359,6 +377,10 @@ timeout=$(cmdline_arg rd.timeout) || timeout=90
 case $timeout in
     '' | *[!0-9]*) timeout=90 ;;
 esac
+# No watermark boost (see kdump-cmdline.sh): a systemd image gets no cmdline hook from kdumpbase.
+if [ -w /proc/sys/vm/watermark_boost_factor ]; then
+    echo 0 >/proc/sys/vm/watermark_boost_factor
+fi
 
 read_config || failed "cannot read $CONF"
 if [ "$target_fs" = raw ]; then

@@ -761,6 +761,15 @@ installkernel() {
 # built with XZ. kdump_compress_modules (dracut.conf): yes (default) is xz -1: 0.5 s for every
 # bus, where the default preset takes 3 s to save another 110 KB; best is that preset; no keeps
 # .ko files.
+#
+# Modules of 4 MB and more (xfs, 4.2 MB) stay .ko: busybox modprobe hands a .ko to
+# finit_module, which reads it from the tree, but decompresses a .ko.xz whole into its own
+# memory (and a 1 MiB dictionary) before init_module copies it again. The larger tree costs
+# less than that copy: with xz, loading xfs runs a crash kernel at crashkernel=96M out of
+# memory; kept as .ko (and without the watermark boost, see kdump-cmdline.sh) it loads, and
+# kdump-capture deletes the file once it is loaded. btrfs (3.9 MB), ext4 and nfsv4 (2.1 MB)
+# stay .ko.xz: their own-chain images capture at 96M so, and kept whole, btrfs's every-bus
+# image still did not (Documentation/kdump.md, "xfs at 96M").
 kdumpbase_compress_modules() {
     local _modprobe _moddir=$initdir/lib/modules/$kernel _preset=preset=1 _list
     case ${kdump_compress_modules-yes} in
@@ -775,7 +784,7 @@ kdumpbase_compress_modules() {
         *) modprobe --version 2>/dev/null | grep -q '+XZ' || return 0 ;;
     esac
     _list=$DRACUT_TMPDIR/kdumpbase-modules
-    find "$_moddir" -name '*.ko' -type f -print0 >"$_list"
+    find "$_moddir" -name '*.ko' -type f -size -4000000c -print0 >"$_list"
     [[ -s $_list ]] || return 0
     kdumpbase_index_modules_as_xz "$_list"
     # crc32: the check every decoder knows (the kernel's own module compression uses it). One xz
