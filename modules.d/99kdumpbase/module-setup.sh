@@ -784,12 +784,42 @@ kdumpbase_compress_modules() {
         *) modprobe --version 2>/dev/null | grep -q '+XZ' || return 0 ;;
     esac
     _list=$DRACUT_TMPDIR/kdumpbase-modules
-    find "$_moddir" -name '*.ko' -type f -size -4000000c -print0 >"$_list"
+    find "$_moddir" -name '*.ko' -type f -size -4000000c -printf '%s %p\0' | sort -z -rn >"$_list.sized"
+    sed -z 's/^[0-9]* //' "$_list.sized" >"$_list"
     [[ -s $_list ]] || return 0
     kdumpbase_index_modules_as_xz "$_list"
-    # crc32: the check every decoder knows (the kernel's own module compression uses it). One xz
-    # per processor, each on a share of the files: a single xz compresses one file at a time.
-    xargs -0 -r -P "$(nproc 2>/dev/null || echo 2)" -n 8 xz -q -T1 --check=crc32 --lzma2="$_preset,dict=1MiB" <"$_list"
+    # A module xz could not compress is still .ko: the index must say so.
+    kdumpbase_xz_in_shares "$_list.sized" "$_preset" || dracut_kernel_post
+}
+
+# One xz per processor, each on a share of the files of about the same size (the largest first,
+# each to the lightest share): a single xz compresses one file at a time, and shares cut in the
+# order find lists the files left one xz with ext4.ko and most of the rest. crc32: the check every
+# decoder knows (the kernel's own module compression uses it).
+kdumpbase_xz_in_shares() {
+    local _shares _i _size _path _lightest _status=0
+    local -a _load=() _pids=()
+    _shares=$(nproc 2>/dev/null) || _shares=2
+    for ((_i = 0; _i < _shares; _i++)); do
+        _load[_i]=0
+        : >"$1.$_i"
+    done
+    while IFS=' ' read -r -d '' _size _path; do
+        _lightest=0
+        for ((_i = 1; _i < _shares; _i++)); do
+            ((_load[_i] < _load[_lightest])) && _lightest=$_i
+        done
+        _load[_lightest]=$((_load[_lightest] + _size))
+        printf '%s\0' "$_path" >>"$1.$_lightest"
+    done <"$1"
+    for ((_i = 0; _i < _shares; _i++)); do
+        xargs -0 -r xz -q -T1 --check=crc32 --lzma2="$2,dict=1MiB" <"$1.$_i" &
+        _pids+=($!)
+    done
+    for _i in "${_pids[@]}"; do
+        wait "$_i" || _status=$?
+    done
+    return "$_status"
 }
 
 # depmod reads every module, and a .ko.xz costs it a decompression (0.1 s for every bus): the
