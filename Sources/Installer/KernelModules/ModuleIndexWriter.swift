@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import Support
 
 /// dracut_kernel_post: after every module is in the image, copies the kernel's builtin lists and
@@ -45,27 +44,14 @@ public struct ModuleIndexWriter {
         guard copier.hostPathStaysInImage(imageDirectory) else {
             throw .copyFailed(path: imageDirectory, message: "a symlink in the image leads out of it; depmod not run through it")
         }
-        let modules = moduleFiles(in: copier.imageRoot + imageDirectory)
+        // Names only: what depmod lists by path; a module compressed in place is the same module.
+        let modules = ModuleTreeWalk.moduleFiles(under: copier.imageRoot + imageDirectory)
         if let previous, previous == modules {
             logger.debug("kernel module index: the same \(modules.count) modules as the last one: depmod not run again")
             return modules
         }
         try runDepmod()
         return modules
-    }
-
-    /// The module files under DIRECTORY (".ko", compressed or not), relative and sorted. Names
-    /// only: what depmod lists by path; a module compressed in place is the same module.
-    private func moduleFiles(in directory: String) -> [String] {
-        guard let walk = FileManager.default.enumerator(atPath: directory) else { return [] }
-        var files: [String] = []
-        while let path = walk.nextObject() as? String {
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            if name.contains(".ko") && walk.fileAttributes?[.type] as? FileAttributeType == .typeRegular {
-                files.append(path)
-            }
-        }
-        return files.sorted()
     }
 
     private func runDepmod() throws(KernelModuleError) {

@@ -54,6 +54,22 @@ struct ModuleTreeWalk {
         return false
     }
 
+    /// The module files anywhere under `directory`, relative to it, in name order; symlinks are
+    /// not followed (the image's own tree, as depmod -b lists it).
+    static func moduleFiles(under directory: String, prefix: String = "") -> [String] {
+        var found: [String] = []
+        for name in entries(of: directory) {
+            var status = stat()
+            guard lstat(directory + "/" + name, &status) == 0 else { continue }
+            switch status.st_mode & S_IFMT {
+            case S_IFDIR: found += moduleFiles(under: directory + "/" + name, prefix: prefix + name + "/")
+            case S_IFREG where isModuleFile(name): found.append(prefix + name)
+            default: break
+            }
+        }
+        return found
+    }
+
     /// .ko, .ko.xz, .ko.gz, .ko.zst: other files in the tree are not modules.
     static func isModuleFile(_ name: String) -> Bool {
         name.hasSuffix(".ko") || name.contains(".ko.")
