@@ -167,6 +167,17 @@ public func readlink(_ path: String, _ buffer: UnsafeMutablePointer<CChar>, _ si
     PathBytes.withCString(path) { Glibc.readlink($0, buffer, size) }
 }
 
+/// The text of the symbolic link at `path`; nil when it is not one or cannot be read.
+public func readLink(_ path: String) -> String? {
+    // Uninitialised: zeroing PATH_MAX bytes for every link cost more than reading it.
+    let capacity = Int(PATH_MAX) + 1
+    let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
+    defer { buffer.deallocate() }
+    let length = readlink(path, buffer, capacity - 1)
+    guard length > 0 else { return nil }
+    return PathBytes.string(UnsafeRawBufferPointer(start: buffer, count: length))
+}
+
 public func mknod(_ path: String, _ mode: mode_t, _ device: dev_t) -> Int32 {
     PathBytes.withCString(path) { Glibc.mknod($0, mode, device) }
 }

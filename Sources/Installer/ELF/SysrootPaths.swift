@@ -97,16 +97,6 @@ struct SysrootPaths: Sendable {
         }
         return names.sorted()
     }
-
-    private func readLink(_ hostPath: String) -> String? {
-        // Uninitialised: zeroing PATH_MAX bytes for every link cost more than reading it.
-        let capacity = Int(PATH_MAX) + 1
-        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
-        defer { buffer.deallocate() }
-        let length = readlink(hostPath, buffer, capacity - 1)
-        guard length > 0 else { return nil }
-        return PathBytes.string(UnsafeRawBufferPointer(start: buffer, count: length))
-    }
 }
 
 /// Directory and file name of a path the way the loader splits them (no normalisation).

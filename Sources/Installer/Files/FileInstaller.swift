@@ -458,13 +458,6 @@ public final class FileInstaller {
         var status = stat()
         return lstat(hostPath, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
     }
-
-    private func readLink(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink(path, &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
-        return PathBytes.string(buffer[0..<length].map { UInt8(bitPattern: $0) })
-    }
 }
 
 /// The path of `target` relative to the directory `directory`; both absolute and normalised.

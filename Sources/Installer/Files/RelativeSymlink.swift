@@ -77,6 +77,8 @@ public enum RelativeSymlink {
     }
 
     /// TARGET relative to DIRECTORY, both canonical: up to their common directory, then down.
+    /// Not the installer's `relativePath(from:to:)`, which always keeps the target's last name
+    /// ("../bin" for the directory itself): ln writes "." there, and ".." for a parent.
     static func relative(_ target: String, to directory: String) -> String {
         let from = components(of: directory), to = components(of: target)
         var common = 0
@@ -89,12 +91,5 @@ public enum RelativeSymlink {
 
     private static func components(of path: String) -> [String] {
         path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-    }
-
-    private static func readLink(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        return PathBytes.string(buffer[0..<count].map { UInt8(bitPattern: $0) })
     }
 }
