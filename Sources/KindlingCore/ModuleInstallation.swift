@@ -29,11 +29,16 @@ struct ModuleInstallation {
             searchPath = plan.searchPath
         }
         let catalog = ModuleCatalog(searchPath: searchPath)
-        // For module_check and check_module, which dracut-ng's modules call from depends().
+        try declare(catalog)
+        return try ModuleSelector(catalog: catalog, runner: context.runner, logger: context.logger).select(request)
+    }
+
+    /// Tells the shell where the catalog's modules are (for module_check and check_module, which
+    /// dracut-ng's modules call from depends()), and checks the syntax of those not checked yet.
+    private func declare(_ catalog: ModuleCatalog) throws {
         let directories = catalog.modules.map { "[\(shellQuote($0.name))]=\(shellQuote($0.directory))" }
         try context.shell.evaluate(
             "declare -gA __kindling_module_dirs=(\(directories.joined(separator: " ")))\n__kindling_check_module_syntax")
-        return try ModuleSelector(catalog: catalog, runner: context.runner, logger: context.logger).select(request)
     }
 
     /// For a kdump build: the minimal image or the distribution's (kdump_image), asking Kindling's
@@ -44,6 +49,8 @@ struct ModuleInstallation {
             searchPath: settings.moduleSearchPath, ownModules: settings.ownModules,
             prefersMinimal: settings.kdumpImage == .minimal)
         return try planner.plan(for: request) { kdumpbase in
+            // Kindling's modules in one parse: the minimal image's catalog then needs none.
+            try declare(ModuleCatalog(searchPath: [settings.ownModules]))
             // A broken kdump.conf fails the call: the build ends with the module's own error line.
             let answer = try context.runner.call(kdumpbase, "kdump_minimal_target", .capture, failureIsFatal: true)
             let text = answer.output.trimmingCharacters(in: .whitespacesAndNewlines)
