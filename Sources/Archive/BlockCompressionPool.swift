@@ -40,6 +40,15 @@ final class BlockCompressionPool: @unchecked Sendable {
         }
     }
 
+    /// Puts a block compressed elsewhere (`AdvanceDeflation`) in line, as if a thread had made it.
+    func submitFinished(_ block: DeflatedBlock) {
+        lock.withLock {
+            finishedBlocks[nextSequence] = .success(block)
+            nextSequence += 1
+            lock.broadcast()
+        }
+    }
+
     /// The next block in submission order, waiting for it if needed; nil when none is in flight.
     func nextBlock() -> Result<DeflatedBlock, ArchiveError>? {
         lock.withLock {

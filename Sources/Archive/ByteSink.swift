@@ -8,9 +8,17 @@ import Support
 public protocol ByteSink: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) throws
     func finish() throws
+    /// The bytes written from here to `endSeparatePiece()` are a file's data: a sink that
+    /// compresses in blocks compresses them apart from what comes before and after.
+    func beginSeparatePiece() throws
+    func endSeparatePiece() throws
 }
 
 extension ByteSink {
+    /// Most sinks write a file's data like any other bytes.
+    public func beginSeparatePiece() throws {}
+    public func endSeparatePiece() throws {}
+
     public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
@@ -98,6 +106,10 @@ public final class CountingSink: ByteSink {
         count += UInt64(bytes.count)
         try next?.write(bytes)
     }
+
+    public func beginSeparatePiece() throws { try next?.beginSeparatePiece() }
+
+    public func endSeparatePiece() throws { try next?.endSeparatePiece() }
 
     public func finish() throws { try next?.finish() }
 }

@@ -76,14 +76,22 @@ public enum CompressionMethod: Equatable, Sendable {
         }
     }
 
-    /// A sink that compresses into `file`; finishing it finishes `file` too.
-    public func makeSink(writingTo file: FileSink) throws -> any ByteSink {
+    /// Compression ahead of the writing, for a method that can use it: the parallel gzip.
+    public func makeAdvanceDeflation() throws(ArchiveError) -> AdvanceDeflation? {
+        guard case .parallelGzip(let level, _) = self else { return nil }
+        return try AdvanceDeflation(level: level)
+    }
+
+    /// A sink that compresses into `file`; finishing it finishes `file` too. The parallel gzip
+    /// takes the blocks `advance` made, if it made them at its level.
+    public func makeSink(writingTo file: FileSink, advance: AdvanceDeflation? = nil) throws -> any ByteSink {
         switch self {
         case .none:
             return file
         case .parallelGzip(let level, let threadCount):
             return try ParallelGzipSink(
-                level: level, threadCount: threadCount ?? availableProcessorCount(), forwardingTo: file)
+                level: level, threadCount: threadCount ?? availableProcessorCount(), advance: advance,
+                forwardingTo: file)
         case .command(let executable, let arguments):
             guard file.fileDescriptor >= 0 else { throw ArchiveError.misuse("compress into a file that was finished") }
             // The tool writes to the descriptor itself: what the file sink holds must go first.

@@ -11,6 +11,9 @@ import Glibc
 public final class CpioWriter {
     /// GNU cpio writes whole 512-byte blocks.
     static let blockSize = 512
+    /// Files this large and larger have their data written as a separate piece (see
+    /// `ByteSink.beginSeparatePiece`): smaller ones gain little from being compressed ahead.
+    public static let separateFileSize = 128 * 1024
 
     private let sink: any ByteSink
     private let firstInode: UInt32
@@ -142,6 +145,8 @@ public final class CpioWriter {
         header.fileSize = UInt32(size)
         try emit(header.encoded(name: name))
 
+        let isSeparate = size >= Self.separateFileSize
+        if isSeparate { try sink.beginSeparatePiece() }
         var remaining = size
         while remaining > 0 {
             let count = try readBuffer.withUnsafeMutableBytes { buffer -> Int in
@@ -156,6 +161,7 @@ public final class CpioWriter {
             try readBuffer.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             remaining -= count
         }
+        if isSeparate { try sink.endSeparatePiece() }
         try emitPadding(for: size)
     }
 

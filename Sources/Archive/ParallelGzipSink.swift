@@ -9,6 +9,8 @@ import Support
 /// one ordinary gzip member that `gzip -d` and the kernel's decompressor read like any other
 /// (the kernel wants each gzip member to end a whole cpio archive, so there is only one).
 /// Block boundaries depend only on the input, so the bytes are the same for any thread count.
+/// A file's data between `beginSeparatePiece` and `endSeparatePiece` starts a block of its own
+/// and is cut from its own start, so `AdvanceDeflation` may have compressed those blocks already.
 /// The header has no name and a zero timestamp.
 ///
 /// At most `2 × threadCount` blocks are in memory at once: a write waits for the oldest block
@@ -26,10 +28,13 @@ public final class ParallelGzipSink: ByteSink {
     private let blockSize: Int
     private let maximumBlocksInFlight: Int
     private let header: [UInt8]
+    private let advance: AdvanceDeflation?
 
     /// Input not yet handed to the pool; it is submitted only once more input arrives or at
     /// `finish()`, so that the last block is known when it is submitted.
     private var pendingBlock: [UInt8] = []
+    /// Between `beginSeparatePiece` and `endSeparatePiece`: blocks `advance` may have made.
+    private var isSeparate = false
     private var headerWritten = false
     private var trailer = GzipTrailer()
     private var state = State.open
@@ -40,9 +45,10 @@ public final class ParallelGzipSink: ByteSink {
     ///   - level: 0 (store) to 9 (smallest), as gzip's; dracut uses 9.
     ///   - threadCount: compressing threads, besides the caller's; by default one per processor.
     ///   - blockSize: input bytes per block; the output depends on it, not on `threadCount`.
+    ///   - advance: files' blocks compressed ahead; used only with the same level and block size.
     public init(
         level: Int = 9, threadCount: Int = availableProcessorCount(), blockSize: Int = defaultBlockSize,
-        forwardingTo next: any ByteSink
+        advance: AdvanceDeflation? = nil, forwardingTo next: any ByteSink
     ) throws(ArchiveError) {
         guard (0...9).contains(level) else { throw setupError("level \(level) is not between 0 and 9") }
         guard (1...1024).contains(threadCount) else {
@@ -55,6 +61,7 @@ public final class ParallelGzipSink: ByteSink {
         self.blockSize = blockSize
         self.maximumBlocksInFlight = 2 * threadCount
         self.header = gzipHeader(level: level)
+        self.advance = advance.flatMap { $0.level == level && $0.blockSize == blockSize ? $0 : nil }
         self.pool = try BlockCompressionPool(threadCount: threadCount, level: level)
         pendingBlock.reserveCapacity(blockSize)
     }
@@ -62,11 +69,7 @@ public final class ParallelGzipSink: ByteSink {
     deinit { pool.shutDown() }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        switch state {
-        case .open: break
-        case .finished: throw ArchiveError.misuse("write to a gzip stream after it was finished")
-        case .failed: throw ArchiveError.misuse("write to a gzip stream that already failed")
-        }
+        try checkOpen()
         var offset = 0
         while offset < bytes.count {
             if pendingBlock.count == blockSize { try failing { try submitPendingBlock(isLast: false) } }
@@ -74,6 +77,18 @@ public final class ParallelGzipSink: ByteSink {
             pendingBlock.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
             offset += count
         }
+    }
+
+    public func beginSeparatePiece() throws {
+        try checkOpen()
+        if !pendingBlock.isEmpty { try failing { try submitPendingBlock(isLast: false) } }
+        isSeparate = true
+    }
+
+    public func endSeparatePiece() throws {
+        try checkOpen()
+        if !pendingBlock.isEmpty { try failing { try submitPendingBlock(isLast: false) } }
+        isSeparate = false
     }
 
     public func finish() throws {
@@ -92,6 +107,14 @@ public final class ParallelGzipSink: ByteSink {
         try next.finish()
     }
 
+    private func checkOpen() throws(ArchiveError) {
+        switch state {
+        case .open: break
+        case .finished: throw ArchiveError.misuse("write to a gzip stream after it was finished")
+        case .failed: throw ArchiveError.misuse("write to a gzip stream that already failed")
+        }
+    }
+
     /// Runs `body`, and on an error stops the threads and refuses further use.
     private func failing(_ body: () throws -> Void) throws {
         do { try body() } catch {
@@ -102,7 +125,11 @@ public final class ParallelGzipSink: ByteSink {
     }
 
     private func submitPendingBlock(isLast: Bool) throws {
-        pool.submit(pendingBlock, isLast: isLast)
+        if !isLast, isSeparate, let advance, let block = pendingBlock.withUnsafeBytes({ advance.block(for: $0) }) {
+            pool.submitFinished(block)
+        } else {
+            pool.submit(pendingBlock, isLast: isLast)
+        }
         pendingBlock = []
         pendingBlock.reserveCapacity(blockSize)
         // Write out whatever is done already, then wait only if the queue is full.

@@ -17,6 +17,8 @@ final class BuildContext {
     var settings: BuildSettings { environment.settings }
     /// Installs files, with their libraries, into the staged tree.
     let installer: FileInstaller
+    /// The installer's ELF dependency resolver; it may be asked from any thread.
+    let libraries: LibraryResolver
     /// Answers the dracut helpers that module code calls.
     let helpers: DracutHelpers
     /// The build's kernel modules, shared by the module helpers and the driver phase.
@@ -49,9 +51,10 @@ final class BuildContext {
         self.logger = logger
         self.progress = progress
         recorder = configuration.explains ? ProvenanceRecorder(root: staging.imageRoot) : nil
+        libraries = LibraryResolver(sysroot: settings.sysroot)
         installer = FileInstaller(
             sysroot: settings.sysroot, imageRoot: staging.imageRoot, searchPath: environment.searchPath,
-            resolver: LibraryResolver(sysroot: settings.sysroot), resolvesEagerly: !environment.resolvesLazily,
+            resolver: libraries, resolvesEagerly: !environment.resolvesLazily,
             logger: logger)
         helpers = DracutHelpers(installer: installer, context: environment.helperContext, logger: logger)
         kernelModules = KernelModuleSession(

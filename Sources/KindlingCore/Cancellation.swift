@@ -71,6 +71,10 @@ final class CancellingSink: ByteSink {
         progress?.archiveWritten(bytes.count)
     }
 
+    func beginSeparatePiece() throws { try sink.beginSeparatePiece() }
+
+    func endSeparatePiece() throws { try sink.endSeparatePiece() }
+
     func finish() throws {
         try Cancellation.shared.checkpoint()
         try sink.finish()

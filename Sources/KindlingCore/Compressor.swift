@@ -23,8 +23,8 @@ struct Compressor {
     static let uncompressed = Compressor(method: .none)
 
     /// Compresses into `file`, which an external tool writes to directly.
-    func sink(writingTo file: FileSink) throws -> ByteSink {
-        try method.makeSink(writingTo: file)
+    func sink(writingTo file: FileSink, advance: AdvanceDeflation? = nil) throws -> ByteSink {
+        try method.makeSink(writingTo: file, advance: advance)
     }
 }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Archive
 import Configuration
 import Foundation
 import Installer
@@ -65,6 +66,11 @@ struct ImageBuild {
             configuration: configuration, environment: environment, staging: staging,
             shim: data.shim, logger: logger, progress: progress)
         defer { context.close() }
+        let advance = enhancedCpio == nil ? try checked.compressor?.method.makeAdvanceDeflation() : nil
+        defer { advance?.shutDown() }
+        if let advance {
+            AdvanceDeflationFeed(advance: advance, libraries: context.libraries).attach(to: context.installer)
+        }
 
         let timer = PhaseTimer(logger: logger, progress: progress)
         let modules = ModuleInstallation(context: context)
@@ -96,6 +102,8 @@ struct ImageBuild {
         }
         try timer.measure("Finishing the image tree") { try TreeFinishing(context: context).run() }
         let squash = try SquashPass(context: context, selected: selected)
+        // A squash image is compressed on its own: no file of the tree is gzipped in the archive.
+        if squash != nil || squashLib != nil { advance?.stopPreparing() }
         if let squash { try timer.measure("Installing the squash loader") { try squash.installLoader() } }
         if settings.image.strip {
             try timer.measure("Stripping") {
@@ -115,7 +123,7 @@ struct ImageBuild {
             try ImageWriting(
                 context: context, compressor: compressor, shim: data.shim,
                 linksIdenticalFiles: settings.image.hardlink && squash == nil, destination: archive,
-                enhancedCpio: enhancedCpio
+                enhancedCpio: enhancedCpio, advance: advance
             ).run()
         }
         if let uefi = checked.uefi {

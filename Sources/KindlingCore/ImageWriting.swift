@@ -18,9 +18,13 @@ struct ImageWriting {
     var destination: String
     /// --enhanced-cpio with dracut-cpio present: the tool writes both archives.
     var enhancedCpio: DracutCpioArchive? = nil
+    /// Large files' blocks, compressed while the tree was staged.
+    var advance: AdvanceDeflation? = nil
 
     func run() throws {
         let output = context.settings.outputPath
+        // The tree is whole: what is not compressed ahead yet, the writer's threads compress.
+        advance?.stopPreparing()
         let earlyRoot = try stageEarlyMicrocode()
         try Cancellation.shared.checkpoint()
         context.logger.info("*** Creating image file '\(output)' ***")
@@ -56,9 +60,13 @@ struct ImageWriting {
             if let limit = reproducibleTime { ArchivePolish.clampTimes(&early, to: limit) }
             try CpioWriter(sink: fileSink).writeArchive(early)
         }
-        let sink = CancellingSink(try compressor.sink(writingTo: fileSink), progress: context.progress)
+        let sink = CancellingSink(
+            try compressor.sink(writingTo: fileSink, advance: advance), progress: context.progress)
         _ = try CpioWriter(sink: sink).writeArchive(entries)
         try sink.finish()
+        if let (found, missed) = advance?.lookups, found + missed > 0 {
+            context.logger.debug("gzip: \(found) of \(found + missed) blocks of large files were compressed ahead")
+        }
         try Cancellation.shared.checkpoint()
         try file.commit()
         if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }

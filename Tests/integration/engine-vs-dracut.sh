@@ -104,4 +104,22 @@ reproducible() {
 }
 reproducible '--reproducible' --reproducible
 SOURCE_DATE_EPOCH=1700000000 reproducible 'SOURCE_DATE_EPOCH'
+
+# Large files are compressed while the tree is staged (AdvanceDeflation): the writer uses those
+# blocks, and the gzip image still unpacks to the tree of the --no-compress one (whose
+# build-parameter.txt says --no-compress).
+"$KINDLING" -v -v --force --no-kernel --no-hostonly -m "base bash" --modules-dir /usr/lib/dracut/modules.d \
+    --reproducible --gzip "$work/ahead.img" >"$work/ahead.log" 2>&1
+"$KINDLING" --force --no-kernel --no-hostonly -m "base bash" --modules-dir /usr/lib/dracut/modules.d \
+    --reproducible --no-compress "$work/ahead.cpio" >/dev/null 2>&1
+ahead=$(grep -Eo 'gzip: [0-9]+ of [0-9]+ blocks of large files were compressed ahead' "$work/ahead.log")
+rm -rf "$work/ahead-gzip" "$work/ahead-plain"
+unpack_image "$work/ahead.img" "$work/ahead-gzip"
+unpack_image "$work/ahead.cpio" "$work/ahead-plain"
+if [[ $ahead == "gzip: "[1-9]* ]] && gzip -t "$work/ahead.img" &&
+    compare_trees "$work/ahead-plain" "$work/ahead-gzip" usr/lib/dracut/build-parameter.txt; then
+    pass "compressed ahead (${ahead#gzip: }): the gzip image holds the --no-compress image's tree"
+else
+    fail "compressed ahead: '${ahead:-no log line}', or the gzip image's tree differs from the --no-compress one"
+fi
 finish

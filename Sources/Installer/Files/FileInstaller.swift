@@ -11,6 +11,18 @@ public protocol DependencyResolving: AnyObject {
 
 extension LibraryResolver: DependencyResolving {}
 
+/// A regular file `FileInstaller` copied into the image.
+public struct CopiedFile: Sendable {
+    /// Where the copy is.
+    public var imagePath: String
+    /// The file copied, in the sysroot, and where that is on the host.
+    public var sysrootPath: String
+    public var hostPath: String
+    public var size: Int
+    /// An executable or a shared library, whose libraries the image will need too.
+    public var mayNeedLibraries: Bool
+}
+
 /// dracut-install, in process: copies files from the sysroot into the image tree, keeping symlinks
 /// as relative symlinks, replicating symlinked directories, and pulling in ELF dependencies.
 /// One instance lives for the whole build, so each file is looked at once.
@@ -25,6 +37,8 @@ public final class FileInstaller {
     public var resolvesEagerly: Bool
     /// --loginstall: where each file copied from the host is named.
     public var installLog: InstallLog?
+    /// Told of each regular file copied into the image.
+    public var onFileCopied: ((CopiedFile) -> Void)?
 
     private let paths: SysrootPaths
     /// The image root, seen as a root: its symlinks resolve inside it.
@@ -114,7 +128,12 @@ public final class FileInstaller {
                 hostonly: hostonly)
             return true
         case S_IFREG:
-            try copyFile(from: hostSource, to: try imagePath(destination), status: status)
+            let copy = try imagePath(destination)
+            try copyFile(from: hostSource, to: copy, status: status)
+            onFileCopied?(
+                CopiedFile(
+                    imagePath: copy, sysrootPath: source, hostPath: hostSource, size: Int(status.st_size),
+                    mayNeedLibraries: Self.mayNeedLibraries(destination, mode: status.st_mode)))
             installLog?.record(sysroot + source)
             if resolvingDependencies && resolvesEagerly { try resolveDependencies(ofImageFile: destination) }
         default:
@@ -152,7 +171,7 @@ public final class FileInstaller {
         guard resolved.insert(path).inserted else { return }
         var status = stat()
         guard stat(try imageFilePath(path), &status) == 0, status.st_mode & S_IFMT == S_IFREG,
-            status.st_mode & 0o111 != 0 || path.contains(".so")
+            Self.mayNeedLibraries(path, mode: status.st_mode)
         else { return }
         // Resolve the copy in the image: modules may have written files that the host lacks.
         let subject = try sysrootContains(path) ? path : imagePath(path)
@@ -197,6 +216,11 @@ public final class FileInstaller {
     }
 
     /// A library of another class or machine is skipped by the loader too: not an error.
+    /// Executables and shared libraries: the files whose dependencies are resolved.
+    static func mayNeedLibraries(_ path: String, mode: mode_t) -> Bool {
+        mode & 0o111 != 0 || path.contains(".so")
+    }
+
     private static func isWrongVariant(_ error: ELFError) -> Bool {
         if case .unsupported = error.reason { return true }
         return false
