@@ -65,8 +65,16 @@ public struct ConfigEvaluator {
     }
 
     /// The variables the files leave, and for each name of `watched` that a file changed, the
-    /// last file that changed it.
+    /// last file that changed it. Files of plain assignments alone are read here; any other
+    /// sends the whole reading to bash.
     public func read(
+        files: [String], presets: ShellVariables, watching watched: [String], logger: Logger
+    ) throws -> (variables: ShellVariables, origins: [String: String]) {
+        if let plain = PlainAssignments.read(files: files, presets: presets, watching: watched) { return plain }
+        return try readWithBash(files: files, presets: presets, watching: watched, logger: logger)
+    }
+
+    func readWithBash(
         files: [String], presets: ShellVariables, watching watched: [String], logger: Logger
     ) throws -> (variables: ShellVariables, origins: [String: String]) {
         let resultPipe = try makePipe()
