@@ -174,7 +174,7 @@ kdump_storage_write_lists() {
         _present[${_name//-/_}]=1
     done <<<"$(find "$initdir/lib/modules/$kernel" -name '*.ko*' 2>/dev/null)"
 
-    mkdir -p "$initdir/etc/modules-load.d" "$initdir/lib/dracut"
+    inst_dir /etc/modules-load.d /lib/dracut
     for _module in "$@"; do
         _module=${_module//-/_}
         [[ -n ${_present[$_module]-} && -z ${_listed[$_module]-} ]] || continue

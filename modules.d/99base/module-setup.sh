@@ -32,6 +32,6 @@ install() {
         echo "VERSION_ID=\"$DRACUT_VERSION\""
         echo "PRETTY_NAME=\"Kindling initramfs (dracut-$DRACUT_VERSION compatible)\""
     } >"$initdir/etc/initrd-release"
-    ln -sfn initrd-release "$initdir/etc/os-release"
+    ln_r /etc/initrd-release /etc/os-release
     echo "kindling (dracut-$DRACUT_VERSION compatible)" >"$initdir/lib/dracut/dracut-$DRACUT_VERSION"
 }

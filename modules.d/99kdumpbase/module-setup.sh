@@ -783,13 +783,13 @@ kdumpbase_compress_modules() {
         busybox*) ;;
         *) modprobe --version 2>/dev/null | grep -q '+XZ' || return 0 ;;
     esac
+    # "SIZE PATH", NUL-terminated, the largest first.
     _list=$DRACUT_TMPDIR/kdumpbase-modules
-    find "$_moddir" -name '*.ko' -type f -size -4000000c -printf '%s %p\0' | sort -z -rn >"$_list.sized"
-    sed -z 's/^[0-9]* //' "$_list.sized" >"$_list"
+    find "$_moddir" -name '*.ko' -type f -size -4000000c -printf '%s %p\0' | sort -z -rn >"$_list"
     [[ -s $_list ]] || return 0
     kdumpbase_index_modules_as_xz "$_list"
     # A module xz could not compress is still .ko: the index must say so.
-    kdumpbase_xz_in_shares "$_list.sized" "$_preset" || dracut_kernel_post
+    kdumpbase_xz_in_shares "$_list" "$_preset" || dracut_kernel_post
 }
 
 # One xz per processor, each on a share of the files of about the same size (the largest first,
@@ -827,20 +827,24 @@ kdumpbase_xz_in_shares() {
 # own depmod finds the same module files and keeps that index. Without util-linux's rename the
 # build's depmod indexes the compressed files.
 kdumpbase_index_modules_as_xz() {
-    local _rename
-    if _rename=$(command -v rename.ul); then
-        :
+    local _rename _entry
+    local -a _paths=()
+    if hash rename.ul 2>/dev/null; then
+        _rename=rename.ul
     elif rename --version 2>/dev/null | grep -q util-linux; then
         _rename=rename
     else
         return 0
     fi
+    while IFS= read -r -d '' _entry; do
+        _paths+=("${_entry#* }")
+    done <"$1"
     # -l: the last ".ko", the suffix (util-linux 2.36 and later; older ones refuse the option).
-    if xargs -0 "$_rename" -l .ko .ko.xz <"$1"; then
+    if "$_rename" -l .ko .ko.xz "${_paths[@]}"; then
         dracut_kernel_post
     fi
     # Back to .ko for xz: every file renamed (all of them, or none when rename refused).
-    sed -z 's/$/.xz/' "$1" | xargs -0 "$_rename" -l .ko.xz .ko 2>/dev/null
+    "$_rename" -l .ko.xz .ko "${_paths[@]/%/.xz}" 2>/dev/null
     return 0
 }
 
