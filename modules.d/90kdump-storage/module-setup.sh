@@ -73,7 +73,8 @@ kdump_storage_host_device() {
     # A device node may be missing (containers) while sysfs still knows the disk by name.
     _name=${_dev##*/}
     [[ -r /sys/class/block/$_name/dev ]] || return 1
-    cat "/sys/class/block/$_name/dev"
+    local _number
+    read -r _number <"/sys/class/block/$_name/dev" && printf '%s\n' "$_number"
 }
 
 # Prints the driver candidates along the sysfs path of MAJ:MIN: module names, driver names

@@ -662,7 +662,7 @@ kdumpbase_lvm_install() {
 kdumpbase_lvm_installkernel() {
     [[ -n $kdumpbase_lvm_vg ]] || return 0
     hostonly='' instmods dm_mod || return 1
-    mkdir -p "$initdir/etc/modules-load.d"
+    inst_dir /etc/modules-load.d
     echo dm_mod >"$initdir/etc/modules-load.d/kdump-lvm.conf"
 }
 
@@ -742,7 +742,7 @@ installkernel() {
             dfatal "extra_modules: cannot install '${kdumpbase_extra_modules[*]}'"
             exit 1
         fi
-        mkdir -p "$initdir/etc/modules-load.d"
+        inst_dir /etc/modules-load.d
         printf '%s\n' "${kdumpbase_extra_modules[@]}" >"$initdir/etc/modules-load.d/kdump-extra.conf"
     fi
     kdumpbase_net_target && kdumpbase_net_installkernel
@@ -886,12 +886,12 @@ kdumpbase_write_config() {
 kdumpbase_install_systemd() {
     local _unit _dir
     inst_simple "$moddir/kdump-capture.service" "$systemdsystemunitdir/kdump-capture.service"
-    mkdir -p "$initdir$systemdsystemunitdir/initrd.target.wants"
+    inst_dir "$systemdsystemunitdir/initrd.target.wants"
     ln_r "$systemdsystemunitdir/kdump-capture.service" "$systemdsystemunitdir/initrd.target.wants/kdump-capture.service"
     for _unit in initrd-parse-etc.service initrd-cleanup.service initrd-switch-root.service; do
-        _dir=$initdir$systemdsystemunitdir/$_unit.d
-        mkdir -p "$_dir"
-        printf '[Unit]\nConditionPathExists=!/proc/vmcore\n' >"$_dir/50-kdump.conf"
+        _dir=$systemdsystemunitdir/$_unit.d
+        inst_dir "$_dir"
+        printf '[Unit]\nConditionPathExists=!/proc/vmcore\n' >"$initdir$_dir/50-kdump.conf"
     done
 }
 
@@ -1168,7 +1168,7 @@ kdumpbase_net_install() {
     inst_script "$moddir/kdump-udhcpc.sh" /usr/lib/kindling-kdump/udhcpc.sh
     [[ $kdumpbase_target_fs == ssh ]] || return 0
     local _key=${dracutsysrootdir-}$kdumpbase_sshkey
-    mkdir -p "$initdir/root/.ssh"
+    inst_dir /root/.ssh
     chmod 700 "$initdir/root/.ssh"
     inst "$kdumpbase_ssh_client" || return 1
     if [[ ${kdumpbase_ssh_client##*/} == dbclient ]]; then
@@ -1196,6 +1196,6 @@ kdumpbase_net_installkernel() {
         dfatal "kdumpbase: $kdumpbase_net_where: cannot install the network modules '${_modules[*]}'"
         exit 1
     fi
-    mkdir -p "$initdir/etc/modules-load.d"
+    inst_dir /etc/modules-load.d
     printf '%s\n' "${_modules[@]}" >"$initdir/etc/modules-load.d/kdump-net.conf"
 }
