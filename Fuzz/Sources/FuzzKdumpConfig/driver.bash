@@ -47,6 +47,7 @@ findmnt() {
     fi
 }
 
+# shellcheck source-path=SCRIPTDIR/../../../modules.d/99kdumpbase # for what module-setup.sh sources
 source "$repository/modules.d/99kdumpbase/module-setup.sh"
 # The capture script's reader alone: the rest of the script captures a vmcore.
 reader=$(sed -n '/^read_config() {$/,/^}$/p' "$repository/modules.d/99kdumpbase/kdump-capture.sh")
