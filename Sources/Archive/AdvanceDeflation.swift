@@ -14,6 +14,9 @@ import Support
 /// size and level. The writer finds a block by its input's content (length, CRC-32, Adler-32),
 /// never by a name: a file changed after it was read (stripped, rewritten) is not found, and the
 /// writer compresses it as before. The image's bytes are the same with or without it.
+///
+/// Files can also be guessed at before anything is staged (a binary a module's check() found):
+/// a guess runs only when nothing staged is waiting, and guesses keep at most `guessLimit` bytes.
 public final class AdvanceDeflation: @unchecked Sendable {
     /// libdeflate's level, as the writer's.
     public let level: Int
@@ -21,10 +24,12 @@ public final class AdvanceDeflation: @unchecked Sendable {
     public let blockSize: Int
     /// Compressed bytes kept at most; files beyond it are left to the writer.
     private let memoryLimit: Int
+    /// Compressed bytes of guessed files kept at most.
+    private let guessLimit: Int
     private let encoder: DeflateBlockEncoder
 
     private enum Job {
-        case file(path: String)
+        case file(path: String, original: String)
         /// Files known only once the closure has run (an executable's libraries).
         case files(@Sendable () -> [String])
     }
@@ -32,9 +37,14 @@ public final class AdvanceDeflation: @unchecked Sendable {
     private let lock = ConditionLock()
     // Guarded by `lock`:
     private var queue: [Job] = []
+    private var guesses: [Job] = []
     private var busy = false
-    /// The files queued so far, by what they are copies of: each is read once.
-    private var originals: Set<String> = []
+    /// Originals queued for certain, and originals queued as guesses: each is queued once as each.
+    private var queued: Set<String> = []
+    private var guessed: Set<String> = []
+    /// Originals read: a file already read as a guess is not read again for certain.
+    private var done: Set<String> = []
+    private var guessedBytes = 0
     private var blocks: [BlockKey: DeflatedBlock] = [:]
     private var storedBytes = 0
     private var accepting = true
@@ -43,7 +53,8 @@ public final class AdvanceDeflation: @unchecked Sendable {
     private var missed = 0
 
     public init(
-        level: Int, blockSize: Int = ParallelGzipSink.defaultBlockSize, memoryLimit: Int = 32 << 20
+        level: Int, blockSize: Int = ParallelGzipSink.defaultBlockSize, memoryLimit: Int = 32 << 20,
+        guessLimit: Int = 8 << 20
     ) throws(ArchiveError) {
         guard (1...(64 << 20)).contains(blockSize) else {
             throw .compression(operation: "gzip setup", message: "block size \(blockSize) is not between 1 byte and 64 MiB")
@@ -51,6 +62,7 @@ public final class AdvanceDeflation: @unchecked Sendable {
         self.level = level
         self.blockSize = blockSize
         self.memoryLimit = memoryLimit
+        self.guessLimit = guessLimit
         encoder = try DeflateBlockEncoder(level: level)
     }
 
@@ -60,14 +72,27 @@ public final class AdvanceDeflation: @unchecked Sendable {
     /// once. Another copy of the same original is not read again.
     public func prepare(_ path: String, copyOf original: String) {
         lock.withLock {
-            guard originals.insert(original).inserted else { return }
-            enqueue(.file(path: path))
+            guard !done.contains(original), queued.insert(original).inserted else { return }
+            enqueue(.file(path: path, original: original), guess: false)
         }
     }
 
     /// Queues the files `paths` will name, for the thread to find out (and not the caller).
     public func prepareLater(_ paths: @escaping @Sendable () -> [String]) {
-        lock.withLock { enqueue(.files(paths)) }
+        lock.withLock { enqueue(.files(paths), guess: false) }
+    }
+
+    /// Queues a file that will probably be staged as it is, at a lower priority than the rest.
+    public func guess(_ path: String) {
+        lock.withLock {
+            guard !done.contains(path), !queued.contains(path), guessed.insert(path).inserted else { return }
+            enqueue(.file(path: path, original: path), guess: true)
+        }
+    }
+
+    /// Guesses the files `paths` will name, for the thread to find out.
+    public func guessLater(_ paths: @escaping @Sendable () -> [String]) {
+        lock.withLock { enqueue(.files(paths), guess: true) }
     }
 
     /// Takes no more work and drops what is not started; what is in progress is finished.
@@ -75,6 +100,7 @@ public final class AdvanceDeflation: @unchecked Sendable {
         lock.withLock {
             accepting = false
             queue.removeAll()
+            guesses.removeAll()
             lock.broadcast()
         }
     }
@@ -91,7 +117,7 @@ public final class AdvanceDeflation: @unchecked Sendable {
 
     /// Waits until everything queued is done (or dropped).
     func waitUntilIdle() {
-        lock.withLock { lock.wait { !busy && (queue.isEmpty || !accepting) } }
+        lock.withLock { lock.wait { !busy && ((queue.isEmpty && guesses.isEmpty) || !accepting) } }
     }
 
     /// Blocks the writer found done, and blocks it looked for and compressed itself.
@@ -114,27 +140,36 @@ public final class AdvanceDeflation: @unchecked Sendable {
     }
 
     /// Call with the lock held.
-    private func enqueue(_ job: Job) {
+    private func enqueue(_ job: Job, guess: Bool) {
         guard accepting, storedBytes < memoryLimit else { return }
-        queue.append(job)
+        if guess { guesses.append(job) } else { queue.append(job) }
         if thread == nil { thread = Thread { [self] in work() } }
         lock.broadcast()
     }
 
     private func work() {
-        while let job = nextJob() {
+        while let (job, isGuess) = nextJob() {
             switch job {
-            case .file(let path):
+            case .file(let path, let original):
+                guard lock.withLock({ done.insert(original).inserted }) else { break }
                 let made = deflate(path)
                 lock.withLock {
                     for (key, block) in made where blocks.updateValue(block, forKey: key) == nil {
                         storedBytes += block.compressed.count
+                        if isGuess { guessedBytes += block.compressed.count }
                     }
                 }
             case .files(let paths):
                 let named = paths()
                 lock.withLock {
-                    for path in named where originals.insert(path).inserted { enqueue(.file(path: path)) }
+                    for path in named {
+                        if isGuess {
+                            guard !done.contains(path), !queued.contains(path), guessed.insert(path).inserted else { continue }
+                        } else {
+                            guard !done.contains(path), queued.insert(path).inserted else { continue }
+                        }
+                        enqueue(.file(path: path, original: path), guess: isGuess)
+                    }
                 }
             }
             lock.withLock {
@@ -144,13 +179,25 @@ public final class AdvanceDeflation: @unchecked Sendable {
         }
     }
 
-    /// The next job, now in progress; nil once no more are taken.
-    private func nextJob() -> Job? {
+    /// The next job, now in progress (a guess only when nothing certain waits); nil once no more
+    /// are taken.
+    private func nextJob() -> (Job, isGuess: Bool)? {
         lock.withLock {
-            lock.wait { !accepting || !queue.isEmpty }
-            guard accepting, storedBytes < memoryLimit, !queue.isEmpty else { return nil }
-            busy = true
-            return queue.removeFirst()
+            while true {
+                lock.wait { !accepting || !queue.isEmpty || !guesses.isEmpty }
+                guard accepting, storedBytes < memoryLimit else { return nil }
+                if !queue.isEmpty {
+                    busy = true
+                    return (queue.removeFirst(), false)
+                }
+                // Guesses beyond their share are dropped; certain work may still come.
+                if guessedBytes >= guessLimit {
+                    guesses.removeAll()
+                    continue
+                }
+                busy = true
+                return (guesses.removeFirst(), true)
+            }
         }
     }
 

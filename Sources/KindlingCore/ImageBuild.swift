@@ -68,13 +68,14 @@ struct ImageBuild {
         defer { context.close() }
         let advance = enhancedCpio == nil ? try checked.compressor?.method.makeAdvanceDeflation() : nil
         defer { advance?.shutDown() }
-        if let advance {
-            AdvanceDeflationFeed(advance: advance, libraries: context.libraries).attach(to: context.installer)
-        }
+        let feed = advance.map { AdvanceDeflationFeed(advance: $0, libraries: context.libraries) }
+        feed?.attach(to: context.installer)
+        context.helpers.onBinaryFound = feed?.guess
 
         let timer = PhaseTimer(logger: logger, progress: progress)
         let modules = ModuleInstallation(context: context)
         let selected = try timer.measure("Selecting modules (check and depends)") { try modules.select() }
+        context.helpers.onBinaryFound = nil
         try Cancellation.shared.checkpoint()
         if configuration.action == .printCommandLine {
             let commandLine = try modules.commandLine(of: selected)

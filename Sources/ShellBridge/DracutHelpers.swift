@@ -54,6 +54,8 @@ public final class DracutHelpers: HelperHandler {
     private var delegates: [String: (HelperRequest) -> HelperReply] = [:]
     /// The first helper called that Kindling does not implement; the build fails on it.
     public private(set) var unsupportedCall: String?
+    /// Told of each binary module code's find_binary found (in the sysroot).
+    public var onBinaryFound: ((String) -> Void)?
     private lazy var udevRules = UdevRules(helpers: self)
     /// The file helpers for another sysroot or destination that module code named for a call
     /// (`dracutsysrootdir=DIR inst FILE`, `dstdir=DIR inst FILE`), made when first asked for.
@@ -98,7 +100,10 @@ public final class DracutHelpers: HelperHandler {
             case .inst_multiple, .dracut_install: return try instMultiple(&arguments)
             case .inst_dir: return try instDir(arguments)
             case .inst_hook: return try instHook(arguments)
-            case .find_binary: return findBinary(arguments.first ?? "").map { HelperReply(output: $0 + "\n") } ?? .failure
+            case .find_binary:
+                guard let found = findBinary(arguments.first ?? "") else { return .failure }
+                onBinaryFound?(found)
+                return HelperReply(output: found + "\n")
             case .inst_rules: return try udevRules.install(arguments, hostonly: !request.hostonly.isEmpty)
             case .inst_rules_wildcard: return try udevRules.installWildcard(arguments.first ?? "")
             case .inst_rule_programs: return try udevRules.installPrograms(ofRule: arguments.first ?? "")

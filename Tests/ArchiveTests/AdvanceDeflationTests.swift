@@ -108,6 +108,40 @@ final class AdvanceDeflationTests: XCTestCase {
         advance.shutDown()
     }
 
+    func testGuessesAreUsedAndNotReadAgainForCertain() throws {
+        let directory = try TemporaryDirectory()
+        let entries = try makeTree(in: directory)
+        let advance = try AdvanceDeflation(level: 9)
+        let several = directory.raw("several").description, odd = directory.raw("odd").description
+        advance.guess(several)
+        advance.guessLater { [odd] in [odd] }
+        advance.waitUntilIdle()
+        // The staged copy changed after the guess: the certain request for the same original is
+        // not read again, so the writer compresses the new bytes itself.
+        var bytes = try readFile(directory.raw("several"))
+        bytes[10] ^= 0xFF
+        try writeFile(directory.raw("several"), bytes)
+        advance.prepare(several, copyOf: several)
+        advance.waitUntilIdle()
+        XCTAssertEqual(try gzipArchive(entries, advance: advance), try gzipArchive(entries))
+        // odd's block; several's first block changed, its other three did not.
+        XCTAssertEqual(advance.lookups.found, 4)
+        XCTAssertEqual(advance.lookups.missed, 2)
+    }
+
+    func testGuessesStopAtTheirShare() throws {
+        let directory = try TemporaryDirectory()
+        let entries = try makeTree(in: directory)
+        let advance = try AdvanceDeflation(level: 9, guessLimit: 1)
+        advance.guess(directory.raw("several").description)
+        advance.guess(directory.raw("odd").description)
+        advance.prepare(directory.raw("threshold").description, copyOf: "threshold")
+        advance.waitUntilIdle()
+        XCTAssertEqual(try gzipArchive(entries, advance: advance), try gzipArchive(entries))
+        // threshold (certain) and the first guess; the second guess was over the share.
+        XCTAssertEqual(advance.lookups.found, 5)
+    }
+
     func testOnlyLargeFilesAreMarkedAsSeparatePieces() throws {
         let directory = try TemporaryDirectory()
         let entries = try makeTree(in: directory)
