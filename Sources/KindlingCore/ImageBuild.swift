@@ -66,6 +66,7 @@ struct ImageBuild {
             configuration: configuration, environment: environment, staging: staging,
             shim: data.shim, logger: logger, progress: progress)
         defer { context.close() }
+        // The image's large files are compressed while modules run, on the core the shell leaves idle.
         let advance = enhancedCpio == nil ? try checked.compressor?.method.makeAdvanceDeflation() : nil
         defer { advance?.shutDown() }
         let feed = advance.map { AdvanceDeflationFeed(advance: $0, libraries: context.libraries) }
