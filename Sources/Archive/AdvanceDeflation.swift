@@ -236,7 +236,9 @@ public final class AdvanceDeflation: @unchecked Sendable {
     }
 }
 
-/// What finds a block again: its input's length and two checksums of it.
+/// What finds a block again: its input's length and two checksums of it. Another input of the
+/// same length that passes both 32-bit checks is a chance of about one in 2^64, far below a disk's
+/// own undetected errors.
 private struct BlockKey: Hashable {
     var count: Int
     var crc: UInt32
