@@ -72,8 +72,7 @@ public final class AdvanceDeflation: @unchecked Sendable {
     /// once. Another copy of the same original is not read again.
     public func prepare(_ path: String, copyOf original: String) {
         lock.withLock {
-            guard !done.contains(original), queued.insert(original).inserted else { return }
-            enqueue(.file(path: path, original: original), guess: false)
+            if admits(original, asGuess: false) { enqueue(.file(path: path, original: original), guess: false) }
         }
     }
 
@@ -85,8 +84,7 @@ public final class AdvanceDeflation: @unchecked Sendable {
     /// Queues a file that will probably be staged as it is, at a lower priority than the rest.
     public func guess(_ path: String) {
         lock.withLock {
-            guard !done.contains(path), !queued.contains(path), guessed.insert(path).inserted else { return }
-            enqueue(.file(path: path, original: path), guess: true)
+            if admits(path, asGuess: true) { enqueue(.file(path: path, original: path), guess: true) }
         }
     }
 
@@ -139,6 +137,14 @@ public final class AdvanceDeflation: @unchecked Sendable {
         }
     }
 
+    /// Whether `original` is to be queued (and, if so, marks it queued): not read yet, not queued
+    /// the same way, and for a guess not queued for certain either. Call with the lock held.
+    private func admits(_ original: String, asGuess isGuess: Bool) -> Bool {
+        guard !done.contains(original) else { return false }
+        if isGuess { return !queued.contains(original) && guessed.insert(original).inserted }
+        return queued.insert(original).inserted
+    }
+
     /// Call with the lock held.
     private func enqueue(_ job: Job, guess: Bool) {
         guard accepting, storedBytes < memoryLimit else { return }
@@ -162,12 +168,7 @@ public final class AdvanceDeflation: @unchecked Sendable {
             case .files(let paths):
                 let named = paths()
                 lock.withLock {
-                    for path in named {
-                        if isGuess {
-                            guard !done.contains(path), !queued.contains(path), guessed.insert(path).inserted else { continue }
-                        } else {
-                            guard !done.contains(path), queued.insert(path).inserted else { continue }
-                        }
+                    for path in named where admits(path, asGuess: isGuess) {
                         enqueue(.file(path: path, original: path), guess: isGuess)
                     }
                 }

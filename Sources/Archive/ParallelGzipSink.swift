@@ -79,16 +79,15 @@ public final class ParallelGzipSink: ByteSink {
         }
     }
 
-    public func beginSeparatePiece() throws {
-        try checkOpen()
-        if !pendingBlock.isEmpty { try failing { try submitPendingBlock(isLast: false) } }
-        isSeparate = true
-    }
+    public func beginSeparatePiece() throws { try endBlock(thenSeparate: true) }
 
-    public func endSeparatePiece() throws {
+    public func endSeparatePiece() throws { try endBlock(thenSeparate: false) }
+
+    /// Submits what is pending as a block of its own, so the next block starts here.
+    private func endBlock(thenSeparate separate: Bool) throws {
         try checkOpen()
         if !pendingBlock.isEmpty { try failing { try submitPendingBlock(isLast: false) } }
-        isSeparate = false
+        isSeparate = separate
     }
 
     public func finish() throws {

@@ -215,12 +215,12 @@ public final class FileInstaller {
         resolved.removeAll()
     }
 
-    /// A library of another class or machine is skipped by the loader too: not an error.
     /// Executables and shared libraries: the files whose dependencies are resolved.
     static func mayNeedLibraries(_ path: String, mode: mode_t) -> Bool {
         mode & 0o111 != 0 || path.contains(".so")
     }
 
+    /// A library of another class or machine is skipped by the loader too: not an error.
     private static func isWrongVariant(_ error: ELFError) -> Bool {
         if case .unsupported = error.reason { return true }
         return false
