@@ -164,6 +164,7 @@ find_dev() {
 wait_for_dev() {
     local _left="$2" _dev
     while :; do
+        load_device_drivers
         if _dev=$(find_dev "$1") && [ -b "$_dev" ]; then
             echo "$_dev"
             return 0
@@ -174,23 +175,39 @@ wait_for_dev() {
     done
 }
 
-# A module of 4 MB or more stays .ko in the image (module-setup.sh, kdumpbase_compress_modules):
-# once it is loaded, its file is only weight in the tree, which is the crash kernel's memory
-# (xfs: 4.2 MB of ~45 MB at crashkernel=96M). Its file goes; a later modprobe of it finds the
-# module loaded and reads nothing.
+# Once a module is loaded, its file is only weight in the tree, which is the crash kernel's
+# memory (xfs.ko, kept whole in the image: 4.2 MB of ~45 MB at crashkernel=96M). Its file goes;
+# a later modprobe of it finds the module loaded and reads nothing.
 drop_loaded_modules() {
     local _file _name
-    find /lib/modules -name '*.ko' -type f 2>/dev/null | while read -r _file; do
+    find /lib/modules -name '*.ko*' -type f 2>/dev/null | while read -r _file; do
         _name=${_file##*/}
-        _name=$(echo "${_name%.ko}" | tr - _)
+        _name=$(echo "${_name%.ko*}" | tr - _)
         if [ "$(cat "/sys/module/$_name/initstate" 2>/dev/null)" = live ] && rm -f "$_file"; then
             log "removed ${_file##*/} from the tree: its module is loaded"
         fi
     done
 }
 
-# Drivers: Kindling's /init loaded them already and udev loads them in dracut's images; this
-# covers a target on a bus that comes up late, and images with neither.
+# The drivers of the devices present that have none yet, by their modaliases, as udev's
+# coldplug loads them: an image with every bus's drivers (kdump-storage) loads only those of the
+# hardware that is there. Called again while the target is awaited: a USB disk's interface,
+# then its SCSI disk, appear only once the driver below them is bound.
+load_device_drivers() {
+    local _device _alias _aliases=''
+    for _device in /sys/bus/*/devices/*; do
+        [ -e "$_device/driver" ] || [ ! -r "$_device/modalias" ] && continue
+        read -r _alias <"$_device/modalias" && _aliases="$_aliases $_alias"
+    done
+    [ -n "$_aliases" ] || return 0
+    set -f
+    # shellcheck disable=SC2086 # one word per modalias
+    modprobe -q -a $_aliases 2>/dev/null
+    set +f
+}
+
+# Drivers: Kindling's /init loaded the listed ones already and udev loads them in dracut's
+# images; this covers a target on a bus that comes up late, and images with neither.
 load_drivers() {
     local _list _module _rest
     drop_loaded_modules
@@ -203,6 +220,7 @@ load_drivers() {
             modprobe -q "$_module" 2>/dev/null
         done <"$_list"
     done
+    load_device_drivers
     drop_loaded_modules
 }
 

@@ -13,3 +13,14 @@ fi
 if [ -e /proc/vmcore ] && [ -w /proc/sys/vm/watermark_boost_factor ]; then
     echo 0 >/proc/sys/vm/watermark_boost_factor
 fi
+# busybox's modprobe reads modules.dep, modules.alias, modules.symbols and modprobe.d only:
+# the binary indexes, modules.order and modules.builtin.modinfo are only weight in the tree,
+# which is the crash kernel's memory (225 KB for an LVM target, 310 KB for every bus).
+if [ -e /proc/vmcore ]; then
+    case $(readlink -f /sbin/modprobe 2>/dev/null) in
+        */busybox*)
+            rm -f /lib/modules/*/modules.order /lib/modules/*/modules.builtin.modinfo \
+                /lib/modules/*/modules.*.bin
+            ;;
+    esac
+fi
