@@ -12,9 +12,11 @@
 # (a USB drive not plugged in, a test image) gets the drivers of every supported bus: virtio,
 # SATA/SCSI, NVMe and USB storage. Only the listed filesystems go in.
 #
-# Output: the modules, /etc/modules-load.d/kdump-storage.conf (Kindling's /init has no udev,
-# so it loads them from there) and lib/dracut/hostonly-kernel-modules.txt (what kdumpctl
-# compares with the target's drivers to decide on a rebuild).
+# Output: the modules; /etc/modules-load.d/kdump-storage.conf, the filesystems' modules first,
+# then the driver chains (Kindling's /init has no udev, so it loads them from there; every bus's
+# drivers are left to kdump-capture, which loads those of the hardware present); and
+# lib/dracut/hostonly-kernel-modules.txt (what kdumpctl compares with the target's drivers to
+# decide on a rebuild).
 
 # shellcheck disable=SC2154 # set by dracut before it sources this file: initdir, srcmods, kernel
 
@@ -132,9 +134,16 @@ kdump_storage_add_words() {
 
 installkernel() {
     local _spec _majmin _all=${kdump_storage_all_buses-} _fs
-    local -a _wanted=() _candidates=() _targets=() _filesystems=()
+    local -a _wanted=() _buses=() _candidates=() _targets=() _filesystems=()
     read -ra _targets <<<"${kdump_storage_targets-}"
     read -ra _filesystems <<<"${kdump_storage_filesystems-}"
+
+    # The filesystem's modules first: /init loads them in this order, and the largest module
+    # (xfs: 4.2 MB, its copy in the kernel and its BTF checked) then loads while the crash
+    # kernel holds the least besides the tree.
+    for _fs in "${_filesystems[@]}"; do
+        kdump_storage_add_words _wanted <<<"$(kdump_storage_fs_drivers "$_fs")"
+    done
 
     for _spec in "${_targets[@]}"; do
         if _majmin=$(kdump_storage_host_device "$_spec") && kdump_storage_lines _candidates <<<"$(kdump_storage_chain "$_majmin")" \
@@ -147,16 +156,16 @@ installkernel() {
         fi
     done
     ((${#_targets[@]} > 0)) || _all=yes
+    # Every bus: its drivers go in but not into modules-load.d; the capture loads those whose
+    # hardware is there, by the devices' modaliases (kdump-capture, load_device_drivers), and the
+    # rest cost the crash kernel no memory.
     if [[ $_all == yes ]]; then
-        kdump_storage_add_words _wanted <<<"$(kdump_storage_bus_drivers)"
+        kdump_storage_add_words _buses <<<"$(kdump_storage_bus_drivers)"
     fi
-    for _fs in "${_filesystems[@]}"; do
-        kdump_storage_add_words _wanted <<<"$(kdump_storage_fs_drivers "$_fs")"
-    done
 
     # hostonly='': the list is already what this host needs; strict hostonly would drop the
     # buses of a target that is not plugged in.
-    hostonly='' instmods "${_wanted[@]}"
+    hostonly='' instmods "${_wanted[@]}" "${_buses[@]}"
     kdump_storage_write_lists "${_wanted[@]}"
     return 0
 }

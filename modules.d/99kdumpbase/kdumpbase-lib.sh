@@ -624,11 +624,11 @@ kdumpbase_lvm_install() {
     inst_script "$moddir/kdump-lvm.sh" /usr/lib/kindling-kdump/kdump-lvm.sh
 }
 
+# dm_mod is not in modules-load.d: the capture's lvm_activate loads it, after the target's
+# filesystem module has loaded and left the tree, when the crash kernel has the most memory.
 kdumpbase_lvm_installkernel() {
     [[ -n $kdumpbase_lvm_vg ]] || return 0
-    hostonly='' instmods dm_mod || return 1
-    inst_dir /etc/modules-load.d
-    echo dm_mod >"$initdir/etc/modules-load.d/kdump-lvm.conf"
+    hostonly='' instmods dm_mod
 }
 
 kdumpbase_lvm_write_config() {
