@@ -218,6 +218,20 @@ kd_capture_fails() {
     grep -aq "kdump: failure action: poweroff" "$_log" || { kd_log "failure_action did not run"; return 1; }
 }
 
+# kd_crash_log SERIAL_LOG: what the capture kernel printed (the lines after the panic).
+kd_crash_log() {
+    sed -n '/sysrq: Trigger a crash/,$p' "$1"
+}
+
+# kd_only_present_buses SERIAL_LOG: an image with every bus's drivers, captured on a virtio
+# disk, loaded no USB, SATA or SCSI driver: the capture loads the drivers of present hardware.
+kd_only_present_buses() {
+    local _loaded
+    _loaded=$(kd_crash_log "$1" | grep -a -E "usbcore: registered new|libata version|SCSI subsystem initialized|nvme" | head -n 3)
+    [[ -z $_loaded ]] || { kd_log "the capture loaded drivers of absent buses: $(paste -sd '|' <<<"$_loaded")"; return 1; }
+    kd_log "no driver of an absent bus loaded"
+}
+
 # kd_smallest_crashkernel RUNNER [ARGUMENTS...]: the smallest crashkernel= (8M steps, 32M..256M)
 # at which `RUNNER ARGUMENTS... CRASHKERNEL` succeeds, with what was tried. 96M, the goal, is
 # tried first: most searches end near it.
