@@ -12,8 +12,8 @@
 # (a USB drive not plugged in, a test image) gets the drivers of every supported bus: virtio,
 # SATA/SCSI, NVMe and USB storage. Only the listed filesystems go in.
 #
-# Output: the modules; /etc/modules-load.d/kdump-storage.conf, the filesystems' modules first,
-# then the driver chains (Kindling's /init has no udev, so it loads them from there; every bus's
+# Output: the modules; /etc/modules-load.d/00-kdump-storage.conf (first of the lists), the
+# filesystems' modules first, then the driver chains (Kindling's /init has no udev, so it loads them from there; every bus's
 # drivers are left to kdump-capture, which loads those of the hardware present); and
 # lib/dracut/hostonly-kernel-modules.txt (what kdumpctl compares with the target's drivers to
 # decide on a rebuild).
@@ -171,7 +171,8 @@ installkernel() {
 }
 
 # The requested modules that made it into the image go to modules-load.d, in request order
-# (the rest load as their dependencies); every module in the image goes to
+# (the rest load as their dependencies), in the list that sorts first: the filesystem's module
+# also loads before extra_modules and the network's drivers. Every module in the image goes to
 # hostonly-kernel-modules.txt.
 kdump_storage_write_lists() {
     local _module _file _name
@@ -190,6 +191,6 @@ kdump_storage_write_lists() {
         [[ -n ${_present[$_module]-} && -z ${_listed[$_module]-} ]] || continue
         _listed[$_module]=1
         echo "$_module"
-    done >"$initdir/etc/modules-load.d/kdump-storage.conf"
+    done >"$initdir/etc/modules-load.d/00-kdump-storage.conf"
     printf '%s\n' "${!_present[@]}" | sort >"$initdir/lib/dracut/hostonly-kernel-modules.txt"
 }

@@ -211,7 +211,7 @@ load_device_drivers() {
 load_drivers() {
     local _list _module _rest
     drop_loaded_modules
-    for _list in /etc/modules-load.d/kdump-*.conf; do
+    for _list in /etc/modules-load.d/*kdump-*.conf; do
         [ -f "$_list" ] || continue
         while read -r _module _rest; do
             case $_module in
