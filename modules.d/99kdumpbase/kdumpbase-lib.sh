@@ -649,10 +649,10 @@ kdumpbase_lvm_write_config() {
 # finit_module, which reads it from the tree, but decompresses a .ko.xz whole into its own
 # memory (and a 1 MiB dictionary) before init_module copies it again. The larger tree costs
 # less than that copy: with xz, loading xfs runs a crash kernel at crashkernel=96M out of
-# memory; kept as .ko (and without the watermark boost, see kdump-cmdline.sh) it loads, and
-# kdump-capture deletes the file once it is loaded. btrfs (3.9 MB), ext4 and nfsv4 (2.1 MB)
-# stay .ko.xz: their own-chain images capture at 96M so, and kept whole, btrfs's every-bus
-# image still did not (Documentation/kdump.md, "xfs at 96M").
+# memory; kept as .ko (and without the watermark boost, see kdump-cmdline.sh) it loads first
+# of all, its file emptied as soon as the kernel has read it (kdump-pre-udev.sh). btrfs
+# (3.9 MB), ext4 and nfsv4 (2.1 MB) stay .ko.xz: their images capture at 96M so, and kept whole
+# btrfs would take its own-chain image past 4 MB (Documentation/kdump.md, "xfs at 96M").
 kdumpbase_compress_modules() {
     local _modprobe _moddir=$initdir/lib/modules/$kernel _preset=preset=1 _list
     case ${kdump_compress_modules-yes} in

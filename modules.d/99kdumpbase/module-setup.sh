@@ -110,6 +110,7 @@ install() {
         kdumpbase_install_systemd
     else
         inst_hook cmdline 90 "$moddir/kdump-cmdline.sh"
+        inst_hook pre-udev 10 "$moddir/kdump-pre-udev.sh"
         inst_hook pre-mount 90 "$moddir/kdump-pre-mount.sh"
     fi
 }
