@@ -114,6 +114,8 @@ kd_boot() {
     local -a _cpu=()
     kd_choose_accel
     [[ $KD_ACCEL == kvm ]] && _cpu=(-cpu host)
+    # A pinned region (SIZE@OFFSET) must not meet the first kernel, which KASLR places anywhere.
+    [[ $_crashkernel == *@* ]] && _crashkernel="$_crashkernel nokaslr"
     _start=$(date +%s)
     timeout "$KD_TIMEOUT" qemu-system-x86_64 -accel "$KD_ACCEL" "${_cpu[@]}" -m 768 -smp 1 \
         -nodefaults -display none -no-reboot -serial "file:$_log" \
