@@ -12,11 +12,11 @@
 # (a USB drive not plugged in, a test image) gets the drivers of every supported bus: virtio,
 # SATA/SCSI, NVMe and USB storage. Only the listed filesystems go in.
 #
-# Output: the modules; /etc/modules-load.d/00-kdump-storage.conf (first of the lists), the
-# filesystems' modules first, then the driver chains (Kindling's /init has no udev, so it loads them from there; every bus's
-# drivers are left to kdump-capture, which loads those of the hardware present); and
-# lib/dracut/hostonly-kernel-modules.txt (what kdumpctl compares with the target's drivers to
-# decide on a rebuild).
+# Output: the modules; /etc/modules-load.d/00-kdump-storage.conf (the first of the lists:
+# Kindling's /init has no udev, so it loads them from there), the filesystems' modules first,
+# then the driver chains, while every bus's drivers are left to kdump-capture, which loads those
+# of the hardware present; and lib/dracut/hostonly-kernel-modules.txt (what kdumpctl compares
+# with the target's drivers to decide on a rebuild).
 
 # shellcheck disable=SC2154 # set by dracut before it sources this file: initdir, srcmods, kernel
 
