@@ -342,8 +342,11 @@ kd_lines() {
 # WORK/lvm-rhel.disk (RHEL-like: volume group rhel, xfs on rhel/root) and WORK/lvm-noroot.disk
 # (volume group rhel without root), sets the image's LVM reader against LVM on WORK/lvm-seg.disk
 # (WORK/lvm-reader.out), and builds each LVM case's WORK/lvm-*.conf into
-# WORK/lvm-*.img on a host whose / is rhel/root. The guest reads this host's tree over
-# virtio-9p (read-only) and writes only to the work directory; it has no network device.
+# WORK/lvm-*.img on a host whose / is rhel/root. The same boot builds WORK/btrfs-virtio.img on a
+# host whose / is the subvolume root of WORK/btrfs-virtio.disk (Fedora-like, made here), its
+# fourth virtio disk: a target that resolves to a virtio disk, as on a Fedora install in a VM.
+# The guest reads this host's tree over virtio-9p (read-only) and writes only to the work
+# directory; it has no network device.
 kd_lvm_builder() {
     local _status=0 _log=$KD_WORK/lvm-builder.serial.log _first=$KD_WORK/lvm-builder.first.img
     [[ -f $KD_WORK/lvm-builder.status ]] && return "$(cat "$KD_WORK/lvm-builder.status")"
@@ -355,6 +358,10 @@ kd_lvm_builder() {
     # LVM's other names for it: /dev/VG/LV and the filesystem's label.
     printf 'xfs /dev/rhel/root\npath /var/crash\n' >"$KD_WORK/lvm-rhel-vglv.conf"
     printf 'xfs LABEL=rhelroot\npath /var/crash\n' >"$KD_WORK/lvm-rhel-label.conf"
+    printf 'path /var/crash\ncore_collector makedumpfile -l --message-level 7 -d 31\n' >"$KD_WORK/btrfs-virtio.conf"
+    kd_new_uuid >"$KD_WORK/btrfs-virtio.uuid"
+    kd_disk_fedora "$KD_WORK/btrfs-virtio.disk" "$(cat "$KD_WORK/btrfs-virtio.uuid")" ||
+        { kd_log "the Fedora-like disk was not made"; return 1; }
     rm -f "$KD_WORK/lvm-rhel.disk" "$KD_WORK/lvm-noroot.disk" "$KD_WORK/lvm-seg.disk"
     truncate -s 1300M "$KD_WORK/lvm-rhel.disk"
     truncate -s 800M "$KD_WORK/lvm-noroot.disk"
@@ -377,7 +384,8 @@ kd_lvm_builder() {
         -virtfs "local,path=$KD_WORK,mount_tag=work,security_model=none" \
         -drive "file=$KD_WORK/lvm-rhel.disk,if=virtio,format=raw" \
         -drive "file=$KD_WORK/lvm-noroot.disk,if=virtio,format=raw" \
-        -drive "file=$KD_WORK/lvm-seg.disk,if=virtio,format=raw" >"$_log.qemu" 2>&1 || _status=$?
+        -drive "file=$KD_WORK/lvm-seg.disk,if=virtio,format=raw" \
+        -drive "file=$KD_WORK/btrfs-virtio.disk,if=virtio,format=raw" >"$_log.qemu" 2>&1 || _status=$?
     sed 's/^/    | /' "$KD_WORK/builder.log" 2>/dev/null | grep -v '^    | *$' | tail -n 30 >&2
     if [[ ! -f $KD_WORK/builder.status ]]; then
         kd_log "the builder guest ended (status $_status) without a result"

@@ -9,6 +9,9 @@
 #             and a thin pool with thin volume rhel/thin (xfs), which a build must refuse
 #   /dev/vdc  volume group seg-vg, for lvm-reader-guest.sh (WORK/lvm-reader.out and .status):
 #             the reader and kindling-dmload against LVM
+#   /dev/vdd  Fedora-like (made by the host: btrfs on partition 2, subvolumes root and home):
+#             WORK/btrfs-virtio.conf is built into WORK/btrfs-virtio.img chrooted on subvolume
+#             root (WORK/btrfs-virtio.out and .status)
 # Then rhel/root is mounted on a new root and each WORK/lvm-*.conf is built, chrooted there
 # (as-root.sh), into WORK/lvm-*.img: a build on a RHEL host whose / is rhel/root; and one with
 # failure_action dump_to_rootfs, which must be refused (WORK/lvm-rootfs.out and .status), and
@@ -112,6 +115,14 @@ build_in_root "$work/thin.conf" "$work/thin.img" >"$work/lvm-thin.out" 2>&1 || t
 echo "$thin_status" >"$work/lvm-thin.status"
 umount "$newroot"
 vgchange -q --devices /dev/vdb2 -a n rhel
+
+# The fourth disk: a Fedora host's btrfs root on a virtio disk, whose capture image brings that
+# disk's driver chain only.
+mount -t btrfs -o subvol=root /dev/vdd2 "$newroot"
+btrfs_status=0
+build_in_root "$work/btrfs-virtio.conf" "$work/btrfs-virtio.img" >"$work/btrfs-virtio.out" 2>&1 || btrfs_status=$?
+echo "$btrfs_status" >"$work/btrfs-virtio.status"
+umount "$newroot"
 
 # The third disk: the capture image's LVM reader and device-mapper loader (beside kindling)
 # against LVM itself (WORK/lvm-reader.out).
