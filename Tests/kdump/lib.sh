@@ -220,6 +220,18 @@ kd_capture_fails() {
     grep -aq "kdump: failure action: poweroff" "$_log" || { kd_log "failure_action did not run"; return 1; }
 }
 
+# kd_expect_conf IMAGE LINE...: logs the image's /etc/kdump.conf and fails, naming the line,
+# unless it has each LINE whole.
+kd_expect_conf() {
+    local _conf _want
+    _conf=$("$KINDLING_LSINITRD" -f etc/kdump.conf "$1")
+    shift
+    kd_log "image kdump.conf: $(grep -v '^#' <<<"$_conf" | paste -sd '|')"
+    for _want in "$@"; do
+        grep -qx -- "$_want" <<<"$_conf" || { kd_log "the image's kdump.conf lacks '$_want'"; return 1; }
+    done
+}
+
 # kd_crash_log SERIAL_LOG: what the capture kernel printed (the lines after the panic).
 kd_crash_log() {
     sed -n '/sysrq: Trigger a crash/,$p' "$1"
