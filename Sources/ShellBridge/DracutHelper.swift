@@ -13,6 +13,20 @@ public enum DracutHelper {
         case inst_dir, inst_hook, find_binary
         case inst_rules, inst_rules_wildcard, inst_rule_programs, inst_rule_group_owner, inst_rule_initqueue
         case prepare_udev_rules, inst_decompress, inst_opt_decompress, build_ld_cache, ln_r
+
+        /// Installs files and directories and changes nothing already in the image: the helpers
+        /// during which `FileInstaller` may remember the directories it resolves.
+        var onlyAddsFiles: Bool {
+            switch self {
+            case .inst, .inst_simple, .inst_library, .inst_binary, .inst_script, .inst_symlink, .inst_multiple,
+                .dracut_install, .inst_dir, .inst_rules, .inst_rules_wildcard, .inst_rule_programs,
+                .inst_rule_group_owner:
+                return true
+            case .inst_hook, .find_binary, .inst_rule_initqueue, .prepare_udev_rules, .inst_decompress,
+                .inst_opt_decompress, .build_ld_cache, .ln_r:
+                return false
+            }
+        }
     }
 
     /// Answered by KernelModuleHelpers (libkmod). instmods and require_kernel_modules have a front

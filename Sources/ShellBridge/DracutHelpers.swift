@@ -89,32 +89,8 @@ public final class DracutHelpers: HelperHandler {
         let resolvesEagerly = installer.resolvesEagerly
         if request.resolvesDependencies { installer.resolvesEagerly = true }
         defer { installer.resolvesEagerly = resolvesEagerly }
-        var arguments = request.arguments
         do {
-            switch helper {
-            case .inst: return try inst(&arguments)
-            case .inst_simple: return try instSimple(&arguments, resolving: false)
-            case .inst_library: return try instSimple(&arguments, resolving: true)
-            case .inst_binary, .inst_script: return try instBinary(arguments)
-            case .inst_symlink: return try instSymlink(&arguments)
-            case .inst_multiple, .dracut_install: return try instMultiple(&arguments)
-            case .inst_dir: return try instDir(arguments)
-            case .inst_hook: return try instHook(arguments)
-            case .find_binary:
-                guard let found = findBinary(arguments.first ?? "") else { return .failure }
-                onBinaryFound?(found)
-                return HelperReply(output: found + "\n")
-            case .inst_rules: return try udevRules.install(arguments, hostonly: !request.hostonly.isEmpty)
-            case .inst_rules_wildcard: return try udevRules.installWildcard(arguments.first ?? "")
-            case .inst_rule_programs: return try udevRules.installPrograms(ofRule: arguments.first ?? "")
-            case .inst_rule_group_owner: return try udevRules.installGroupsAndOwners(ofRule: arguments.first ?? "")
-            case .inst_rule_initqueue: return try udevRules.markInitqueue(ifRuleNeeds: arguments.first ?? "")
-            case .prepare_udev_rules: return try udevRules.rewriteLegacyImports(arguments)
-            case .inst_decompress: return try instDecompress(arguments)
-            case .inst_opt_decompress: return try instOptionallyDecompressed(arguments)
-            case .build_ld_cache: return try buildLoaderCache()
-            case .ln_r: return try linkRelatively(arguments)
-            }
+            return try helper.onlyAddsFiles ? installer.rememberingDirectories { try run(helper, request) } : run(helper, request)
         } catch InstallError.notFound(let what) {
             logger.error("\(request.helper): \(InstallError.notFound(what))")
             return failed(request.helper, request.arguments)
@@ -122,6 +98,34 @@ public final class DracutHelpers: HelperHandler {
             // A file that exists but cannot be used (unreadable, corrupt, escaping the sysroot)
             // means a broken system or a hostile path: end the build, naming it.
             return fatal("\(error)")
+        }
+    }
+
+    private func run(_ helper: DracutHelper.File, _ request: HelperRequest) throws -> HelperReply {
+        var arguments = request.arguments
+        switch helper {
+        case .inst: return try inst(&arguments)
+        case .inst_simple: return try instSimple(&arguments, resolving: false)
+        case .inst_library: return try instSimple(&arguments, resolving: true)
+        case .inst_binary, .inst_script: return try instBinary(arguments)
+        case .inst_symlink: return try instSymlink(&arguments)
+        case .inst_multiple, .dracut_install: return try instMultiple(&arguments)
+        case .inst_dir: return try instDir(arguments)
+        case .inst_hook: return try instHook(arguments)
+        case .find_binary:
+            guard let found = findBinary(arguments.first ?? "") else { return .failure }
+            onBinaryFound?(found)
+            return HelperReply(output: found + "\n")
+        case .inst_rules: return try udevRules.install(arguments, hostonly: !request.hostonly.isEmpty)
+        case .inst_rules_wildcard: return try udevRules.installWildcard(arguments.first ?? "")
+        case .inst_rule_programs: return try udevRules.installPrograms(ofRule: arguments.first ?? "")
+        case .inst_rule_group_owner: return try udevRules.installGroupsAndOwners(ofRule: arguments.first ?? "")
+        case .inst_rule_initqueue: return try udevRules.markInitqueue(ifRuleNeeds: arguments.first ?? "")
+        case .prepare_udev_rules: return try udevRules.rewriteLegacyImports(arguments)
+        case .inst_decompress: return try instDecompress(arguments)
+        case .inst_opt_decompress: return try instOptionallyDecompressed(arguments)
+        case .build_ld_cache: return try buildLoaderCache()
+        case .ln_r: return try linkRelatively(arguments)
         }
     }
 
@@ -235,7 +239,7 @@ public final class DracutHelpers: HelperHandler {
         var missing: [String] = []
         // An empty word names nothing: dracut-install skips it (and installs nothing for it).
         for source in sources where !source.isEmpty {
-            let candidates = source.hasPrefix("/") && source.contains("*") ? glob(source) : try locate(source)
+            let candidates = source.hasPrefix("/") && source.utf8.contains(UInt8(ascii: "*")) ? glob(source) : try locate(source)
             if candidates.isEmpty { missing.append(source) }
             for candidate in candidates {
                 if try !installer.install(candidate, resolvingDependencies: true, hostonly: hostonly) {

@@ -35,8 +35,9 @@ public final class KernelModuleHelpers {
         guard let helper = DracutHelper.KernelModule(rawValue: request.helper) else { return .failure }
         let session = session(for: request.destination)
         switch helper {
-        case .instmods: return instmods(request, session)
-        case .dracut_instmods: return dracutInstmods(request, session)
+        // Installing modules and firmware only adds to the image.
+        case .instmods: return session.rememberingDirectories { instmods(request, session) }
+        case .dracut_instmods: return session.rememberingDirectories { dracutInstmods(request, session) }
         case .require_kernel_modules: return requireKernelModules(request.arguments)
         case .check_kernel_module: return request.arguments.first.map { isAvailable($0) } == true ? .success : .failure
         case .check_kernel_config: return kernelConfigurationHas(request.arguments.first ?? "") ? .success : .failure

@@ -60,7 +60,7 @@ public struct Stripper {
             case S_IFDIR:
                 collect(in: relative, into: &found)
             case S_IFREG:
-                let isModule = relative.contains("lib/modules/") && relative.hasSuffix(".ko")
+                let isModule = relative.containsBytes(of: "lib/modules/") && relative.hasSuffix(".ko")
                 if isModule {
                     if !isSigned(path) { found.append(path) }
                 } else if status.st_mode & 0o111 != 0 {

@@ -19,6 +19,43 @@ final class ELFLoaderPiecesTests: XCTestCase {
     // MARK: Sysroot paths
 
     func testSysrootResolution() throws {
+        try makeResolutionTree()
+        try assertResolutions(SysrootPaths(sysroot: root + "//"))
+    }
+
+    /// Inside a stretch the walks of directories are remembered: every answer is the one a fresh
+    /// walk gives, asked once (the walks made) and again (the walks remembered).
+    func testRememberedDirectoriesGiveTheSameAnswers() throws {
+        try makeResolutionTree()
+        let remembered = RememberedDirectories()
+        let paths = SysrootPaths(sysroot: root, remembering: remembered)
+        remembered.begin()
+        defer { remembered.end() }
+        try assertResolutions(paths)
+        try assertResolutions(paths)
+    }
+
+    /// A stretch forgets what it resolved when it ends: module code runs between stretches and
+    /// may have replaced a directory with a symlink.
+    func testRememberedDirectoriesAreForgottenAfterTheStretch() throws {
+        try ELFTestSupport.write("old", to: "\(root)/old/file")
+        try ELFTestSupport.write("new", to: "\(root)/new/file")
+        try ELFTestSupport.symlink("old", at: "\(root)/current")
+        let remembered = RememberedDirectories()
+        let paths = SysrootPaths(sysroot: root, remembering: remembered)
+        remembered.begin()
+        XCTAssertEqual(try paths.resolve("/current/file"), "/old/file")
+        remembered.end()
+        XCTAssertFalse(remembered.isActive)
+        try FileManager.default.removeItem(atPath: "\(root)/current")
+        try ELFTestSupport.symlink("new", at: "\(root)/current")
+        remembered.begin()
+        defer { remembered.end() }
+        XCTAssertEqual(try paths.resolve("/current/file"), "/new/file")
+        XCTAssertEqual(try paths.resolve("/current/file"), "/new/file")
+    }
+
+    private func makeResolutionTree() throws {
         try ELFTestSupport.write("x", to: "\(root)/usr/lib/file")
         try ELFTestSupport.symlink("usr/lib", at: "\(root)/lib")
         try ELFTestSupport.symlink("/usr/lib/file", at: "\(root)/usr/absolute")
@@ -26,25 +63,31 @@ final class ELFLoaderPiecesTests: XCTestCase {
         try ELFTestSupport.symlink("loop-b", at: "\(root)/loop-a")
         try ELFTestSupport.symlink("loop-a", at: "\(root)/loop-b")
         try ELFTestSupport.symlink("../../../etc", at: "\(root)/usr/escape")
-        let paths = SysrootPaths(sysroot: root + "//")
+    }
 
-        XCTAssertEqual(paths.sysroot, root)
-        XCTAssertEqual(try paths.resolve("/lib/file"), "/usr/lib/file")
-        XCTAssertEqual(try paths.resolve("/usr/absolute"), "/usr/lib/file")
-        XCTAssertEqual(try paths.resolve("/usr/bin/relative"), "/usr/lib/file")
-        XCTAssertEqual(try paths.resolve("/usr/bin/../lib/./file"), "/usr/lib/file")
-        XCTAssertThrowsError(try paths.resolve("/usr/../../lib/file"), "a written `..` may not climb out") { error in
-            XCTAssertEqual("\(error)", "/usr/../../lib/file: '..' leads outside the sysroot \(self.root)")
+    private func assertResolutions(_ paths: SysrootPaths, line: UInt = #line) throws {
+        XCTAssertEqual(paths.sysroot, root, line: line)
+        XCTAssertEqual(try paths.resolve("/lib/file"), "/usr/lib/file", line: line)
+        XCTAssertEqual(try paths.resolve("/usr/absolute"), "/usr/lib/file", line: line)
+        XCTAssertEqual(try paths.resolve("/usr/bin/relative"), "/usr/lib/file", line: line)
+        XCTAssertEqual(try paths.resolve("/usr/bin/../lib/./file"), "/usr/lib/file", line: line)
+        XCTAssertThrowsError(try paths.resolve("/usr/../../lib/file"), "a written `..` may not climb out", line: line) {
+            error in
+            XCTAssertEqual("\(error)", "/usr/../../lib/file: '..' leads outside the sysroot \(self.root)", line: line)
         }
-        XCTAssertEqual(try SysrootPaths(sysroot: "").resolve("/../../"), "/", "on the host `..` stops at /")
-        XCTAssertEqual(try paths.resolve("/"), "/")
-        XCTAssertNil(try paths.resolve("/lib/missing"))
-        XCTAssertNil(try paths.resolve("/lib/file/more"), "a file is not a directory")
-        XCTAssertNil(try paths.resolve("/loop-a"), "symlink loops end")
-        XCTAssertThrowsError(try paths.resolve("/usr/escape/passwd")) { error in
+        XCTAssertEqual(try SysrootPaths(sysroot: "").resolve("/../../"), "/", "on the host `..` stops at /", line: line)
+        XCTAssertEqual(try paths.resolve("/"), "/", line: line)
+        XCTAssertEqual(try paths.resolve("/usr/lib"), "/usr/lib", line: line)
+        XCTAssertEqual(try paths.resolve("/lib"), "/usr/lib", line: line)
+        XCTAssertNil(try paths.resolve("/lib/missing"), line: line)
+        XCTAssertNil(try paths.resolve("/lib/file/more"), "a file is not a directory", line: line)
+        XCTAssertNil(try paths.resolve("/loop-a"), "symlink loops end", line: line)
+        XCTAssertNil(try paths.resolve("/loop-a/file"), "symlink loops end", line: line)
+        XCTAssertThrowsError(try paths.resolve("/usr/escape/passwd"), line: line) { error in
             XCTAssertEqual(
                 "\(error)",
-                "/usr/escape/passwd: symlink /usr/escape -> ../../../etc leads outside the sysroot \(self.root)")
+                "/usr/escape/passwd: symlink /usr/escape -> ../../../etc leads outside the sysroot \(self.root)",
+                line: line)
         }
     }
 
@@ -59,6 +102,13 @@ final class ELFLoaderPiecesTests: XCTestCase {
         XCTAssertEqual(PathText.directory(of: "/c.so"), "/")
         XCTAssertEqual(PathText.join("/", "x"), "/x")
         XCTAssertEqual(PathText.join("/a/../b", "x"), "/a/../b/x")
+        XCTAssertEqual(PathText.components(of: "//a/b//c/"), ["a", "b", "c"])
+        XCTAssertEqual(PathText.lastComponent(of: "/a/b/c.so"), "c.so")
+        XCTAssertEqual(PathText.lastComponent(of: "c.so"), "c.so")
+        // The kernel splits at "/" bytes: a combining mark after a slash makes it part of one
+        // Character, and must not hide the slash.
+        XCTAssertEqual(PathText.components(of: "/a/\u{301}b"), ["a", "\u{301}b"])
+        XCTAssertEqual(PathText.directory(of: "/a/\u{301}b"), "/a")
     }
 
     // MARK: ld.so.conf

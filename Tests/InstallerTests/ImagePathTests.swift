@@ -50,8 +50,22 @@ final class ImagePathTests: XCTestCase {
         }
     }
 
+    /// Runs `checks` on a fresh installer, then twice in one stretch of remembered directories:
+    /// the answers may not depend on what was remembered.
+    private func eachWay(_ checks: (FileInstaller) throws -> Void) rethrows {
+        try checks(installer())
+        let remembering = installer()
+        try remembering.rememberingDirectories {
+            try checks(remembering)
+            try checks(remembering)
+        }
+    }
+
     func testDirectoriesResolveInsideTheImage() throws {
-        let installer = installer()
+        try eachWay(assertDirectoriesResolveInsideTheImage)
+    }
+
+    private func assertDirectoriesResolveInsideTheImage(_ installer: FileInstaller) throws {
         XCTAssertEqual(try installer.imagePath("/lib/x"), image + "/usr/lib/x")
         XCTAssertEqual(try installer.imagePath("/abs/x"), image + "/usr/lib/x")
         XCTAssertEqual(try installer.imagePath("/lib/missing/deeper/x"), image + "/usr/lib/missing/deeper/x")
@@ -61,7 +75,10 @@ final class ImagePathTests: XCTestCase {
     }
 
     func testALinkThatLeadsNowhereInTheImageIsNotWrittenThrough() {
-        let installer = installer()
+        eachWay(assertALinkThatLeadsNowhereIsNotWrittenThrough)
+    }
+
+    private func assertALinkThatLeadsNowhereIsNotWrittenThrough(_ installer: FileInstaller) {
         XCTAssertThrowsError(try installer.imagePath("/out/file")) { error in
             XCTAssertEqual("\(error)", "/out: /out is a symlink in the image that leads nowhere in it; not written through")
         }
@@ -79,5 +96,14 @@ final class ImagePathTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: "\(image)/usr/lib/dracut", withDestinationPath: outside)
         XCTAssertThrowsError(try installer.recordHostonly("/x"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), [])
+    }
+
+    func testTheUnversionedLinkOfALibrary() {
+        XCTAssertEqual(FileInstaller.unversionedLink(of: "/usr/lib/libc.so.6"), "/usr/lib/libc.so")
+        XCTAssertEqual(FileInstaller.unversionedLink(of: "/lib/libfoo.so.1.2.3"), "/lib/libfoo.so")
+        XCTAssertEqual(FileInstaller.unversionedLink(of: "/a.so.b/libx.so.1"), "/a.so", "the first .so. counts, as before")
+        XCTAssertNil(FileInstaller.unversionedLink(of: "/usr/lib/libc.so"))
+        XCTAssertNil(FileInstaller.unversionedLink(of: "/usr/lib64/ld-linux-x86-64.so"))
+        XCTAssertNil(FileInstaller.unversionedLink(of: ".so"))
     }
 }

@@ -61,7 +61,7 @@ final class LibrarySearch {
     private func candidatePaths(for name: String, _ chain: [SearchingObject]) throws(SysrootPathError) -> [String] {
         let requester = chain[0]
         let platform = try self.platform(for: requester.elf)
-        if name.contains("/") {
+        if name.utf8.contains(UInt8(ascii: "/")) {
             guard let path = platform.expandTokens(in: name, origin: requester.origin), path.hasPrefix("/") else {
                 return []
             }

@@ -94,7 +94,7 @@ struct LoaderPlatform: Equatable {
     /// in one search-path element or needed name. Nil when a token has no value, in which case the
     /// loader drops the element. Unknown `$NAME`s are kept literally, as glibc does.
     func expandTokens(in text: String, origin: String) -> String? {
-        guard text.contains("$") else { return text }
+        guard text.utf8.contains(UInt8(ascii: "$")) else { return text }
         var result = ""
         var rest = Substring(text)
         while let dollar = rest.firstIndex(of: "$") {

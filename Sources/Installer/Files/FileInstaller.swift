@@ -43,6 +43,8 @@ public final class FileInstaller {
     private let paths: SysrootPaths
     /// The image root, seen as a root: its symlinks resolve inside it.
     private let imagePaths: SysrootPaths
+    private let sysrootDirectories = RememberedDirectories()
+    private let imageDirectories = RememberedDirectories()
     private let resolver: DependencyResolving
     private let logger: Logger
     private var resolved: Set<String> = []
@@ -59,8 +61,22 @@ public final class FileInstaller {
         self.resolver = resolver
         self.resolvesEagerly = resolvesEagerly
         self.logger = logger
-        paths = SysrootPaths(sysroot: sysroot)
-        imagePaths = SysrootPaths(sysroot: imageRoot)
+        paths = SysrootPaths(sysroot: sysroot, remembering: sysrootDirectories)
+        imagePaths = SysrootPaths(sysroot: imageRoot, remembering: imageDirectories)
+    }
+
+    /// Runs `body` with every directory it resolves remembered until it returns. Only for work in
+    /// which nothing but this installer changes the image or the sysroot: a helper call (module
+    /// code waits for its answer), the lazy pass. The installer only adds to the tree, so a
+    /// directory resolved once stays where it was.
+    public func rememberingDirectories<Result>(_ body: () throws -> Result) rethrows -> Result {
+        sysrootDirectories.begin()
+        imageDirectories.begin()
+        defer {
+            sysrootDirectories.end()
+            imageDirectories.end()
+        }
+        return try body()
     }
 
     // MARK: Queries
@@ -160,9 +176,11 @@ public final class FileInstaller {
     /// `includingLibraries`: also every file named like a shared library, executable or not, as
     /// dracut-ng 112's pass takes them (`-perm /0111 -or -name '*.so*'`, no `*.ko*` names).
     public func resolveInstalledExecutables(includingLibraries: Bool = false, afterEach: (String) -> Void = { _ in }) throws {
-        for path in executableImageFiles(includingLibraries: includingLibraries) {
-            try resolveDependencies(ofImageFile: path)
-            afterEach(path)
+        try rememberingDirectories {
+            for path in executableImageFiles(includingLibraries: includingLibraries) {
+                try resolveDependencies(ofImageFile: path)
+                afterEach(path)
+            }
         }
     }
 
@@ -201,10 +219,7 @@ public final class FileInstaller {
         for dependency in found.files {
             try install(dependency, resolvingDependencies: true)
             // dracut-install also takes the unversioned link libX.so of libX.so.N when the host has it.
-            if let range = dependency.firstRange(of: ".so.") {
-                let link = String(dependency[..<range.lowerBound]) + ".so"
-                _ = try? install(link)
-            }
+            if let link = Self.unversionedLink(of: dependency) { _ = try? install(link) }
         }
     }
 
@@ -213,6 +228,15 @@ public final class FileInstaller {
     /// same path has its libraries installed again.
     public func forgetInstalledFiles() {
         resolved.removeAll()
+    }
+
+    /// `/x/libX.so` for `/x/libX.so.N` (the first ".so."); nil for any other name.
+    static func unversionedLink(of library: String) -> String? {
+        let bytes = Array(library.utf8), pattern = Array(".so.".utf8)
+        guard bytes.count >= pattern.count,
+            let start = (0...(bytes.count - pattern.count)).first(where: { bytes[$0..<$0 + pattern.count].elementsEqual(pattern) })
+        else { return nil }
+        return String(decoding: bytes[..<(start + 3)], as: UTF8.self)
     }
 
     /// Executables and shared libraries: the files whose dependencies are resolved.
@@ -273,7 +297,7 @@ public final class FileInstaller {
     /// the way that leads nowhere in the image is refused: the host would follow it elsewhere.
     private func resolvedDirectory(_ directory: String) throws -> String {
         if let resolved = try resolvedInImage(directory) { return resolved }
-        let components = directory.split(separator: "/").map(String.init)
+        let components = PathText.components(of: directory).map(String.init)
         var known = "/"
         for (index, component) in components.enumerated() {
             let next = PathText.join(known, component)
@@ -306,7 +330,7 @@ public final class FileInstaller {
     func hostPath(of path: String) throws -> String? {
         let absolute = path.hasPrefix("/") ? path : "/" + path
         let directory = PathText.directory(of: absolute)
-        let name = String(absolute[absolute.index(after: absolute.lastIndex(of: "/")!)...])
+        let name = String(PathText.lastComponent(of: absolute))
         do {
             guard let resolvedDirectory = try paths.resolve(directory) else { return nil }
             if name.isEmpty || name == "." || name == ".." {
@@ -328,7 +352,7 @@ public final class FileInstaller {
         // bytes spares splitting and joining them.
         if Self.isNormalized(path) { return path }
         var components: [Substring] = []
-        for component in path.split(separator: "/") {
+        for component in PathText.components(of: path) {
             switch component {
             case ".": continue
             case "..":
@@ -401,8 +425,11 @@ public final class FileInstaller {
 
     /// Makes the parent directories, replicating the host's symlinked directories (lib -> usr/lib).
     private func createParentDirectories(of destination: String) throws {
+        // Most files go where other files went before them.
+        let parent = PathText.directory(of: destination)
+        if parent == "/" || imageContains(parent) { return }
         var current = ""
-        let components = destination.split(separator: "/").dropLast()
+        let components = PathText.components(of: destination).dropLast()
         for component in components {
             current += "/" + component
             if imageContains(current) { continue }
@@ -471,7 +498,7 @@ public final class FileInstaller {
     }
 
     private func lastComponent(of path: String) -> String {
-        String(path[path.index(after: path.lastIndex(of: "/")!)...])
+        String(PathText.lastComponent(of: path))
     }
 
     private func realImageDirectory(of path: String) -> String {
@@ -486,8 +513,8 @@ public final class FileInstaller {
 
 /// The path of `target` relative to the directory `directory`; both absolute and normalised.
 public func relativePath(from directory: String, to target: String) -> String {
-    let base = directory.split(separator: "/")
-    let goal = target.split(separator: "/")
+    let base = PathText.components(of: directory)
+    let goal = PathText.components(of: target)
     var common = 0
     while common < base.count, common < goal.count - 1, base[common] == goal[common] { common += 1 }
     let ups = Array(repeating: "..", count: base.count - common)

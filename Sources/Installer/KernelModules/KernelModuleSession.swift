@@ -65,6 +65,11 @@ public final class KernelModuleSession {
     /// The tree this session installs into.
     public var imageRoot: String { imageInstaller.imageRoot }
 
+    /// Runs `body`, which only installs, with the image's directories resolved once each.
+    public func rememberingDirectories<Result>(_ body: () throws -> Result) rethrows -> Result {
+        try imageInstaller.rememberingDirectories(body)
+    }
+
     // MARK: The engine's steps
 
     /// After the modules: -d drivers, --add-drivers, --force-drivers (with their rd.driver.pre=
