@@ -3,11 +3,14 @@ import Glibc
 #endif
 import Support
 
-/// Reads what the module filters and the firmware step need straight from an uncompressed .ko
-/// mapped read-only: the undefined symbols of .symtab (what libkmod calls dependency symbols) and
-/// the `firmware=` strings of .modinfo. Unlike kmod_module_get_info it does not parse the module
-/// signature, and it touches only the pages of those sections: the symbol-filtered walk of
-/// =drivers opens thousands of modules. Every offset is checked against the file's size.
+/// Reads what the module filters and the firmware step need straight from an uncompressed .ko:
+/// the undefined symbols of .symtab (what libkmod calls dependency symbols) and the `firmware=`
+/// strings of .modinfo. Unlike kmod_module_get_info it does not parse the module signature, and it
+/// reads only the header, the section table and those sections, each with one pread into a buffer
+/// the file's size: the symbol-filtered walk of =drivers reads thousands of modules on several
+/// threads, and mapping each file instead cost a page fault per page touched and a TLB shootdown
+/// on every other thread at each munmap. Every offset is checked against the file's size before
+/// it is read, and nothing is looked at outside what was read.
 struct ModuleELFReader {
     let path: String
 
@@ -25,15 +28,15 @@ struct ModuleELFReader {
         guard fstat(fd, &status) == 0 else { throw .unreadableModule(path: path, message: systemErrorDescription()) }
         let size = Int(status.st_size)
         guard size >= 64 else { throw corrupt("shorter than an ELF header") }
-        guard let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED else {
-            throw .unreadableModule(path: path, message: systemErrorDescription())
-        }
-        defer { munmap(mapping, size) }
-        return try parse(ELFBytes(UnsafeRawBufferPointer(start: mapping, count: size)))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        let file = PartlyReadFile(descriptor: fd, buffer: buffer, path: path)
+        try file.read(offset: 0, count: 64)
+        return try parse(ELFBytes(UnsafeRawBufferPointer(buffer)), file)
     }
 
-    private func parse(_ bytes: ELFBytes) throws(KernelModuleError) -> ModuleFileFacts {
-        let sections = try sectionTable(bytes)
+    private func parse(_ bytes: ELFBytes, _ file: PartlyReadFile) throws(KernelModuleError) -> ModuleFileFacts {
+        let sections = try sectionTable(bytes, file)
         guard let symbolTable = sections[".symtab"], let stringTable = sections[".strtab"] else {
             throw corrupt("no symbol table")
         }
@@ -89,7 +92,8 @@ struct ModuleELFReader {
     }
 
     /// The sections by name, each checked to lie inside the file.
-    private func sectionTable(_ bytes: ELFBytes) throws(KernelModuleError) -> [String: ELFBytes.Range] {
+    /// The sections read (the header must be), by name.
+    private func sectionTable(_ bytes: ELFBytes, _ file: PartlyReadFile) throws(KernelModuleError) -> [String: ELFBytes.Range] {
         guard bytes.hasELFMagic else { throw corrupt("not an ELF file") }
         guard bytes.isValidClassAndOrder else { throw corrupt("unknown ELF class or byte order") }
         let wide = bytes.is64Bit
@@ -100,6 +104,7 @@ struct ModuleELFReader {
         guard entrySize >= (wide ? 64 : 40), namesIndex < count,
             bytes.contains(offset: tableOffset, count: entrySize * count)
         else { throw corrupt("truncated section table") }
+        try file.read(offset: tableOffset, count: entrySize * count)
         var ranges: [ELFBytes.Range] = []
         for index in 0..<count {
             let header = tableOffset + index * entrySize
@@ -111,6 +116,7 @@ struct ModuleELFReader {
         }
         let names = ranges[namesIndex]
         guard bytes.contains(offset: names.offset, count: names.size) else { throw corrupt("truncated section names") }
+        try file.read(offset: names.offset, count: names.size)
         var sections: [String: ELFBytes.Range] = [:]
         for range in ranges {
             // The name's bytes are compared with the four names read before any String is made:
@@ -119,6 +125,7 @@ struct ModuleELFReader {
                 let name = bytes.name(at: names.offset + range.nameOffset, end: names.end, among: Self.sectionNames)
             else { continue }
             guard bytes.contains(offset: range.offset, count: range.size) else { throw corrupt("truncated \(name) section") }
+            try file.read(offset: range.offset, count: range.size)
             sections[name] = range
         }
         return sections
@@ -129,7 +136,31 @@ struct ModuleELFReader {
     }
 }
 
-/// Bounds-aware reads of a mapped ELF file in its own byte order. Callers check ranges first;
+/// A module file read into a buffer of its size one range at a time, each range where it is in
+/// the file, so that the parser keeps file offsets. Ranges are checked against the file's size
+/// before they are asked for.
+private struct PartlyReadFile {
+    let descriptor: Int32
+    let buffer: UnsafeMutableRawBufferPointer
+    let path: String
+
+    func read(offset: Int, count: Int) throws(KernelModuleError) {
+        var done = 0
+        while done < count {
+            let got = pread(descriptor, buffer.baseAddress! + offset + done, count - done, off_t(offset + done))
+            if got > 0 {
+                done += got
+            } else if got < 0 && errno == EINTR {
+                continue
+            } else {
+                let reason = got == 0 ? "the file ended before its last section" : systemErrorDescription()
+                throw .unreadableModule(path: path, message: reason)
+            }
+        }
+    }
+}
+
+/// Bounds-aware reads of an ELF file in memory in its own byte order. Callers check ranges first;
 /// a read outside the file gives 0 or nil rather than touching memory beyond the mapping.
 struct ELFBytes {
     struct Range {
