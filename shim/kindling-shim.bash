@@ -165,7 +165,9 @@ __kindling_check_syntax() {
 # module was a tenth of a stock build): each file's text parses as the body of a function of its
 # own. When that fails, nothing is marked, and the per-file check names the broken file. An extra
 # `}` in one file and a missing one in the next would slip through here; sourcing them would then
-# fail in bash's own way, as it did before these checks.
+# fail in bash's own way, as it did before these checks. The engine runs the same check on the
+# module path while this shell starts (ModuleSyntaxCheck) and marks what passed: this one checks
+# what is left, such as the modules a kdump build adds.
 __kindling_check_module_syntax() {
     builtin local __dir __file __text __all=''
     builtin local -a __files

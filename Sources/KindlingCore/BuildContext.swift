@@ -25,6 +25,9 @@ final class BuildContext {
     let kernelModules: KernelModuleSession
     /// The one bash every module function runs in.
     let shell: BashSession
+    /// The syntax of the module-setup.sh files on the module path, checked by another bash while
+    /// this one is prepared.
+    let moduleSyntax: ModuleSyntaxCheck
     /// Runs module functions in the shell, crediting what they add for --explain.
     private(set) lazy var runner: ShellModuleRunner = {
         let runner = ShellModuleRunner(shell: shell, helpers: helpers)
@@ -50,6 +53,9 @@ final class BuildContext {
         self.staging = staging
         self.logger = logger
         self.progress = progress
+        moduleSyntax = ModuleSyntaxCheck(
+            files: ModuleCatalog(searchPath: settings.moduleSearchPath).modules.map { $0.directory + "/module-setup.sh" },
+            scratch: staging.path + "/module-syntax.sh")
         recorder = configuration.explains ? ProvenanceRecorder(root: staging.imageRoot) : nil
         libraries = LibraryResolver(sysroot: settings.sysroot)
         installer = FileInstaller(

@@ -34,11 +34,17 @@ struct ModuleInstallation {
     }
 
     /// Tells the shell where the catalog's modules are (for module_check and check_module, which
-    /// dracut-ng's modules call from depends()), and checks the syntax of those not checked yet.
+    /// dracut-ng's modules call from depends()), which files the engine's check passed, and has it
+    /// check the syntax of the others.
     private func declare(_ catalog: ModuleCatalog) throws {
         let directories = catalog.modules.map { "[\(shellQuote($0.name))]=\(shellQuote($0.directory))" }
+        let passed = Set(context.moduleSyntax.checkedFiles())
+        let marks = catalog.modules.map { $0.directory + "/module-setup.sh" }.filter(passed.contains)
+            .map { "[\(shellQuote($0))]=1" }
+        let marking = marks.isEmpty ? "" : "__kindling_syntax_checked+=(\(marks.joined(separator: " ")))\n"
         try context.shell.evaluate(
-            "declare -gA __kindling_module_dirs=(\(directories.joined(separator: " ")))\n__kindling_check_module_syntax")
+            "declare -gA __kindling_module_dirs=(\(directories.joined(separator: " ")))\n"
+                + marking + "__kindling_check_module_syntax")
     }
 
     /// For a kdump build: the minimal image or the distribution's (kdump_image), asking Kindling's
