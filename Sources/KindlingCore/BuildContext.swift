@@ -54,7 +54,7 @@ final class BuildContext {
         self.logger = logger
         self.progress = progress
         moduleSyntax = ModuleSyntaxCheck(
-            files: ModuleCatalog(searchPath: settings.moduleSearchPath).modules.map { $0.directory + "/module-setup.sh" },
+            files: ModuleCatalog(searchPath: settings.moduleSearchPath).modules.map(\.setupScript),
             scratch: staging.path + "/module-syntax.sh")
         recorder = configuration.explains ? ProvenanceRecorder(root: staging.imageRoot) : nil
         libraries = LibraryResolver(sysroot: settings.sysroot)

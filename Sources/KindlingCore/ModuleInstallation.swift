@@ -39,7 +39,7 @@ struct ModuleInstallation {
     private func declare(_ catalog: ModuleCatalog) throws {
         let directories = catalog.modules.map { "[\(shellQuote($0.name))]=\(shellQuote($0.directory))" }
         let passed = Set(context.moduleSyntax.checkedFiles())
-        let marks = catalog.modules.map { $0.directory + "/module-setup.sh" }.filter(passed.contains)
+        let marks = catalog.modules.map(\.setupScript).filter(passed.contains)
             .map { "[\(shellQuote($0))]=1" }
         let marking = marks.isEmpty ? "" : "__kindling_syntax_checked+=(\(marks.joined(separator: " ")))\n"
         try context.shell.evaluate(

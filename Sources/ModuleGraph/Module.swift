@@ -11,6 +11,8 @@ public struct Module: Equatable, Hashable, Sendable {
     /// The directory's own name, `NNname`; modules are visited in the byte order of this.
     public var directoryName: String
     public var directory: String
+    /// Its module-setup.sh (which a legacy module lacks).
+    public var setupScript: String { directory + "/module-setup.sh" }
 
     public init(directory: String) {
         self.directory = directory

@@ -24,6 +24,22 @@ public func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
     bytes.withUnsafeBufferPointer { writeAll(fd: fd, $0) }
 }
 
+/// Fills `buffer` from `offset` of the file with pread, retrying on EINTR and short reads. Returns
+/// how many bytes it read (fewer than asked only at the end of the file), or -1 with errno set.
+public func preadAll(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+    var filled = 0
+    while filled < buffer.count {
+        let got = pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset + filled))
+        if got < 0 {
+            if errno == EINTR { continue }
+            return -1
+        }
+        if got == 0 { break }
+        filled += got
+    }
+    return filled
+}
+
 /// Reads until end of file.
 public func readAll(fd: Int32) -> [UInt8] {
     var result: [UInt8] = []

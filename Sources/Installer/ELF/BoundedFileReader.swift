@@ -50,22 +50,9 @@ final class BoundedFileReader {
             throw ELFError(path: path, reason: .corrupt("\(part) claims \(count) bytes"))
         }
         var buffer = [UInt8](repeating: 0, count: Int(count))
-        var filled = 0
-        let readError: Int32? = buffer.withUnsafeMutableBytes { raw in
-            while filled < raw.count {
-                let position = off_t(offset) + off_t(filled)
-                let got = pread(descriptor, raw.baseAddress! + filled, raw.count - filled, position)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                if got == 0 { break }
-                filled += got
-            }
-            return nil
-        }
-        if let readError {
-            throw ELFError(path: path, reason: .unreadable(systemErrorDescription(readError)))
+        let filled = buffer.withUnsafeMutableBytes { preadAll(fd: descriptor, into: $0, at: Int(offset)) }
+        if filled < 0 {
+            throw ELFError(path: path, reason: .unreadable(systemErrorDescription()))
         }
         // The file shrank between fstat and pread.
         guard filled == buffer.count else { throw ELFError(path: path, reason: .truncated(part)) }

@@ -49,15 +49,13 @@ struct SysrootPaths: Sendable {
     /// or in a symlink's target: a chroot would stop it at the root, but asking for it is a sign
     /// of a path meant for the host. On the host itself it stops at `/`.
     func resolve(_ path: String) throws(SysrootPathError) -> String? {
-        guard let remembered, remembered.isActive, let slash = PathText.lastSlash(in: path), slash != path.startIndex else {
+        guard let remembered, remembered.isActive, let (parent, name) = PathText.directoryAndName(of: path) else {
             return try walk(path, from: .root)?.resolved
         }
         if let known = remembered[path] { return known.resolved }
-        let name = path[path.index(after: slash)...]
-        guard !name.isEmpty, name != ".", name != ".." else { return try walk(path, from: .root)?.resolved }
         // Installing a file resolves its directory again and again (is it there, where to copy
         // it, each library of each executable): the directory's walk is done once.
-        let directory = String(path[..<slash])
+        let directory = String(parent)
         let start: Walk
         if let known = remembered[directory] {
             start = known
@@ -145,11 +143,10 @@ struct SysrootPaths: Sendable {
     /// The remembered walk of a link target's directory, taken from `directory` (resolved, where
     /// the link is), and the target's last name; nil when not remembered.
     private func rememberedDirectory(of target: String, linkedFrom directory: String) -> (walk: Walk, name: Substring)? {
-        guard let remembered, remembered.isActive, let slash = PathText.lastSlash(in: target), slash != target.startIndex
-        else { return nil }
-        let name = target[target.index(after: slash)...]
-        guard !name.isEmpty, name != ".", name != ".." else { return nil }
-        let textual = target.hasPrefix("/") ? String(target[..<slash]) : directory + "/" + target[..<slash]
+        guard let remembered, remembered.isActive, let (parent, name) = PathText.directoryAndName(of: target) else {
+            return nil
+        }
+        let textual = target.hasPrefix("/") ? String(parent) : directory + "/" + parent
         return remembered[textual].map { ($0, name) }
     }
 
@@ -203,6 +200,15 @@ enum PathText {
 
     static func lastSlash(in path: String) -> String.Index? {
         path.utf8.lastIndex(of: UInt8(ascii: "/"))
+    }
+
+    /// What precedes the last "/" and the name after it, when there is something before it and
+    /// the name is one a walk can remember: not empty, `.` or `..`.
+    static func directoryAndName(of path: String) -> (directory: Substring, name: Substring)? {
+        guard let slash = lastSlash(in: path), slash != path.startIndex else { return nil }
+        let name = path[path.index(after: slash)...]
+        guard !name.isEmpty, name != ".", name != ".." else { return nil }
+        return (path[..<slash], name)
     }
 
     /// What follows the last "/" (the whole path when it has none).

@@ -91,8 +91,7 @@ struct ModuleELFReader {
         return firmware
     }
 
-    /// The sections by name, each checked to lie inside the file.
-    /// The sections read (the header must be), by name.
+    /// The sections by name, each checked to lie inside the file and read (the header must be).
     private func sectionTable(_ bytes: ELFBytes, _ file: PartlyReadFile) throws(KernelModuleError) -> [String: ELFBytes.Range] {
         guard bytes.hasELFMagic else { throw corrupt("not an ELF file") }
         guard bytes.isValidClassAndOrder else { throw corrupt("unknown ELF class or byte order") }
@@ -145,17 +144,10 @@ private struct PartlyReadFile {
     let path: String
 
     func read(offset: Int, count: Int) throws(KernelModuleError) {
-        var done = 0
-        while done < count {
-            let got = pread(descriptor, buffer.baseAddress! + offset + done, count - done, off_t(offset + done))
-            if got > 0 {
-                done += got
-            } else if got < 0 && errno == EINTR {
-                continue
-            } else {
-                let reason = got == 0 ? "the file ended before its last section" : systemErrorDescription()
-                throw .unreadableModule(path: path, message: reason)
-            }
+        let got = preadAll(fd: descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + count]), at: offset)
+        guard got == count else {
+            let reason = got < 0 ? systemErrorDescription() : "the file ended before its last section"
+            throw .unreadableModule(path: path, message: reason)
         }
     }
 }
