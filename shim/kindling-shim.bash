@@ -149,7 +149,8 @@ __kindling_call() {
 
 # Sourcing a file with a syntax error runs what precedes the error and goes on, so a broken
 # module-setup.sh would silently lose its functions: check each file once with `bash -n` and
-# end the build with bash's message (the file and line) instead.
+# end the build with bash's message (the file and line) instead. The engine parses whole
+# catalogs in one `bash -n` (ModuleSyntaxCheck) and marks here the files that passed.
 declare -A __kindling_syntax_checked=()
 __kindling_check_syntax() {
     builtin local __file="$1" __error
@@ -159,30 +160,6 @@ __kindling_check_syntax() {
         builtin return 1
     fi
     __kindling_syntax_checked[$__file]=1
-}
-
-# One `bash -n` for every module in __kindling_module_dirs instead of one each (a process per
-# module was a tenth of a stock build): each file's text parses as the body of a function of its
-# own. When that fails, nothing is marked, and the per-file check names the broken file. An extra
-# `}` in one file and a missing one in the next would slip through here; sourcing them would then
-# fail in bash's own way, as it did before these checks. The engine runs the same check on the
-# module path while this shell starts (ModuleSyntaxCheck) and marks what passed: this one checks
-# what is left, such as the modules a kdump build adds.
-__kindling_check_module_syntax() {
-    builtin local __dir __file __text __all=''
-    builtin local -a __files
-    for __dir in "${__kindling_module_dirs[@]}"; do
-        __file=$__dir/module-setup.sh
-        [[ -f $__file && -z ${__kindling_syntax_checked[$__file]-} ]] || builtin continue
-        IFS= builtin read -r -d '' __text <"$__file"
-        __all+="__kindling_syntax_probe() {"$'\n'"$__text"$'\n'"}"$'\n'
-        __files+=("$__file")
-    done
-    ((${#__files[@]} > 0)) || builtin return 0
-    "$BASH" -O extglob -n <<<"$__all" 2>/dev/null || builtin return 0
-    for __file in "${__files[@]}"; do
-        __kindling_syntax_checked[$__file]=1
-    done
 }
 
 __kindling_serve() {

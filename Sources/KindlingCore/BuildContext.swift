@@ -25,8 +25,8 @@ final class BuildContext {
     let kernelModules: KernelModuleSession
     /// The one bash every module function runs in.
     let shell: BashSession
-    /// The syntax of the module-setup.sh files on the module path, checked by another bash while
-    /// this one is prepared.
+    /// The syntax of the module-setup.sh files: the module path's checked by another bash while
+    /// this one is prepared, any other module's when it is declared.
     let moduleSyntax: ModuleSyntaxCheck
     /// Runs module functions in the shell, crediting what they add for --explain.
     private(set) lazy var runner: ShellModuleRunner = {

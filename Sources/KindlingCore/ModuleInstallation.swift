@@ -34,17 +34,15 @@ struct ModuleInstallation {
     }
 
     /// Tells the shell where the catalog's modules are (for module_check and check_module, which
-    /// dracut-ng's modules call from depends()), which files the engine's check passed, and has it
-    /// check the syntax of the others.
+    /// dracut-ng's modules call from depends()) and which module-setup.sh files passed the syntax
+    /// check: the shell checks the others alone when it sources them.
     private func declare(_ catalog: ModuleCatalog) throws {
         let directories = catalog.modules.map { "[\(shellQuote($0.name))]=\(shellQuote($0.directory))" }
-        let passed = Set(context.moduleSyntax.checkedFiles())
-        let marks = catalog.modules.map(\.setupScript).filter(passed.contains)
+        let marks = context.moduleSyntax.passedFiles(among: catalog.modules.map(\.setupScript))
             .map { "[\(shellQuote($0))]=1" }
-        let marking = marks.isEmpty ? "" : "__kindling_syntax_checked+=(\(marks.joined(separator: " ")))\n"
+        let marking = marks.isEmpty ? "" : "\n__kindling_syntax_checked+=(\(marks.joined(separator: " ")))"
         try context.shell.evaluate(
-            "declare -gA __kindling_module_dirs=(\(directories.joined(separator: " ")))\n"
-                + marking + "__kindling_check_module_syntax")
+            "declare -gA __kindling_module_dirs=(\(directories.joined(separator: " ")))" + marking)
     }
 
     /// For a kdump build: the minimal image or the distribution's (kdump_image), asking Kindling's

@@ -3,48 +3,75 @@ import Glibc
 #endif
 import Support
 
-/// The shim's `__kindling_check_module_syntax`, started by the engine as soon as the catalog is
-/// known: one `bash -n` over every module-setup.sh, each file's text the body of a function of
-/// its own, parsed while the build still prepares (the module shell's environment, the host's
-/// devices) instead of when the modules are declared. For dracut's 120 stock modules that parse
-/// and the shell's reading of the files were 20 ms of the build's serial start.
-/// The verdict is the shim's: every file passed, or none is marked and each is checked alone
-/// when it is first sourced.
+/// The module-setup.sh files whose syntax passed, so that the shim need not check each one with a
+/// `bash -n` of its own before sourcing it (a process per module was a tenth of a stock build).
+///
+/// One `bash -n` parses a whole batch, each file's text the body of a function of its own. The
+/// first batch, the module path, starts with the build and parses while the build still prepares
+/// (the module shell's environment, the host's devices). Files asked about later, such as the
+/// modules a kdump build adds, are parsed in one more batch when first asked about.
+///
+/// A batch passes whole or not at all. A file of a failed batch is never reported as passed, so
+/// the shim checks it alone when it is sourced, and the broken file names itself with its line.
+/// An extra `}` in one file and a missing one in the next would pass here; sourcing them then
+/// fails in bash's own way.
 public final class ModuleSyntaxCheck {
-    /// The module-setup.sh files handed to bash.
+    /// The files of the first batch that were read (regular files).
     public let files: [String]
-    private let process: ChildProcess?
+    private let scratch: String
+    private var running: ChildProcess?
+    private var judged: Set<String>
+    private var passed: Set<String> = []
 
-    /// Starts the check of `files`, written together into `scratch` (a file of the build's own
-    /// temporary directory). A check that cannot start checks nothing: the shim does it then.
+    /// Starts the first batch on `files`, written together into `scratch` (a file of the build's
+    /// own temporary directory). A batch that cannot start passes nothing: the shim checks then.
     public init(files: [String], scratch: String) {
+        self.scratch = scratch
+        let batch = Self.start(files, scratch: scratch)
+        self.files = batch.read
+        running = batch.process
+        judged = Set(files)
+    }
+
+    /// The files of `candidates` whose syntax passed. Waits for the first batch; candidates
+    /// never judged before are parsed now, in one batch.
+    public func passedFiles(among candidates: [String]) -> [String] {
+        finishRunning(files)
+        let fresh = candidates.filter { !judged.contains($0) }
+        if !fresh.isEmpty {
+            let batch = Self.start(fresh, scratch: scratch)
+            running = batch.process
+            judged.formUnion(fresh)
+            finishRunning(batch.read)
+        }
+        return candidates.filter(passed.contains)
+    }
+
+    deinit { _ = running?.wait() }
+
+    private func finishRunning(_ batch: [String]) {
+        guard let process = running else { return }
+        running = nil
+        if process.wait() == 0 { passed.formUnion(batch) }
+    }
+
+    private static func start(_ files: [String], scratch: String) -> (read: [String], process: ChildProcess?) {
         var text: [UInt8] = []
         var read: [String] = []
         for file in files {
-            // What the shim's `read -r -d ''` takes: the bytes up to the first NUL.
-            guard let bytes = Self.regularFileBytes(file) else { continue }
-            text += Array("__kindling_syntax_probe() {\n".utf8) + bytes.prefix { $0 != 0 } + Array("\n}\n".utf8)
+            guard let bytes = regularFileBytes(file) else { continue }
+            // Every byte: bash sources and parses past a NUL.
+            text += Array("__kindling_syntax_probe() {\n".utf8) + bytes + Array("\n}\n".utf8)
             read.append(file)
         }
-        self.files = read
-        guard !read.isEmpty, Self.write(text, to: scratch) else {
-            process = nil
-            return
-        }
+        guard !read.isEmpty, write(text, to: scratch) else { return (read, nil) }
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { if null >= 0 { close(null) } }
-        process = try? ChildProcess(
+        let process = try? ChildProcess(
             executable: "/bin/bash", arguments: ["-O", "extglob", "-n", scratch],
             descriptors: null >= 0 ? [0: null, 1: null, 2: null] : [:])
+        return (read, process)
     }
-
-    /// The files that parsed: all of them, or none. Waits for bash.
-    public func checkedFiles() -> [String] {
-        guard let process, process.wait() == 0 else { return [] }
-        return files
-    }
-
-    deinit { _ = process?.wait() }
 
     /// A regular file's bytes (as `[[ -f ]]` sees it: symlinks followed); nil for anything else.
     private static func regularFileBytes(_ path: String) -> [UInt8]? {
