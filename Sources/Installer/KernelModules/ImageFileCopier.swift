@@ -22,6 +22,7 @@ enum ImageCopyFailure: Error, CustomStringConvertible {
 final class ImageFileCopier {
     private let installer: FileInstaller
     private var createdDirectories: Set<String> = []
+    private lazy var background = BackgroundCopies()
 
     init(installer: FileInstaller) {
         self.installer = installer
@@ -64,22 +65,58 @@ final class ImageFileCopier {
     /// Copies `source` to the absolute image path `destination`. False when something is already there.
     @discardableResult
     func copy(_ source: String, to destination: String) throws(ImageCopyFailure) -> Bool {
+        let (input, status) = try openSource(source)
+        defer { close(input) }
+        let path = try hostPath(of: destination)
+        do {
+            let copied = try FileCopier.copy(from: input, status: status, to: path)
+            if copied { installer.installLog?.record(source) }
+            return copied
+        } catch {
+            throw .failed(error.description)
+        }
+    }
+
+    /// As `copy`, with the file's creation and bytes left to a worker thread: a missing source or
+    /// directory fails here, a failed write in `finishCopiesInBackground`.
+    func copyInBackground(_ source: String, to destination: String) throws(ImageCopyFailure) {
+        let (input, status) = try openSource(source)
+        let path: String
+        do {
+            path = try hostPath(of: destination)
+        } catch {
+            close(input)
+            throw error
+        }
+        background.copy(input, status: status, source: source, to: path)
+    }
+
+    /// Waits for the background copies: the sources whose copy failed, with why. The copied ones
+    /// go into the install log, in the order they were asked for.
+    func finishCopiesInBackground() -> [(source: String, failure: ImageCopyFailure)] {
+        let (copied, failures) = background.finish()
+        for source in copied { installer.installLog?.record(source) }
+        return failures.map { ($0.source, .failed($0.message)) }
+    }
+
+    private func openSource(_ source: String) throws(ImageCopyFailure) -> (Int32, stat) {
         let input = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard input >= 0 else {
             throw errno == ENOENT ? .sourceMissing : .failed(systemErrorDescription())
         }
-        defer { close(input) }
         var status = stat()
         guard fstat(input, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            close(input)
             throw .failed("not a regular file")
         }
+        return (input, status)
+    }
+
+    /// Where `destination` is on the host, its directory made.
+    private func hostPath(of destination: String) throws(ImageCopyFailure) -> String {
         try makeDirectory(PathText.directory(of: destination))
         do {
-            let copied = try FileCopier.copy(from: input, status: status, to: installer.imagePath(destination))
-            if copied { installer.installLog?.record(source) }
-            return copied
-        } catch let error as InstallError {
-            throw .failed(error.description)
+            return try installer.imagePath(destination)
         } catch {
             throw .failed("\(error)")
         }

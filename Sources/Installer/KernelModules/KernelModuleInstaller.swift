@@ -47,8 +47,27 @@ public final class KernelModuleInstaller {
 
     /// Installs each argument (a name or alias, an absolute .ko path, or `=subdir`). Without
     /// `options.optional` the first failure ends the request and is thrown; with it, failures are
-    /// logged and the rest carries on.
+    /// logged and the rest carries on. Every module file is in the image when this returns.
     public func install(_ arguments: [String], options: ModuleInstallOptions) throws(KernelModuleError) {
+        var failure: KernelModuleError?
+        do {
+            try installEach(arguments, options: options)
+        } catch {
+            failure = error
+        }
+        // A module's file is written by a worker (`copy`); one that failed there fails now.
+        for (source, copyFailure) in copier.finishCopiesInBackground() {
+            let error = KernelModuleError.copyFailed(path: source, message: copyFailure.description)
+            failures[source] = error
+            installedPaths.remove(source)
+            if failure == nil {
+                do { try settle(error, options) } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private func installEach(_ arguments: [String], options: ModuleInstallOptions) throws(KernelModuleError) {
         for argument in arguments {
             switch ModuleArgument(argument) {
             case .name(let name):
@@ -168,7 +187,7 @@ public final class KernelModuleInstaller {
     private func copy(_ module: KernelModule, from path: String) throws(KernelModuleError) {
         let destination = imageModuleDirectory + "/" + (try relativePath(of: path))
         do {
-            try copier.copy(path, to: destination)
+            try copier.copyInBackground(path, to: destination)
         } catch {
             switch error {
             case .sourceMissing: throw .missingFile(module: module.name, path: path)
