@@ -94,15 +94,19 @@ struct ImageBuild {
         let squashLib = SquashLibPass(context: context, selected: selected)
         try squashLib?.createDirectory()
         try timer.measure("Installing modules") { try modules.install(selected) }
+        var moduleIndex: ModuleIndexRun?
+        // On every way out: depmod writes into the staging directory.
+        defer { try? moduleIndex?.finish() }
         if !settings.noKernel {
             let drivers = KernelDriverInstallation(context: context)
-            try timer.measure("Installing kernel drivers and their index") { try drivers.run() }
+            moduleIndex = try timer.measure("Installing kernel drivers and their index") { try drivers.run() }
             if drivers.imageIsNotNeeded {
                 logger.debug("Hostonly image without kernel modules, initqueue or command line: not writing \(settings.outputPath)")
                 return
             }
         }
         try timer.measure("Finishing the image tree") { try TreeFinishing(context: context).run() }
+        if let moduleIndex { try timer.measure("Waiting for depmod") { try moduleIndex.finish() } }
         let squash = try SquashPass(context: context, selected: selected)
         // A squash image is compressed on its own: no file of the tree is gzipped in the archive.
         if squash != nil || squashLib != nil { advance?.stopPreparing() }

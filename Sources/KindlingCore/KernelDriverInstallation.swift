@@ -8,14 +8,32 @@ import StagedTree
 struct KernelDriverInstallation {
     let context: BuildContext
 
-    func run() throws {
+    /// Returns depmod's run when it may go on while the rest of the tree is finished (the caller
+    /// finishes it), nil when the index is written already.
+    func run() throws -> ModuleIndexRun? {
         try copyStrictHostModules()
         try context.kernelModules.installDrivers(context.environment.driverOptions)
         context.credit(.engine("drivers named by --drivers, --add-drivers, --force-drivers, --filesystems"))
         context.logger.info("*** Installing kernel module dependencies ***")
-        try context.kernelModules.writeModuleIndex()
-        context.credit(.engine("kernel module index (depmod)"))
+        let index = try context.kernelModules.startModuleIndex()
+        if !indexMayOverlapFinishing {
+            try index.finish()
+            context.credit(.engine("kernel module index (depmod)"))
+        }
+        // dracut's order of lines; depmod itself may still run (the caller waits for it).
         context.logger.info("*** Installing kernel module dependencies done ***")
+        return indexMayOverlapFinishing ? index : nil
+    }
+
+    /// Whether depmod may run while TreeFinishing works: that adds libraries, settings files and
+    /// the loader cache, never a kernel module. Not when the tree's next additions are credited
+    /// (--explain would credit depmod's files to them), when -I, --install-optional or --include
+    /// may put files anywhere, or when --noimageifnotneeded reads the index at once.
+    private var indexMayOverlapFinishing: Bool {
+        let settings = context.settings
+        return context.recorder == nil && settings.contents.installItems.isEmpty
+            && settings.contents.optionalItems.isEmpty && context.configuration.includes.isEmpty
+            && !(settings.image.skipsUnneededImage && settings.hostonly != nil)
     }
 
     /// --noimageifnotneeded with hostonly: no image when no kernel module, no initqueue and no

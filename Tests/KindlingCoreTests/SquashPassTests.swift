@@ -26,7 +26,7 @@ final class SquashPassTests: XCTestCase {
         for directory in ["confdir", "tmp", "modules.d", "bin", "ng"] {
             try FileManager.default.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
         }
-        FileManager.default.createFile(atPath: root + "/dracut.conf", contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: root + "/dracut.conf", contents: Data()))
         try "DRACUT_VERSION=106\n".write(toFile: root + "/ng/dracut-version.sh", atomically: true, encoding: .utf8)
     }
 

@@ -25,7 +25,7 @@ final class WholeImageBuildTests: XCTestCase {
         for directory in ["confdir", "tmp", "modules.d/50probe", "sys"] {
             try FileManager.default.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
         }
-        FileManager.default.createFile(atPath: root + "/dracut.conf", contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: root + "/dracut.conf", contents: Data()))
     }
 
     override func tearDownWithError() throws {

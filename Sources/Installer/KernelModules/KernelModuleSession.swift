@@ -88,10 +88,18 @@ public final class KernelModuleSession {
 
     /// dracut_kernel_post: the kernel's builtin lists into the image and depmod over what is there.
     public func writeModuleIndex() throws(KernelModuleError) {
-        indexedModules = try ModuleIndexWriter(
+        try startModuleIndex().finish()
+    }
+
+    /// As `writeModuleIndex`, with depmod still running when this returns: the caller finishes
+    /// the run before anything reads the module directory or adds to it.
+    public func startModuleIndex() throws(KernelModuleError) -> ModuleIndexRun {
+        let run = try ModuleIndexWriter(
             moduleDirectory: settings.moduleDirectory, kernelVersion: settings.kernelVersion,
             imageInstaller: imageInstaller, logger: logger
-        ).write(unlessModulesAre: indexedModules)
+        ).start(unlessModulesAre: indexedModules)
+        run.onSuccess = { [weak self] modules in self?.indexedModules = modules }
+        return run
     }
 
     /// The tree was emptied behind the session's back (squash's loader moves it into

@@ -28,6 +28,14 @@ public struct ModuleIndexWriter {
     /// - Returns: the module files this index is of.
     @discardableResult
     public func write(unlessModulesAre previous: [String]? = nil) throws(KernelModuleError) -> [String]? {
+        let run = try start(unlessModulesAre: previous)
+        try run.finish()
+        return run.modules
+    }
+
+    /// As `write`, with depmod left running on a thread of its own: the tree outside the module
+    /// directory may change meanwhile; `finish` waits for it.
+    public func start(unlessModulesAre previous: [String]? = nil) throws(KernelModuleError) -> ModuleIndexRun {
         let imageDirectory = "/lib/modules/\(kernelVersion)"
         for name in Self.kernelFiles where access(moduleDirectory + "/" + name, F_OK) == 0 {
             do {
@@ -38,7 +46,7 @@ public struct ModuleIndexWriter {
         }
         guard copier.imageHasDirectory(imageDirectory) else {
             logger.debug("no kernel modules in the image: depmod not run")
-            return nil
+            return ModuleIndexRun(modules: nil)
         }
         // depmod -b follows the host's view of the image: it must be the image's own.
         guard copier.hostPathStaysInImage(imageDirectory) else {
@@ -48,28 +56,65 @@ public struct ModuleIndexWriter {
         let modules = ModuleTreeWalk.moduleFiles(under: copier.imageRoot + imageDirectory)
         if let previous, previous == modules {
             logger.debug("kernel module index: the same \(modules.count) modules as the last one: depmod not run again")
-            return modules
+            return ModuleIndexRun(modules: modules)
         }
-        try runDepmod()
-        return modules
-    }
-
-    private func runDepmod() throws(KernelModuleError) {
-        let output: CommandOutput
-        do {
-            output = try runCommand(Self.depmodPath(), ["-a", "-b", copier.imageRoot, kernelVersion])
-        } catch {
-            throw .depmodFailed(status: 127, message: "\(error)")
-        }
-        let messages = output.errorText.split(separator: "\n").map(String.init)
-        guard output.status == 0 else {
-            throw .depmodFailed(status: output.status, message: messages.first ?? "")
-        }
-        for line in messages { logger.debug(line) }
+        return ModuleIndexRun(
+            modules: modules, depmod: Self.depmodPath(), arguments: ["-a", "-b", copier.imageRoot, kernelVersion],
+            logger: logger)
     }
 
     /// The host's depmod, as dracut runs it; the image's own kmod may not be installed.
     static func depmodPath() -> String {
         ["/usr/sbin/depmod", "/sbin/depmod", "/usr/bin/depmod", "/bin/depmod"].first { access($0, X_OK) == 0 } ?? "depmod"
     }
+}
+
+/// A module index being written: depmod on a thread of its own, or nothing left to do.
+public final class ModuleIndexRun: @unchecked Sendable {
+    /// The module files the index is of; nil when the image has no module directory.
+    public let modules: [String]?
+    /// Called by `finish` once the index is written, with `modules`.
+    var onSuccess: (([String]?) -> Void)?
+    private let logger: Logger?
+    private var thread: Thread?
+    private var output: Result<CommandOutput, any Error>?
+    private var verdict: Result<Void, KernelModuleError>?
+
+    init(modules: [String]?) {
+        self.modules = modules
+        logger = nil
+    }
+
+    init(modules: [String], depmod: String, arguments: [String], logger: Logger) {
+        self.modules = modules
+        self.logger = logger
+        thread = Thread { [self] in output = Result { try runCommand(depmod, arguments) } }
+    }
+
+    /// Waits for depmod; throws when it could not run or failed. Its messages are logged.
+    public func finish() throws(KernelModuleError) {
+        if verdict == nil {
+            thread?.join()
+            thread = nil
+            verdict = Result { () throws(KernelModuleError) in try check(output) }
+            if case .success = verdict { onSuccess?(modules) }
+        }
+        try verdict?.get()
+    }
+
+    private func check(_ output: Result<CommandOutput, any Error>?) throws(KernelModuleError) {
+        let finished: CommandOutput
+        switch output {
+        case .success(let value): finished = value
+        case .failure(let error): throw .depmodFailed(status: 127, message: "\(error)")
+        case nil: return
+        }
+        let messages = finished.errorText.split(separator: "\n").map(String.init)
+        guard finished.status == 0 else {
+            throw .depmodFailed(status: finished.status, message: messages.first ?? "")
+        }
+        for line in messages { logger?.debug(line) }
+    }
+
+    deinit { thread?.join() }
 }
