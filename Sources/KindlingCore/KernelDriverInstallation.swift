@@ -16,13 +16,14 @@ struct KernelDriverInstallation {
         context.credit(.engine("drivers named by --drivers, --add-drivers, --force-drivers, --filesystems"))
         context.logger.info("*** Installing kernel module dependencies ***")
         let index = try context.kernelModules.startModuleIndex()
-        if !indexMayOverlapFinishing {
+        let overlaps = index.isRunning && indexMayOverlapFinishing
+        if !overlaps {
             try index.finish()
             context.credit(.engine("kernel module index (depmod)"))
         }
         // dracut's order of lines; depmod itself may still run (the caller waits for it).
         context.logger.info("*** Installing kernel module dependencies done ***")
-        return indexMayOverlapFinishing ? index : nil
+        return overlaps ? index : nil
     }
 
     /// Whether depmod may run while TreeFinishing works: that adds libraries, settings files and

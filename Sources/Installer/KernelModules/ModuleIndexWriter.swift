@@ -91,6 +91,9 @@ public final class ModuleIndexRun: @unchecked Sendable {
         thread = Thread { [self] in output = Result { try runCommand(depmod, arguments) } }
     }
 
+    /// Whether depmod was started and not waited for yet.
+    public var isRunning: Bool { thread != nil }
+
     /// Waits for depmod; throws when it could not run or failed. Its messages are logged.
     public func finish() throws(KernelModuleError) {
         if verdict == nil {
