@@ -60,9 +60,7 @@ public final class KernelModuleInstaller {
             let error = KernelModuleError.copyFailed(path: source, message: copyFailure.description)
             failures[source] = error
             installedPaths.remove(source)
-            if failure == nil {
-                do { try settle(error, options) } catch { failure = error }
-            }
+            do { try settle(error, options) } catch { failure = failure ?? error }
         }
         if let failure { throw failure }
     }
