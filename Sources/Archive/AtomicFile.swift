@@ -4,8 +4,8 @@ import Glibc
 import Support
 
 /// A file that replaces `target` only when complete: it is written beside the target under a
-/// temporary name, synced, renamed over the target, and the directory is synced. Until
-/// `commit()`, the old target is untouched; an uncommitted file is removed.
+/// temporary name, synced (unless told not to), renamed over the target, and the directory is
+/// synced. Until `commit()`, the old target is untouched; an uncommitted file is removed.
 public final class AtomicFile {
     public let target: String
     public let temporaryPath: String
@@ -26,14 +26,19 @@ public final class AtomicFile {
 
     deinit { discard() }
 
-    public func commit() throws {
+    /// - Parameter syncing: false leaves the bytes to the page cache: the rename is as atomic for
+    ///   every reader, and only a crash soon after may lose the new file.
+    public func commit(syncing: Bool = true) throws {
         guard !finished else { throw ArchiveError.misuse("commit of '\(target)' after it was finished") }
-        guard fsync(fileDescriptor) == 0 else { throw ArchiveError.system(operation: "sync", path: temporaryPath, errno: errno) }
+        if syncing {
+            guard fsync(fileDescriptor) == 0 else { throw ArchiveError.system(operation: "sync", path: temporaryPath, errno: errno) }
+        }
         guard rename(temporaryPath, target) == 0 else {
             throw ArchiveError.system(operation: "rename into place", path: target, errno: errno)
         }
         finished = true
         close(fileDescriptor)
+        guard syncing else { return }
         let directoryDescriptor = open(Self.split(target).directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)

@@ -137,7 +137,8 @@ struct ImageBuild {
                 try UnifiedKernelImageBuild(
                     inputs: uefi, initramfs: archive, imageRoot: staging.imageRoot,
                     kernelCommandLine: settings.contents.kernelCommandLine, output: settings.outputPath,
-                    temporaryDirectory: staging.path, logger: logger
+                    syncsOutput: ImageSync.isNeeded(sysroot: settings.sysroot), temporaryDirectory: staging.path,
+                    logger: logger
                 ).run()
             }
         }

@@ -50,7 +50,7 @@ struct ImageWriting {
         if let enhancedCpio {
             try writeWithDracutCpio(enhancedCpio, entries: entries, earlyRoot: earlyRoot, into: file)
             try Cancellation.shared.checkpoint()
-            try file.commit()
+            try file.commit(syncing: syncsDestination)
             if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }
             return
         }
@@ -68,8 +68,13 @@ struct ImageWriting {
             context.logger.debug("gzip: \(found) of \(found + missed) blocks of large files were compressed ahead")
         }
         try Cancellation.shared.checkpoint()
-        try file.commit()
+        try file.commit(syncing: syncsDestination)
         if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }
+    }
+
+    /// The image itself, as dracut syncs it; an archive staged for a UEFI executable never.
+    private var syncsDestination: Bool {
+        destination == context.settings.outputPath && ImageSync.isNeeded(sysroot: context.settings.sysroot)
     }
 
     /// dracut's create_cpio_with_dracut_cpio: the early archive first, then the main one, written

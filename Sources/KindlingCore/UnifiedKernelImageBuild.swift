@@ -101,6 +101,8 @@ struct UnifiedKernelImageBuild {
     let imageRoot: String
     let kernelCommandLine: String?
     let output: String
+    /// Whether the executable is synced before it replaces the old one (`ImageSync`).
+    let syncsOutput: Bool
     let temporaryDirectory: String
     let logger: Logger
 
@@ -120,11 +122,11 @@ struct UnifiedKernelImageBuild {
                 try writer.write(to: descriptor) { try Cancellation.shared.checkpoint() }
             }
             try sign(unsigned, into: file.temporaryPath, with: signing, tools: tools)
-            try file.commit()
+            try file.commit(syncing: syncsOutput)
             logger.info("*** Creating signed UEFI image file '\(output)' done ***")
         } else {
             try writer.write(to: file.fileDescriptor) { try Cancellation.shared.checkpoint() }
-            try file.commit()
+            try file.commit(syncing: syncsOutput)
             logger.info("*** Creating UEFI image file '\(output)' done ***")
         }
     }

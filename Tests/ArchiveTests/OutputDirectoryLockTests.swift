@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Archive
+import Support
 
 final class OutputDirectoryLockTests: XCTestCase {
     func testASecondBuildWaitsForTheFirstAndNoFileIsLeft() throws {
@@ -87,6 +88,23 @@ final class OutputDirectoryLockTests: XCTestCase {
         let removed = AtomicFile.removeLeftovers(of: directory + "/initrd.img", changedBefore: time(nil) - 10)
         XCTAssertEqual(removed, [".initrd.img.kindling-Ab12Cd"])
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: directory)), Set(names.dropFirst()))
+    }
+
+    /// Synced or not, the new image replaces the old one whole, and nothing is left beside it.
+    func testACommitReplacesTheTargetWithOrWithoutASync() throws {
+        let directory = NSTemporaryDirectory() + "kindling-commit-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let target = directory + "/initrd.img"
+        try Data("old".utf8).write(to: URL(fileURLWithPath: target))
+        for (syncing, text) in [(false, "new"), (true, "newer")] {
+            let file = try AtomicFile(replacing: target)
+            XCTAssertTrue(writeAll(fd: file.fileDescriptor, Array(text.utf8)))
+            XCTAssertEqual(String(decoding: FileManager.default.contents(atPath: target)!, as: UTF8.self), syncing ? "new" : "old")
+            try file.commit(syncing: syncing)
+            XCTAssertEqual(String(decoding: FileManager.default.contents(atPath: target)!, as: UTF8.self), text)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), ["initrd.img"])
+        }
     }
 
     func testAMissingDirectoryIsNamed() {
