@@ -136,8 +136,8 @@ final class BuildContext {
     func writeImageFile(_ path: String, _ text: String) throws {
         try installer.installDirectory((path as NSString).deletingLastPathComponent)
         let file = try installer.imageFilePath(path)
-        guard FileManager.default.createFile(atPath: file, contents: Data(PathBytes.bytes(text))) else {
-            throw BuildFailure("cannot write \(file)")
+        guard replaceFile(file, with: PathBytes.bytes(text)) else {
+            throw BuildFailure("cannot write \(file): \(systemErrorDescription())")
         }
     }
 }

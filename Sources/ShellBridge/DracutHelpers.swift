@@ -356,12 +356,8 @@ public final class DracutHelpers: HelperHandler {
             throw InstallError.system(path: hostPath, operation: "stat", message: systemErrorDescription())
         }
         let target = try installer.imageFilePath(destination)
-        guard
-            FileManager.default.createFile(
-                atPath: target, contents: data,
-                attributes: [.posixPermissions: Int(status.st_mode & 0o7777)])
-        else {
-            throw InstallError.system(path: target, operation: "create", message: "write failed")
+        guard replaceFile(target, with: Array(data), mode: status.st_mode & 0o7777) else {
+            throw InstallError.system(path: target, operation: "create", message: systemErrorDescription())
         }
         installer.installLog?.record(hostPath)
     }

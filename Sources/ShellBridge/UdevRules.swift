@@ -130,7 +130,7 @@ struct UdevRules {
     func markInitqueue(ifRuleNeeds path: String) throws -> HelperReply {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.containsBytes(of: "initqueue") else { return .success }
         try installer.installDirectory("/lib/dracut")
-        _ = FileManager.default.createFile(atPath: try installer.imageFilePath("/lib/dracut/need-initqueue"), contents: Data())
+        _ = replaceFile(try installer.imageFilePath("/lib/dracut/need-initqueue"), with: [])
         return .success
     }
 
@@ -159,9 +159,8 @@ struct UdevRules {
                     output += line + "\n"
                 }
             }
-            unlink(path)
-            guard FileManager.default.createFile(atPath: path, contents: Data(output.utf8), attributes: [.posixPermissions: 0o644]) else {
-                throw InstallError.system(path: path, operation: "rewrite", message: "write failed")
+            guard replaceFile(path, with: Array(output.utf8), mode: 0o644) else {
+                throw InstallError.system(path: path, operation: "rewrite", message: systemErrorDescription())
             }
         }
         return .success

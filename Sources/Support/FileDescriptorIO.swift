@@ -56,6 +56,19 @@ public func readAll(fd: Int32) -> [UInt8] {
     return result
 }
 
+/// Replaces `path` with a new file holding `bytes`, as FileManager's `createFile` does (a new
+/// inode, with `mode` exactly or else 0666 less the umask; a symlink there is replaced, not
+/// followed), but without its temporary file and sync: the staged tree is itself temporary.
+/// Returns false, with errno set, when the file cannot be made or written.
+public func replaceFile(_ path: String, with bytes: [UInt8], mode: mode_t? = nil) -> Bool {
+    unlink(path)
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode ?? 0o666)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    if let mode, fchmod(fd, mode) != 0 { return false }
+    return writeAll(fd: fd, bytes)
+}
+
 public func systemErrorDescription(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
