@@ -4,8 +4,9 @@ import Glibc
 import Support
 
 /// A file that replaces `target` only when complete: it is written beside the target under a
-/// temporary name, synced (unless told not to), renamed over the target, and the directory is
-/// synced. Until `commit()`, the old target is untouched; an uncommitted file is removed.
+/// temporary name, synced, renamed over the target, and the directory is synced (`commit` can
+/// leave both syncs out). Until `commit()`, the old target is untouched; an uncommitted file is
+/// removed.
 public final class AtomicFile {
     public let target: String
     public let temporaryPath: String
