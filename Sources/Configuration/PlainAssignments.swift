@@ -36,7 +36,7 @@ struct PlainAssignments {
         var variables = presets
         var origins: [String: String] = [:]
         for file in files {
-            guard let text = contents(of: file), let plain = PlainAssignments(text) else { return nil }
+            guard let text = regularFileBytes(atPath: file), let plain = PlainAssignments(text) else { return nil }
             let before = watched.map { variables.values[$0] }
             for assignment in plain.assignments {
                 var value = assignment.value
@@ -51,15 +51,6 @@ struct PlainAssignments {
             for (name, old) in zip(watched, before) where variables.values[name] != old { origins[name] = file }
         }
         return (variables, origins)
-    }
-
-    private static func contents(of path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
-        return readAll(fd: descriptor)
     }
 
     private enum Line {

@@ -59,34 +59,17 @@ public final class ModuleSyntaxCheck {
         var text: [UInt8] = []
         var read: [String] = []
         for file in files {
-            guard let bytes = regularFileBytes(file) else { continue }
+            guard let bytes = regularFileBytes(atPath: file) else { continue }
             // Every byte: bash sources and parses past a NUL.
             text += Array("__kindling_syntax_probe() {\n".utf8) + bytes + Array("\n}\n".utf8)
             read.append(file)
         }
-        guard !read.isEmpty, write(text, to: scratch) else { return (read, nil) }
+        guard !read.isEmpty, replaceFile(scratch, with: text, mode: 0o600) else { return (read, nil) }
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { if null >= 0 { close(null) } }
         let process = try? ChildProcess(
             executable: "/bin/bash", arguments: ["-O", "extglob", "-n", scratch],
             descriptors: null >= 0 ? [0: null, 1: null, 2: null] : [:])
         return (read, process)
-    }
-
-    /// A regular file's bytes (as `[[ -f ]]` sees it: symlinks followed); nil for anything else.
-    private static func regularFileBytes(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
-        return readAll(fd: fd)
-    }
-
-    private static func write(_ bytes: [UInt8], to path: String) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return writeAll(fd: fd, bytes)
     }
 }

@@ -56,6 +56,17 @@ public func readAll(fd: Int32) -> [UInt8] {
     return result
 }
 
+/// A regular file's bytes (as `[[ -f ]]` sees it: symlinks followed); nil for anything else. A
+/// FIFO is refused at once: it is opened without waiting for a writer.
+public func regularFileBytes(atPath path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var status = stat()
+    guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+    return readAll(fd: fd)
+}
+
 /// Replaces `path` with a new file holding `bytes`, as FileManager's `createFile` does (a new
 /// inode, with `mode` exactly or else 0666 less the umask; a symlink there is replaced, not
 /// followed), but without its temporary file and sync: the staged tree is itself temporary.
