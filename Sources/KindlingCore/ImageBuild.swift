@@ -125,11 +125,13 @@ struct ImageBuild {
         let compressor = squash == nil && squashLib == nil ? resolved : .uncompressed
         // A UEFI executable holds the archive: it is written into the staging directory first.
         let archive = checked.uefi == nil ? settings.outputPath : staging.path + "/initramfs.img"
+        // The image itself, as dracut syncs it; an archive staged for a UEFI executable never.
+        let syncsOutput = ImageSync.isNeeded(sysroot: settings.sysroot)
         try timer.measure("Writing the image") {
             try ImageWriting(
                 context: context, compressor: compressor, shim: data.shim,
                 linksIdenticalFiles: settings.image.hardlink && squash == nil, destination: archive,
-                enhancedCpio: enhancedCpio, advance: advance
+                syncsDestination: syncsOutput && checked.uefi == nil, enhancedCpio: enhancedCpio, advance: advance
             ).run()
         }
         if let uefi = checked.uefi {
@@ -137,7 +139,7 @@ struct ImageBuild {
                 try UnifiedKernelImageBuild(
                     inputs: uefi, initramfs: archive, imageRoot: staging.imageRoot,
                     kernelCommandLine: settings.contents.kernelCommandLine, output: settings.outputPath,
-                    syncsOutput: ImageSync.isNeeded(sysroot: settings.sysroot), temporaryDirectory: staging.path,
+                    syncsOutput: syncsOutput, temporaryDirectory: staging.path,
                     logger: logger
                 ).run()
             }

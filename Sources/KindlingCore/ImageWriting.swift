@@ -16,6 +16,8 @@ struct ImageWriting {
     var linksIdenticalFiles: Bool
     /// Where the archive goes: the output, or for a UEFI executable a file in the staging directory.
     var destination: String
+    /// Whether the archive is synced before it replaces the old one (`ImageSync`).
+    var syncsDestination: Bool
     /// --enhanced-cpio with dracut-cpio present: the tool writes both archives.
     var enhancedCpio: DracutCpioArchive? = nil
     /// Large files' blocks, compressed while the tree was staged.
@@ -70,11 +72,6 @@ struct ImageWriting {
         try Cancellation.shared.checkpoint()
         try file.commit(syncing: syncsDestination)
         if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }
-    }
-
-    /// The image itself, as dracut syncs it; an archive staged for a UEFI executable never.
-    private var syncsDestination: Bool {
-        destination == context.settings.outputPath && ImageSync.isNeeded(sysroot: context.settings.sysroot)
     }
 
     /// dracut's create_cpio_with_dracut_cpio: the early archive first, then the main one, written

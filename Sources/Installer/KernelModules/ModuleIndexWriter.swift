@@ -99,13 +99,13 @@ public final class ModuleIndexRun: @unchecked Sendable {
         if verdict == nil {
             thread?.join()
             thread = nil
-            verdict = Result { () throws(KernelModuleError) in try check(output) }
+            verdict = Result { () throws(KernelModuleError) in try check() }
             if case .success = verdict { onSuccess?(modules) }
         }
         try verdict?.get()
     }
 
-    private func check(_ output: Result<CommandOutput, any Error>?) throws(KernelModuleError) {
+    private func check() throws(KernelModuleError) {
         let finished: CommandOutput
         switch output {
         case .success(let value): finished = value
