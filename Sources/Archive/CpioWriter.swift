@@ -38,9 +38,11 @@ public final class CpioWriter {
     /// others have size 0), as GNU cpio does. Directories get nlink 2 plus their subdirectories,
     /// as `ls -l` would show. The sink is not finished, so another archive or segment may follow.
     ///
+    /// - Parameter afterEach: called with each entry once its bytes are written (a file's data
+    ///   read from its source whole).
     /// - Returns: the number of bytes written.
     @discardableResult
-    public func writeArchive(_ entries: [ArchiveEntry]) throws -> UInt64 {
+    public func writeArchive(_ entries: [ArchiveEntry], afterEach: ((ArchiveEntry) -> Void)? = nil) throws -> UInt64 {
         for entry in entries { try validate(entry) }
         archiveOffset = 0
         let plan = LinkPlan(entries)
@@ -62,6 +64,7 @@ public final class CpioWriter {
             try write(
                 entry, inode: inode, linkCount: plan.linkCount(of: entry),
                 carriesData: plan.carriesData(entryAt: index, entry))
+            afterEach?(entry)
         }
 
         var trailer = NewcHeader()

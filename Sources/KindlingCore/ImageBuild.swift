@@ -131,7 +131,8 @@ struct ImageBuild {
             try ImageWriting(
                 context: context, compressor: compressor, shim: data.shim,
                 linksIdenticalFiles: settings.image.hardlink && squash == nil, destination: archive,
-                syncsDestination: syncsOutput && checked.uefi == nil, enhancedCpio: enhancedCpio, advance: advance
+                syncsDestination: syncsOutput && checked.uefi == nil, enhancedCpio: enhancedCpio, advance: advance,
+                removesWrittenFiles: checked.uefi == nil && !staging.keep
             ).run()
         }
         if let uefi = checked.uefi {

@@ -22,6 +22,9 @@ struct ImageWriting {
     var enhancedCpio: DracutCpioArchive? = nil
     /// Large files' blocks, compressed while the tree was staged.
     var advance: AdvanceDeflation? = nil
+    /// Whether the staged files may go as soon as the archive holds them: nothing reads the tree
+    /// after this archive (`WrittenFileRemoval`).
+    var removesWrittenFiles = false
 
     func run() throws {
         let output = context.settings.outputPath
@@ -64,7 +67,9 @@ struct ImageWriting {
         }
         let sink = CancellingSink(
             try compressor.sink(writingTo: fileSink, advance: advance), progress: context.progress)
-        _ = try CpioWriter(sink: sink).writeArchive(entries)
+        let removal = removesWrittenFiles ? WrittenFileRemoval(imageRoot: context.staging.imageRoot) : nil
+        defer { removal?.finish() }
+        _ = try CpioWriter(sink: sink).writeArchive(entries, afterEach: removal?.writerIsDone(with:))
         try sink.finish()
         if let (found, missed) = advance?.lookups, found + missed > 0 {
             context.logger.debug("gzip: \(found) of \(found + missed) blocks of large files were compressed ahead")
