@@ -14,5 +14,7 @@ int kindling_spawn_add_close_from(posix_spawn_file_actions_t *actions, int lowes
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }
 
+int kindling_start_writeback(int fd) { return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
+
 const int kindling_O_PATH = O_PATH;
 const int kindling_AT_EMPTY_PATH = AT_EMPTY_PATH;

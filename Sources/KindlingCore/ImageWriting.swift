@@ -65,8 +65,11 @@ struct ImageWriting {
             if let limit = reproducibleTime { ArchivePolish.clampTimes(&early, to: limit) }
             try CpioWriter(sink: fileSink).writeArchive(early)
         }
-        let sink = CancellingSink(
-            try compressor.sink(writingTo: fileSink, advance: advance), progress: context.progress)
+        var archiveSink = try compressor.sink(writingTo: fileSink, advance: advance)
+        if startsWritebackEarly {
+            archiveSink = WritebackSink(forwardingTo: archiveSink, fileDescriptor: file.fileDescriptor)
+        }
+        let sink = CancellingSink(archiveSink, progress: context.progress)
         let removal = removesWrittenFiles ? WrittenFileRemoval(imageRoot: context.staging.imageRoot) : nil
         defer { removal?.finish() }
         _ = try CpioWriter(sink: sink).writeArchive(entries, afterEach: removal?.writerIsDone(with:))
@@ -77,6 +80,13 @@ struct ImageWriting {
         try Cancellation.shared.checkpoint()
         try file.commit(syncing: syncsDestination)
         if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }
+    }
+
+    /// Whether the new image is written to disk before the build ends: synced, or renamed over
+    /// an old one, which ext4 writes out first (`WritebackSink`).
+    private var startsWritebackEarly: Bool {
+        var status = stat()
+        return syncsDestination || (stat(destination, &status) == 0 && status.st_mode & S_IFMT == S_IFREG)
     }
 
     /// dracut's create_cpio_with_dracut_cpio: the early archive first, then the main one, written

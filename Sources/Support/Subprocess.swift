@@ -259,6 +259,13 @@ public enum GNUCalls {
         kindling_mkstemp_cloexec(template)
     }
 
+    /// sync_file_range(2) with SYNC_FILE_RANGE_WRITE over the whole file: starts writing its dirty
+    /// pages to disk and returns without waiting for them.
+    @discardableResult
+    public static func startWriteback(_ descriptor: Int32) -> Int32 {
+        kindling_start_writeback(descriptor)
+    }
+
     /// Linux's O_PATH: a descriptor that names a file without opening it for reading or writing.
     public static let pathOnly = kindling_O_PATH
     /// Linux's AT_EMPTY_PATH: the *at call acts on the descriptor itself.

@@ -16,6 +16,9 @@ int kindling_mkstemp_cloexec(char *template_path);
 /* posix_spawn_file_actions_addclosefrom_np (glibc 2.34): the child closes every descriptor from
  * `lowest` up. */
 int kindling_spawn_add_close_from(posix_spawn_file_actions_t *actions, int lowest);
+/* sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE): starts writing the file's dirty pages to
+ * disk, without waiting for them. */
+int kindling_start_writeback(int fd);
 extern const int kindling_O_PATH;
 extern const int kindling_AT_EMPTY_PATH;
 
