@@ -13,6 +13,12 @@ public struct StagingError: Error, CustomStringConvertible {
 ///
 /// A live build holds an flock on its directory, so the next build can tell a directory whose
 /// build was killed (`kill -9`) from one in use, and removes the former.
+///
+/// The directory is a top directory for ext2/3/4 (`chattr +T`), and the image root is made under
+/// a random name: ext4 then places it in a block group that the name picks, with the tree's
+/// inodes. An ext4 without a journal skips, for every inode it allocates, each one freed in the
+/// last minutes, and a build's tree is thousands of inodes: in the one group all builds shared,
+/// each build searched past what the builds before it (Kindling's and dracut's) had freed.
 public final class StagingDirectory {
     public let path: String
     public var imageRoot: String { path + "/initramfs" }
@@ -28,8 +34,14 @@ public final class StagingDirectory {
         }
         path = String(cString: created)
         lock = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if lock >= 0 { _ = flock(lock, LOCK_EX | LOCK_NB) }
-        guard mkdir(path + "/initramfs", 0o755) == 0 else {
+        if lock >= 0 {
+            _ = flock(lock, LOCK_EX | LOCK_NB)
+            GNUCalls.markTopDirectory(lock)
+        }
+        // Made under a name of its own, so that ext4 places it in a block group of its own (see
+        // `StagingDirectory`); the rename does not move it.
+        let placed = path + "/initramfs." + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        guard mkdir(placed, 0o755) == 0, rename(placed, path + "/initramfs") == 0 else {
             let message = systemErrorDescription()
             try? FileManager.default.removeItem(atPath: path)
             throw StagingError(description: "cannot create \(path)/initramfs: \(message)")

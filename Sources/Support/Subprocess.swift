@@ -259,6 +259,13 @@ public enum GNUCalls {
         kindling_mkstemp_cloexec(template)
     }
 
+    /// Sets the directory's FS_TOPDIR_FL (`chattr +T`): ext2/3/4 spread its subdirectories over
+    /// the disk's block groups as they do the root's. -1 where the filesystem has no such flag.
+    @discardableResult
+    public static func markTopDirectory(_ descriptor: Int32) -> Int32 {
+        kindling_mark_top_directory(descriptor)
+    }
+
     /// sync_file_range(2) with SYNC_FILE_RANGE_WRITE over the whole file: starts writing its dirty
     /// pages to disk and returns without waiting for them.
     @discardableResult

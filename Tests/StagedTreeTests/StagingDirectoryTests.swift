@@ -27,4 +27,35 @@ final class StagingDirectoryTests: XCTestCase {
             Set(try FileManager.default.contentsOfDirectory(atPath: parent)),
             ["kindling.Young1", "kindling.Link01", "elsewhere", (live.path as NSString).lastPathComponent])
     }
+
+    /// The staging directory is an ext4 top directory (`lsattr` shows T), and the image root, made
+    /// under a name of its own, is `initramfs` alone, with the mode mkdir gives 0755.
+    func testStagingDirectoryIsATopDirectoryWithTheImageRootInIt() throws {
+        let parent = NSTemporaryDirectory() + "kindling-staging-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let staging = try StagingDirectory(parent: parent)
+        defer { staging.remove() }
+
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: staging.path), ["initramfs"])
+        let mask = umask(0)
+        umask(mask)
+        var status = stat()
+        XCTAssertEqual(stat(staging.imageRoot, &status), 0)
+        XCTAssertEqual(status.st_mode & 0o7777, 0o755 & ~mask)
+
+        let listing = Process()
+        listing.executableURL = URL(fileURLWithPath: "/usr/bin/lsattr")
+        listing.arguments = ["-d", staging.path]
+        let output = Pipe()
+        listing.standardOutput = output
+        listing.standardError = FileHandle.nullDevice
+        try listing.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        listing.waitUntilExit()
+        guard listing.terminationStatus == 0 else {
+            throw XCTSkip("\(parent): the filesystem keeps no ext2/3/4 flags")
+        }
+        XCTAssertTrue(text.split(separator: " ").first?.contains("T") == true, text)
+    }
 }

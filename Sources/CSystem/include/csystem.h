@@ -16,6 +16,9 @@ int kindling_mkstemp_cloexec(char *template_path);
 /* posix_spawn_file_actions_addclosefrom_np (glibc 2.34): the child closes every descriptor from
  * `lowest` up. */
 int kindling_spawn_add_close_from(posix_spawn_file_actions_t *actions, int lowest);
+/* Sets the directory's FS_TOPDIR_FL (chattr +T): ext2/3/4 spread its subdirectories over the
+ * disk as they do the root's. -1 with errno where the filesystem has no such flag. */
+int kindling_mark_top_directory(int fd);
 /* sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE): starts writing the file's dirty pages to
  * disk, without waiting for them. */
 int kindling_start_writeback(int fd);
