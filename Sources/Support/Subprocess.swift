@@ -117,12 +117,16 @@ public final class ChildProcess: @unchecked Sendable {
         if let cachedStatus { return cachedStatus }
         let deadline = MonotonicClock.seconds + seconds
         var status: Int32 = 0
+        // A signalled child is usually gone within a millisecond (the module shell at the end of
+        // every build): the first looks come soon, the later ones every 10 ms.
+        var pause: useconds_t = 250
         while true {
             let result = waitpid(pid, &status, WNOHANG)
             if result == pid { return record(status) }
             if result < 0 && errno != EINTR { cachedStatus = 127; return 127 }
             if MonotonicClock.seconds >= deadline { return nil }
-            usleep(10_000)
+            usleep(pause)
+            pause = min(pause * 2, 10_000)
         }
     }
 
