@@ -50,22 +50,21 @@ public struct Stripper {
     /// The walk, with directory entries read directly: FileManager's enumerator cost more than
     /// the probe of every file it found. Symlinks to directories are not followed.
     private func collect(in relativeDirectory: String, into found: inout [String]) {
-        guard let names = directoryEntries(imageRoot + relativeDirectory) else { return }
-        for name in names {
-            let relative = relativeDirectory + "/" + name
+        guard let entries = typedDirectoryEntries(imageRoot + relativeDirectory) else { return }
+        for entry in entries {
+            let relative = relativeDirectory + "/" + entry.name
             let path = imageRoot + relative
-            var status = stat()
-            guard lstat(path, &status) == 0 else { continue }
-            switch status.st_mode & S_IFMT {
-            case S_IFDIR:
+            switch entry.typeNotFollowing(at: path) {
+            case DT_DIR:
                 collect(in: relative, into: &found)
-            case S_IFREG:
-                let isModule = relative.containsBytes(of: "lib/modules/") && relative.hasSuffix(".ko")
-                if isModule {
+            case DT_REG:
+                // A module goes whatever its mode: only an executable needs its status looked at.
+                if relative.containsBytes(of: "lib/modules/") && relative.hasSuffix(".ko") {
                     if !isSigned(path) { found.append(path) }
-                } else if status.st_mode & 0o111 != 0 {
-                    found.append(path)
+                    continue
                 }
+                var status = stat()
+                if lstat(path, &status) == 0, status.st_mode & 0o111 != 0 { found.append(path) }
             default:
                 continue
             }

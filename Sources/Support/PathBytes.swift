@@ -189,14 +189,40 @@ public func access(_ path: String, _ mode: Int32) -> Int32 {
 /// The names in a directory (without `.` and `..`), each carrying its raw bytes; nil when the
 /// directory cannot be opened. FileManager would give names that no longer name their files.
 public func directoryEntries(_ path: String) -> [String]? {
+    typedDirectoryEntries(path)?.map(\.name)
+}
+
+/// A name in a directory, with the type the directory records for it (`d_type`: DT_DIR, DT_REG,
+/// DT_LNK...; DT_UNKNOWN where the filesystem records none). A walk that knows a type from it
+/// needs no stat of the entry.
+public struct DirectoryEntry: Sendable {
+    public let name: String
+    public let type: Int
+
+    /// The type, from an lstat of `path` (the entry's own path) where the directory recorded none.
+    public func typeNotFollowing(at path: String) -> Int {
+        guard type == DT_UNKNOWN else { return type }
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return DT_UNKNOWN }
+        switch status.st_mode & S_IFMT {
+        case S_IFDIR: return DT_DIR
+        case S_IFREG: return DT_REG
+        case S_IFLNK: return DT_LNK
+        default: return DT_UNKNOWN
+        }
+    }
+}
+
+/// As `directoryEntries`, with each entry's type.
+public func typedDirectoryEntries(_ path: String) -> [DirectoryEntry]? {
     guard let stream = opendir(path) else { return nil }
     defer { closedir(stream) }
-    var names: [String] = []
+    var entries: [DirectoryEntry] = []
     while let entry = readdir(stream) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
-        if name != "." && name != ".." { names.append(name) }
+        if name != "." && name != ".." { entries.append(DirectoryEntry(name: name, type: Int(entry.pointee.d_type))) }
     }
-    return names
+    return entries
 }
 
 /// The type bits (S_IFMT) of what `path` names, following links; nil when nothing is there.

@@ -468,22 +468,20 @@ public final class FileInstaller {
         var found: [String] = []
         func walk(_ relative: String) {
             // The walk descends real directories only (lstat): its paths need no resolving.
-            guard let stream = opendir(imageRoot + (relative.isEmpty ? "/" : relative)) else { return }
-            var names: [String] = []
-            while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(stream)
-            for name in names.sorted() {
-                let path = relative + "/" + name
-                var status = stat()
-                guard lstat(imageRoot + path, &status) == 0 else { continue }
-                switch status.st_mode & S_IFMT {
-                case S_IFDIR: walk(path)
-                case S_IFREG where includingLibraries:
-                    if (status.st_mode & 0o111 != 0 || name.contains(".so")) && !name.contains(".ko") { found.append(path) }
-                case S_IFREG where status.st_mode & 0o111 != 0 && !path.hasSuffix(".ko"): found.append(path)
+            guard let entries = typedDirectoryEntries(imageRoot + (relative.isEmpty ? "/" : relative)) else { return }
+            for entry in entries.sorted(by: { $0.name < $1.name }) {
+                let path = relative + "/" + entry.name
+                switch entry.typeNotFollowing(at: imageRoot + path) {
+                case DT_DIR: walk(path)
+                case DT_REG:
+                    // Kernel modules are no one's executables: their status is not looked at.
+                    if includingLibraries ? entry.name.contains(".ko") : path.hasSuffix(".ko") { continue }
+                    if includingLibraries && entry.name.contains(".so") {
+                        found.append(path)
+                        continue
+                    }
+                    var status = stat()
+                    if lstat(imageRoot + path, &status) == 0, status.st_mode & 0o111 != 0 { found.append(path) }
                 default: break
                 }
             }

@@ -32,24 +32,30 @@ struct ModuleTreeWalk {
             visited.insert(DirectoryIdentity(device: status.st_dev, inode: status.st_ino)).inserted,
             filter.accepts(path: directory)
         else { return }
-        for name in Self.entries(of: directory) {
-            let path = directory + "/" + name
-            guard stat(path, &status) == 0 else { continue }
-            switch status.st_mode & S_IFMT {
-            case S_IFDIR: walk(path, into: &found, visited: &visited)
-            case S_IFREG where Self.isModuleFile(name): found.append(path)
-            default: break
+        for entry in Self.entries(of: directory) {
+            let path = directory + "/" + entry.name
+            switch entry.type {
+            case DT_DIR: walk(path, into: &found, visited: &visited)
+            case DT_REG: if Self.isModuleFile(entry.name) { found.append(path) }
+            default:
+                // A symlink, or a filesystem that does not record types: what it leads to.
+                guard stat(path, &status) == 0 else { continue }
+                switch status.st_mode & S_IFMT {
+                case S_IFDIR: walk(path, into: &found, visited: &visited)
+                case S_IFREG where Self.isModuleFile(entry.name): found.append(path)
+                default: break
+                }
             }
         }
     }
 
     /// Whether any module file lies under `directory` (stops at the first).
     static func containsModule(under directory: String) -> Bool {
-        for name in entries(of: directory) {
-            let path = directory + "/" + name
-            var status = stat()
-            guard lstat(path, &status) == 0 else { continue }
-            if status.st_mode & S_IFMT == S_IFDIR ? containsModule(under: path) : isModuleFile(name) { return true }
+        for entry in entries(of: directory) {
+            let path = directory + "/" + entry.name
+            if entry.typeNotFollowing(at: path) == DT_DIR ? containsModule(under: path) : isModuleFile(entry.name) {
+                return true
+            }
         }
         return false
     }
@@ -58,12 +64,11 @@ struct ModuleTreeWalk {
     /// not followed (the image's own tree, as depmod -b lists it).
     static func moduleFiles(under directory: String, prefix: String = "") -> [String] {
         var found: [String] = []
-        for name in entries(of: directory) {
-            var status = stat()
-            guard lstat(directory + "/" + name, &status) == 0 else { continue }
-            switch status.st_mode & S_IFMT {
-            case S_IFDIR: found += moduleFiles(under: directory + "/" + name, prefix: prefix + name + "/")
-            case S_IFREG where isModuleFile(name): found.append(prefix + name)
+        for entry in entries(of: directory) {
+            let path = directory + "/" + entry.name
+            switch entry.typeNotFollowing(at: path) {
+            case DT_DIR: found += moduleFiles(under: path, prefix: prefix + entry.name + "/")
+            case DT_REG where isModuleFile(entry.name): found.append(prefix + entry.name)
             default: break
             }
         }
@@ -75,15 +80,11 @@ struct ModuleTreeWalk {
         name.hasSuffix(".ko") || name.contains(".ko.")
     }
 
-    private static func entries(of directory: String) -> [String] {
-        guard let stream = opendir(directory) else { return [] }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { PathBytes.string($0.prefix { $0 != 0 }) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted { PathBytes.bytes($0).lexicographicallyPrecedes(PathBytes.bytes($1)) }
+    /// The entries of `directory` with their types (no stat for each of a module tree's
+    /// thousands of entries), in name order.
+    private static func entries(of directory: String) -> [DirectoryEntry] {
+        (typedDirectoryEntries(directory) ?? [])
+            .sorted { PathBytes.bytes($0.name).lexicographicallyPrecedes(PathBytes.bytes($1.name)) }
     }
 
     private struct DirectoryIdentity: Hashable {
