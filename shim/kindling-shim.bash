@@ -18,7 +18,8 @@
 #   LOG  level line               a log line (dracut's levels, 1 fatal .. 6 trace)
 #   DONE status output            the end of an engine command
 # Commands from the engine:
-#   eval CODE                     run CODE at global scope (the engine's variables)
+#   eval LENGTH CODE              run CODE at global scope (the engine's variables); CODE is
+#                                 LENGTH bytes with no terminator (see __kindling_receive_body)
 #   call MODULE DIR FUNCTION MODE run one module function as dracut does (see __kindling_call)
 #
 # This file is the bridge: the protocol and the module lifecycle. It sources the rest of the shim
@@ -59,6 +60,14 @@ __kindling_send() {
 
 __kindling_receive() {
     IFS= builtin read -r -d '' -u "$__kindling_in" "$1"
+}
+
+# A body sent after its length in bytes, read whole: `read -d ''` reads a pipe a byte at a time.
+# LC_ALL=C because -N counts characters, and module code may have chosen a multibyte locale.
+__kindling_receive_body() {
+    builtin local __length
+    __kindling_receive __length || builtin return 1
+    LC_ALL=C IFS= builtin read -r -N "$__length" -u "$__kindling_in" "$1"
 }
 
 # Sends one helper call and prints the engine's output; returns the engine's status.
@@ -167,7 +176,7 @@ __kindling_serve() {
     while __kindling_receive __command; do
         case $__command in
             eval)
-                __kindling_receive __a || builtin break
+                __kindling_receive_body __a || builtin break
                 builtin eval "$__a"
                 __a=$?
                 __kindling_end_of_output

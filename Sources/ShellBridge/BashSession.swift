@@ -147,7 +147,7 @@ public final class BashSession {
     /// Runs bash code at global scope (the engine's variable assignments).
     @discardableResult
     public func evaluate(_ code: String, handler: HelperHandler? = nil) throws -> ModuleCallResult {
-        try send(["eval", code])
+        try send(ShellCommandEncoder.encode(["eval"], body: code))
         return try awaitCompletion(module: nil, handler: handler)
     }
 
@@ -235,7 +235,11 @@ public final class BashSession {
     }
 
     private func send(_ fields: [String]) throws {
-        guard !closed, writeAll(fd: commandFD, ShellCommandEncoder.encode(fields)) else {
+        try send(ShellCommandEncoder.encode(fields))
+    }
+
+    private func send(_ bytes: [UInt8]) throws {
+        guard !closed, writeAll(fd: commandFD, bytes) else {
             throw shellEnded(module: currentModule.value, status: process.wait(within: 2) ?? process.terminateGroup())
         }
     }

@@ -146,4 +146,12 @@ enum ShellCommandEncoder {
         }
         return bytes
     }
+
+    /// `fields`, then `body` after its length in bytes: the shim reads the body with one
+    /// `read -N` (`__kindling_receive_body`), where `read -d ''` reads a pipe a byte at a time
+    /// (the module list a build declares is 14 KB).
+    static func encode(_ fields: [String], body: String) -> [UInt8] {
+        let bodyBytes = PathBytes.bytes(body).filter { $0 != 0 }
+        return encode(fields + [String(bodyBytes.count)]) + bodyBytes
+    }
 }

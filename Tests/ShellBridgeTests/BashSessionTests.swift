@@ -136,6 +136,40 @@ final class BashSessionTests: ModuleShellTestCase {
         XCTAssertEqual(second.status, 1)
     }
 
+    /// Engine code arrives whole and the protocol stays in step when module code has chosen a
+    /// multibyte locale: the shim reads a body by its length in bytes, not in characters (a
+    /// character count would wait for bytes that never come: the shell is given 20 s).
+    func testEvaluatedCodeArrivesWholeWhateverLocaleModuleCodeChose() throws {
+        let module = try makeModule("10locale", "install() { export LC_ALL=C.UTF-8; }\n")
+        let shell = try session()
+        XCTAssertEqual(
+            try shell.call(module: "locale", directory: module, function: "install", mode: .run, handler: RecordingHandler())
+                .status, 0)
+        let evaluation = Evaluation(shell)
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let shell = evaluation.shell
+            evaluation.statuses = [
+                try? shell.evaluate("declare -g body='\u{E9} \u{FC} \\\\ end'\n\n\n").status,
+                try? shell.evaluate("[[ $body == $'\\xc3\\xa9 \\xc3\\xbc \\\\\\\\ end' && ${#body} == 10 ]]").status,
+                try? shell.evaluate("(builtin exit 7)").status,
+            ]
+            finished.signal()
+        }
+        guard finished.wait(timeout: .now() + 20) == .success else {
+            shell.terminate()
+            return XCTFail("the shell did not answer: it waited for more of a body than was sent")
+        }
+        XCTAssertEqual(evaluation.statuses, [0, 0, 7])
+    }
+
+    /// The shell, handed to the thread that waits for it, and what it answered.
+    private final class Evaluation: @unchecked Sendable {
+        let shell: BashSession
+        var statuses: [Int32?] = []
+        init(_ shell: BashSession) { self.shell = shell }
+    }
+
     func testGlobalsPersistAcrossCallsAndFunctionsAreUnsetBetweenModules() throws {
         let first = try makeModule("10first", "counter=$(( ${counter:-0} + 1 ))\ninstall() { shared=from-first; }\n")
         let second = try makeModule("20second", "check() { [[ $shared == from-first && $counter == 2 ]]; }\n")
