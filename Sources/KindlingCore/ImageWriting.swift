@@ -74,6 +74,8 @@ struct ImageWriting {
         defer { removal?.finish() }
         _ = try CpioWriter(sink: sink).writeArchive(entries, afterEach: removal?.writerIsDone(with:))
         try sink.finish()
+        // While the image is committed (a rename over an old one waits for its writes).
+        removal?.removeDirectories(of: entries)
         if let (found, missed) = advance?.lookups, found + missed > 0 {
             context.logger.debug("gzip: \(found) of \(found + missed) blocks of large files were compressed ahead")
         }

@@ -4,31 +4,66 @@ import Dispatch
 import Glibc
 #endif
 
-/// Unlinks the staged files the archive writer is done with, on a thread of its own, while the
-/// writer goes on: freeing the pages of a large tree (45 ms for 176 MB of kernel modules) then
-/// overlaps writing the image instead of following it. The staging directory's own removal takes
-/// what is left: the directories, and any file handed over after `finish`.
+/// Removes the staged tree while the image is written, on a thread of its own: each file, symlink
+/// or node as soon as the archive writer is done with it (freeing the pages of a large tree, 45 ms
+/// for 176 MB of kernel modules, then overlaps writing instead of following it), and the emptied
+/// directories while the image is committed. The staging directory's own removal takes what is
+/// left.
 ///
 /// Only for a build that reads nothing of the tree once its archive is written (no --keep, no
 /// UEFI executable, which takes files from the tree).
 public final class WrittenFileRemoval: @unchecked Sendable {
     private let queue = DispatchQueue(label: "kindling.written-file-removal")
-    /// The image root with a trailing "/": only a file below it is removed.
+    private let root: RawPath
+    /// The image root with a trailing "/": only what is below it is removed.
     private let rootPrefix: [UInt8]
 
+    /// - Parameter imageRoot: the tree the entries were scanned from (`TreeScanner`).
     public init(imageRoot: String) {
-        rootPrefix = Array((imageRoot.hasSuffix("/") ? imageRoot : imageRoot + "/").utf8)
+        var trimmed = imageRoot
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        root = RawPath(trimmed)
+        rootPrefix = Array((trimmed + "/").utf8)
     }
 
-    /// Hands over an entry the writer has written: its staged file, if it has one, is unlinked.
-    /// A file that cannot be unlinked is left to the staging directory's removal.
+    /// Hands over an entry the writer has written: what it is in the tree goes, unless it is a
+    /// directory (see `removeDirectories`). What cannot be removed stays for the staging
+    /// directory's removal.
     public func writerIsDone(with entry: ArchiveEntry) {
-        guard case .regularFile(.source(let source)) = entry.kind, source.bytes.starts(with: rootPrefix) else { return }
-        queue.async { _ = source.withCString { unlink($0) } }
+        let location: RawPath
+        switch entry.kind {
+        case .directory, .regularFile(.bytes):
+            return
+        case .regularFile(.source(let source)):
+            location = source
+        case .symlink, .characterDevice, .blockDevice, .fifo:
+            location = root.appending(entry.path)
+        }
+        guard location.bytes.starts(with: rootPrefix) else { return }
+        queue.async { _ = location.withCString { unlink($0) } }
     }
 
-    /// Waits for every unlink handed over so far.
+    /// Removes the directories among `entries` once all that was handed over is gone, the
+    /// deepest first, and the image root last.
+    public func removeDirectories(of entries: [ArchiveEntry]) {
+        let root = self.root, rootPrefix = self.rootPrefix
+        let directories = entries.filter { $0.kind == .directory && $0.path != RawPath(".") }
+            .map { root.appending($0.path) }
+            .filter { $0.bytes.starts(with: rootPrefix) }
+            .sorted { $0.bytes.count(of: UInt8(ascii: "/")) > $1.bytes.count(of: UInt8(ascii: "/")) }
+        queue.async {
+            for directory in directories + [root] { _ = directory.withCString { rmdir($0) } }
+        }
+    }
+
+    /// Waits for everything handed over so far.
     public func finish() {
         queue.sync {}
+    }
+}
+
+extension [UInt8] {
+    fileprivate func count(of byte: UInt8) -> Int {
+        reduce(0) { $1 == byte ? $0 + 1 : $0 }
     }
 }
