@@ -19,6 +19,8 @@ struct ImageBuild {
     let logger: Logger
     /// Where the phases report what they have done (the status line on a terminal reads it).
     let progress: BuildProgress
+    /// The process ends after this build: its objects are left to the exit (`ProcessLifetime`).
+    var endsTheProcess = false
 
     init(
         configuration: BuildConfiguration, settings: BuildSettings, data: DataDirectory, probes: HostProbes,
@@ -65,7 +67,11 @@ struct ImageBuild {
         let context = try BuildContext(
             configuration: configuration, environment: environment, staging: staging,
             shim: data.shim, logger: logger, progress: progress)
-        defer { context.close() }
+        var succeeded = false
+        defer {
+            context.close()
+            if succeeded && endsTheProcess { ProcessLifetime.keepUntilExit(context) }
+        }
         // The image's large files are compressed while modules run, on the core the shell leaves idle.
         let advance = enhancedCpio == nil ? try checked.compressor?.method.makeAdvanceDeflation() : nil
         defer { advance?.shutDown() }
@@ -145,6 +151,7 @@ struct ImageBuild {
                 ).run()
             }
         }
+        succeeded = true
     }
 
     /// The build's own directory under --tmpdir, after removing those of builds that were killed.

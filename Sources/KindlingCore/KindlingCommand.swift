@@ -86,12 +86,11 @@ public enum KindlingCommand {
                 logger.info("Executing: \(([executable] + arguments).joined(separator: " "))")
                 logger.debug(configurationTime)
                 let progress = BuildProgress()
-                try progress.shownOnTerminal(logger: logger, environment: environment) {
-                    try ImageBuild(
-                        configuration: configuration, settings: settings, data: data, probes: .live(),
-                        logger: logger, progress: progress
-                    ).run()
-                }
+                var build = ImageBuild(
+                    configuration: configuration, settings: settings, data: data, probes: .live(),
+                    logger: logger, progress: progress)
+                build.endsTheProcess = true
+                try progress.shownOnTerminal(logger: logger, environment: environment) { try build.run() }
                 return 0
             }
         } catch let failure as BuildFailure {

@@ -117,3 +117,18 @@ public final class Thread: @unchecked Sendable {
 
     public func join() { pthread_join(handle, nil) }
 }
+
+/// Objects the process keeps until it exits, never freeing them: a command that ends right after
+/// one build leaves that build's object graph (every kernel module's facts, the installer's
+/// caches) to the exit, which takes the memory back at once, instead of freeing it object by
+/// object first (25 ms at the end of a build with 1,000 kernel modules).
+public enum ProcessLifetime {
+    private static let lock = Lock()
+    nonisolated(unsafe) private static var kept: [AnyObject] = []
+
+    /// Keeps `object` until the process exits. Only for what no deinit needs to finish: a file
+    /// closed or a child reaped by a deinit would be left to the exit too.
+    public static func keepUntilExit(_ object: AnyObject) {
+        lock.withLock { kept.append(object) }
+    }
+}
