@@ -6,8 +6,7 @@ final class StagingDirectoryTests: XCTestCase {
     /// A killed build's staging directory is removed; a live build's, a symlink of the same name
     /// and a directory too young to be judged are kept.
     func testOnlyAbandonedStagingDirectoriesAreRemoved() throws {
-        let parent = NSTemporaryDirectory() + "kindling-staging-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        let parent = try makeParent()
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let live = try StagingDirectory(parent: parent)
         defer { live.remove() }
@@ -31,8 +30,7 @@ final class StagingDirectoryTests: XCTestCase {
     /// The staging directory is an ext4 top directory (`lsattr` shows T), and the image root, made
     /// under a name of its own, is `initramfs` alone, with the mode mkdir gives 0755.
     func testStagingDirectoryIsATopDirectoryWithTheImageRootInIt() throws {
-        let parent = NSTemporaryDirectory() + "kindling-staging-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        let parent = try makeParent()
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let staging = try StagingDirectory(parent: parent)
         defer { staging.remove() }
@@ -57,5 +55,12 @@ final class StagingDirectoryTests: XCTestCase {
             throw XCTSkip("\(parent): the filesystem keeps no ext2/3/4 flags")
         }
         XCTAssertTrue(text.split(separator: " ").first?.contains("T") == true, text)
+    }
+
+    /// A directory of the test's own for staging directories to be made in.
+    private func makeParent() throws -> String {
+        let parent = NSTemporaryDirectory() + "kindling-staging-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        return parent
     }
 }
