@@ -43,14 +43,14 @@ public final class WrittenFileRemoval: @unchecked Sendable {
         queue.async { _ = location.withCString { unlink($0) } }
     }
 
-    /// Removes the directories among `entries` once all that was handed over is gone, the
-    /// deepest first, and the image root last.
+    /// Removes the directories among `entries` (in `TreeScanner`'s byte order, a directory before
+    /// what it holds) once all that was handed over is gone: in reverse, so every directory after
+    /// the ones in it, and the image root last.
     public func removeDirectories(of entries: [ArchiveEntry]) {
         let root = self.root, rootPrefix = self.rootPrefix
-        let directories = entries.filter { $0.kind == .directory && $0.path != RawPath(".") }
+        let directories = entries.reversed().filter { $0.kind == .directory && $0.path != RawPath(".") }
             .map { root.appending($0.path) }
             .filter { $0.bytes.starts(with: rootPrefix) }
-            .sorted { $0.bytes.count(of: UInt8(ascii: "/")) > $1.bytes.count(of: UInt8(ascii: "/")) }
         queue.async {
             for directory in directories + [root] { _ = directory.withCString { rmdir($0) } }
         }
@@ -59,11 +59,5 @@ public final class WrittenFileRemoval: @unchecked Sendable {
     /// Waits for everything handed over so far.
     public func finish() {
         queue.sync {}
-    }
-}
-
-extension [UInt8] {
-    fileprivate func count(of byte: UInt8) -> Int {
-        reduce(0) { $1 == byte ? $0 + 1 : $0 }
     }
 }

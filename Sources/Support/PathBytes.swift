@@ -203,12 +203,23 @@ public struct DirectoryEntry: Sendable {
     public func typeNotFollowing(at path: String) -> Int {
         guard type == DT_UNKNOWN else { return type }
         var status = stat()
-        guard lstat(path, &status) == 0 else { return DT_UNKNOWN }
+        return lstat(path, &status) == 0 ? Self.type(of: status) : DT_UNKNOWN
+    }
+
+    /// The type of what the entry leads to: a symlink's target, from a stat of `path` (the entry's
+    /// own path), as is an entry whose type the directory did not record.
+    public func typeFollowing(at path: String) -> Int {
+        guard type == DT_UNKNOWN || type == DT_LNK else { return type }
+        var status = stat()
+        return stat(path, &status) == 0 ? Self.type(of: status) : DT_UNKNOWN
+    }
+
+    private static func type(of status: stat) -> Int {
         switch status.st_mode & S_IFMT {
-        case S_IFDIR: return DT_DIR
-        case S_IFREG: return DT_REG
-        case S_IFLNK: return DT_LNK
-        default: return DT_UNKNOWN
+        case S_IFDIR: DT_DIR
+        case S_IFREG: DT_REG
+        case S_IFLNK: DT_LNK
+        default: DT_UNKNOWN
         }
     }
 }

@@ -34,17 +34,10 @@ struct ModuleTreeWalk {
         else { return }
         for entry in Self.entries(of: directory) {
             let path = directory + "/" + entry.name
-            switch entry.type {
+            switch entry.typeFollowing(at: path) {
             case DT_DIR: walk(path, into: &found, visited: &visited)
-            case DT_REG: if Self.isModuleFile(entry.name) { found.append(path) }
-            default:
-                // A symlink, or a filesystem that does not record types: what it leads to.
-                guard stat(path, &status) == 0 else { continue }
-                switch status.st_mode & S_IFMT {
-                case S_IFDIR: walk(path, into: &found, visited: &visited)
-                case S_IFREG where Self.isModuleFile(entry.name): found.append(path)
-                default: break
-                }
+            case DT_REG where Self.isModuleFile(entry.name): found.append(path)
+            default: break
             }
         }
     }
