@@ -237,7 +237,7 @@ print_vars() {
 is_qemu_virtualized() {
     builtin local __file __vendor __vm
     if builtin type -P systemd-detect-virt >/dev/null 2>&1; then
-        __vm=$(builtin command systemd-detect-virt --vm 2>/dev/null) || builtin return 255
+        __kindling_program_output __vm systemd-detect-virt --vm || builtin return 255
         # dracut 059 threw the answer away (a redirection inside its $(...)); dracut-ng reads it.
         if [[ -n ${__kindling_dracut_ng-} ]]; then
             [[ $__vm == qemu || $__vm == kvm || $__vm == bochs ]] && builtin return 0

@@ -53,6 +53,9 @@ final class BuildContext {
         self.staging = staging
         self.logger = logger
         self.progress = progress
+        // Whether the host is a container (device nodes) and a virtual machine (module checks):
+        // asked now, so that the answers are there when the build comes to them.
+        HostAnswers.shared.prefetch([.container, .virtualMachine])
         moduleSyntax = ModuleSyntaxCheck(
             files: ModuleCatalog(searchPath: settings.moduleSearchPath).modules.map(\.setupScript),
             scratch: staging.path + "/module-syntax.sh")

@@ -83,6 +83,10 @@ struct ImageBuild {
         let modules = ModuleInstallation(context: context)
         let selected = try timer.measure("Selecting modules (check and depends)") { try modules.select() }
         context.helpers.onBinaryFound = nil
+        // What the systemd and udev modules' installs will ask the host, asked while they start.
+        let names = Set(selected.map(\.name))
+        if names.contains("systemd") { HostAnswers.shared.prefetch([.systemUnitSearchPath]) }
+        if names.contains("udev-rules") { HostAnswers.shared.prefetch([.udevVersion]) }
         try Cancellation.shared.checkpoint()
         if configuration.action == .printCommandLine {
             let commandLine = try modules.commandLine(of: selected)

@@ -90,6 +90,8 @@ public final class BashSession {
     private var pumpStopped = false
     /// Seconds one module function may run before its shell is killed; nil: no limit.
     public var callTimeout: Int?
+    /// The program calls a stand-in carried out (ProgramStandIns), so far.
+    public private(set) var standInCalls = 0
 
     /// - Parameters:
     ///   - shimPath: kindling-shim.bash, which sources its sibling files from its own directory.
@@ -103,6 +105,10 @@ public final class BashSession {
         environment["KINDLING_FROM_ENGINE"] = "62"
         // The shim defines a forwarder for each helper the engine answers (or refuses, naming it).
         environment[DracutHelper.environmentVariable] = DracutHelper.forwarded.joined(separator: " ")
+        // And one for each program the engine stands in for, unless the caller chose the list
+        // (empty: none, every program runs as itself).
+        let standIns = ProgramStandIns.environmentVariable
+        environment[standIns] = environment[standIns] ?? ProgramStandIns.programs.joined(separator: " ")
         let devNull = try openEmptyInput()
         defer { close(devNull) }
         do {
@@ -260,6 +266,15 @@ public final class BashSession {
                     handler?.handle(request)
                     ?? HelperReply(status: 1, output: "")
                 let encoded = ShellCommandEncoder.encode([String(reply.status), reply.output])
+                guard writeAll(fd: commandFD, encoded) else {
+                    throw shellEnded(module: module, status: process.wait(within: 2) ?? process.terminateGroup())
+                }
+            case .program(let call):
+                // "run": the shell runs the program itself.
+                let result = ProgramStandIns.run(call)
+                if result != nil { standInCalls += 1 }
+                let encoded = ShellCommandEncoder.encode(
+                    [result.map { String($0.status) } ?? "run"], body: result?.output ?? [])
                 guard writeAll(fd: commandFD, encoded) else {
                     throw shellEnded(module: module, status: process.wait(within: 2) ?? process.terminateGroup())
                 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Support
 
 /// A call of a dracut helper, made by module code in the shell.
@@ -48,6 +51,7 @@ public struct HelperReply: Equatable, Sendable {
 /// One message from the shim to the engine.
 public enum ShellMessage: Equatable, Sendable {
     case request(HelperRequest)
+    case program(ProgramCall)
     case log(level: Int, line: String)
     case done(status: Int32, output: String)
 }
@@ -68,6 +72,14 @@ extension ShellMessage {
                 HelperRequest(
                     helper: fields[0], arguments: Array(fields[5...]), hostonly: fields[1], sysroot: fields[2],
                     resolvesDependencies: !fields[3].isEmpty, destination: fields[4].isEmpty ? nil : fields[4]))
+        case "RUN":
+            // PID PATH PROGRAM ARG...: the calling shell's process and PATH, and the program's
+            // command line.
+            guard fields.count >= 3, let pid = pid_t(fields[0]) else {
+                throw ShellProtocolError(description: "malformed shim program call")
+            }
+            self = .program(
+                ProgramCall(program: fields[2], arguments: Array(fields[3...]), caller: pid, searchPath: fields[1]))
         case "LOG":
             guard fields.count == 2, let level = Int(fields[0]) else {
                 throw ShellProtocolError(description: "malformed shim log message")
@@ -151,7 +163,11 @@ enum ShellCommandEncoder {
     /// `read -N` (`__kindling_receive_body`), where `read -d ''` reads a pipe a byte at a time
     /// (the module list a build declares is 14 KB).
     static func encode(_ fields: [String], body: String) -> [UInt8] {
-        let bodyBytes = PathBytes.bytes(body).filter { $0 != 0 }
+        encode(fields, body: PathBytes.bytes(body))
+    }
+
+    static func encode(_ fields: [String], body: [UInt8]) -> [UInt8] {
+        let bodyBytes = body.filter { $0 != 0 }
         return encode(fields + [String(bodyBytes.count)]) + bodyBytes
     }
 }

@@ -168,8 +168,8 @@ struct UdevRules {
 
     /// `udevadm --version`, asked once per process.
     private static let udevVersion: Int? = {
-        guard let output = try? runCommand("udevadm", ["--version"]), output.status == 0 else { return nil }
-        return Int(output.outputText.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let answer = HostAnswers.shared.answer(.udevVersion), answer.status == 0 else { return nil }
+        return Int(String(decoding: answer.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }()
 
     private func readLines(_ path: String) -> [Substring] {

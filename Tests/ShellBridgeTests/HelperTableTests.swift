@@ -29,13 +29,16 @@ final class HelperTableTests: ModuleShellTestCase {
         XCTAssertGreaterThan(DracutHelper.all.count, 90)
     }
 
-    /// In a module shell, every helper of the table is a function, and no other public one is.
+    /// In a module shell, every helper of the table is a function, and so is every program the
+    /// engine stands in for; no other public one is.
     func testTheModuleShellDefinesExactlyTheTablesHelpers() throws {
         let module = try makeModule("10list", "depends() { builtin declare -F; }")
         let shell = try session()
         let result = try shell.call(module: "list", directory: module, function: "depends", mode: .capture, handler: RecordingHandler())
         XCTAssertEqual(result.status, 0)
-        let defined = shellFunctions(result.output).subtracting(["depends"])
+        var defined = shellFunctions(result.output).subtracting(["depends"])
+        XCTAssertEqual(Set(ProgramStandIns.programs).subtracting(defined), [], "a stand-in has no function")
+        defined.subtract(ProgramStandIns.programs)
         XCTAssertEqual(defined.subtracting(DracutHelper.all), [], "the shim defines helpers the table lacks")
         XCTAssertEqual(Set(DracutHelper.all).subtracting(defined), [], "the table lists helpers the shim does not define")
     }
@@ -126,6 +129,16 @@ final class HelperTableTests: ModuleShellTestCase {
         XCTAssertEqual(
             stopping.symmetricDifference(DracutHelper.NotImplemented.allCases.map(\.rawValue)), [],
             "HELPERS NOT IMPLEMENTED YET and DracutHelper.NotImplemented differ in these")
+    }
+
+    /// kindling.modules(7) names every program the engine stands in for.
+    func testManualPageNamesTheProgramsTheEngineStandsInFor() throws {
+        let page = try String(contentsOfFile: repositoryRoot + "/Documentation/man/kindling.modules.7", encoding: .utf8)
+        let bold = HelperSection.lines(page, heading: "PROGRAMS KINDLING RUNS ITSELF").filter { $0.hasPrefix(".B") }
+        let left = ProgramStandIns.programs.filter { program in
+            !bold.contains { $0.split(separator: " ").dropFirst().first == Substring(program.replacingOccurrences(of: "-", with: "\\-")) }
+        }
+        XCTAssertEqual(left, [], "PROGRAMS KINDLING RUNS ITSELF leaves these out")
     }
 }
 

@@ -109,7 +109,7 @@ public struct BaseLayout {
     /// dracut makes no device nodes inside a container, or when DRACUT_NO_MKNOD is set.
     static let deviceNodesForbidden: Bool = {
         if currentEnvironment()["DRACUT_NO_MKNOD"].map({ !$0.isEmpty }) == true { return true }
-        if let detected = try? runCommand("systemd-detect-virt", ["-c"]) { return detected.status == 0 }
+        if let detected = HostAnswers.shared.answer(.container) { return detected.status == 0 }
         return FileManager.default.fileExists(atPath: "/.dockerenv") || FileManager.default.fileExists(atPath: "/run/.containerenv")
     }()
 
