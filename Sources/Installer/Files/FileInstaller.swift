@@ -48,6 +48,8 @@ public final class FileInstaller {
     private let resolver: DependencyResolving
     private let logger: Logger
     private var resolved: Set<String> = []
+    /// Set while files are copied on worker threads (`copyingInBackground`).
+    private var backgroundCopies: BackgroundCopies?
     /// Symlinks being installed, each waiting for its target: a loop would recurse forever.
     private var linksInProgress: [String] = []
 
@@ -177,11 +179,26 @@ public final class FileInstaller {
     /// dracut-ng 112's pass takes them (`-perm /0111 -or -name '*.so*'`, no `*.ko*` names).
     public func resolveInstalledExecutables(includingLibraries: Bool = false, afterEach: (String) -> Void = { _ in }) throws {
         try rememberingDirectories {
-            for path in executableImageFiles(includingLibraries: includingLibraries) {
-                try resolveDependencies(ofImageFile: path)
-                afterEach(path)
+            try copyingInBackground {
+                for path in executableImageFiles(includingLibraries: includingLibraries) {
+                    try resolveDependencies(ofImageFile: path)
+                    afterEach(path)
+                }
             }
         }
+    }
+
+    /// Runs `body` with the files it installs copied on worker threads, and returns once every
+    /// copy is done. Only where nothing reads the copies meanwhile: dependencies are resolved
+    /// from the host's files, never from the image's copies of them.
+    private func copyingInBackground(_ body: () throws -> Void) throws {
+        let copies = BackgroundCopies()
+        backgroundCopies = copies
+        defer { backgroundCopies = nil }
+        let outcome = Result { try body() }
+        let failures = copies.finish().failures
+        try outcome.get()
+        if let failure = failures.first { throw failure.error }
     }
 
     /// Installs the loader, libraries or interpreter that the image file `path` needs.
@@ -453,6 +470,15 @@ public final class FileInstaller {
         guard input >= 0 else {
             throw InstallError.system(path: source, operation: "read", message: systemErrorDescription())
         }
+        if let backgroundCopies {
+            // Made here, so that the image holds the file at once; filled on a worker.
+            guard let output = try FileCopier.create(destination, status: status) else {
+                close(input)
+                return
+            }
+            backgroundCopies.fill(output, from: input, status: status, source: source, destination: destination)
+            return
+        }
         defer { close(input) }
         _ = try FileCopier.copy(from: input, status: status, to: destination)
     }
@@ -524,12 +550,26 @@ public func relativePath(from directory: String, to target: String) -> String {
 enum FileCopier {
     /// Returns false when `destination` already exists; removes a partial copy on failure.
     static func copy(from input: Int32, status: stat, to destination: String) throws(InstallError) -> Bool {
-        let mode = status.st_mode & 0o7777
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard let output = try create(destination, status: status) else { return false }
+        try fill(output, from: input, status: status, destination: destination)
+        return true
+    }
+
+    /// Makes the new file `destination` for a copy of the file `status` describes; nil when
+    /// something is there already.
+    static func create(_ destination: String, status: stat) throws(InstallError) -> Int32? {
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, status.st_mode & 0o7777)
         guard output >= 0 else {
-            if errno == EEXIST { return false }
+            if errno == EEXIST { return nil }
             throw .system(path: destination, operation: "create", message: systemErrorDescription())
         }
+        return output
+    }
+
+    /// Copies the contents, mode and times of `input` into `output`, the new file at
+    /// `destination`, and closes `output`; removes the copy on failure.
+    static func fill(_ output: Int32, from input: Int32, status: stat, destination: String) throws(InstallError) {
+        let mode = status.st_mode & 0o7777
         let copied = copyContents(from: input, to: output, size: Int(status.st_size))
         let failure = copied ? nil : systemErrorDescription()
         fchmod(output, mode)
@@ -540,7 +580,6 @@ enum FileCopier {
             unlink(destination)
             throw .system(path: destination, operation: "write", message: failure)
         }
-        return true
     }
 
     /// In-kernel copy with sendfile, else through a buffer from the current offsets.

@@ -4,9 +4,10 @@ import Glibc
 import Dispatch
 import Support
 
-/// Kernel module files copied into the image on worker threads while the engine resolves the next
-/// modules. Creating a file and copying its bytes is most of what an instmods call costs, and the
-/// module shell leaves a processor idle while it waits for the answer.
+/// Files copied into the image on worker threads while the engine resolves the next ones: kernel
+/// modules while it resolves the next modules (creating a file and copying its bytes is most of
+/// what an instmods call costs, and the module shell leaves a processor idle while it waits for
+/// the answer), and the libraries of the lazy pass while it reads the next programs.
 ///
 /// The files of one directory go to one worker, in the order they were asked for, so each
 /// directory's entries are made in the order a serial copy makes them: a small directory lists its
@@ -16,13 +17,14 @@ final class BackgroundCopies: @unchecked Sendable {
     /// A copy that failed: the host file and why.
     struct Failure {
         let source: String
-        let message: String
+        let error: InstallError
+        var message: String { error.description }
     }
 
     private enum Outcome {
         case copied
         case existed
-        case failed(String)
+        case failed(InstallError)
     }
 
     private let workers: [DispatchQueue]
@@ -41,6 +43,21 @@ final class BackgroundCopies: @unchecked Sendable {
     /// Copies the open regular file `input`, described by `status`, to the new host file
     /// `destination`, whose directory exists; `input` is closed when done.
     func copy(_ input: Int32, status: stat, source: String, to destination: String) {
+        run(input, source: source, destination: destination) { () throws(InstallError) in
+            try FileCopier.copy(from: input, status: status, to: destination) ? .copied : .existed
+        }
+    }
+
+    /// Fills `output`, the file just made at `destination` (FileCopier.create), with the bytes,
+    /// mode and times of the open regular file `input`; both are closed when done.
+    func fill(_ output: Int32, from input: Int32, status: stat, source: String, destination: String) {
+        run(input, source: source, destination: destination) { () throws(InstallError) in
+            try FileCopier.fill(output, from: input, status: status, destination: destination)
+            return .copied
+        }
+    }
+
+    private func run(_ input: Int32, source: String, destination: String, _ work: @escaping @Sendable () throws(InstallError) -> Outcome) {
         openSources.wait()
         let number = sources.count
         sources.append(source)
@@ -49,9 +66,9 @@ final class BackgroundCopies: @unchecked Sendable {
         worker.async { [self] in
             let outcome: Outcome
             do throws(InstallError) {
-                outcome = try FileCopier.copy(from: input, status: status, to: destination) ? .copied : .existed
+                outcome = try work()
             } catch {
-                outcome = .failed(error.description)
+                outcome = .failed(error)
             }
             close(input)
             lock.withLock { outcomes[number] = outcome }
@@ -72,7 +89,7 @@ final class BackgroundCopies: @unchecked Sendable {
         for (number, source) in sources.enumerated() {
             switch finished[number] {
             case .copied: copied.append(source)
-            case .failed(let message): failures.append(Failure(source: source, message: message))
+            case .failed(let error): failures.append(Failure(source: source, error: error))
             case .existed, nil: break
             }
         }
