@@ -56,9 +56,10 @@ final class BuildContext {
         // Whether the host is a container (device nodes) and a virtual machine (module checks):
         // asked now, so that the answers are there when the build comes to them.
         HostAnswers.shared.prefetch([.container, .virtualMachine])
-        moduleSyntax = ModuleSyntaxCheck(
-            files: ModuleCatalog(searchPath: settings.moduleSearchPath).modules.map(\.setupScript),
-            scratch: staging.path + "/module-syntax.sh")
+        let searchPath = settings.moduleSearchPath
+        moduleSyntax = ModuleSyntaxCheck(scratch: staging.path + "/module-syntax.sh") {
+            ModuleCatalog(searchPath: searchPath).modules.map(\.setupScript)
+        }
         recorder = configuration.explains ? ProvenanceRecorder(root: staging.imageRoot) : nil
         libraries = LibraryResolver(sysroot: settings.sysroot)
         installer = FileInstaller(
