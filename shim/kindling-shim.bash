@@ -25,7 +25,9 @@
 # Commands from the engine:
 #   eval LENGTH CODE              run CODE at global scope (the engine's variables); CODE is
 #                                 LENGTH bytes with no terminator (see __kindling_receive_body)
-#   call MODULE DIR FUNCTION MODE run one module function as dracut does (see __kindling_call)
+#   call MODULE DIR FUNCTION MODE LENGTH PRELUDE
+#                                 run PRELUDE (LENGTH bytes, maybe none) at global scope, then one
+#                                 module function as dracut does (see __kindling_call)
 #
 # This file is the bridge: the protocol and the module lifecycle. It sources the rest of the shim
 # from its own directory:
@@ -230,7 +232,7 @@ __kindling_check_syntax() {
 }
 
 __kindling_serve() {
-    builtin local __command __a __b __c __d
+    builtin local __command __a __b __c __d __e
     while __kindling_receive __command; do
         case $__command in
             eval)
@@ -242,9 +244,10 @@ __kindling_serve() {
                 ;;
             call)
                 if ! { __kindling_receive __a && __kindling_receive __b &&
-                    __kindling_receive __c && __kindling_receive __d; }; then
+                    __kindling_receive __c && __kindling_receive __d && __kindling_receive_body __e; }; then
                     builtin break
                 fi
+                [[ -z $__e ]] || builtin eval "$__e"
                 __kindling_call "$__a" "$__b" "$__c" "$__d"
                 ;;
             *)

@@ -89,7 +89,7 @@ struct ModuleInstallation {
             } else {
                 context.logger.info("*** Including module: \(module.name) ***")
             }
-            try shell.evaluate(Self.listUpdate(index: index, modules: modules, pending: pending, loaded: loaded))
+            shell.evaluateBeforeNextCommand(Self.listUpdate(index: index, modules: modules, pending: pending, loaded: loaded))
             if !settings.kernelOnly {
                 _ = try context.runner.call(module, "install", .run)
             }

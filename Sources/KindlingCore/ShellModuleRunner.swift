@@ -49,7 +49,7 @@ final class ShellModuleRunner: ModuleFunctionRunner {
             code = "__kindling_scheduled=" + shellQuote(modules.map { " \($0) " }.joined()) + "; "
         }
         scheduledNames = modules
-        try shell.evaluate(code + "mods_to_load=$__kindling_scheduled")
+        shell.evaluateBeforeNextCommand(code + "mods_to_load=$__kindling_scheduled")
     }
 
     func call(_ module: Module, _ function: String, _ mode: ModuleCallMode, failureIsFatal: Bool = false) throws -> ModuleCallResult {

@@ -153,8 +153,22 @@ public final class BashSession {
     /// Runs bash code at global scope (the engine's variable assignments).
     @discardableResult
     public func evaluate(_ code: String, handler: HelperHandler? = nil) throws -> ModuleCallResult {
-        try send(ShellCommandEncoder.encode(["eval"], body: code))
+        try send(ShellCommandEncoder.encode(["eval"], body: takePrelude() + code))
         return try awaitCompletion(module: nil, handler: handler)
+    }
+
+    /// Code the shell runs at global scope before the next command, sent with that command:
+    /// the engine's variable updates that need no answer (the module lists) cost no round trip
+    /// of their own.
+    public func evaluateBeforeNextCommand(_ code: String) {
+        prelude += code + "\n"
+    }
+
+    private var prelude = ""
+
+    private func takePrelude() -> String {
+        defer { prelude = "" }
+        return prelude
     }
 
     /// Runs one function of one module. With `failureIsFatal`, a non-zero status throws.
@@ -166,7 +180,7 @@ public final class BashSession {
     ) throws -> ModuleCallResult {
         currentModule.value = module
         defer { currentModule.value = nil }
-        try send(["call", module, directory, function, mode.rawValue])
+        try send(ShellCommandEncoder.encode(["call", module, directory, function, mode.rawValue], body: takePrelude()))
         let deadline = callTimeout.map { MonotonicClock.seconds + Double($0) }
         logger.holdErrors()
         let result: ModuleCallResult
