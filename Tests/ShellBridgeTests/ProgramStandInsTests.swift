@@ -89,29 +89,16 @@ final class ProgramStandInsTests: XCTestCase {
             try setUp(root)
         }
         let ran = try runCommand("/usr/bin/" + program, arguments(real), environment: environment)
-        let before = try listing(stood)
+        let before = treeListing(stood)
         guard let result = call(program, arguments(stood)) else {
-            XCTAssertEqual(try listing(stood), before, "declined after a change", file: file, line: line)
+            XCTAssertEqual(treeListing(stood), before, "declined after a change", file: file, line: line)
             return false
         }
         XCTAssertEqual(ran.errorText, "", "\(program) \(arguments(real))", file: file, line: line)
         XCTAssertEqual(result.status, ran.status, file: file, line: line)
         XCTAssertEqual(result.output, ran.standardOutput, file: file, line: line)
-        XCTAssertEqual(try listing(stood), try listing(real), "\(program) \(arguments(real))", file: file, line: line)
+        XCTAssertEqual(treeListing(stood), treeListing(real), "\(program) \(arguments(real))", file: file, line: line)
         return true
-    }
-
-    /// Every entry under `root`: its relative path, type, permission bits and symlink target.
-    private func listing(_ root: String) throws -> [String] {
-        var lines: [String] = []
-        let enumerator = FileManager.default.enumerator(atPath: root)
-        while let relative = enumerator?.nextObject() as? String {
-            var status = stat()
-            XCTAssertEqual(lstat(root + "/" + relative, &status), 0)
-            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + relative)) ?? ""
-            lines.append("\(relative) \(String(status.st_mode, radix: 8)) \(target)")
-        }
-        return lines.sorted()
     }
 
     func testLinksMatchTheProgram() throws {
@@ -185,4 +172,18 @@ final class ProgramStandInsTests: XCTestCase {
         XCTAssertNil(ProgramStandIns.run(ProgramCall(program: "uname", arguments: [], caller: getpid(), searchPath: ":/usr/bin")))
         XCTAssertNotNil(ProgramStandIns.run(ProgramCall(program: "uname", arguments: [], caller: getpid(), searchPath: "/nonexistent:/usr/bin")))
     }
+}
+
+/// Every entry under `root`: its relative path, type, permission bits and symlink target, sorted:
+/// what the stand-in tests compare between the tree a program changed and the tree its stand-in did.
+func treeListing(_ root: String) -> [String] {
+    var lines: [String] = []
+    let enumerator = FileManager.default.enumerator(atPath: root)
+    while let relative = enumerator?.nextObject() as? String {
+        var status = stat()
+        XCTAssertEqual(lstat(root + "/" + relative, &status), 0)
+        let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + relative)) ?? ""
+        lines.append("\(relative) \(String(status.st_mode, radix: 8)) \(target)")
+    }
+    return lines.sorted()
 }
