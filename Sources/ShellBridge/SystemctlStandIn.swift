@@ -9,13 +9,14 @@ import Support
 /// image's unit links so, and each systemctl start costs 4–6 ms.
 ///
 /// A unit is looked for in the host systemd's unit search path (`systemd-path
-/// systemd-search-system-unit`, asked once: `HostAnswers`) under ROOT; the first directory that has it gives
-/// the link's target (`/lib/systemd/system/x.service` on Debian 12, whose systemd still searches
-/// /lib before /usr/lib). Taken only when that is a regular file in a directory of unit files
-/// (not a mask, an alias, a generated or transient unit), the unit has no drop-in directory, and
-/// its [Install] section holds nothing but plain WantedBy= and RequiredBy= names: anything else
-/// (Also=, Alias=, templates, specifiers, quoting, a continued line, a link that exists and points
-/// elsewhere) makes systemctl do more, or say something, and is left to it.
+/// systemd-search-system-unit`, asked once: `HostAnswers`) under ROOT; the first directory that
+/// has it gives the link's target (`/lib/systemd/system/x.service` on Debian 12, whose systemd
+/// still searches /lib before /usr/lib). Taken only when that is a regular file in a directory of
+/// unit files (not a mask, an alias, a generated or transient unit), the unit has no drop-in
+/// directory, and its [Install] section holds nothing but plain WantedBy=, RequiredBy=, Alias=
+/// and Also= names: anything else (DefaultInstance=, templates, specifiers, quoting, a continued
+/// line, a link that exists and points elsewhere) makes systemctl do more, or say something, and
+/// is left to it.
 enum SystemctlStandIn {
     static func run(_ arguments: [String], umask callerMask: mode_t?) -> ProgramResult? {
         guard let command = Command(arguments), let searchPath = UnitSearchPath.host,
@@ -78,9 +79,13 @@ enum SystemctlStandIn {
                 default: operands.append(argument)
                 }
             }
-            // Without -q systemctl reports each link it makes.
-            guard quiet, root.hasPrefix("/"), !root.contains("/../"), operands.count >= 2 else { return nil }
-            while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+            // Without -q systemctl reports each link it makes. A root of / is the host's own
+            // configuration, left to systemctl.
+            let components = root.split(separator: "/")
+            guard quiet, root.hasPrefix("/"), !components.isEmpty, !components.contains(where: { $0 == "." || $0 == ".." }),
+                operands.count >= 2
+            else { return nil }
+            root = "/" + components.joined(separator: "/")
             verb = operands[0]
             units = Array(operands.dropFirst())
             guard units.allSatisfy(UnitName.isPlain) else { return nil }

@@ -90,6 +90,9 @@ final class SystemctlStandInTests: XCTestCase {
             XCTAssertFalse(try compare(["-q", "enable", unit]), unit)
         }
         XCTAssertFalse(try compare(["enable", "plain.service"]), "without -q systemctl reports the links")
+        // The host's own configuration is systemctl's business.
+        XCTAssertNil(SystemctlStandIn.run(["-q", "--root", "/", "enable", "plain.service"], umask: FileStandIns.engineMask))
+        XCTAssertNil(SystemctlStandIn.run(["-q", "--root=/tmp/..", "enable", "plain.service"], umask: FileStandIns.engineMask))
         XCTAssertFalse(try compare(["-q", "--now", "enable", "plain.service"]))
         XCTAssertFalse(
             try compare(["-q", "enable", "plain.service"]) { root in
