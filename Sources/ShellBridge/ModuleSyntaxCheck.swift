@@ -32,7 +32,7 @@ public final class ModuleSyntaxCheck: @unchecked Sendable {
     public init(scratch: String, listed: @escaping @Sendable () -> [String]) {
         self.scratch = scratch
         firstStarted.enter()
-        DispatchQueue.global().async { [self] in
+        Thread.detach { [self] in
             let files = listed()
             judged = Set(files)
             first = Self.start(files, scratch: scratch)

@@ -116,6 +116,18 @@ public final class Thread: @unchecked Sendable {
     }
 
     public func join() { pthread_join(handle, nil) }
+
+    /// Runs `body` on a thread of its own that nobody joins. For work that blocks (a program to
+    /// wait for): libdispatch's pool looks at /proc to tell its blocked workers, and traps where
+    /// there is none.
+    public static func detach(_ body: @escaping () -> Void) {
+        _ = Thread { body() }.detached()
+    }
+
+    private func detached() -> Self {
+        pthread_detach(handle)
+        return self
+    }
 }
 
 /// Objects the process keeps until it exits, never freeing them: a command that ends right after

@@ -64,7 +64,7 @@ public final class HostAnswers: @unchecked Sendable {
 
         init(_ question: Question) {
             done.enter()
-            DispatchQueue.global().async { [self] in
+            Thread.detach { [self] in
                 if let output = try? runCommand(question.program, question.arguments) {
                     answer = Answer(
                         status: output.status, output: output.standardOutput, wroteErrors: !output.standardError.isEmpty)
