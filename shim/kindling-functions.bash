@@ -231,6 +231,24 @@ print_vars() {
     builtin return 0
 }
 
+# `__kindling_program_output NAME PROGRAM ARG...`: NAME=$(PROGRAM ARG... 2>/dev/null), through the
+# engine's stand-in where the bridge can send it one (kindling-shim.bash), without the process of
+# the command substitution; sourced on its own (dracut-functions.sh), the program itself.
+__kindling_program_output() {
+    builtin local __name=$1 __status=0 __output
+    builtin shift
+    if builtin declare -F __kindling_run_in_engine >/dev/null && __kindling_may_stand_in "$1" &&
+        __kindling_run_in_engine "$@"; then
+        # As $(...) gives it: without its final newlines.
+        while [[ $__output == *$'\n' ]]; do __output=${__output%$'\n'}; done
+    else
+        __status=0
+        __output=$(builtin command "$@" 2>/dev/null) || __status=$?
+    fi
+    builtin printf -v "$__name" '%s' "$__output"
+    builtin return "$__status"
+}
+
 # Whether the build runs in a QEMU, KVM or Bochs guest, for modules that add virtual drivers.
 # dracut 059 never reads systemd-detect-virt's answer (only whether it succeeds), so in effect the
 # DMI vendor decides; Kindling decides the same way, so that images match dracut's.

@@ -125,21 +125,6 @@ __kindling_program() {
     builtin command "$@"
 }
 
-# `__kindling_program_output NAME PROGRAM ARG...`: NAME=$(PROGRAM ARG... 2>/dev/null), through the
-# engine where it can be, without the process of the command substitution.
-__kindling_program_output() {
-    builtin local __name=$1 __status=0 __output
-    builtin shift
-    if __kindling_may_stand_in "$1" && __kindling_run_in_engine "$@"; then
-        # As $(...) gives it: without its final newlines.
-        while [[ $__output == *$'\n' ]]; do __output=${__output%$'\n'}; done
-    else
-        __status=0
-        __output=$(builtin command "$@" 2>/dev/null) || __status=$?
-    fi
-    builtin printf -v "$__name" '%s' "$__output"
-    builtin return "$__status"
-}
 for __kindling_helper in $__kindling_stand_ins; do
     eval "$__kindling_helper() { __kindling_program $__kindling_helper \"\$@\"; }"
 done
