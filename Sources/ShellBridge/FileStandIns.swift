@@ -18,31 +18,12 @@ enum FileStandIns {
         else { return nil }
         let target = parsed.operands[0], link = parsed.operands[1]
         guard !target.isEmpty, isPlainAbsolute(link), target != link else { return nil }
-        if Glibc.symlink(target, link) == 0 { return .success }
+        if Support.symlink(target, link) == 0 { return .success }
         guard errno == EEXIST, parsed.has("f") else { return nil }
         var status = stat()
         guard lstat(link, &status) == 0, !isDirectory(status) else { return nil }
         if !parsed.has("n"), stat(link, &status) == 0, isDirectory(status) { return nil }
-        return replaceWithSymlink(link, target: target) ? .success : nil
-    }
-
-    /// Puts a symlink to `target` in the place of what is at `path`, atomically: made under a
-    /// temporary name in the same directory, then renamed over it.
-    static func replaceWithSymlink(_ path: String, target: String) -> Bool {
-        let directory = path[..<path.lastIndex(of: "/")!]
-        for _ in 0..<8 {
-            let temporary = "\(directory)/.kindling-link.\(UInt32.random(in: 0...UInt32.max))"
-            guard Glibc.symlink(target, temporary) == 0 else {
-                if errno == EEXIST { continue }
-                return false
-            }
-            guard rename(temporary, path) == 0 else {
-                unlink(temporary)
-                return false
-            }
-            return true
-        }
-        return false
+        return replaceWithSymlink(link, target: target) == 0 ? .success : nil
     }
 
     /// `mkdir [-p] [-m MODE] DIR...` with an octal MODE that the caller's umask leaves whole
@@ -63,13 +44,7 @@ enum FileStandIns {
         // mkdir -p makes parents writable and searchable by their owner whatever the umask says.
         guard !parents || callerMask & 0o300 == 0 else { return nil }
         for directory in directories {
-            if parents {
-                var prefix = ""
-                for component in directory.split(separator: "/").dropLast() {
-                    prefix += "/" + component
-                    guard makeDirectory(prefix, mode: 0o777, existingIsFine: true) else { return nil }
-                }
-            }
+            if parents { guard makeParents(of: directory, mode: 0o777) else { return nil } }
             guard makeDirectory(directory, mode: mode, existingIsFine: parents) else { return nil }
         }
         return .success
@@ -90,6 +65,17 @@ enum FileStandIns {
 
     /// The engine's umask, which its own mkdir(2) calls get.
     static let engineMask: mode_t? = CallerProcess(pid: getpid()).fileCreationMask
+
+    /// The directories above the absolute `path`, each made with mkdir(2) and `mode` where it is
+    /// missing, as `mkdir -p` makes them.
+    static func makeParents(of path: String, mode: mode_t) -> Bool {
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            guard makeDirectory(prefix, mode: mode, existingIsFine: true) else { return false }
+        }
+        return true
+    }
 
     /// mkdir(2) at `path`; with `existingIsFine`, a directory already there (or a symlink to
     /// one) is fine too.

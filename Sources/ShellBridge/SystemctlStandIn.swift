@@ -159,26 +159,11 @@ private struct UnitTree {
     /// replaced atomically with `replacing`, and otherwise declines.
     func link(_ link: String, to target: String, replacing: Bool) -> Bool {
         let path = root + link
-        var prefix = ""
-        for component in path.split(separator: "/").dropLast() {
-            prefix += "/" + component
-            var status = stat()
-            if mkdir(prefix, 0o755) != 0 {
-                guard errno == EEXIST, stat(prefix, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else { return false }
-            }
-        }
+        guard FileStandIns.makeParents(of: path, mode: 0o755) else { return false }
         if symlink(target, path) == 0 { return true }
         guard errno == EEXIST, let existing = readLink(path) else { return false }
         if existing == target { return true }
-        guard replacing else { return false }
-        return FileStandIns.replaceWithSymlink(path, target: target)
-    }
-
-    private func readLink(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count >= 0 else { return nil }
-        return PathBytes.string(buffer[0..<count].map { UInt8(bitPattern: $0) })
+        return replacing && replaceWithSymlink(path, target: target) == 0
     }
 }
 

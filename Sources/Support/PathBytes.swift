@@ -178,6 +178,22 @@ public func readLink(_ path: String) -> String? {
     return PathBytes.string(UnsafeRawBufferPointer(start: buffer, count: length))
 }
 
+/// Puts a symlink to `target` at `path` in the place of what is there (not a directory), as
+/// `ln -sf` does, so that `path` never goes missing: the link is made under a temporary name
+/// beside it, then renamed over it. 0, or -1 with errno from the step that failed.
+public func replaceWithSymlink(_ path: String, target: String) -> Int32 {
+    let temporary = path + ".kindling-link"
+    _ = unlink(temporary)
+    guard symlink(target, temporary) == 0 else { return -1 }
+    guard PathBytes.withCString(temporary, { from in PathBytes.withCString(path) { Glibc.rename(from, $0) } }) == 0 else {
+        let failure = errno
+        _ = unlink(temporary)
+        errno = failure
+        return -1
+    }
+    return 0
+}
+
 public func mknod(_ path: String, _ mode: mode_t, _ device: dev_t) -> Int32 {
     PathBytes.withCString(path) { Glibc.mknod($0, mode, device) }
 }

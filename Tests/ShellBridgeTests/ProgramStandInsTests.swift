@@ -121,6 +121,19 @@ final class ProgramStandInsTests: XCTestCase {
         XCTAssertFalse(try compareTrees("ln", { ["-sr", "file", $0 + "/rel"] }, setUp: setUp))
     }
 
+    /// A name that is not UTF-8 is made with its own bytes, replaced or new.
+    func testLinksKeepTheBytesOfNamesThatAreNotUTF8() throws {
+        let name = PathBytes.string(Array("link-".utf8) + [0xE9])
+        XCTAssertEqual(call("ln", ["-s", "first", directory + "/" + name]), .success)
+        XCTAssertEqual(call("ln", ["-sf", "second", directory + "/" + name]), .success)
+        XCTAssertEqual(readLink(directory + "/" + name), "second")
+        // The entry's name is the one byte 0xE9, not the four of the character that carries it.
+        var status = stat()
+        let rawPath = (Array((directory + "/link-").utf8) + [0xE9, 0]).map { CChar(bitPattern: $0) }
+        XCTAssertEqual(Glibc.lstat(rawPath, &status), 0)
+        XCTAssertEqual(directoryEntries(directory)?.count, 1)
+    }
+
     func testDirectoriesMatchTheProgram() throws {
         let setUp = { (root: String) throws in
             try FileManager.default.createDirectory(atPath: root + "/a", withIntermediateDirectories: true)

@@ -20,16 +20,8 @@ public enum RelativeSymlink {
         if lstat(link, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR { return nil }
         let text = text(pointingAt: source, from: link)
         if symlink(text, link) == 0 { return .made }
-        guard errno == EEXIST else { return .failed(failure(link)) }
-        // -f: what is there goes; a rename over it, as ln does, so LINK never goes missing.
-        let temporary = link + ".kindling-ln_r"
-        unlink(temporary)
-        guard symlink(text, temporary) == 0 else { return .failed(failure(link)) }
-        guard rename(temporary, link) == 0 else {
-            let message = failure(link)
-            unlink(temporary)
-            return .failed(message)
-        }
+        // -f: what is there goes, replaced as ln replaces it.
+        guard errno == EEXIST, replaceWithSymlink(link, target: text) == 0 else { return .failed(failure(link)) }
         return .made
     }
 
