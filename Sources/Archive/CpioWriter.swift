@@ -38,18 +38,41 @@ public final class CpioWriter {
     /// others have size 0), as GNU cpio does. Directories get nlink 2 plus their subdirectories,
     /// as `ls -l` would show. The sink is not finished, so another archive or segment may follow.
     ///
+    /// - Parameter late: entries known only once the writer comes to them, merged into
+    ///   `entries` in byte order; none of them may be a directory, nor share a hardlink group
+    ///   with an entry of `entries`.
     /// - Parameter afterEach: called with each entry once its bytes are written (a file's data
     ///   read from its source whole).
     /// - Returns: the number of bytes written.
     @discardableResult
-    public func writeArchive(_ entries: [ArchiveEntry], afterEach: ((ArchiveEntry) -> Void)? = nil) throws -> UInt64 {
+    public func writeArchive(
+        _ entries: [ArchiveEntry], late: LateEntries? = nil, afterEach: ((ArchiveEntry) -> Void)? = nil
+    ) throws -> UInt64 {
         for entry in entries { try validate(entry) }
         archiveOffset = 0
-        let plan = LinkPlan(entries)
+        var entries = entries
+        var late = late
+        var plan = LinkPlan(entries)
         var nextInode = firstInode
         var groupInodes: [HardlinkIdentity: UInt32] = [:]
 
-        for (index, entry) in entries.enumerated() {
+        var index = 0
+        while index < entries.count || late != nil {
+            if let pending = late, index == entries.count || !(entries[index].path < pending.firstPath) {
+                let added = try pending.entries()
+                for entry in added {
+                    try validate(entry)
+                    // Its parent's link count is written already.
+                    guard entry.kind != .directory else {
+                        throw ArchiveError.invalidEntry(path: entry.path.description, reason: "a late entry is a directory")
+                    }
+                }
+                entries = Array(entries[..<index]) + (entries[index...] + added).sorted { $0.path < $1.path }
+                plan = LinkPlan(entries)
+                late = nil
+                continue
+            }
+            let entry = entries[index]
             var inode = nextInode
             if let identity = plan.groupIdentity(of: entry) {
                 if let existing = groupInodes[identity] {
@@ -65,6 +88,7 @@ public final class CpioWriter {
                 entry, inode: inode, linkCount: plan.linkCount(of: entry),
                 carriesData: plan.carriesData(entryAt: index, entry))
             afterEach?(entry)
+            index += 1
         }
 
         var trailer = NewcHeader()
@@ -205,6 +229,19 @@ public final class CpioWriter {
             if target.isEmpty { throw reject("empty symlink target") }
             if target.bytes.contains(0) { throw reject("symlink target contains a NUL byte") }
         }
+    }
+}
+
+/// Entries that come after the archive has begun: another process is still writing their files.
+public struct LateEntries {
+    /// No late entry's path sorts before it: the writer asks for them when it gets there.
+    public let firstPath: RawPath
+    /// The entries, in any order; asked for once.
+    public let entries: () throws -> [ArchiveEntry]
+
+    public init(firstPath: RawPath, entries: @escaping () throws -> [ArchiveEntry]) {
+        self.firstPath = firstPath
+        self.entries = entries
     }
 }
 

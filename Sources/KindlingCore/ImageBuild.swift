@@ -107,24 +107,37 @@ struct ImageBuild {
         var moduleIndex: ModuleIndexRun?
         // On every way out: depmod writes into the staging directory.
         defer { try? moduleIndex?.finish() }
+        // The image may be written while depmod runs when nothing between reads or changes the
+        // whole tree: no squash image, no remove_items, no dracut-cpio. Its modules are stripped then
+        // before depmod reads them, not after, which leaves depmod's index as it was.
+        let writesWhileIndexing =
+            enhancedCpio == nil && settings.contents.removedPaths.isEmpty
+            && !selected.contains { $0.name == "squash" || $0.name == "squash-lib" }
+        let stripper = { (scope: Stripper.Scope) in
+            Stripper(imageRoot: staging.imageRoot, aggressive: settings.image.aggressiveStrip, logger: logger, scope: scope)
+        }
+        let stripsModulesFirst = writesWhileIndexing && settings.image.strip && !settings.noKernel
         if !settings.noKernel {
             let drivers = KernelDriverInstallation(context: context)
-            moduleIndex = try timer.measure("Installing kernel drivers and their index") { try drivers.run() }
+            moduleIndex = try timer.measure("Installing kernel drivers and their index") {
+                try drivers.run(beforeIndex: stripsModulesFirst ? { try stripper(.kernelModules).run() } : nil)
+            }
             if drivers.imageIsNotNeeded {
                 logger.debug("Hostonly image without kernel modules, initqueue or command line: not writing \(settings.outputPath)")
                 return
             }
         }
         try timer.measure("Finishing the image tree") { try TreeFinishing(context: context).run() }
-        if let moduleIndex { try timer.measure("Waiting for depmod") { try moduleIndex.finish() } }
+        let indexStillWriting: IndexStillWriting? =
+            writesWhileIndexing ? moduleIndex.flatMap { runningIndex($0, imageRoot: staging.imageRoot) } : nil
+        if let moduleIndex, indexStillWriting == nil { try timer.measure("Waiting for depmod") { try moduleIndex.finish() } }
+        if indexStillWriting != nil { logger.debug("depmod still writes the module index: the image is written meanwhile") }
         let squash = try SquashPass(context: context, selected: selected)
         // A squash image is compressed on its own: no file of the tree is gzipped in the archive.
         if squash != nil || squashLib != nil { advance?.stopPreparing() }
         if let squash { try timer.measure("Installing the squash loader") { try squash.installLoader() } }
         if settings.image.strip {
-            try timer.measure("Stripping") {
-                try Stripper(imageRoot: staging.imageRoot, aggressive: settings.image.aggressiveStrip, logger: logger).run()
-            }
+            try timer.measure("Stripping") { try stripper(stripsModulesFirst ? .allButKernelModules : .everything).run() }
         }
         if let squash { try timer.measure("Squashing the tree") { try squash.squashTree() } }
         if let squashLib { try timer.measure("Squashing the tree (squash-lib)") { try squashLib.run() } }
@@ -142,7 +155,7 @@ struct ImageBuild {
                 context: context, compressor: compressor, shim: data.shim,
                 linksIdenticalFiles: settings.image.hardlink && squash == nil, destination: archive,
                 syncsDestination: syncsOutput && checked.uefi == nil, enhancedCpio: enhancedCpio, advance: advance,
-                removesWrittenFiles: checked.uefi == nil && !staging.keep
+                removesWrittenFiles: checked.uefi == nil && !staging.keep, indexStillWriting: indexStillWriting
             ).run()
         }
         if let uefi = checked.uefi {
@@ -156,6 +169,23 @@ struct ImageBuild {
             }
         }
         succeeded = true
+    }
+
+    /// depmod's run, while it runs, with the place of its files in the image: the module
+    /// directory's real path, for the image's /lib may be a symlink to usr/lib.
+    private func runningIndex(_ run: ModuleIndexRun, imageRoot: String) -> IndexStillWriting? {
+        guard run.isRunning, let root = realPath(imageRoot),
+            let directory = realPath(imageRoot + "/lib/modules/" + settings.kernelVersion),
+            directory.hasPrefix(root + "/")
+        else { return nil }
+        let files = DeferredFiles(directory: RawPath(String(directory.dropFirst(root.count + 1))), namePrefix: "modules.")
+        return IndexStillWriting(files: files) { try run.finish() }
+    }
+
+    private func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// The build's own directory under --tmpdir, after removing those of builds that were killed.

@@ -4,6 +4,18 @@ import Foundation
 import StagedTree
 import Support
 
+/// The image's module index while depmod still writes it.
+struct IndexStillWriting {
+    /// depmod's files, in the module directory's real place in the tree (/lib may lead to /usr/lib).
+    let files: DeferredFiles
+    /// Waits for depmod; throws when it failed.
+    let finish: () throws -> Void
+}
+
+/// A file of the module index turned out to belong in a hardlink group with a file archived
+/// before it: the same inode, or identical files that hardlink links.
+private struct IndexJoinsEarlierFiles: Error {}
+
 /// The staged tree as the image file: early microcode first, uncompressed, then the main archive
 /// through the compressor, into a file that replaces the old image only once it is whole.
 struct ImageWriting {
@@ -25,6 +37,9 @@ struct ImageWriting {
     /// Whether the staged files may go as soon as the archive holds them: nothing reads the tree
     /// after this archive (`WrittenFileRemoval`).
     var removesWrittenFiles = false
+    /// depmod, still writing the module index: the archive starts without its files, and takes
+    /// them when it comes to them.
+    var indexStillWriting: IndexStillWriting? = nil
 
     func run() throws {
         let output = context.settings.outputPath
@@ -33,8 +48,23 @@ struct ImageWriting {
         let earlyRoot = try stageEarlyMicrocode()
         try Cancellation.shared.checkpoint()
         context.logger.info("*** Creating image file '\(output)' ***")
+        do {
+            try writeArchive(earlyRoot: earlyRoot, indexStillWriting: indexStillWriting)
+        } catch is IndexJoinsEarlierFiles {
+            // Only when module code links a file of its own into the index's place, or one happens
+            // to be identical to an index file: the bytes are then those of a build that waited.
+            context.logger.debug("a file of the module index belongs with a file archived before it: writing the image again")
+            try writeArchive(earlyRoot: earlyRoot, indexStillWriting: nil)
+        }
+        if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }
+    }
+
+    /// Scans the tree and writes the archive into a new file that replaces `destination`.
+    private func writeArchive(earlyRoot: String?, indexStillWriting: IndexStillWriting?) throws {
+        let output = context.settings.outputPath
         let reproducibleTime = context.environment.reproducibleTime(shim: shim)
-        var entries = try TreeScanner(root: context.staging.imageRoot).entries()
+        let scanner = TreeScanner(root: context.staging.imageRoot, deferring: indexStillWriting?.files)
+        var entries = try scanner.entries()
         if linksIdenticalFiles { try ArchivePolish.linkIdenticalFiles(&entries) }
         if let recorder = context.recorder {
             // One record for both files, so the map's bytes are the report's.
@@ -56,7 +86,6 @@ struct ImageWriting {
             try writeWithDracutCpio(enhancedCpio, entries: entries, earlyRoot: earlyRoot, into: file)
             try Cancellation.shared.checkpoint()
             try file.commit(syncing: syncsDestination)
-            if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }
             return
         }
         let fileSink = FileSink(fileDescriptor: file.fileDescriptor, name: file.temporaryPath)
@@ -72,7 +101,22 @@ struct ImageWriting {
         let sink = CancellingSink(archiveSink, progress: context.progress)
         let removal = removesWrittenFiles ? WrittenFileRemoval(imageRoot: context.staging.imageRoot) : nil
         defer { removal?.finish() }
-        _ = try CpioWriter(sink: sink).writeArchive(entries, afterEach: removal?.writerIsDone(with:))
+        var late: LateEntries?
+        if let indexStillWriting {
+            // depmod reads the modules until it is done; the image may yet be written again.
+            removal?.hold()
+            late = LateEntries(firstPath: indexStillWriting.files.firstPath) { [entries] in
+                try indexStillWriting.finish()
+                var index = try scanner.deferredEntries()
+                guard ArchivePolish.joinLateEntries(&index, to: entries, linksIdenticalFiles: linksIdenticalFiles) else {
+                    throw IndexJoinsEarlierFiles()
+                }
+                if let limit = reproducibleTime { ArchivePolish.clampTimes(&index, to: limit) }
+                removal?.release()
+                return index
+            }
+        }
+        _ = try CpioWriter(sink: sink).writeArchive(entries, late: late, afterEach: removal?.writerIsDone(with:))
         try sink.finish()
         // While the image is committed (a rename over an old one waits for its writes).
         removal?.removeDirectories(of: entries)
@@ -81,7 +125,6 @@ struct ImageWriting {
         }
         try Cancellation.shared.checkpoint()
         try file.commit(syncing: syncsDestination)
-        if destination == output { context.logger.info("*** Creating initramfs image file '\(output)' done ***") }
     }
 
     /// Whether the new image is written to disk before the build ends: synced, or renamed over

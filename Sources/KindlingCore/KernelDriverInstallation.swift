@@ -10,11 +10,13 @@ struct KernelDriverInstallation {
 
     /// Returns depmod's run when it may go on while the rest of the tree is finished (the caller
     /// finishes it), nil when the index is written already.
-    func run() throws -> ModuleIndexRun? {
+    /// - Parameter beforeIndex: what must be done to the modules before depmod reads them.
+    func run(beforeIndex: (() throws -> Void)? = nil) throws -> ModuleIndexRun? {
         try copyStrictHostModules()
         try context.kernelModules.installDrivers(context.environment.driverOptions)
         context.credit(.engine("drivers named by --drivers, --add-drivers, --force-drivers, --filesystems"))
         context.logger.info("*** Installing kernel module dependencies ***")
+        try beforeIndex?()
         let index = try context.kernelModules.startModuleIndex()
         let overlaps = index.isRunning && indexMayOverlapFinishing
         if !overlaps {

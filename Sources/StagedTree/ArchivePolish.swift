@@ -11,21 +11,59 @@ public enum ArchivePolish {
     /// Gives regular files with the same size, mode, time and content one hardlink identity, as
     /// util-linux hardlink does by default. Content is compared only within same-size groups.
     public static func linkIdenticalFiles(_ entries: inout [ArchiveEntry]) throws {
-        struct Key: Hashable { let size: Int, mode: UInt32, time: Int64 }
-        var candidates: [Key: [Int]] = [:]
+        link(&entries, madeUpDevice: UInt64.max)
+    }
+
+    /// Readies `later`, entries added to an archive whose `earlier` entries are settled (and
+    /// may be written): links identical files among them when `linksIdenticalFiles`. Returns
+    /// false, `later` unchanged, when one of them belongs in a hardlink group with an earlier
+    /// entry: the same inode on disk, or with linking the same size, mode, time and content.
+    public static func joinLateEntries(
+        _ later: inout [ArchiveEntry], to earlier: [ArchiveEntry], linksIdenticalFiles: Bool
+    ) -> Bool {
+        let earlierIdentities = Set(earlier.compactMap(\.hardlinkIdentity))
+        if later.contains(where: { $0.hardlinkIdentity.map(earlierIdentities.contains) ?? false }) { return false }
+        guard linksIdenticalFiles else { return true }
+        let laterKeys = Set(later.compactMap(key(of:)))
+        // Only earlier files with the mode and time of a late one are looked at further: few.
+        let stamps = Set(laterKeys.map { LinkKey(size: 0, mode: $0.mode, time: $0.time) })
+        for entry in earlier where stamps.contains(LinkKey(size: 0, mode: entry.mode, time: entry.modificationTime)) {
+            guard let key = key(of: entry), laterKeys.contains(key), let contents = contents(of: entry) else { continue }
+            if later.contains(where: { self.key(of: $0) == key && self.contents(of: $0) == contents }) { return false }
+        }
+        // Identities made up for these groups stay apart from those made up for `earlier`.
+        link(&later, madeUpDevice: UInt64.max - 1)
+        return true
+    }
+
+    private struct LinkKey: Hashable { let size: Int, mode: UInt32, time: Int64 }
+
+    private static func key(of entry: ArchiveEntry) -> LinkKey? {
+        guard case .regularFile(.source(let path)) = entry.kind, let size = fileSize(path), size > 0 else { return nil }
+        return LinkKey(size: size, mode: entry.mode, time: entry.modificationTime)
+    }
+
+    private static func contents(of entry: ArchiveEntry) -> Data? {
+        guard case .regularFile(.source(let path)) = entry.kind else { return nil }
+        return FileManager.default.contents(atPath: path.description)
+    }
+
+    /// A group without an identity on disk gets one on `madeUpDevice`, which no real device is.
+    private static func link(_ entries: inout [ArchiveEntry], madeUpDevice: UInt64) {
+        var candidates: [LinkKey: [Int]] = [:]
         for (index, entry) in entries.enumerated() {
-            guard case .regularFile(.source(let path)) = entry.kind, let size = fileSize(path), size > 0 else { continue }
-            candidates[Key(size: size, mode: entry.mode, time: entry.modificationTime), default: []].append(index)
+            if let key = key(of: entry) { candidates[key, default: []].append(index) }
         }
         for group in candidates.values where group.count > 1 {
             var representatives: [(contents: Data, index: Int)] = []
             for index in group {
-                guard case .regularFile(.source(let path)) = entries[index].kind,
-                    let contents = FileManager.default.contents(atPath: path.description)
-                else { continue }
+                guard let contents = contents(of: entries[index]) else { continue }
                 if let match = representatives.first(where: { $0.contents == contents }) {
-                    entries[index].hardlinkIdentity = identity(for: entries[match.index], at: match.index)
-                    entries[match.index].hardlinkIdentity = entries[index].hardlinkIdentity
+                    let identity =
+                        entries[match.index].hardlinkIdentity
+                        ?? HardlinkIdentity(device: madeUpDevice, inode: UInt64(match.index))
+                    entries[index].hardlinkIdentity = identity
+                    entries[match.index].hardlinkIdentity = identity
                 } else {
                     representatives.append((contents, index))
                 }
@@ -38,11 +76,6 @@ public enum ArchivePolish {
         for index in entries.indices where entries[index].modificationTime > limit {
             entries[index].modificationTime = limit
         }
-    }
-
-    private static func identity(for entry: ArchiveEntry, at index: Int) -> HardlinkIdentity {
-        // Reuse an existing on-disk identity; otherwise one that no inode of a real device has.
-        entry.hardlinkIdentity ?? HardlinkIdentity(device: UInt64.max, inode: UInt64(index))
     }
 
     private static func fileSize(_ path: RawPath) -> Int? {

@@ -12,21 +12,31 @@ public struct Stripper {
     /// dracut's `--aggressive-strip` strips everything strip removes by default, not just debug info.
     let aggressive: Bool
     let logger: Logger
+    let scope: Scope
+
+    /// Which files a pass strips: kernel modules may go first, before depmod reads them, so that
+    /// the image can be written while depmod runs.
+    public enum Scope: Sendable {
+        case everything, kernelModules, allButKernelModules
+    }
 
     static let moduleSignatureMarker = Array("~Module signature appended~\n".utf8)
 
-    public init(imageRoot: String, aggressive: Bool, logger: Logger) {
+    public init(imageRoot: String, aggressive: Bool, logger: Logger, scope: Scope = .everything) {
         self.imageRoot = imageRoot
         self.aggressive = aggressive
         self.logger = logger
+        self.scope = scope
     }
 
     public func run() throws {
         guard let tool = ["eu-strip", "strip"].lazy.compactMap(findExecutableInSearchPath).first else {
-            logger.info("Could not find 'strip'. Not stripping the initramfs.")
+            if scope != .kernelModules { logger.info("Could not find 'strip'. Not stripping the initramfs.") }
             return
         }
-        logger.info("*** Stripping files ***")
+        // dracut's lines belong to the pass that comes where dracut strips.
+        let announces = scope != .kernelModules
+        if announces { logger.info("*** Stripping files ***") }
         // Only the files strip could change: on a distribution's binaries, usually none.
         let files = candidates().filter(mayChange)
         logger.debug("strip: \(files.count) files strip could change")
@@ -37,7 +47,7 @@ public struct Stripper {
             // Scripts and other non-ELF files make strip complain; dracut discards that too.
             _ = try runCommand(tool, arguments + batch)
         }
-        logger.info("*** Stripping files done ***")
+        if announces { logger.info("*** Stripping files done ***") }
     }
 
     /// Regular files dracut strips: kernel modules without a signature, and every executable.
@@ -60,9 +70,10 @@ public struct Stripper {
             case DT_REG:
                 // A module goes whatever its mode: only an executable needs its status looked at.
                 if relative.containsBytes(of: "lib/modules/") && relative.hasSuffix(".ko") {
-                    if !isSigned(path) { found.append(path) }
+                    if scope != .allButKernelModules && !isSigned(path) { found.append(path) }
                     continue
                 }
+                guard scope != .kernelModules else { continue }
                 var status = stat()
                 if lstat(path, &status) == 0, status.st_mode & 0o111 != 0 { found.append(path) }
             default:

@@ -26,10 +26,27 @@ public final class WrittenFileRemoval: @unchecked Sendable {
         rootPrefix = Array((trimmed + "/").utf8)
     }
 
+    /// Entries handed over while another process may still read the tree (depmod its modules).
+    private var held: [ArchiveEntry]?
+
+    /// Keeps what is handed over from now on in the tree until `release`.
+    public func hold() { held = held ?? [] }
+
+    /// Removes what was handed over while held, and from now on as it comes.
+    public func release() {
+        let entries = held ?? []
+        held = nil
+        for entry in entries { writerIsDone(with: entry) }
+    }
+
     /// Hands over an entry the writer has written: what it is in the tree goes, unless it is a
     /// directory (see `removeDirectories`). What cannot be removed stays for the staging
     /// directory's removal.
     public func writerIsDone(with entry: ArchiveEntry) {
+        if held != nil {
+            held?.append(entry)
+            return
+        }
         let location: RawPath
         switch entry.kind {
         case .directory, .regularFile(.bytes):

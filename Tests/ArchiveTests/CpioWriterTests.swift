@@ -165,6 +165,46 @@ final class CpioWriterTests: XCTestCase {
         XCTAssertEqual(ours.count % 512, 0)
     }
 
+    /// Entries written late (depmod's index) land where byte order puts them, and the archive is
+    /// the one written from the whole list: the writer asks for them once, only when it comes to
+    /// the first path they may have, after everything before it is written.
+    func testLateEntriesGiveTheArchiveOfTheWholeList() throws {
+        func file(_ path: RawPath, _ text: String, identity: HardlinkIdentity? = nil) -> ArchiveEntry {
+            ArchiveEntry(
+                path: path, kind: .regularFile(.bytes(Array(text.utf8))), mode: 0o644, modificationTime: 1_700_000_000,
+                hardlinkIdentity: identity)
+        }
+        func directory(_ path: RawPath) -> ArchiveEntry { ArchiveEntry(path: path, kind: .directory, mode: 0o755) }
+        let shared = HardlinkIdentity(device: 1, inode: 7)
+        let whole = [
+            directory("."), file("a", "a", identity: shared), directory("lib"), directory("lib/m"),
+            directory("lib/m/kernel"), file("lib/m/kernel/x.ko", "x"), file("lib/m/modules.dep", "dep"),
+            directory("lib/m/modules.e"), file("lib/m/modules.e/inside", "in"), file("lib/m/modules.order", "order"),
+            directory("lib/m/updates"), file("lib/m/updates/y.ko", "y"), file("usr", "a", identity: shared),
+        ]
+        let late = whole.filter { $0.path.description.hasPrefix("lib/m/modules.") && $0.kind != .directory }
+        let early = whole.filter { !late.contains($0) }
+        for firstPath: RawPath in ["lib/m/modules.", "lib/m/kernel/x.ko", "lib/m/modules.dep"] {
+            let sink = MemorySink()
+            var asked = 0
+            try CpioWriter(sink: sink).writeArchive(
+                early,
+                late: LateEntries(firstPath: firstPath) {
+                    asked += 1
+                    let written = try readMembers(sink.bytes + archiveBytes([])).map(\.member.path)
+                    XCTAssertEqual(written, early.map(\.path).filter { $0 < firstPath }, "\(firstPath)")
+                    return late.reversed()
+                })
+            try sink.finish()
+            XCTAssertEqual(asked, 1)
+            XCTAssertTrue(sink.bytes == (try archiveBytes(whole)), "\(firstPath)")
+        }
+        let refused = LateEntries(firstPath: "lib/m/modules.") { [directory("lib/m/modules.f")] }
+        XCTAssertThrowsError(try CpioWriter(sink: MemorySink()).writeArchive(early, late: refused)) { error in
+            XCTAssertTrue("\(error)".contains("a late entry is a directory"), "\(error)")
+        }
+    }
+
     func testEmptyArchiveIsOneBlockWithTrailer() throws {
         let bytes = try archiveBytes([])
         XCTAssertEqual(bytes.count, 512)
