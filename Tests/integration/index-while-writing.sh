@@ -25,26 +25,9 @@ mkdir -p "$kmod"
 for file in modules.order modules.builtin modules.builtin.modinfo; do
     [[ -e $root/lib/modules/$kver/$file ]] && cp "$root/lib/modules/$kver/$file" "$kmod/"
 done
-python3 - "$root/lib/modules/$kver/kernel" "$kmod/kernel" <<'EOF' || give_up "cannot copy the test kernel's modules"
-import os, struct, sys
-source, target = sys.argv[1], sys.argv[2]
-marker = b"~Module signature appended~\n"
-for sub in ("fs/ext4", "fs/jbd2", "fs/mbcache.ko", "lib", "crypto", "drivers/block", "drivers/virtio"):
-    path = os.path.join(source, sub)
-    walk = [(os.path.dirname(path), [], [os.path.basename(path)])] if path.endswith(".ko") else os.walk(path)
-    for directory, _, names in walk:
-        for name in names:
-            if not name.endswith(".ko"):
-                continue
-            data = open(os.path.join(directory, name), "rb").read()
-            if data.endswith(marker):
-                (length,) = struct.unpack(">I", data[-len(marker) - 4:-len(marker)])
-                data = data[: -(len(marker) + 12 + length)]
-            out = os.path.join(target, os.path.relpath(os.path.join(directory, name), source))
-            os.makedirs(os.path.dirname(out), exist_ok=True)
-            with open(out, "wb") as handle:
-                handle.write(data)
-EOF
+"$here/../support/unsigned-modules" "$root/lib/modules/$kver/kernel" "$kmod/kernel" \
+    fs/ext4 fs/jbd2 fs/mbcache.ko lib crypto drivers/block drivers/virtio ||
+    give_up "cannot copy the test kernel's modules unsigned"
 # Debug Debian's modules do not have: strip -g removes a section named .debug_*.
 objcopy --add-section .debug_kindling="$here/lib.sh" "$kmod/kernel/drivers/block/virtio_blk.ko" ||
     give_up "objcopy cannot add a section to virtio_blk.ko"
