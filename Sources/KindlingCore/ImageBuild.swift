@@ -109,16 +109,18 @@ struct ImageBuild {
         defer { try? moduleIndex?.finish() }
         // The image may be written while depmod runs when nothing between reads or changes the
         // whole tree: no squash image, no remove_items, no dracut-cpio. Its modules are stripped then
-        // before depmod reads them, not after, which leaves depmod's index as it was.
+        // before depmod reads them, not after, which leaves depmod's index as it was; only when no
+        // module can come after depmod starts (--include, -I and the like may bring some).
         let writesWhileIndexing =
             enhancedCpio == nil && settings.contents.removedPaths.isEmpty
             && !selected.contains { $0.name == "squash" || $0.name == "squash-lib" }
         let stripper = { (scope: Stripper.Scope) in
             Stripper(imageRoot: staging.imageRoot, aggressive: settings.image.aggressiveStrip, logger: logger, scope: scope)
         }
-        let stripsModulesFirst = writesWhileIndexing && settings.image.strip && !settings.noKernel
-        if !settings.noKernel {
-            let drivers = KernelDriverInstallation(context: context)
+        let drivers = settings.noKernel ? nil : KernelDriverInstallation(context: context)
+        let stripsModulesFirst =
+            writesWhileIndexing && settings.image.strip && drivers?.indexMayOverlapFinishing == true
+        if let drivers {
             moduleIndex = try timer.measure("Installing kernel drivers and their index") {
                 try drivers.run(beforeIndex: stripsModulesFirst ? { try stripper(.kernelModules).run() } : nil)
             }

@@ -32,7 +32,7 @@ struct KernelDriverInstallation {
     /// the loader cache, never a kernel module. Not when the tree's next additions are credited
     /// (--explain would credit depmod's files to them), when -I, --install-optional or --include
     /// may put files anywhere, or when --noimageifnotneeded reads the index at once.
-    private var indexMayOverlapFinishing: Bool {
+    var indexMayOverlapFinishing: Bool {
         let settings = context.settings
         return context.recorder == nil && settings.contents.installItems.isEmpty
             && settings.contents.optionalItems.isEmpty && context.configuration.includes.isEmpty

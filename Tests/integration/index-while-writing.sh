@@ -2,7 +2,8 @@
 # The image is written while depmod still writes the module index: the archive takes the index
 # files when it comes to them. This checks that it changes no byte of the image against a build
 # that waits for depmod first (--explain keeps depmod from overlapping anything), with kernel
-# modules that strip changes (stripped then before depmod reads them, not after), and that an
+# modules that strip changes (stripped then before depmod reads them, not after; with --include,
+# which may bring more modules after depmod has started, with the rest of the tree), and that an
 # index file sharing its inode with a file archived before it (a hardlink group the archive could
 # not take any more) makes the build write the image again, whole, with the group.
 set -u
@@ -80,6 +81,21 @@ if build overlapping -m nothing && build waiting -m nothing --explain "$work/wai
         pass "$name: the unsigned modules are stripped as strip -g leaves them, and indexed"
     else
         fail "$name: virtio_blk.ko is not stripped as the host's strip -g strips it, or not indexed"
+    fi
+fi
+
+# A module that --include brings after depmod has started is stripped all the same: with it, the
+# modules are not stripped ahead of depmod but with the rest of the tree.
+mkdir -p "$work/extra/usr/lib/modules/$kver/extra"
+cp "$kmod/kernel/drivers/block/virtio_blk.ko" "$work/extra/usr/lib/modules/$kver/extra/kindling-debug.ko"
+if build included -m nothing --include "$work/extra" /; then
+    unpack_image "$work/included.img" "$work/included"
+    installed=$(cd "$work/included" && find . -name 'virtio_blk.ko' | head -n 1)
+    if cmp -s "$work/host-stripped.ko" "$work/included/usr/lib/modules/$kver/extra/kindling-debug.ko" &&
+        [[ -n $installed ]] && cmp -s "$work/host-stripped.ko" "$work/included/$installed"; then
+        pass "$name: a module that --include brings is stripped too"
+    else
+        fail "$name: with --include, a module is not what the host's strip -g makes of it"
     fi
 fi
 
