@@ -66,6 +66,8 @@ struct ImageWriting {
         let scanner = TreeScanner(root: context.staging.imageRoot, deferring: indexStillWriting?.files)
         var entries = try scanner.entries()
         if linksIdenticalFiles { try ArchivePolish.linkIdenticalFiles(&entries) }
+        // As hardlink saw them, before the times are clamped: what the index's files are linked against.
+        let linked = entries
         if let recorder = context.recorder {
             // One record for both files, so the map's bytes are the report's.
             let report = ProvenanceReport(
@@ -105,10 +107,10 @@ struct ImageWriting {
         if let indexStillWriting {
             // depmod reads the modules until it is done; the image may yet be written again.
             removal?.hold()
-            late = LateEntries(firstPath: indexStillWriting.files.firstPath) { [entries] in
+            late = LateEntries(firstPath: indexStillWriting.files.firstPath) {
                 try indexStillWriting.finish()
                 var index = try scanner.deferredEntries()
-                guard ArchivePolish.joinLateEntries(&index, to: entries, linksIdenticalFiles: linksIdenticalFiles) else {
+                guard ArchivePolish.joinLateEntries(&index, to: linked, linksIdenticalFiles: linksIdenticalFiles) else {
                     throw IndexJoinsEarlierFiles()
                 }
                 if let limit = reproducibleTime { ArchivePolish.clampTimes(&index, to: limit) }
