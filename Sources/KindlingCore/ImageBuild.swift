@@ -131,7 +131,7 @@ struct ImageBuild {
         }
         try timer.measure("Finishing the image tree") { try TreeFinishing(context: context).run() }
         let indexStillWriting: IndexStillWriting? =
-            writesWhileIndexing ? moduleIndex.flatMap { runningIndex($0, imageRoot: staging.imageRoot) } : nil
+            writesWhileIndexing ? moduleIndex.flatMap(runningIndex) : nil
         if let moduleIndex, indexStillWriting == nil { try timer.measure("Waiting for depmod") { try moduleIndex.finish() } }
         if indexStillWriting != nil { logger.debug("depmod still writes the module index: the image is written meanwhile") }
         let squash = try SquashPass(context: context, selected: selected)
@@ -173,21 +173,11 @@ struct ImageBuild {
         succeeded = true
     }
 
-    /// depmod's run, while it runs, with the place of its files in the image: the module
-    /// directory's real path, for the image's /lib may be a symlink to usr/lib.
-    private func runningIndex(_ run: ModuleIndexRun, imageRoot: String) -> IndexStillWriting? {
-        guard run.isRunning, let root = realPath(imageRoot),
-            let directory = realPath(imageRoot + "/lib/modules/" + settings.kernelVersion),
-            directory.hasPrefix(root + "/")
-        else { return nil }
-        let files = DeferredFiles(directory: RawPath(String(directory.dropFirst(root.count + 1))), namePrefix: "modules.")
+    /// depmod's run, while it runs, with the place of its files in the image.
+    private func runningIndex(_ run: ModuleIndexRun) -> IndexStillWriting? {
+        guard run.isRunning, let directory = run.directory else { return nil }
+        let files = DeferredFiles(directory: RawPath(bytes: PathBytes.bytes(directory)), namePrefix: "modules.")
         return IndexStillWriting(files: files) { try run.finish() }
-    }
-
-    private func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     /// The build's own directory under --tmpdir, after removing those of builds that were killed.

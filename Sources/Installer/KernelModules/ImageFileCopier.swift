@@ -39,17 +39,20 @@ final class ImageFileCopier {
         return stat(resolved, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
     }
 
-    /// Whether the host reaches the image's own `path` when it follows `imageRoot + path` (it does
-    /// not when module code made a symlink there that leads out of the image).
-    func hostPathStaysInImage(_ path: String) -> Bool {
-        guard let resolved = try? installer.imageFilePath(path) else { return false }
-        let viaHost = realpath(imageRoot + path, nil), viaImage = realpath(resolved, nil)
+    /// Where the host reaches the image's own `path`, following `imageRoot + path`: its real path
+    /// relative to the image root, with no symlink in it; nil when that is not where the image's
+    /// own symlinks lead (module code made one there that leads out of the image).
+    func hostPathInImage(_ path: String) -> String? {
+        guard let resolved = try? installer.imageFilePath(path) else { return nil }
+        let viaHost = realpath(imageRoot + path, nil), viaImage = realpath(resolved, nil), root = realpath(imageRoot, nil)
         defer {
             free(viaHost)
             free(viaImage)
+            free(root)
         }
-        guard let viaHost, let viaImage else { return false }
-        return strcmp(viaHost, viaImage) == 0
+        guard let viaHost, let viaImage, let root, strcmp(viaHost, viaImage) == 0 else { return nil }
+        let real = PathBytes.string(cString: viaHost), top = PathBytes.string(cString: root)
+        return real.hasPrefix(top + "/") ? String(real.dropFirst(top.count + 1)) : nil
     }
 
     func makeDirectory(_ path: String) throws(ImageCopyFailure) {

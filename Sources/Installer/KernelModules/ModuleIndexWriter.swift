@@ -49,7 +49,7 @@ public struct ModuleIndexWriter {
             return ModuleIndexRun(modules: nil)
         }
         // depmod -b follows the host's view of the image: it must be the image's own.
-        guard copier.hostPathStaysInImage(imageDirectory) else {
+        guard let indexDirectory = copier.hostPathInImage(imageDirectory) else {
             throw .copyFailed(path: imageDirectory, message: "a symlink in the image leads out of it; depmod not run through it")
         }
         // Names only: what depmod lists by path; a module compressed in place is the same module.
@@ -59,8 +59,8 @@ public struct ModuleIndexWriter {
             return ModuleIndexRun(modules: modules)
         }
         return ModuleIndexRun(
-            modules: modules, depmod: Self.depmodPath(), arguments: ["-a", "-b", copier.imageRoot, kernelVersion],
-            logger: logger)
+            modules: modules, directory: indexDirectory, depmod: Self.depmodPath(),
+            arguments: ["-a", "-b", copier.imageRoot, kernelVersion], logger: logger)
     }
 
     /// The host's depmod, as dracut runs it; the image's own kmod may not be installed.
@@ -73,6 +73,9 @@ public struct ModuleIndexWriter {
 public final class ModuleIndexRun: @unchecked Sendable {
     /// The module files the index is of; nil when the image has no module directory.
     public let modules: [String]?
+    /// Where depmod writes, relative to the image root, when it was started: the module
+    /// directory's real path (the image's /lib may be a symlink to usr/lib).
+    public let directory: String?
     /// Called by `finish` once the index is written, with `modules`.
     var onSuccess: (([String]?) -> Void)?
     private let logger: Logger?
@@ -82,11 +85,13 @@ public final class ModuleIndexRun: @unchecked Sendable {
 
     init(modules: [String]?) {
         self.modules = modules
+        directory = nil
         logger = nil
     }
 
-    init(modules: [String], depmod: String, arguments: [String], logger: Logger) {
+    init(modules: [String], directory: String? = nil, depmod: String, arguments: [String], logger: Logger) {
         self.modules = modules
+        self.directory = directory
         self.logger = logger
         thread = Thread { [self] in output = Result { try runCommand(depmod, arguments) } }
     }
