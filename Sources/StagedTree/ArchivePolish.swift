@@ -24,12 +24,13 @@ public enum ArchivePolish {
         let earlierIdentities = Set(earlier.compactMap(\.hardlinkIdentity))
         if later.contains(where: { $0.hardlinkIdentity.map(earlierIdentities.contains) ?? false }) { return false }
         guard linksIdenticalFiles else { return true }
-        let laterKeys = Set(later.compactMap(key(of:)))
+        let keyed = later.compactMap { entry in key(of: entry).map { (key: $0, entry: entry) } }
+        let laterKeys = Set(keyed.map(\.key))
         // Only earlier files with the mode and time of a late one are looked at further: few.
-        let stamps = Set(laterKeys.map { LinkKey(size: 0, mode: $0.mode, time: $0.time) })
-        for entry in earlier where stamps.contains(LinkKey(size: 0, mode: entry.mode, time: entry.modificationTime)) {
+        let stamps = Set(keyed.map { Stamp(mode: $0.key.mode, time: $0.key.time) })
+        for entry in earlier where stamps.contains(Stamp(mode: entry.mode, time: entry.modificationTime)) {
             guard let key = key(of: entry), laterKeys.contains(key), let contents = contents(of: entry) else { continue }
-            if later.contains(where: { self.key(of: $0) == key && self.contents(of: $0) == contents }) { return false }
+            if keyed.contains(where: { $0.key == key && self.contents(of: $0.entry) == contents }) { return false }
         }
         // Identities made up for these groups stay apart from those made up for `earlier`.
         link(&later, madeUpDevice: UInt64.max - 1)
@@ -37,6 +38,7 @@ public enum ArchivePolish {
     }
 
     private struct LinkKey: Hashable { let size: Int, mode: UInt32, time: Int64 }
+    private struct Stamp: Hashable { let mode: UInt32, time: Int64 }
 
     private static func key(of entry: ArchiveEntry) -> LinkKey? {
         guard case .regularFile(.source(let path)) = entry.kind, let size = fileSize(path), size > 0 else { return nil }

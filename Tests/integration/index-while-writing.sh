@@ -29,7 +29,7 @@ done
 "$here/../support/unsigned-modules" "$root/lib/modules/$kver/kernel" "$kmod/kernel" \
     fs/ext4 fs/jbd2 fs/mbcache.ko lib crypto drivers/block drivers/virtio ||
     give_up "cannot copy the test kernel's modules unsigned"
-# Debug Debian's modules do not have: strip -g removes a section named .debug_*.
+# Debian's modules carry no debugging sections; strip -g removes one named .debug_*.
 objcopy --add-section .debug_kindling="$here/lib.sh" "$kmod/kernel/drivers/block/virtio_blk.ko" ||
     give_up "objcopy cannot add a section to virtio_blk.ko"
 depmod -b "$work/kmod" "$kver" || give_up "depmod cannot index the copied modules"
